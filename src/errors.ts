@@ -1,0 +1,192 @@
+/**
+ * Every error `certainly` throws, and the one table of verification codes.
+ *
+ * Error classes are generated from a table so that each has a stable `name`, a `code`, keeps
+ * `cause`, and survives two copies of the package (`instanceof` checks a `Symbol.for` brand,
+ * as undici does).
+ */
+
+import type { CertificateSummary } from './x509/types.js';
+
+/**
+ * The verification failure codes, in one table: code, rank, one-line meaning.
+ *
+ * `rank` orders how specific a failure is. When the path builder tries several candidate paths,
+ * it keeps the error with the highest rank (rustls-webpki does the same): "the intermediate is
+ * expired" says more than "no path to a trusted root".
+ */
+export const VERIFY_CODES = {
+  // Identity (RFC 9525)
+  HOSTNAME_MISMATCH: { rank: 90, meaning: 'the certificate is not valid for the name that was asked for' },
+  NO_SUBJECT_ALT_NAME: {
+    rank: 91,
+    meaning: 'the certificate names its host only in the Common Name, which RFC 9525 ignores',
+  },
+  // Chain building
+  UNKNOWN_ISSUER: { rank: 10, meaning: 'no path from the certificate to a trusted root was found' },
+  SELF_SIGNED: { rank: 12, meaning: 'the certificate is self-signed and not itself trusted' },
+  INCOMPLETE_CHAIN: {
+    rank: 11,
+    meaning: 'the server did not send an intermediate certificate needed to reach a trusted root',
+  },
+  // Validity
+  CERT_EXPIRED: { rank: 60, meaning: 'a certificate in the path has expired' },
+  CERT_NOT_YET_VALID: { rank: 60, meaning: 'a certificate in the path is not valid yet' },
+  // Structure and policy
+  NOT_A_CA: { rank: 50, meaning: 'an issuing certificate is not allowed to act as a CA' },
+  CA_USED_AS_LEAF: { rank: 50, meaning: 'a CA certificate was presented as the server certificate' },
+  PATH_TOO_LONG: { rank: 50, meaning: 'the path is longer than a pathLenConstraint or the depth limit allows' },
+  WRONG_PURPOSE: {
+    rank: 55,
+    meaning: 'a certificate is not allowed for this purpose (extended key usage or key usage)',
+  },
+  NAME_CONSTRAINTS_VIOLATED: { rank: 70, meaning: "a name in the chain is outside a CA's name constraints" },
+  WEAK_ALGORITHM: { rank: 45, meaning: 'a signature uses an algorithm that is no longer accepted' },
+  WEAK_KEY: { rank: 45, meaning: 'a public key is too small or of an unsupported kind' },
+  BAD_SIGNATURE: { rank: 30, meaning: 'a signature in the chain does not verify' },
+  BAD_ENCODING: { rank: 40, meaning: 'a certificate is malformed' },
+  UNSUPPORTED_CRITICAL_EXTENSION: {
+    rank: 50,
+    meaning: 'a certificate carries a critical extension this verifier does not understand',
+  },
+  PROFILE_VIOLATION: { rank: 40, meaning: 'a certificate breaks a rule of the RFC 5280 / webpki profile' },
+  BUDGET_EXCEEDED: { rank: 100, meaning: 'path building gave up: the chain is too complex to search' },
+  REVOKED: { rank: 80, meaning: 'a certificate in the path has been revoked' },
+  // Connection-level
+  PIN_MISMATCH: { rank: 95, meaning: "the server's public key does not match any configured pin" },
+  NO_CERTIFICATE: { rank: 5, meaning: 'the server sent no certificate' },
+  HANDSHAKE_FAILED: { rank: 1, meaning: 'the TLS handshake failed before a certificate could be checked' },
+} as const satisfies Record<string, { rank: number; meaning: string }>;
+
+export type VerifyCode = keyof typeof VERIFY_CODES;
+
+const BRAND = Symbol.for('certainly.error');
+
+/** Fields common to every `certainly` error. */
+export interface CertainlyErrorFields {
+  /** Stable, machine-readable code. */
+  code?: string;
+  /** The underlying error, if any. */
+  cause?: unknown;
+  /** What to do about it: one sentence a person can act on. */
+  hint?: string;
+}
+
+/** The base of every error `certainly` throws. */
+export class CertainlyError extends Error {
+  readonly code: string;
+  hint?: string;
+  constructor(message: string, fields: CertainlyErrorFields = {}) {
+    super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
+    this.code = fields.code ?? 'ERR_CERTAINLY';
+    if (fields.hint !== undefined) this.hint = fields.hint;
+    Object.defineProperty(this, BRAND, { value: this.constructor.name });
+  }
+  override get name(): string {
+    return this.constructor.name;
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (typeof value !== 'object' || value === null) return false;
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    // A second copy of the package: compare brands by class name, walking its prototype chain.
+    const brand = (value as Record<symbol, unknown>)[BRAND];
+    if (typeof brand !== 'string') return false;
+    if (this.name === 'CertainlyError') return true;
+    let proto = Object.getPrototypeOf(value);
+    while (proto && proto !== Object.prototype) {
+      if (proto.constructor?.name === this.name) return true;
+      proto = Object.getPrototypeOf(proto);
+    }
+    return false;
+  }
+}
+
+/** Fields of a certificate verification failure. */
+export interface SSLErrorFields extends CertainlyErrorFields {
+  code: VerifyCode;
+  /** Position in the chain of the certificate that failed (0 = the server's own), if known. */
+  position?: number;
+  /** Summary of the certificate that failed, if known. */
+  certificate?: CertificateSummary;
+  /** Summaries of the chain as the server sent it (or as given to verifyChain). */
+  chain?: CertificateSummary[];
+  /** The name that was verified (hostname or IP). */
+  expected?: string;
+  /** What the certificate says instead: SANs, validity, …, depending on the code. */
+  presented?: string[];
+  /** The verification time used. */
+  time?: Date;
+  /** Errors from other candidate paths, most specific first (for diagnosis). */
+  candidates?: { code: VerifyCode; message: string; position?: number }[];
+}
+
+/** A certificate verification failure. `code` is one of {@link VERIFY_CODES}. */
+export class SSLError extends CertainlyError {
+  declare readonly code: VerifyCode;
+  position?: number;
+  certificate?: CertificateSummary;
+  chain?: CertificateSummary[];
+  expected?: string;
+  presented?: string[];
+  time?: Date;
+  candidates?: { code: VerifyCode; message: string; position?: number }[];
+  constructor(message: string, fields: SSLErrorFields) {
+    super(message, fields);
+    const { code: _c, cause: _x, hint: _h, ...rest } = fields;
+    Object.assign(this, rest);
+  }
+  /** How specific this failure is, from {@link VERIFY_CODES}. */
+  get rank(): number {
+    return VERIFY_CODES[this.code]?.rank ?? 0;
+  }
+}
+
+/**
+ * The non-verification error classes, generated from one table: name, default code, meaning.
+ * Each is a plain subclass of CertainlyError with its own name and default code.
+ */
+function defineError(name: string, defaultCode: string) {
+  const cls = class extends CertainlyError {
+    constructor(message: string, fields: CertainlyErrorFields = {}) {
+      super(message, { ...fields, code: fields.code ?? defaultCode });
+    }
+  };
+  Object.defineProperty(cls, 'name', { value: name });
+  return cls;
+}
+
+/** The connection could not be made or was lost (refused, reset, DNS failure, …). */
+export const ConnectionError = defineError('ConnectionError', 'ERR_CONNECTION');
+export type ConnectionError = InstanceType<typeof ConnectionError>;
+/** The TCP connection or the TLS handshake did not finish in time. */
+export const ConnectTimeout = defineError('ConnectTimeout', 'ERR_CONNECT_TIMEOUT');
+export type ConnectTimeout = InstanceType<typeof ConnectTimeout>;
+/** The server did not send data in time. */
+export const ReadTimeout = defineError('ReadTimeout', 'ERR_READ_TIMEOUT');
+export type ReadTimeout = InstanceType<typeof ReadTimeout>;
+/** More redirects than `maxRedirects`. */
+export const TooManyRedirects = defineError('TooManyRedirects', 'ERR_TOO_MANY_REDIRECTS');
+export type TooManyRedirects = InstanceType<typeof TooManyRedirects>;
+/** The URL is malformed or not http(s). */
+export const InvalidURL = defineError('InvalidURL', 'ERR_INVALID_URL');
+export type InvalidURL = InstanceType<typeof InvalidURL>;
+/** A bad option, or a CA path that cannot be used; the message names the path and the problem. */
+export const ConfigError = defineError('ConfigError', 'ERR_CONFIG');
+export type ConfigError = InstanceType<typeof ConfigError>;
+/** Malformed DER, PEM or certificate structure; `code` says which layer, the message where. */
+export const ParseError = defineError('ParseError', 'ERR_PARSE');
+export type ParseError = InstanceType<typeof ParseError>;
+
+/** `raiseForStatus()` on a 4xx or 5xx response. */
+export class HTTPError extends CertainlyError {
+  readonly status: number;
+  readonly url: string;
+  constructor(message: string, fields: CertainlyErrorFields & { status: number; url: string }) {
+    super(message, { ...fields, code: fields.code ?? 'ERR_HTTP_STATUS' });
+    this.status = fields.status;
+    this.url = fields.url;
+  }
+}
+
+/** The warning class emitted (once per host) for `verify: false`. */
+export const INSECURE_WARNING = 'InsecureRequestWarning';
