@@ -193,7 +193,7 @@ export function parseIpv6(text: string): Uint8Array | undefined {
     groups = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
   } else {
     const all = parseSide(halves[0]!, true);
-    if (!all || all.length !== 8) return undefined;
+    if (all?.length !== 8) return undefined;
     groups = all;
   }
   for (let i = 0; i < 8; i++) {
