@@ -1,0 +1,397 @@
+/**
+ * Loopback servers for tests: a TLS server that serves a chosen certificate chain and counts
+ * what reaches it, a plain HTTP server, and a raw server that misbehaves on purpose.
+ *
+ * The TLS server is a tls.Server whose secure sockets are handed to an http.Server with
+ * `emit('connection')`, so that every application byte can be counted at the TLS socket and a
+ * test can assert that *no* request byte arrived when verification failed.
+ *
+ * All servers listen on loopback only and pick a free port. close() destroys open connections,
+ * so it never waits for kept-alive sockets.
+ */
+
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { type Issued, pemOf } from './pki.js';
+
+export type LoopbackHost = '127.0.0.1' | '::1' | 'localhost';
+export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface TestServerOptions {
+  /** The leaf, with its key. */
+  cert: Issued;
+  /** Sent after the leaf, in this order (may be empty, reversed, with extras). */
+  chain?: Issued[];
+  /** Default '127.0.0.1'. 'localhost' listens on 127.0.0.1 and, where available, on ::1 at the same port. */
+  host?: LoopbackHost;
+  /** Ask for a client certificate. */
+  requestCert?: boolean;
+  /** PEM of the CAs a client certificate must chain to; when set, unauthorised clients are refused. */
+  clientCa?: string;
+  /** Default: defaultHandler (see there). */
+  handler?: Handler;
+  /** ALPN protocols the server offers (none by default, which means HTTP/1.1). */
+  alpn?: string[];
+  /** Lowest / highest TLS version, e.g. to force TLS 1.2. */
+  minVersion?: 'TLSv1.2' | 'TLSv1.3';
+  maxVersion?: 'TLSv1.2' | 'TLSv1.3';
+}
+
+export interface TestServer {
+  host: string;
+  port: number;
+  /** 'https://127.0.0.1:PORT', 'https://[::1]:PORT' or 'https://localhost:PORT'. */
+  origin: string;
+  url(path?: string): string;
+  /** Application bytes received after the TLS handshake, over all connections (0 = no request seen). */
+  readonly bytesReceived: number;
+  readonly requests: number;
+  /** TCP connections accepted. */
+  readonly connections: number;
+  /** TLS handshakes completed. */
+  readonly handshakes: number;
+  /** Handshakes that failed on the server side (client alert, reset, …), with their errors. */
+  readonly handshakeErrors: readonly Error[];
+  /** Connections open right now (TCP). */
+  readonly openConnections: number;
+  /** The PEM the server was configured with: the leaf then the chain, in order. */
+  readonly certChainPem: string;
+  close(): Promise<void>;
+}
+
+const formatHost = (host: string) => (host.includes(':') ? `[${host}]` : host);
+const normalisePath = (path = '/') => (path.startsWith('/') ? path : `/${path}`);
+
+/**
+ * The default handler. Routes (for client tests):
+ *   /status/<code>           that status, JSON echo body
+ *   /redirect/<code>?to=<u>  a redirect to <u> (code 301/302/303/307/308)
+ *   /delay/<ms>              the echo after <ms> milliseconds
+ *   /stall                   headers never sent (until close())
+ *   anything else            200, JSON: { message: 'hello', method, url, headers, body, tls }
+ * `tls` has protocol, alpn and the client certificate's subject CN (or null).
+ */
+export function defaultHandler(req: IncomingMessage, res: ServerResponse): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const sock = req.socket as Partial<TLSSocket>;
+    const peer = typeof sock.getPeerCertificate === 'function' ? sock.getPeerCertificate() : undefined;
+    const echo = {
+      message: 'hello',
+      method: req.method,
+      url: req.url,
+      headers: req.headers,
+      body: Buffer.concat(chunks).toString('utf8'),
+      tls: sock.encrypted
+        ? {
+            protocol: sock.getProtocol?.() ?? null,
+            alpn: sock.alpnProtocol || null,
+            clientCert: peer && Object.keys(peer).length > 0 ? (peer.subject?.CN ?? '') : null,
+          }
+        : null,
+    };
+    const send = (status: number, extra: Record<string, string> = {}) => {
+      const body = JSON.stringify(echo);
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        ...extra,
+      });
+      res.end(body);
+    };
+    const parts = url.pathname.split('/');
+    if (parts[1] === 'status' && /^\d{3}$/.test(parts[2] ?? '')) return send(Number(parts[2]));
+    if (parts[1] === 'redirect' && /^\d{3}$/.test(parts[2] ?? '')) {
+      return send(Number(parts[2]), { location: url.searchParams.get('to') ?? '/' });
+    }
+    if (parts[1] === 'delay' && /^\d+$/.test(parts[2] ?? '')) {
+      const timer = setTimeout(() => send(200), Number(parts[2]));
+      res.on('close', () => clearTimeout(timer));
+      return;
+    }
+    if (parts[1] === 'stall') return;
+    send(200);
+  });
+}
+
+/** Tracks sockets so close() can destroy them; returns a close function. */
+function socketTracker() {
+  const sockets = new Set<Socket>();
+  return {
+    sockets,
+    add(s: Socket) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      // A client that resets is normal in these tests; never let it become an uncaught error.
+      s.on('error', () => {});
+    },
+    destroyAll() {
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+    },
+  };
+}
+
+function listen(server: NetServer, host: string, port = 0): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen({ host, port, exclusive: true }, () => {
+      server.off('error', onError);
+      const addr = server.address();
+      resolve(typeof addr === 'object' && addr ? addr.port : port);
+    });
+  });
+}
+
+function closeServer(server: NetServer): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+  });
+}
+
+/**
+ * Listens with `server` on the loopback address for `host`. For 'localhost' it also accepts on
+ * ::1 (when the machine has it) at the same port, feeding those connections to `server`.
+ */
+async function listenLoopback(
+  server: NetServer,
+  host: LoopbackHost,
+): Promise<{ port: number; extra?: NetServer; address: string }> {
+  if (host !== 'localhost') return { port: await listen(server, host), address: host };
+  // Retry a few times: the free port picked on 127.0.0.1 may be taken on ::1.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await listen(server, '127.0.0.1');
+    const v6 = createNetServer((s) => server.emit('connection', s));
+    try {
+      await listen(v6, '::1', port);
+      return { port, extra: v6, address: 'localhost' };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT') return { port, address: 'localhost' };
+      await closeServer(server);
+    }
+  }
+  throw new Error('could not find a port free on both 127.0.0.1 and ::1 for localhost');
+}
+
+/** A TLS server on loopback serving `cert` and `chain`, counting connections, handshakes and bytes. */
+export async function startTlsServer(opts: TestServerOptions): Promise<TestServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const certChainPem = pemOf(opts.cert, ...(opts.chain ?? []));
+  const tlsServer = createTlsServer({
+    key: opts.cert.keyPem,
+    cert: certChainPem,
+    ...(opts.alpn ? { ALPNProtocols: opts.alpn } : {}),
+    ...(opts.requestCert ? { requestCert: true, rejectUnauthorized: opts.clientCa !== undefined } : {}),
+    ...(opts.clientCa !== undefined ? { ca: opts.clientCa } : {}),
+    ...(opts.minVersion ? { minVersion: opts.minVersion } : {}),
+    ...(opts.maxVersion ? { maxVersion: opts.maxVersion } : {}),
+  });
+  const httpServer = createHttpServer(opts.handler ?? defaultHandler);
+  const tracker = socketTracker();
+  const counts = { bytes: 0, requests: 0, connections: 0, handshakes: 0 };
+  const handshakeErrors: Error[] = [];
+
+  tlsServer.on('connection', (raw: Socket) => {
+    counts.connections++;
+    tracker.add(raw);
+  });
+  tlsServer.on('tlsClientError', (err: Error) => handshakeErrors.push(err));
+  tlsServer.on('secureConnection', (s: TLSSocket) => {
+    counts.handshakes++;
+    tracker.add(s);
+    httpServer.emit('connection', s);
+    // Added after the HTTP server took the socket: a 'data' listener makes it read through JS
+    // (the server un-consumes the handle), so this sees every byte the parser sees.
+    s.on('data', (chunk: Buffer) => {
+      counts.bytes += chunk.length;
+    });
+  });
+  httpServer.on('request', () => {
+    counts.requests++;
+  });
+
+  const { port, extra, address } = await listenLoopback(tlsServer, host);
+  const origin = `https://${formatHost(address)}:${port}`;
+  return {
+    host: address,
+    port,
+    origin,
+    url: (path?: string) => origin + normalisePath(path),
+    get bytesReceived() {
+      return counts.bytes;
+    },
+    get requests() {
+      return counts.requests;
+    },
+    get connections() {
+      return counts.connections;
+    },
+    get handshakes() {
+      return counts.handshakes;
+    },
+    handshakeErrors,
+    get openConnections() {
+      return [...tracker.sockets].filter((s) => !('encrypted' in s)).length;
+    },
+    certChainPem,
+    async close() {
+      tracker.destroyAll();
+      await Promise.all([closeServer(tlsServer), extra ? closeServer(extra) : undefined]);
+    },
+  };
+}
+
+export interface PlainServer {
+  host: string;
+  port: number;
+  /** 'http://127.0.0.1:PORT' */
+  origin: string;
+  url(path?: string): string;
+  readonly requests: number;
+  close(): Promise<void>;
+}
+
+/** A plain HTTP server on 127.0.0.1 (redirect targets, AIA caIssuers downloads). Default handler as for TLS. */
+export async function startHttpServer(
+  handler?: Handler,
+  opts: { host?: LoopbackHost } = {},
+): Promise<PlainServer> {
+  const server = createHttpServer(handler ?? defaultHandler);
+  const tracker = socketTracker();
+  let requests = 0;
+  server.on('connection', (s: Socket) => tracker.add(s));
+  server.on('request', () => {
+    requests++;
+  });
+  const { port, extra, address } = await listenLoopback(server, opts.host ?? '127.0.0.1');
+  const origin = `http://${formatHost(address)}:${port}`;
+  return {
+    host: address,
+    port,
+    origin,
+    url: (path?: string) => origin + normalisePath(path),
+    get requests() {
+      return requests;
+    },
+    async close() {
+      tracker.destroyAll();
+      server.closeAllConnections();
+      await Promise.all([closeServer(server), extra ? closeServer(extra) : undefined]);
+    },
+  };
+}
+
+/**
+ * How a raw server misbehaves:
+ *   'stall'                accept TCP, never answer (connect/handshake timeouts)
+ *   'close'                close (FIN) as soon as the ClientHello arrives
+ *   'reset'                reset (RST) as soon as the ClientHello arrives
+ *   'garbage'              answer the ClientHello with plain-text HTTP (not TLS), then close
+ *   'stallAfterHandshake'  complete the TLS handshake, then never answer (read timeouts); needs cert
+ *   'closeAfterHandshake'  complete the handshake, then close cleanly; needs cert
+ *   'resetAfterHandshake'  complete the handshake, then reset the TCP connection; needs cert
+ */
+export type RawServerMode =
+  | 'stall'
+  | 'close'
+  | 'reset'
+  | 'garbage'
+  | 'stallAfterHandshake'
+  | 'closeAfterHandshake'
+  | 'resetAfterHandshake';
+
+export interface RawServerOptions {
+  mode: RawServerMode;
+  /** Needed by the *AfterHandshake modes. */
+  cert?: Issued;
+  chain?: Issued[];
+  host?: LoopbackHost;
+}
+
+export interface RawServer {
+  host: string;
+  port: number;
+  origin: string;
+  url(path?: string): string;
+  readonly connections: number;
+  /** Bytes received: raw TCP bytes for the pre-handshake modes, application bytes after it otherwise. */
+  readonly bytesReceived: number;
+  close(): Promise<void>;
+}
+
+/** A server that misbehaves in one of the ways listed at RawServerMode, for fault tests. */
+export async function startRawTlsServer(opts: RawServerOptions): Promise<RawServer> {
+  const tracker = socketTracker();
+  const counts = { connections: 0, bytes: 0 };
+  const afterHandshake = opts.mode.endsWith('AfterHandshake');
+  let server: NetServer;
+  if (afterHandshake) {
+    if (!opts.cert) throw new TypeError(`startRawTlsServer(): mode '${opts.mode}' needs cert`);
+    const tlsServer = createTlsServer({
+      key: opts.cert.keyPem,
+      cert: pemOf(opts.cert, ...(opts.chain ?? [])),
+    });
+    const rawByPort = new Map<number, Socket>();
+    tlsServer.on('connection', (raw: Socket) => {
+      counts.connections++;
+      tracker.add(raw);
+      const port = raw.remotePort;
+      if (port !== undefined) {
+        rawByPort.set(port, raw);
+        raw.on('close', () => rawByPort.delete(port));
+      }
+    });
+    tlsServer.on('tlsClientError', () => {});
+    tlsServer.on('secureConnection', (s: TLSSocket) => {
+      tracker.add(s);
+      s.on('data', (chunk: Buffer) => {
+        counts.bytes += chunk.length;
+      });
+      if (opts.mode === 'closeAfterHandshake') s.end();
+      else if (opts.mode === 'resetAfterHandshake') {
+        // resetAndDestroy() sends RST (Node >= 16.17) and works only on the TCP socket itself.
+        const raw = s.remotePort === undefined ? undefined : rawByPort.get(s.remotePort);
+        setImmediate(() => (raw ? raw.resetAndDestroy() : s.destroy()));
+      }
+    });
+    server = tlsServer;
+  } else {
+    server = createNetServer((s) => {
+      counts.connections++;
+      tracker.add(s);
+      let answered = false;
+      s.on('data', (chunk: Buffer) => {
+        counts.bytes += chunk.length;
+        if (answered) return;
+        answered = true;
+        if (opts.mode === 'close') s.end();
+        else if (opts.mode === 'reset') s.resetAndDestroy();
+        else if (opts.mode === 'garbage') s.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n');
+      });
+    });
+  }
+  const { port, extra, address } = await listenLoopback(server, opts.host ?? '127.0.0.1');
+  const origin = `https://${formatHost(address)}:${port}`;
+  return {
+    host: address,
+    port,
+    origin,
+    url: (path?: string) => origin + normalisePath(path),
+    get connections() {
+      return counts.connections;
+    },
+    get bytesReceived() {
+      return counts.bytes;
+    },
+    async close() {
+      tracker.destroyAll();
+      await Promise.all([closeServer(server), extra ? closeServer(extra) : undefined]);
+    },
+  };
+}
