@@ -75,7 +75,7 @@ export function dnsNameProblem(name: string, role: DnsNameRole, allowWildcard = 
       if (!allowWildcard) return "it contains '*', which is not allowed here";
       if (i === 0) {
         // RFC 9525 §6.3 allows only '*' as the complete left-most label (no 'f*o', '*foo', 'xn--*').
-        return `'${label}' is a partial wildcard; only '*' as the whole left-most label is allowed`;
+        return `'${label}' is a partial wildcard (only '*' as the whole left-most label is allowed)`;
       }
       return "a wildcard may only be the whole left-most label ('*.example.com')";
     }

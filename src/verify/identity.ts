@@ -319,7 +319,7 @@ function mismatchHint(names: readonly GeneralName[], ref: ReferenceName): string
     const problem = dnsNameProblem(d, 'presented', true);
     if (problem !== undefined && legacyDnsMatch(d, host)) {
       return (
-        `the certificate's name '${printable(d)}' would match under older, looser rules, but ${problem}; ` +
+        `the certificate's name '${printable(d)}' would match under older, looser rules, but it is malformed: ${problem}; ` +
         `the server needs a certificate that lists ${host}`
       );
     }
@@ -335,6 +335,9 @@ function mismatchHint(names: readonly GeneralName[], ref: ReferenceName): string
       `a wildcard matches exactly one label: '${wider}' covers ${concreteName([wider])}, not ${host}; ` +
       `the certificate needs ${host}${parent ? ` or *.${parent}` : ''}`
     );
+  }
+  if (dns.length === 0 && ips.length === 0) {
+    return `the certificate names no host at all; the server needs a certificate that lists DNS:${host} in its subjectAltName extension`;
   }
   if (validDns.length === 0 && ips.length > 0) {
     return `the certificate names only IP addresses (${ips.map(ipToString).join(', ')}); connect to https://${urlHost(ips[0]!)}/ or get a certificate that lists DNS:${host}`;
