@@ -115,6 +115,7 @@ describe('parseReferenceName', () => {
     ['😜.example.com', 'dns:xn--628h.example.com'],
     ['ａｐｉ.example.com', 'dns:api.example.com'], // full-width letters map to ASCII
     ['xn--bcher-kva.de', 'dns:xn--bcher-kva.de'],
+    ['xn--zz.com', 'dns:xn--zz.com'], // not decoded: Node 20 and 24 disagree on bogus A-labels
     ['exa_mple.com', 'dns:exa_mple.com'],
     ['localhost', 'dns:localhost'],
     ['10.0.0.6', 'ip:10.0.0.6'],
@@ -156,8 +157,7 @@ describe('parseReferenceName', () => {
     ['1.2.3.4.', /dotted-quad/],
     ['256.0.0.1', /dotted-quad|all digits/],
     ['example.123', /all digits/],
-    ['xn--zz.com', /A-label/],
-    ['a\u200d.com', /internationalised|A-label/], // ZWJ outside a joining context (CONTEXTJ)
+    ['a\u200d.com', /internationalised/], // ZWJ outside a joining context (CONTEXTJ)
     ['a'.repeat(64), /more than 63/],
     ['a.'.repeat(200), /characters long/],
     ['x'.repeat(5000), /characters long/],
