@@ -84,6 +84,11 @@ export interface SignatureAlgorithm extends AlgorithmIdentifier {
   hash?: 'md5' | 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
   /** The key type that can produce it. */
   keyType: 'rsa' | 'rsa-pss' | 'ec' | 'ed25519' | 'ed448' | 'dsa' | 'unknown';
+  /**
+   * For RSASSA-PSS (keyType 'rsa-pss'; such a signature may come from an 'rsa' or an 'rsa-pss'
+   * key): the parameters (RFC 4055 §3.1), defaults filled in. `hash` above equals `pss.hash`.
+   */
+  pss?: { hash: string; mgf1Hash: string; saltLength: number; trailerField: number };
 }
 
 export interface PublicKeyInfo {
@@ -159,7 +164,12 @@ export interface Certificate {
   readonly subjectKeyIdentifier?: Uint8Array;
   readonly authorityKeyIdentifier?: AuthorityKeyIdentifier;
   readonly nameConstraints?: NameConstraints;
-  readonly authorityInfoAccess?: { critical: boolean; caIssuers: string[]; ocsp: string[]; all: AccessDescription[] };
+  readonly authorityInfoAccess?: {
+    critical: boolean;
+    caIssuers: string[];
+    ocsp: string[];
+    all: AccessDescription[];
+  };
   readonly certificatePolicies?: { critical: boolean; oids: string[] };
 
   /** SHA-256 of the DER, lower-case hex. */

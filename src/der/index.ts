@@ -1,0 +1,2 @@
+/** The DER reader: strict, bounded, DER only. */
+export * from './reader.js';
