@@ -295,7 +295,7 @@ export async function startHttpServer(
  *   'garbage'              answer the ClientHello with plain-text HTTP (not TLS), then close
  *   'stallAfterHandshake'  complete the TLS handshake, then never answer (read timeouts); needs cert
  *   'closeAfterHandshake'  complete the handshake, then close cleanly; needs cert
- *   'resetAfterHandshake'  complete the handshake, then reset the TCP connection; needs cert
+ *   'resetAfterHandshake'  complete the handshake, then reset (RST) when the request arrives; needs cert
  */
 export type RawServerMode =
   | 'stall'
@@ -352,13 +352,15 @@ export async function startRawTlsServer(opts: RawServerOptions): Promise<RawServ
       tracker.add(s);
       s.on('data', (chunk: Buffer) => {
         counts.bytes += chunk.length;
+        if (opts.mode !== 'resetAfterHandshake') return;
+        // resetAndDestroy() sends RST (Node >= 16.17) and works only on the TCP socket itself.
+        // Resetting on the first request bytes (not right after the handshake) makes the
+        // client see ECONNRESET reliably instead of racing its own handshake bookkeeping.
+        const raw = s.remotePort === undefined ? undefined : rawByPort.get(s.remotePort);
+        if (raw) raw.resetAndDestroy();
+        else s.destroy();
       });
       if (opts.mode === 'closeAfterHandshake') s.end();
-      else if (opts.mode === 'resetAfterHandshake') {
-        // resetAndDestroy() sends RST (Node >= 16.17) and works only on the TCP socket itself.
-        const raw = s.remotePort === undefined ? undefined : rawByPort.get(s.remotePort);
-        setImmediate(() => (raw ? raw.resetAndDestroy() : s.destroy()));
-      }
     });
     server = tlsServer;
   } else {
