@@ -1,0 +1,247 @@
+/**
+ * What every trust source shares: the result shape, reading bounded files, finding the
+ * certificates in PEM or DER bytes, and a parse cache so that a root seen in several sources
+ * (Node's bundle, the system bundle, the system directory) is parsed once per process.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseCertificate } from '../x509/index.js';
+import type { Certificate } from '../x509/types.js';
+import type { AnchorSource } from './types.js';
+
+/** What one source contributed: its certificates in order, and what it had to skip. */
+export interface SourceResult {
+  source: AnchorSource;
+  certs: Certificate[];
+  /** Things skipped or not found, as sentences (never fatal by themselves). */
+  warnings: string[];
+  /** Files and directories read, with their stat signatures, so a change can be noticed. */
+  stamps: Stamp[];
+}
+
+/** A path and what stat said about it when it was read. */
+export interface Stamp {
+  path: string;
+  sig: string;
+}
+
+// The largest public bundles (Mozilla's, ~150 roots) are about 220 KB; 16 MiB is 70 times
+// that and still refuses to read a disk image or a log file given by mistake.
+export const MAX_CA_FILE_BYTES = 16 * 1024 * 1024;
+
+/** The stat signature of a path: mtime, size and inode ('missing' if it cannot be stat'ed). */
+export function signatureOf(path: string): string {
+  try {
+    const st = statSync(path, { bigint: true });
+    // mtime in ns, size and inode: an atomic rename changes the inode even within one mtime tick.
+    return `${st.mtimeNs}:${st.size}:${st.ino}`;
+  } catch {
+    return 'missing';
+  }
+}
+
+/** Why a path could not be read, in words ('does not exist', 'cannot be read (permission denied)'). */
+export function describeFsError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'does not exist';
+    case 'ENOTDIR':
+      return 'does not exist (a part of the path is not a directory)';
+    case 'EACCES':
+    case 'EPERM':
+      return 'cannot be read (permission denied)';
+    case 'ELOOP':
+      return 'cannot be read (too many symbolic links)';
+    case 'EISDIR':
+      return 'is a directory';
+    default:
+      return `cannot be read (${code ?? (err instanceof Error ? err.message : String(err))})`;
+  }
+}
+
+/** Reads a whole file, refusing more than MAX_CA_FILE_BYTES. Throws the fs error, or RangeError. */
+export function readBounded(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size > MAX_CA_FILE_BYTES) {
+      throw new RangeError(`is ${size} bytes, more than the ${MAX_CA_FILE_BYTES} a CA file may have`);
+    }
+    const buf = Buffer.allocUnsafe(size);
+    let off = 0;
+    while (off < size) {
+      const n = readSync(fd, buf, off, size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return buf.subarray(0, off);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// One certificate in a few sources costs one parse. A system store holds ~150-300 roots;
+// 4096 entries cover several stores and user bundles, and only bound memory if a caller
+// feeds a new bundle per request (entries are dropped oldest first).
+const PARSE_CACHE_MAX = 4096;
+const parsed = new Map<string, Certificate>();
+
+/** Parses DER, sharing the result with every earlier parse of the same bytes. Throws ParseError. */
+export function parseCached(der: Uint8Array): Certificate {
+  const id = createHash('sha256').update(der).digest('hex');
+  const hit = parsed.get(id);
+  if (hit) return hit;
+  const cert = parseCertificate(der);
+  if (parsed.size >= PARSE_CACHE_MAX) parsed.delete(parsed.keys().next().value as string);
+  parsed.set(id, cert);
+  return cert;
+}
+
+/** One PEM block: its label, where it starts, and its bytes (undefined if the base64 is broken). */
+interface PemBlock {
+  label: string;
+  line: number;
+  der?: Uint8Array;
+}
+
+const BEGIN = '-----BEGIN ';
+const DASHES = '-----';
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Finds PEM blocks with a linear scan (no regular expression that could backtrack). */
+function pemBlocks(text: string): PemBlock[] {
+  const blocks: PemBlock[] = [];
+  let at = 0;
+  let line = 1;
+  let counted = 0;
+  for (;;) {
+    const start = text.indexOf(BEGIN, at);
+    if (start < 0) break;
+    const labelEnd = text.indexOf(DASHES, start + BEGIN.length);
+    if (labelEnd < 0) break;
+    const label = text.slice(start + BEGIN.length, labelEnd);
+    for (let i = counted; i < start; i++) if (text.charCodeAt(i) === 10) line++;
+    counted = start;
+    const endMarker = `-----END ${label}-----`;
+    const end = text.indexOf(endMarker, labelEnd + DASHES.length);
+    if (end < 0) {
+      blocks.push({ label, line });
+      break;
+    }
+    const body = text.slice(labelEnd + DASHES.length, end).replace(/\s+/g, '');
+    const block: PemBlock = { label, line };
+    if (body.length > 0 && body.length % 4 === 0 && BASE64.test(body)) {
+      block.der = Buffer.from(body, 'base64');
+    }
+    blocks.push(block);
+    at = end + endMarker.length;
+  }
+  return blocks;
+}
+
+/** The certificates found in some bytes, and what could not be used. */
+export interface Extracted {
+  certs: Certificate[];
+  /** Certificate blocks that are malformed: 'block 3 (line 41): <reason>'. */
+  invalid: string[];
+  /** Other things skipped, as sentences ('2 PRIVATE KEY blocks', …). */
+  skipped: string[];
+  /** True when the bytes held PEM text (at least one BEGIN line). */
+  pem: boolean;
+}
+
+const CERT_LABELS = new Set(['CERTIFICATE', 'X509 CERTIFICATE']);
+
+/**
+ * Every certificate in `bytes`: PEM (any number of CERTIFICATE blocks, text between them
+ * ignored) or, when there is no PEM block, a single DER certificate. OpenSSL's TRUSTED
+ * CERTIFICATE blocks are skipped: they carry trust settings (rejections, purposes) that this
+ * client does not interpret, and trusting them without those settings could trust too much.
+ */
+export function extractCertificates(bytes: Uint8Array): Extracted {
+  const out: Extracted = { certs: [], invalid: [], skipped: [], pem: false };
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  if (!text.includes(BEGIN)) {
+    // A DER certificate starts with a SEQUENCE tag (X.690 §8.9); anything else is not one.
+    if (bytes.length > 0 && bytes[0] === 0x30) {
+      try {
+        out.certs.push(parseCached(bytes));
+      } catch (err) {
+        out.invalid.push(`DER certificate: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    return out;
+  }
+  out.pem = true;
+  const other = new Map<string, number>();
+  let index = 0;
+  for (const block of pemBlocks(text)) {
+    if (!CERT_LABELS.has(block.label)) {
+      other.set(block.label, (other.get(block.label) ?? 0) + 1);
+      continue;
+    }
+    index++;
+    const where = `certificate ${index} (line ${block.line})`;
+    if (!block.der) {
+      out.invalid.push(`${where}: the base64 text is malformed or the END line is missing`);
+      continue;
+    }
+    try {
+      out.certs.push(parseCached(block.der));
+    } catch (err) {
+      out.invalid.push(`${where}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  for (const [label, n] of other) {
+    const why =
+      label === 'TRUSTED CERTIFICATE'
+        ? " (OpenSSL's format with trust settings, which this client does not interpret)"
+        : '';
+    out.skipped.push(`${n} ${label} block${n === 1 ? '' : 's'}${why}`);
+  }
+  return out;
+}
+
+/** Where a path came from, for messages: 'verify', 'verify.ca', '--ca', or an env variable's name. */
+export type PathOrigin = string;
+
+export interface LoadPathOptions {
+  /** Who gave the path ('verify', 'REQUESTS_CA_BUNDLE', …); the message and hint name it. */
+  origin: PathOrigin;
+  /** The source to record; default 'file:<abs>' or 'dir:<abs>'. */
+  source?: string;
+  /**
+   * Lenient (system stores, directory entries): problems become warnings and an empty result is
+   * returned. Strict (default, paths a user gave): they throw ConfigError.
+   */
+  lenient?: boolean;
+}
+
+/** The sentence that says how to fix a bad path, depending on who gave it. */
+export function pathFix(origin: PathOrigin, raw?: string): string {
+  const tilde = raw?.startsWith('~') ? ' A leading ~ is not expanded here: write the full path.' : '';
+  if (/^[A-Z][A-Z0-9_]*$/.test(origin)) {
+    return `Fix or unset the ${origin} environment variable.${tilde}`;
+  }
+  return `Check the path given in ${origin} (relative paths are resolved against ${process.cwd()}).${tilde}`;
+}
+
+/** Resolves a path a user gave and says where it came from, for messages. */
+export function describePath(raw: string, origin: PathOrigin): { abs: string; where: string } {
+  const abs = resolve(raw);
+  return { abs, where: `${abs} (from ${origin})` };
+}
+
+export function emptyResult(source: string, abs: string, warning: string): SourceResult {
+  return { source, certs: [], warnings: [warning], stamps: [{ path: abs, sig: signatureOf(abs) }] };
+}
+
+/** What an operating system store yielded: one result per file, directory or keychain read. */
+export interface SystemLoad {
+  /** Only sources that yielded certificates. */
+  sources: SourceResult[];
+  /** Everything that could not be read or was skipped, as sentences. */
+  warnings: string[];
+}
