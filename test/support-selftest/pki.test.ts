@@ -17,6 +17,7 @@ import {
   keyIdOf,
   keyPemOf,
   pemOf,
+  pfxOf,
   reissue,
   selfSigned,
   standardPki,
@@ -513,4 +514,68 @@ test('pemOf and tempDir', () => {
   // The SHA-256 fingerprint node computes matches the DER we hold.
   const fp = createHash('sha256').update(leaf.der).digest('hex').toUpperCase().match(/../g)!.join(':');
   assert.equal(leaf.x509.fingerprint256, fp);
+});
+
+test('extra key types, RSASSA-PSS and certificatePolicies', (t) => {
+  for (const [keyType, asym, curve] of [
+    ['p521', 'ec', 'secp521r1'],
+    ['ed448', 'ed448', undefined],
+    ['rsa512', 'rsa', undefined],
+  ] as const) {
+    const root = createRoot({ keyType });
+    const leaf = issue(root, { keyType });
+    assert.equal(leaf.x509.publicKey.asymmetricKeyType, asym);
+    if (curve) assert.equal(leaf.x509.publicKey.asymmetricKeyDetails?.namedCurve, curve);
+    if (keyType === 'rsa512') assert.equal(leaf.x509.publicKey.asymmetricKeyDetails?.modulusLength, 512);
+    assert.ok(leaf.x509.verify(root.x509.publicKey), keyType);
+  }
+  for (const hash of ['sha256', 'sha384', 'sha512'] as const) {
+    const root = createRoot({ keyType: 'rsa2048' });
+    const leaf = issue(root, { rsaPss: true, hash });
+    assert.ok(leaf.x509.verify(root.x509.publicKey), `PSS ${hash}`);
+    const text = opensslText(t, leaf);
+    if (text === undefined) return;
+    assert.match(text, /Signature Algorithm: rsassaPss/);
+    assert.match(
+      text,
+      new RegExp(
+        `Hash Algorithm: ${hash}[\\s\\S]*Salt Length: 0x${({ sha256: 32, sha384: 48, sha512: 64 } as const)[hash].toString(16)}`,
+      ),
+    );
+    const [ok, out] = opensslVerify(root, leaf);
+    assert.ok(ok, out);
+  }
+  // The exact parameters webpki expects for RSA-PSS-SHA256 (RFC 4055, explicit NULLs, salt 32).
+  const pss = issue(createRoot({ keyType: 'rsa2048' }), { rsaPss: true });
+  assert.equal(
+    children(pss.tbsDer)[2]!.toString('hex'),
+    '304106092a864886f70d01010a3034a00f300d06096086480165030402010500a11c301a06092a864886f70d010108300d06096086480165030402010500a203020120',
+  );
+  assert.throws(
+    () => issue(createRoot({ keyType: 'rsa2048' }), { rsaPss: true, hash: 'md5' }),
+    /PSS with md5/,
+  );
+
+  const pol = issue(createRoot(), { policies: ['2.23.140.1.2.1', 'any'], policiesCritical: true });
+  const polText = opensslText(t, pol);
+  if (polText)
+    assert.match(
+      polText,
+      /Certificate Policies: critical\n\s+Policy: 2\.23\.140\.1\.2\.1\n\s+Policy: X509v3 Any Policy/,
+    );
+});
+
+test('pfxOf: a PKCS#12 bundle node can load', async (t) => {
+  if (!hasOpenssl) return t.skip('openssl not found on PATH: apt-get install -y openssl');
+  const { createSecureContext } = await import('node:tls');
+  const { intermediate: inter, leaf } = standardPki();
+  const pfx = pfxOf(leaf, { passphrase: 'pw', chain: [inter] });
+  assert.ok(pfx.length > 500);
+  assert.doesNotThrow(() => createSecureContext({ pfx, passphrase: 'pw' }));
+  assert.throws(
+    () => createSecureContext({ pfx, passphrase: 'wrong' }),
+    /mac verify failure|bad decrypt|Unable to load PFX/i,
+  );
+  const p12 = execFileSync('openssl', ['pkcs12', '-nokeys', '-passin', 'pass:pw'], { input: pfx }).toString();
+  assert.equal(p12.match(/BEGIN CERTIFICATE/g)?.length, 2);
 });

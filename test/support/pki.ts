@@ -16,6 +16,7 @@
  * the order OpenSSL prints them: 'C=US, O=Example, CN=example.com'.
  */
 
+import { execFileSync } from 'node:child_process';
 import {
   constants,
   createHash,
@@ -26,7 +27,7 @@ import {
   sign,
   X509Certificate,
 } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -52,7 +53,21 @@ import {
   utf8String,
 } from './der-writer.js';
 
-export type KeyType = 'rsa2048' | 'rsa1024' | 'rsa3072' | 'rsa4096' | 'p256' | 'p384' | 'ed25519';
+/**
+ * Key types. Beyond the usual ones: 'rsa512' (a weak key, for WEAK_KEY tests), 'p521', and
+ * 'ed448' (valid X.509, outside the webpki profile).
+ */
+export type KeyType =
+  | 'rsa2048'
+  | 'rsa1024'
+  | 'rsa3072'
+  | 'rsa4096'
+  | 'rsa512'
+  | 'p256'
+  | 'p384'
+  | 'p521'
+  | 'ed25519'
+  | 'ed448';
 export type HashName = 'sha256' | 'sha384' | 'sha512' | 'sha1' | 'md5';
 
 export interface KeyPair {
@@ -91,8 +106,14 @@ export interface CertOptions {
   key?: KeyPair;
   /** Generate a new key instead of taking one from the RSA pool. */
   freshKey?: boolean;
-  /** Default sha256. Ignored for Ed25519 (its signature has no separate hash). No md5 for EC. */
+  /** Default sha256. Ignored for Ed25519/Ed448 (no separate hash). No md5 for EC. */
   hash?: HashName;
+  /**
+   * For an RSA signer: sign with RSASSA-PSS (RFC 4055 parameters: the same hash for the message
+   * and MGF1, salt length = hash length, as TLS and webpki expect) instead of PKCS#1 v1.5.
+   * The subject key stays an rsaEncryption key. Not with md5.
+   */
+  rsaPss?: boolean;
   /** Default: true for createRoot and intermediate(), false for issue() and selfSigned(). */
   ca?: boolean;
   pathLen?: number;
@@ -106,6 +127,9 @@ export interface CertOptions {
   eku?: false | string[];
   ekuCritical?: boolean;
   aia?: { caIssuers?: string[]; ocsp?: string[] };
+  /** certificatePolicies: policy OIDs ('any' = anyPolicy 2.5.29.32.0), no qualifiers. */
+  policies?: string[];
+  policiesCritical?: boolean;
   /** Same forms as sans; IP as 'IP:10.0.0.0/8' or 'IP:10.0.0.0/255.0.0.0'. [] writes an empty list. */
   nameConstraints?: { permitted?: string[]; excluded?: string[]; critical?: boolean };
   /** Default true: SKI = SHA-1 of the subjectPublicKey bits (RFC 5280 §4.2.1.2 method 1). */
@@ -212,6 +236,10 @@ export const OID = {
   ecdsaWithSHA384: '1.2.840.10045.4.3.3',
   ecdsaWithSHA512: '1.2.840.10045.4.3.4',
   ed25519: '1.3.101.112',
+  ed448: '1.3.101.113',
+  rsassaPss: '1.2.840.113549.1.1.10',
+  mgf1: '1.2.840.113549.1.1.8',
+  anyPolicy: '2.5.29.32.0',
   // Digests, for PKCS#1 v1.5 DigestInfo (RFC 8017 §9.2 note 1)
   md5: '1.2.840.113549.2.5',
   sha1: '1.3.14.3.2.26',
@@ -447,6 +475,7 @@ export function extension(extOid: string, critical: boolean, value: Uint8Array):
 // Keys
 
 const RSA_BITS: Partial<Record<KeyType, number>> = {
+  rsa512: 512,
   rsa1024: 1024,
   rsa2048: 2048,
   rsa3072: 3072,
@@ -468,7 +497,9 @@ export function generateKey(type: KeyType): KeyPair {
   if (bits) pair = generateKeyPairSync('rsa', { modulusLength: bits });
   else if (type === 'p256') pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   else if (type === 'p384') pair = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+  else if (type === 'p521') pair = generateKeyPairSync('ec', { namedCurve: 'P-521' });
   else if (type === 'ed25519') pair = generateKeyPairSync('ed25519');
+  else if (type === 'ed448') pair = generateKeyPairSync('ed448');
   else throw new TypeError(`unknown key type '${type}'`);
   return { ...pair, type };
 }
@@ -527,9 +558,27 @@ export function keyIdOf(spkiDer: Uint8Array): Buffer {
 // ---------------------------------------------------------------------------------------------
 // Signatures
 
-function signatureAlgorithmFor(key: KeyPair, hash: HashName): Buffer {
+const HASH_BYTES: Record<HashName, number> = { md5: 16, sha1: 20, sha256: 32, sha384: 48, sha512: 64 };
+
+/** RSASSA-PSS-params (RFC 4055 §3.1) with explicit hash, MGF1 with the same hash, salt = hash length. */
+function pssAlgorithm(hash: HashName): Buffer {
+  if (hash === 'md5') throw new TypeError('RSASSA-PSS with md5 is not defined; use sha1 or a SHA-2 hash');
+  const hashAlg = sequence(oid(OID[hash]), nul());
+  return sequence(
+    oid(OID.rsassaPss),
+    sequence(
+      explicit(0, hashAlg),
+      explicit(1, sequence(oid(OID.mgf1), hashAlg)),
+      explicit(2, integer(HASH_BYTES[hash])),
+    ),
+  );
+}
+
+function signatureAlgorithmFor(key: KeyPair, hash: HashName, pss: boolean): Buffer {
   if (key.type === 'ed25519') return sequence(oid(OID.ed25519)); // RFC 8410 §3: parameters absent
+  if (key.type === 'ed448') return sequence(oid(OID.ed448));
   if (RSA_BITS[key.type]) {
+    if (pss) return pssAlgorithm(hash);
     const name = `${hash}WithRSAEncryption` as keyof typeof OID;
     return sequence(oid(OID[name]), nul()); // RFC 8017 A.2.4: parameters NULL
   }
@@ -544,9 +593,17 @@ function signatureAlgorithmFor(key: KeyPair, hash: HashName): Buffer {
   return sequence(oid(o)); // RFC 5758 §3.2: parameters absent
 }
 
-function signBytes(data: Buffer, key: KeyPair, hash: HashName): Buffer {
-  if (key.type === 'ed25519') return sign(null, data, key.privateKey);
+function signBytes(data: Buffer, key: KeyPair, hash: HashName, pss: boolean): Buffer {
+  if (key.type === 'ed25519' || key.type === 'ed448') return sign(null, data, key.privateKey);
   if (!RSA_BITS[key.type]) return sign(hash, data, { key: key.privateKey, dsaEncoding: 'der' });
+  if (pss) {
+    const opts = {
+      key: key.privateKey,
+      padding: constants.RSA_PKCS1_PSS_PADDING,
+      saltLength: HASH_BYTES[hash],
+    };
+    return sign(hash, data, opts);
+  }
   try {
     return sign(hash, data, key.privateKey);
   } catch {
@@ -624,7 +681,8 @@ function build(
 
   const spkiDer = opts.spkiDer ? Buffer.from(opts.spkiDer) : spkiOf(key);
   const signer = opts.signWith ?? issuer?.key ?? key;
-  const sigAlg = signatureAlgorithmFor(signer, hash);
+  const pss = opts.rsaPss ?? false;
+  const sigAlg = signatureAlgorithmFor(signer, hash, pss);
 
   const notBefore = wholeSeconds(opts.notBefore ?? new Date(Date.now() - HOUR));
   const notAfter = wholeSeconds(opts.notAfter ?? new Date(Date.now() + 30 * DAY));
@@ -695,6 +753,10 @@ function build(
       );
       exts.push(extension(OID.authorityInfoAccess, false, body));
     }
+    if (opts.policies) {
+      const body = sequence(...opts.policies.map((p) => sequence(oid(p === 'any' ? OID.anyPolicy : p))));
+      exts.push(extension(OID.certificatePolicies, opts.policiesCritical ?? false, body));
+    }
   }
   // Extra extensions are written even in a v1/v2 certificate, which makes a bad one on purpose.
   for (const e of opts.extensions ?? []) exts.push(extension(e.oid, e.critical ?? false, e.value));
@@ -712,7 +774,7 @@ function build(
     spkiDer,
     ...(exts.length > 0 ? [explicit(3, sequence(...exts))] : []),
   );
-  const signature = signBytes(tbsDer, signer, hash);
+  const signature = signBytes(tbsDer, signer, hash, pss);
   if (opts.corruptSignature) signature[signature.length - 1]! ^= 0x01;
   const der = sequence(
     tbsDer,
@@ -829,4 +891,31 @@ export function tempDir(prefix = 'certainly-test-'): {
       rmSync(path, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A PKCS#12 (PFX) bundle of `cert`, its private key and `chain`, for `{ pfx, passphrase }` tests.
+ * Node cannot write PKCS#12, so this runs the openssl command (OpenSSL 3 defaults: AES-256-CBC,
+ * PBKDF2), which Node's OpenSSL reads back; it throws a clear error when openssl is missing.
+ */
+export function pfxOf(cert: Issued, opts: { passphrase?: string; chain?: Issued[] } = {}): Buffer {
+  const dir = tempDir('certainly-pfx-');
+  try {
+    const args = ['pkcs12', '-export', '-passout', `pass:${opts.passphrase ?? ''}`];
+    args.push('-inkey', dir.write('key.pem', cert.keyPem), '-in', dir.write('cert.pem', cert.pem));
+    if (opts.chain?.length) args.push('-certfile', dir.write('chain.pem', pemOf(...opts.chain)));
+    const out = join(dir.path, 'bundle.p12');
+    args.push('-out', out);
+    try {
+      execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
+      if (e.code === 'ENOENT')
+        throw new Error('pfxOf() needs the openssl command: apt-get install -y openssl');
+      throw new Error(`openssl pkcs12 -export failed: ${e.stderr?.toString().trim() ?? e.message}`);
+    }
+    return readFileSync(out);
+  } finally {
+    dir.cleanup();
+  }
 }

@@ -27,7 +27,12 @@ export interface TestServerOptions {
   host?: LoopbackHost;
   /** Ask for a client certificate. */
   requestCert?: boolean;
-  /** PEM of the CAs a client certificate must chain to; when set, unauthorised clients are refused. */
+  /**
+   * PEM of the CAs a client certificate must chain to; when set, unauthorised clients are refused.
+   * Caveat: with an empty `chain`, OpenSSL completes the server's chain from this store
+   * ("auto chain", which Node cannot turn off), so keep the client CA separate from the server's
+   * CAs when a test needs the server to send the leaf alone.
+   */
   clientCa?: string;
   /** Default: defaultHandler (see there). */
   handler?: Handler;
