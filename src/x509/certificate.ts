@@ -359,9 +359,9 @@ function readSignatureAlgorithm(r: DerReader, what: string): SignatureAlgorithm 
   };
   if (known?.hash) result.hash = known.hash;
   if (alg.oid === OID.rsassaPss) {
-    const pss = readPssParams(r, paramsTlv, what);
+    const { hashOid, ...pss } = readPssParams(r, paramsTlv, what);
     result.pss = pss;
-    const h = HASH_ALGORITHMS[pss.hashOid];
+    const h = HASH_ALGORITHMS[hashOid];
     if (h) result.hash = h;
   }
   return result;
