@@ -377,3 +377,37 @@ test('raw servers misbehave as asked', async () => {
   }
   await assert.rejects(startRawTlsServer({ mode: 'closeAfterHandshake' }), /needs cert/);
 });
+
+test('SNI: serverNames records what each client sent; sni serves another certificate by name', async () => {
+  const { root, intermediate, leaf } = standardPki();
+  const other = issue(intermediate, { sans: ['DNS:other.example'] });
+  const srv = await startTlsServer({
+    cert: leaf,
+    chain: [intermediate],
+    sni: { 'Other.Example': { cert: other, chain: [intermediate] } },
+  });
+  try {
+    const a = await tlsConnect({
+      host: '127.0.0.1',
+      port: srv.port,
+      ca: root.pem,
+      servername: 'other.example',
+    });
+    assert.equal(a.authorized, true, String(a.authorizationError));
+    assert.equal(a.getPeerCertificate().subject.CN, 'other.example');
+    a.end();
+    const b = await tlsConnect({ host: '127.0.0.1', port: srv.port, ca: root.pem, servername: 'localhost' });
+    assert.equal(b.getPeerCertificate().subject.CN, 'localhost');
+    b.end();
+    // An IP literal as host: Node sends no SNI (RFC 6066 §3 forbids literal addresses).
+    const c = await tlsConnect({ host: '127.0.0.1', port: srv.port, ca: root.pem });
+    assert.equal(c.getPeerCertificate().subject.CN, 'localhost');
+    c.end();
+    // The server completes its side after the client's secureConnect (TLS 1.3): wait for it.
+    // (end(), not destroy(): destroy() right after secureConnect can drop the client's Finished.)
+    for (let i = 0; i < 100 && srv.handshakes < 3; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(srv.serverNames, ['other.example', 'localhost', false]);
+  } finally {
+    await srv.close();
+  }
+});

@@ -12,7 +12,12 @@
 
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import {
+  createSecureContext,
+  createServer as createTlsServer,
+  type SecureContext,
+  type TLSSocket,
+} from 'node:tls';
 import { type Issued, pemOf } from './pki.js';
 
 export type LoopbackHost = '127.0.0.1' | '::1' | 'localhost';
@@ -41,6 +46,8 @@ export interface TestServerOptions {
   /** Lowest / highest TLS version, e.g. to force TLS 1.2. */
   minVersion?: 'TLSv1.2' | 'TLSv1.3';
   maxVersion?: 'TLSv1.2' | 'TLSv1.3';
+  /** Other certificates to serve by SNI name (exact, case-insensitive); `cert` serves the rest and no-SNI. */
+  sni?: Record<string, { cert: Issued; chain?: Issued[] }>;
 }
 
 export interface TestServer {
@@ -54,7 +61,11 @@ export interface TestServer {
   readonly requests: number;
   /** TCP connections accepted. */
   readonly connections: number;
-  /** TLS handshakes completed. */
+  /**
+   * TLS handshakes completed on the server's side. Under TLS 1.3 that happens after the client's
+   * 'secureConnect'; a client that destroy()s at once may drop its Finished, and the server then
+   * counts a handshake error instead.
+   */
   readonly handshakes: number;
   /** Handshakes that failed on the server side (client alert, reset, …), with their errors. */
   readonly handshakeErrors: readonly Error[];
@@ -62,6 +73,8 @@ export interface TestServer {
   readonly openConnections: number;
   /** The PEM the server was configured with: the leaf then the chain, in order. */
   readonly certChainPem: string;
+  /** The SNI name of each completed handshake, in order; false where the client sent none. */
+  readonly serverNames: readonly (string | false)[];
   close(): Promise<void>;
 }
 
@@ -188,9 +201,20 @@ async function listenLoopback(
 export async function startTlsServer(opts: TestServerOptions): Promise<TestServer> {
   const host = opts.host ?? '127.0.0.1';
   const certChainPem = pemOf(opts.cert, ...(opts.chain ?? []));
+  const sniContexts = new Map<string, SecureContext>();
+  for (const [name, entry] of Object.entries(opts.sni ?? {})) {
+    const cert = pemOf(entry.cert, ...(entry.chain ?? []));
+    sniContexts.set(name.toLowerCase(), createSecureContext({ key: entry.cert.keyPem, cert }));
+  }
   const tlsServer = createTlsServer({
     key: opts.cert.keyPem,
     cert: certChainPem,
+    ...(opts.sni
+      ? {
+          SNICallback: (name: string, cb: (err: Error | null, ctx?: SecureContext) => void) =>
+            cb(null, sniContexts.get(name.toLowerCase())),
+        }
+      : {}),
     ...(opts.alpn ? { ALPNProtocols: opts.alpn } : {}),
     ...(opts.requestCert ? { requestCert: true, rejectUnauthorized: opts.clientCa !== undefined } : {}),
     ...(opts.clientCa !== undefined ? { ca: opts.clientCa } : {}),
@@ -201,6 +225,7 @@ export async function startTlsServer(opts: TestServerOptions): Promise<TestServe
   const tracker = socketTracker();
   const counts = { bytes: 0, requests: 0, connections: 0, handshakes: 0 };
   const handshakeErrors: Error[] = [];
+  const serverNames: (string | false)[] = [];
 
   tlsServer.on('connection', (raw: Socket) => {
     counts.connections++;
@@ -209,6 +234,7 @@ export async function startTlsServer(opts: TestServerOptions): Promise<TestServe
   tlsServer.on('tlsClientError', (err: Error) => handshakeErrors.push(err));
   tlsServer.on('secureConnection', (s: TLSSocket) => {
     counts.handshakes++;
+    serverNames.push((s as TLSSocket & { servername?: string | false }).servername || false);
     tracker.add(s);
     httpServer.emit('connection', s);
     // Added after the HTTP server took the socket: a 'data' listener makes it read through JS
@@ -241,6 +267,7 @@ export async function startTlsServer(opts: TestServerOptions): Promise<TestServe
       return counts.handshakes;
     },
     handshakeErrors,
+    serverNames,
     get openConnections() {
       return [...tracker.sockets].filter((s) => !('encrypted' in s)).length;
     },
