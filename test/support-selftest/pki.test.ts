@@ -265,6 +265,9 @@ test('IP parsing and name-constraint masks', () => {
   assert.equal(ipBytes('a.example'), undefined);
   assert.equal(generalName('IP:10.0.0.0/8').toString('hex'), '87080a000000ff000000');
   assert.equal(generalName('10.0.0.0/255.255.0.0').toString('hex'), '87080a000000ffff0000');
+  // Bare IPv6 that starts with letters is still an address, not a 'type:' prefix.
+  assert.equal(generalName('abcd::1').toString('hex'), `8710abcd${'0'.repeat(26)}01`);
+  assert.equal(generalName('abcd::/16').toString('hex'), `8720abcd${'0'.repeat(28)}ffff${'0'.repeat(28)}`);
   assert.equal(
     generalName('IP:2001:db8::/32').toString('hex'),
     `8720${'20010db8'.padEnd(32, '0')}${'ffffffff'.padEnd(32, '0')}`,

@@ -428,7 +428,8 @@ function ipConstraintBytes(spec: string): Buffer | undefined {
  */
 export function generalName(spec: string): Buffer {
   const m = /^([A-Za-z]+):(.*)$/s.exec(spec);
-  const kind = m && !isIP(spec) ? m[1]!.toLowerCase() : '';
+  const bareIp = isIP(spec) !== 0 || (spec.includes('/') && isIP(spec.slice(0, spec.lastIndexOf('/'))) !== 0);
+  const kind = m && !bareIp ? m[1]!.toLowerCase() : '';
   const value = m && kind ? m[2]! : spec;
   switch (kind) {
     case 'dns':
