@@ -48,7 +48,7 @@ export function readCertificates(input: string | Uint8Array, origin = 'inline'):
       ders = parsePem(input, 'CERTIFICATE');
     } else if (looksLikePem(input)) {
       ders = parsePem(
-        Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('latin1'),
+        Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8'),
         'CERTIFICATE',
       );
     } else if (input.length > 0) {

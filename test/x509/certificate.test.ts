@@ -374,6 +374,12 @@ describe('versions', () => {
     const v2 = parseCertificate(issue(root, { version: 2 }).der);
     assert.equal(v2.version, 2);
   });
+  test('an explicit version 1 (DER would omit it) is accepted', () => {
+    const v1 = issue(root, { version: 1 });
+    const kids = tbsChildren(v1.der);
+    const explicitV1 = rebuild(v1, [explicit(0, integer(0n)), ...kids]);
+    assert.equal(parseCertificate(explicitV1).version, 1);
+  });
   test('extensions in a v1 certificate are an error', () => {
     const bad = issue(root, { version: 1, extensions: [{ oid: '1.2.3', value: nul() }] });
     assertCertError(() => parseCertificate(bad.der), /extensions: present in a version 1 certificate/);

@@ -36,6 +36,12 @@ describe('readCertificates', () => {
     assert.equal(readCertificates(new Uint8Array(leaf.der)).length, 1);
   });
 
+  test('a UTF-8 byte order mark before the first block (files saved by Windows editors)', () => {
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(pemOf(root))]);
+    assert.equal(readCertificates(withBom, 'bom.pem').length, 1);
+    assert.equal(readCertificates(`\ufeff${pemOf(root)}`, 'bom.pem').length, 1);
+  });
+
   test('no certificate: ERR_NO_CERTIFICATE naming the origin', () => {
     parseError(
       () => readCertificates('nothing here', '/path/x.pem'),
