@@ -33,7 +33,7 @@ import { createHash } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
 import { bundledNodeVersion, loadBundled } from './bundled.js';
 import { caError } from './codes.js';
-import { type EnvConsidered, loadExtra, loadReplacing, planEnv } from './env.js';
+import { ENV_VARS, type EnvConsidered, loadExtra, loadReplacing, planEnv } from './env.js';
 import { loadCaPath } from './file.js';
 import { loadInline, looksLikePem } from './inline.js';
 import { type SourceResult, type Stamp, signatureOf } from './load.js';
@@ -355,12 +355,57 @@ function changed(stamps: Stamp[]): boolean {
   return stamps.some((s) => signatureOf(s.path) !== s.sig);
 }
 
+// Strings longer than this (PEM text) enter the quick key as a hash, computed once per value,
+// rather than being copied into the key on every call; paths are far shorter.
+const QUICK_INLINE_CHARS = 1024;
+// Distinct (verify, env, root) combinations remembered; as MAX_CACHED, with room for the
+// several spellings ('ca.pem', { ca: 'ca.pem' }) that lead to one configuration.
+const MAX_PLANS = 256;
+const plans = new Map<string, Plan>();
+
+function quickPart(value: unknown): string {
+  if (typeof value === 'string')
+    return value.length > QUICK_INLINE_CHARS ? `h${inlineId(value)}` : `s${value}`;
+  if (value instanceof Uint8Array) return `h${inlineId(value)}`;
+  if (typeof value === 'boolean' || value === undefined) return String(value);
+  if (Array.isArray(value)) return `[${value.map(quickPart).join('\u0003')}]`;
+  if (typeof value === 'object' && value !== null) {
+    // Fields read on every call (not the object's identity): a Session's verify object that is
+    // changed after first use must not keep the old anchors.
+    const o = value as Record<string, unknown>;
+    const keys = Object.keys(o);
+    if (keys.some((k) => k !== 'ca' && k !== 'bundled' && k !== 'system')) return `x${Math.random()}`;
+    return `{${quickPart(o.ca)}|${quickPart(o.bundled)}|${quickPart(o.system)}}`;
+  }
+  return `x${Math.random()}`; // malformed: never reused, so planOf reports it every time
+}
+
+/**
+ * Everything the plan depends on, cheaply: verify as given, trustEnv, the root, the working
+ * directory (relative paths) and the five variables' values. A hit skips planning entirely.
+ */
+function quickKeyOf(opts: ResolveTrustOptions): string {
+  const env = opts.env ?? process.env;
+  let envPart = '';
+  for (const name of ENV_VARS) {
+    const v = env[name];
+    envPart += v === undefined ? '\u0002' : `${v}\u0000`;
+  }
+  return `${quickPart(opts.verify)}\u0001${opts.trustEnv ?? true}\u0001${opts.systemRoot ?? ''}\u0001${process.cwd()}\u0001${envPart}`;
+}
+
 /**
  * The anchors for one request (or Session), from the cache when the configuration was seen
  * before. Throws ConfigError (codes in codes.ts) when a CA path or option cannot be used.
  */
 export function resolveTrust(opts: ResolveTrustOptions): ResolvedTrust {
-  const plan = planOf(opts);
+  const quick = quickKeyOf(opts);
+  let plan = plans.get(quick);
+  if (!plan) {
+    plan = planOf(opts);
+    if (plans.size >= MAX_PLANS) plans.delete(plans.keys().next().value as string);
+    plans.set(quick, plan);
+  }
   const now = (opts.now ?? Date.now)();
   const hit = cache.get(plan.key);
   if (hit) {
@@ -381,5 +426,6 @@ export function resolveTrust(opts: ResolveTrustOptions): ResolvedTrust {
 /** Forgets every cached store, and the system store (tests; or after changing the OS store). */
 export function resetTrustCache(): void {
   cache.clear();
+  plans.clear();
   resetSystemCache();
 }

@@ -282,6 +282,17 @@ describe('resolveTrust: built once, reloaded on change', () => {
     assert.equal(resolveTrust({ verify: mine.pem, env: {} }), resolveTrust({ verify: mine.pem, env: {} }));
   });
 
+  it('notices a verify object changed after first use, and a changed env variable', () => {
+    const verify: { system: boolean } = { system: true };
+    assert.ok(has(resolveTrust({ verify, env: {}, systemRoot }), corp));
+    verify.system = false;
+    assert.equal(has(resolveTrust({ verify, env: {}, systemRoot }), corp), false);
+    const env: NodeJS.ProcessEnv = {};
+    assert.ok(has(resolveTrust({ env, systemRoot }), corp));
+    env.REQUESTS_CA_BUNDLE = envPem;
+    assert.equal(has(resolveTrust({ env, systemRoot }), corp), false);
+  });
+
   it(`picks up a changed CA file, checking at most every ${RELOAD_CHECK_MS} ms`, () => {
     const path = tmp.write('changing.pem', mine.pem);
     let now = 1_000_000;

@@ -1,8 +1,9 @@
 /**
  * The macOS system store. On Node with `tls.getCACertificates('system')` that is used (it
- * applies the keychains' trust settings). Otherwise `security find-certificate -a -p` lists the
- * certificates of three keychains: Apple's system roots, the System keychain (where an
- * administrator or an MDM profile installs corporate roots) and the user's login keychain.
+ * applies the keychains' "Always Trust" settings; see tool.ts). Otherwise
+ * `security find-certificate -a -p` lists the certificates of three keychains: Apple's system
+ * roots, the System keychain (where an administrator or an MDM profile installs corporate
+ * roots) and the user's login keychain.
  *
  * Trust-settings caveat: `find-certificate` says which certificates a keychain holds, not
  * whether they are trusted. Trust settings ("Always Trust", "Never Trust", per-policy) live

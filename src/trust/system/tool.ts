@@ -41,9 +41,10 @@ export const runTool: ToolRunner = (command, args) => {
 export type NodeSystemReader = () => readonly string[] | undefined;
 
 /**
- * `tls.getCACertificates('system')` (Node 22.15+/23.10+): Node reads the macOS keychains
- * honouring their trust settings, and the Windows stores, without a child process. On older
- * Node (20) it does not exist and the tools are used instead.
+ * `tls.getCACertificates('system')` (Node 22.15+/23.10+, the reader behind --use-system-ca):
+ * on macOS it keeps only keychain certificates whose trust settings say "Always Trust" (Node's
+ * cli.md, --use-system-ca), on Windows it reads the Root, Trusted People and enterprise stores,
+ * all without a child process. On Node 20 it does not exist and the tools are used instead.
  */
 export const nodeSystemReader: NodeSystemReader = () => {
   const get = (tls as { getCACertificates?: (type: string) => string[] }).getCACertificates;
