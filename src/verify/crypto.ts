@@ -1,0 +1,134 @@
+/**
+ * Signature checks, behind a small interface so that tests can count or replace them.
+ *
+ * Which algorithms are *allowed* is policy (policy.ts decides before anything gets here); this
+ * file only answers "does this signature verify under that key", with node:crypto. A malformed
+ * key or signature is a plain `false`, never an exception: the path builder then tries the next
+ * candidate issuer.
+ */
+import { constants, createPublicKey, type KeyObject, verify } from 'node:crypto';
+import type { Certificate, PublicKeyInfo, SignatureAlgorithm } from '../x509/types.js';
+
+/** Verifies the signature on `child` with the public key of `issuer`. */
+export interface SignatureVerifier {
+  verifySignedBy(child: Certificate, issuer: Certificate): boolean;
+}
+
+/** Digest lengths in octets, for the RSASSA-PSS salt length rule (RFC 4055 §3.1, CA/B BR §7.1.3.2). */
+const DIGEST_OCTETS: Readonly<Record<string, number>> = { sha256: 32, sha384: 48, sha512: 64 };
+
+/** Does the issuer's key type fit the signature algorithm (RFC 5280 §4.1.1.2, RFC 4055, RFC 8410)? */
+function keyFits(alg: SignatureAlgorithm, key: PublicKeyInfo): boolean {
+  switch (alg.keyType) {
+    case 'rsa':
+      return key.type === 'rsa';
+    case 'rsa-pss':
+      // A PSS signature may come from an rsaEncryption key or an id-RSASSA-PSS key (RFC 4055 §1.2).
+      return key.type === 'rsa' || key.type === 'rsa-pss';
+    case 'ec':
+      return key.type === 'ec';
+    case 'ed25519':
+      return key.type === 'ed25519';
+    default:
+      return false;
+  }
+}
+
+/**
+ * The key as a node KeyObject. Parsing an SPKI costs more than an ECDSA verification, so keys are
+ * kept by their SPKI hash; the map is bounded (a server can make us parse many keys, but only
+ * `MAX_KEYS` stay alive).
+ */
+const MAX_KEYS = 512; // A few hundred trust anchors plus chains in flight; Node bundles ~150 roots.
+const keyCache = new Map<string, KeyObject | null>();
+
+function keyObjectOf(cert: Certificate): KeyObject | null {
+  const id = cert.spkiSha256;
+  let key = keyCache.get(id);
+  if (key !== undefined) return key;
+  try {
+    key = createPublicKey({ key: Buffer.from(cert.publicKey.der), format: 'der', type: 'spki' });
+  } catch {
+    key = null;
+  }
+  if (keyCache.size >= MAX_KEYS) keyCache.delete(keyCache.keys().next().value!);
+  keyCache.set(id, key);
+  return key;
+}
+
+/** Checks one signature with node:crypto; no caching of results. */
+export function verifyWithNode(child: Certificate, issuer: Certificate): boolean {
+  const alg = child.signatureAlgorithm;
+  if (!keyFits(alg, issuer.publicKey)) return false;
+  const key = keyObjectOf(issuer);
+  if (key === null) return false;
+  const data = child.tbsDer;
+  const sig = child.signature;
+  try {
+    switch (alg.keyType) {
+      case 'rsa':
+      case 'ec':
+        if (alg.hash === undefined) return false;
+        return verify(alg.hash, data, key, sig);
+      case 'rsa-pss': {
+        const pss = alg.pss;
+        if (pss === undefined || pss.mgf1Hash !== pss.hash || pss.trailerField !== 1) return false;
+        // node:crypto uses the message digest for MGF1 too, hence the equality required above.
+        return verify(
+          pss.hash,
+          data,
+          { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: pss.saltLength },
+          sig,
+        );
+      }
+      case 'ed25519':
+        return verify(null, data, key, sig);
+      default:
+        return false;
+    }
+  } catch {
+    return false;
+  }
+}
+
+/** The verifier used when none is given: node:crypto, with results remembered. */
+export const nodeVerifier: SignatureVerifier = { verifySignedBy: verifyWithNode };
+
+/**
+ * Remembers results of `inner`, keyed by (child certificate, issuer key), so that a warm
+ * connection to the same server verifies no signature twice. Both halves of the key are SHA-256
+ * hashes of DER, so a hit means the same bytes were signed and the same key checked them.
+ */
+export class CachingVerifier implements SignatureVerifier {
+  private readonly results = new Map<string, boolean>();
+  constructor(
+    private readonly inner: SignatureVerifier = nodeVerifier,
+    private readonly maxEntries = 4096, // ~100 bytes each: well under 1 MB, enough for many servers' chains.
+  ) {}
+  verifySignedBy(child: Certificate, issuer: Certificate): boolean {
+    const k = `${child.fingerprintSha256}/${issuer.spkiSha256}`;
+    const hit = this.results.get(k);
+    if (hit !== undefined) return hit;
+    const ok = this.inner.verifySignedBy(child, issuer);
+    if (this.results.size >= this.maxEntries) this.results.delete(this.results.keys().next().value!);
+    this.results.set(k, ok);
+    return ok;
+  }
+  clear(): void {
+    this.results.clear();
+  }
+}
+
+/** The process-wide cache used by verifyServer unless told otherwise. */
+export const defaultVerifier = new CachingVerifier();
+
+/** Forget every cached key and signature result (for cold-path benchmarks and tests). */
+export function clearCryptoCaches(): void {
+  keyCache.clear();
+  defaultVerifier.clear();
+}
+
+/** Digest length for a PSS hash name, or undefined when the hash is not one we accept. */
+export function pssSaltFor(hash: string): number | undefined {
+  return DIGEST_OCTETS[hash];
+}

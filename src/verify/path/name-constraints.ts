@@ -1,0 +1,514 @@
+/**
+ * Name constraints (RFC 5280 §4.2.1.10, §6.1.3 (b)–(c)): whether the names a certificate carries
+ * lie inside the subtrees a CA above it permits, and outside those it excludes.
+ *
+ * Name forms and what we do with each:
+ * - dNSName: a constraint is a domain; it covers itself and every name below it
+ *   ('example.com' covers 'example.com' and 'a.b.example.com', not 'badexample.com'). The empty
+ *   constraint covers every name. A constraint with a leading dot, a wildcard or a trailing dot is
+ *   malformed (RFC 5280 §4.2.1.10 gives the leading-dot form to URIs and mailboxes only; x509-limbo
+ *   rfc5280::nc::invalid-dnsname-leading-period; pyca/cryptography agrees).
+ *   A wildcard SAN '*.X' stands for every name one label below X (RFC 9525 §6.3): it is permitted
+ *   only when all of those names are, and excluded when any of them is (CVE-2025-61727; the
+ *   rustls-webpki tables WILDCARD_CONSTRAINT_CONTAINMENT and WILDCARD_EXCLUDED_INTERSECTION).
+ * - iPAddress: address and mask (8 or 16+16 octets); the mask must be a prefix (RFC 4632 CIDR;
+ *   rustls-webpki rejects other masks). IPv4 constraints never match IPv6 names and back.
+ * - rfc822Name: 'user@host' is one mailbox, 'host' every mailbox at that host, '.domain' every
+ *   mailbox at a host below it (RFC 5280 §4.2.1.10). Characters are literal ('*' is no wildcard);
+ *   the local part compares exactly, the host case-insensitively. A mailbox with more than one
+ *   '@' is malformed. When a certificate has no subjectAltName, rfc822Name constraints apply to
+ *   emailAddress attributes of its subject (RFC 5280 §4.2.1.10).
+ * - uniformResourceIdentifier: constraints name a host ('host.example.com' exactly) or a domain
+ *   ('.example.com', hosts below it) (RFC 5280 §4.2.1.10); a URI without a host, or whose host is
+ *   an IP address, cannot be shown to satisfy one and fails.
+ * - directoryName: the subject, and every directoryName SAN, must start with the constraint's RDNs
+ *   (RFC 5280 §4.2.1.10 "subtree"), compared as RFC 5280 §7.1 asks (case-insensitive, white space
+ *   folded); the empty Name covers all. An empty subject is not checked.
+ * - otherName, x400Address, ediPartyName, registeredID: we cannot evaluate these. A certificate
+ *   whose names include such a form, under a CA constraining that form, is rejected — RFC 5280
+ *   §4.2.1.10: "the application MUST either process the constraint or reject the certificate";
+ *   rustls-webpki does the same whatever the criticality (CA/B BR allow non-critical constraints).
+ * - The subject's commonName is not checked: `certainly` never matches a host name against it
+ *   (RFC 9525), so it cannot let a name escape a constraint (rustls-webpki ignores it too).
+ *
+ * Every (name, constraint) pair compared spends one unit of the budget (Go and rustls-webpki
+ * count the same way).
+ */
+import { ipToString } from '../../x509/ip.js';
+import type { GeneralName, GeneralSubtree, Name, NameAttribute, NameConstraints } from '../../x509/types.js';
+import type { Budget } from './budget.js';
+
+/** What went wrong, for the error message: the name (as text) and why it is refused. */
+export interface NameConstraintViolation {
+  /** 'DNS:foo.example.com', 'IP:10.0.0.1', 'email:a@b', 'URI:…', 'DirName:CN=…', 'otherName'. */
+  name: string;
+  /** The end of a sentence: 'is not in any permitted subtree (DNS:example.com)'. */
+  reason: string;
+  /** True when the constraint itself, not the name, is at fault. */
+  malformedConstraint?: boolean;
+}
+
+type Compiled<T> = { permitted: T[]; excluded: T[] };
+
+interface DnsConstraint {
+  /** Lower case, no trailing dot; '' covers every name. */
+  domain: string;
+  text: string;
+}
+interface IpConstraint {
+  addr: Uint8Array;
+  mask: Uint8Array;
+  text: string;
+}
+interface EmailConstraint {
+  kind: 'mailbox' | 'host' | 'domain';
+  local?: string;
+  /** Lower case; for 'domain' without the leading dot. */
+  host: string;
+  text: string;
+}
+interface UriConstraint {
+  kind: 'host' | 'domain';
+  host: string;
+  text: string;
+}
+interface DirConstraint {
+  rdns: string[][];
+  text: string;
+}
+
+/** A NameConstraints extension, checked for form and prepared for matching. */
+export interface CompiledNameConstraints {
+  dns: Compiled<DnsConstraint>;
+  ip: Compiled<IpConstraint>;
+  email: Compiled<EmailConstraint>;
+  uri: Compiled<UriConstraint>;
+  dir: Compiled<DirConstraint>;
+  /** GeneralName tags (context numbers 0, 3, 5, 8) that are constrained but that we cannot evaluate. */
+  unsupported: Set<number>;
+  /** Set when a constraint is malformed: the CA carrying it must not be used. */
+  problem?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Syntax helpers
+
+/** LDH labels, plus '_' which real certificates carry (Mozilla bug 1136616; rustls-webpki). */
+const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_-])?$/;
+/** RFC 1035 §2.3.4: 253 characters of text. */
+const MAX_DNS_LENGTH = 253;
+
+function isDnsName(name: string): boolean {
+  if (name.length === 0 || name.length > MAX_DNS_LENGTH) return false;
+  for (const label of name.split('.')) if (!LABEL.test(label)) return false;
+  return true;
+}
+
+/** A presented dNSName, lower-cased: { base } for 'a.b', { base, wildcard } for '*.a.b'. */
+function parsePresentedDns(value: string): { base: string; wildcard: boolean } | undefined {
+  const v = value.toLowerCase();
+  if (v.startsWith('*.')) {
+    const base = v.slice(2);
+    return isDnsName(base) ? { base, wildcard: true } : undefined;
+  }
+  return isDnsName(v) ? { base: v, wildcard: false } : undefined;
+}
+
+/** `name` equals `domain` or lies below it ('' is above everything). */
+function inSubtree(name: string, domain: string): boolean {
+  if (domain === '') return true;
+  return (
+    name === domain ||
+    (name.length > domain.length && name.endsWith(domain) && name[name.length - domain.length - 1] === '.')
+  );
+}
+
+/** The parent of a name ('a.b.c' -> 'b.c'), or undefined for a single label. */
+function parentOf(name: string): string | undefined {
+  const i = name.indexOf('.');
+  return i < 0 ? undefined : name.slice(i + 1);
+}
+
+function isPrefixMask(mask: Uint8Array): boolean {
+  let zeros = false;
+  for (const byte of mask) {
+    for (let bit = 7; bit >= 0; bit--) {
+      const one = (byte >> bit) & 1;
+      if (zeros && one) return false;
+      if (!one) zeros = true;
+    }
+  }
+  return true;
+}
+
+/** RFC 5321 §4.1.2 Local-part, loosely: printable ASCII without '@', space or control characters. */
+const LOCAL_PART = /^[\x21-\x3f\x41-\x7e]+$/;
+
+/** 'local@host' with exactly one '@', or undefined when malformed. */
+function parseMailbox(value: string): { local: string; host: string } | undefined {
+  const at = value.indexOf('@');
+  if (at <= 0 || at !== value.lastIndexOf('@')) return undefined;
+  const local = value.slice(0, at);
+  const host = value.slice(at + 1).toLowerCase();
+  if (!LOCAL_PART.test(local) || !isDnsName(host)) return undefined;
+  return { local, host };
+}
+
+/** The host of an absolute URI (RFC 3986 §3.2.2), lower case; undefined when there is none. */
+function uriHost(uri: string): { host: string; isIp: boolean } | undefined {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(uri);
+  if (!m) return undefined;
+  let authority = m[1]!;
+  const at = authority.lastIndexOf('@');
+  if (at >= 0) authority = authority.slice(at + 1);
+  if (authority.startsWith('[')) return { host: authority, isIp: true };
+  const host = authority.replace(/:\d*$/, '').toLowerCase();
+  if (host === '') return undefined;
+  if (/^[0-9.]+$/.test(host)) return { host, isIp: true };
+  return isDnsName(host) ? { host, isIp: false } : undefined;
+}
+
+const SPACES = /\s+/g;
+
+/** RFC 5280 §7.1 comparison form of an attribute value (as the Name key does it). */
+function attributeKey(a: NameAttribute): string {
+  const v = a.value.trim().replace(SPACES, ' ').toLowerCase();
+  return `${a.oid}=${/[^\x00-\x7f]/.test(v) ? v.normalize('NFKC') : v}`;
+}
+
+function rdnKeys(name: Name): string[][] {
+  return name.rdns.map((rdn) => rdn.map(attributeKey).sort());
+}
+
+function sameRdn(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** `name` lies in the subtree rooted at `base`: its first RDNs are base's RDNs. */
+function dirInSubtree(name: string[][], base: string[][]): boolean {
+  if (base.length > name.length) return false;
+  for (let i = 0; i < base.length; i++) if (!sameRdn(name[i]!, base[i]!)) return false;
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compiling constraints
+
+const TAG_NUMBER_NAMES: Record<number, string> = {
+  0: 'otherName',
+  3: 'x400Address',
+  5: 'ediPartyName',
+  8: 'registeredID',
+};
+
+const compiledCache = new WeakMap<NameConstraints, CompiledNameConstraints>();
+
+/** Checks and prepares a NameConstraints extension; the result is cached per extension object. */
+export function compileNameConstraints(nc: NameConstraints): CompiledNameConstraints {
+  const hit = compiledCache.get(nc);
+  if (hit) return hit;
+  const out: CompiledNameConstraints = {
+    dns: { permitted: [], excluded: [] },
+    ip: { permitted: [], excluded: [] },
+    email: { permitted: [], excluded: [] },
+    uri: { permitted: [], excluded: [] },
+    dir: { permitted: [], excluded: [] },
+    unsupported: new Set(),
+  };
+  const add = (list: GeneralSubtree[] | undefined, side: 'permitted' | 'excluded'): void => {
+    for (const subtree of list ?? []) {
+      if (out.problem) return;
+      // RFC 5280 §4.2.1.10: "the minimum MUST be zero, and maximum MUST be absent".
+      if (subtree.minimum !== 0 || subtree.maximum !== undefined) {
+        out.problem = 'a name constraint uses minimum or maximum, which RFC 5280 §4.2.1.10 forbids';
+        return;
+      }
+      const problem = compileOne(subtree.base, side, out);
+      if (problem) out.problem = problem;
+    }
+  };
+  add(nc.permitted, 'permitted');
+  add(nc.excluded, 'excluded');
+  compiledCache.set(nc, out);
+  return out;
+}
+
+function compileOne(
+  base: GeneralName,
+  side: 'permitted' | 'excluded',
+  out: CompiledNameConstraints,
+): string | undefined {
+  switch (base.type) {
+    case 'dns': {
+      const v = base.value.toLowerCase();
+      if (v !== '' && !isDnsName(v)) {
+        return `the dNSName constraint '${base.value}' is malformed (RFC 5280 §4.2.1.10 allows a domain name, without a leading dot or wildcard)`;
+      }
+      out.dns[side].push({ domain: v, text: `DNS:${base.value}` });
+      return undefined;
+    }
+    case 'ip': {
+      const half = base.bytes.length / 2;
+      const addr = base.bytes.subarray(0, half);
+      const mask = base.bytes.subarray(half);
+      if ((half !== 4 && half !== 16) || !isPrefixMask(mask)) {
+        return `the iPAddress constraint ${Buffer.from(base.bytes).toString('hex')} is not an address with a CIDR prefix mask`;
+      }
+      out.ip[side].push({ addr, mask, text: `IP:${ipToString(base.bytes)}` });
+      return undefined;
+    }
+    case 'email': {
+      const v = base.value;
+      const text = `email:${v}`;
+      if (v.includes('@')) {
+        const mb = parseMailbox(v);
+        if (!mb) return `the rfc822Name constraint '${v}' is not a valid mailbox`;
+        out.email[side].push({ kind: 'mailbox', local: mb.local, host: mb.host, text });
+      } else if (v.startsWith('.')) {
+        const host = v.slice(1).toLowerCase();
+        if (!isDnsName(host)) return `the rfc822Name constraint '${v}' is not a valid domain`;
+        out.email[side].push({ kind: 'domain', host, text });
+      } else {
+        const host = v.toLowerCase();
+        if (!isDnsName(host)) return `the rfc822Name constraint '${v}' is not a valid host`;
+        out.email[side].push({ kind: 'host', host, text });
+      }
+      return undefined;
+    }
+    case 'uri': {
+      const v = base.value;
+      const domain = v.startsWith('.');
+      const host = (domain ? v.slice(1) : v).toLowerCase();
+      if (!isDnsName(host)) return `the URI constraint '${v}' is not a host or domain name`;
+      out.uri[side].push({ kind: domain ? 'domain' : 'host', host, text: `URI:${v}` });
+      return undefined;
+    }
+    case 'dirName':
+      out.dir[side].push({ rdns: rdnKeys(base.name), text: `DirName:${base.name.text}` });
+      return undefined;
+    case 'registeredID':
+      out.unsupported.add(8);
+      return undefined;
+    case 'other':
+      out.unsupported.add(base.tag & 0x1f);
+      return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Matching
+
+/** The names of one certificate that constraints apply to. */
+export interface ConstrainedNames {
+  /** The subject, or undefined when it is empty (an empty subject is not checked). */
+  subject?: Name;
+  /** subjectAltName entries (empty when there is no extension). */
+  sans: readonly GeneralName[];
+  /** True when the certificate has a subjectAltName extension (decides the emailAddress rule). */
+  hasSan: boolean;
+}
+
+const EMAIL_ADDRESS = '1.2.840.113549.1.9.1';
+
+function check<T>(
+  list: Compiled<T>,
+  name: string,
+  permits: (c: T) => boolean,
+  excludes: (c: T) => boolean,
+  text: (c: T) => string,
+  budget: Budget | undefined,
+): NameConstraintViolation | undefined {
+  if (list.permitted.length > 0) {
+    let ok = false;
+    for (const c of list.permitted) {
+      budget?.spend('nameConstraintComparisons');
+      if (permits(c)) {
+        ok = true;
+        break;
+      }
+    }
+    if (!ok) {
+      const shown = list.permitted.slice(0, 3).map(text).join(', ');
+      const more = list.permitted.length > 3 ? `, … ${list.permitted.length - 3} more` : '';
+      return { name, reason: `is not in any permitted subtree (${shown}${more})` };
+    }
+  }
+  for (const c of list.excluded) {
+    budget?.spend('nameConstraintComparisons');
+    if (excludes(c)) return { name, reason: `is in the excluded subtree ${text(c)}` };
+  }
+  return undefined;
+}
+
+function checkDns(
+  cc: CompiledNameConstraints,
+  value: string,
+  budget?: Budget,
+): NameConstraintViolation | undefined {
+  const list = cc.dns;
+  if (list.permitted.length === 0 && list.excluded.length === 0) return undefined;
+  const name = `DNS:${value}`;
+  const p = parsePresentedDns(value);
+  if (!p)
+    return { name, reason: 'is not a valid DNS name, so it cannot be shown to satisfy the name constraints' };
+  const { base, wildcard } = p;
+  return check(
+    list,
+    name,
+    // '*.X' stays inside D only when X does (all its expansions are then below D).
+    (c) => inSubtree(base, c.domain),
+    // '*.X' meets D when X is inside D, or when D is itself one label below X.
+    (c) => inSubtree(base, c.domain) || (wildcard && parentOf(c.domain) === base),
+    (c) => c.text,
+    budget,
+  );
+}
+
+function checkIp(
+  cc: CompiledNameConstraints,
+  bytes: Uint8Array,
+  budget?: Budget,
+): NameConstraintViolation | undefined {
+  const list = cc.ip;
+  if (list.permitted.length === 0 && list.excluded.length === 0) return undefined;
+  const name = `IP:${ipToString(bytes)}`;
+  if (bytes.length !== 4 && bytes.length !== 16) {
+    return {
+      name,
+      reason: 'is not a valid IP address, so it cannot be shown to satisfy the name constraints',
+    };
+  }
+  const within = (c: IpConstraint): boolean => {
+    if (c.addr.length !== bytes.length) return false;
+    for (let i = 0; i < bytes.length; i++)
+      if ((bytes[i]! & c.mask[i]!) !== (c.addr[i]! & c.mask[i]!)) return false;
+    return true;
+  };
+  return check(list, name, within, within, (c) => c.text, budget);
+}
+
+function checkEmail(
+  cc: CompiledNameConstraints,
+  value: string,
+  budget?: Budget,
+): NameConstraintViolation | undefined {
+  const list = cc.email;
+  if (list.permitted.length === 0 && list.excluded.length === 0) return undefined;
+  const name = `email:${value}`;
+  const mb = parseMailbox(value);
+  if (!mb)
+    return { name, reason: 'is not a valid mailbox, so it cannot be shown to satisfy the name constraints' };
+  const within = (c: EmailConstraint): boolean => {
+    switch (c.kind) {
+      case 'mailbox':
+        return c.local === mb.local && c.host === mb.host;
+      case 'host':
+        return c.host === mb.host;
+      case 'domain':
+        return mb.host !== c.host && inSubtree(mb.host, c.host);
+    }
+  };
+  return check(list, name, within, within, (c) => c.text, budget);
+}
+
+function checkUri(
+  cc: CompiledNameConstraints,
+  value: string,
+  budget?: Budget,
+): NameConstraintViolation | undefined {
+  const list = cc.uri;
+  if (list.permitted.length === 0 && list.excluded.length === 0) return undefined;
+  const name = `URI:${value}`;
+  const h = uriHost(value);
+  if (!h || h.isIp) {
+    return { name, reason: 'has no host name that the URI name constraints could be checked against' };
+  }
+  const within = (c: UriConstraint): boolean =>
+    c.kind === 'host' ? h.host === c.host : h.host !== c.host && inSubtree(h.host, c.host);
+  return check(list, name, within, within, (c) => c.text, budget);
+}
+
+function checkDir(
+  cc: CompiledNameConstraints,
+  dn: Name,
+  budget?: Budget,
+): NameConstraintViolation | undefined {
+  const list = cc.dir;
+  if (list.permitted.length === 0 && list.excluded.length === 0) return undefined;
+  const keys = rdnKeys(dn);
+  const within = (c: DirConstraint): boolean => dirInSubtree(keys, c.rdns);
+  return check(list, `DirName:${dn.text}`, within, within, (c) => c.text, budget);
+}
+
+/**
+ * Checks the names of one certificate against one CA's constraints; returns the first violation,
+ * or undefined when every name is acceptable. Throws BUDGET_EXCEEDED from `budget`.
+ */
+export function checkNameConstraints(
+  cc: CompiledNameConstraints,
+  names: ConstrainedNames,
+  budget?: Budget,
+): NameConstraintViolation | undefined {
+  if (cc.problem) return { name: 'the name constraints', reason: cc.problem, malformedConstraint: true };
+  if (names.subject) {
+    const v = checkDir(cc, names.subject, budget);
+    if (v) return v;
+    if (!names.hasSan) {
+      for (const rdn of names.subject.rdns) {
+        for (const a of rdn) {
+          if (a.oid !== EMAIL_ADDRESS) continue;
+          const e = checkEmail(cc, a.value, budget);
+          if (e) return e;
+        }
+      }
+    }
+  }
+  for (const gn of names.sans) {
+    let v: NameConstraintViolation | undefined;
+    switch (gn.type) {
+      case 'dns':
+        v = checkDns(cc, gn.value, budget);
+        break;
+      case 'ip':
+        v = checkIp(cc, gn.bytes, budget);
+        break;
+      case 'email':
+        v = checkEmail(cc, gn.value, budget);
+        break;
+      case 'uri':
+        v = checkUri(cc, gn.value, budget);
+        break;
+      case 'dirName':
+        v = checkDir(cc, gn.name, budget);
+        break;
+      case 'registeredID':
+      case 'other': {
+        const n = gn.type === 'registeredID' ? 8 : gn.tag & 0x1f;
+        if (cc.unsupported.has(n)) {
+          budget?.spend('nameConstraintComparisons');
+          const form = TAG_NUMBER_NAMES[n] ?? `[${n}]`;
+          v = {
+            name: form,
+            reason: `is constrained by the issuing CA, and ${form} constraints cannot be evaluated (RFC 5280 §4.2.1.10 then requires rejection)`,
+          };
+        }
+        break;
+      }
+    }
+    if (v) return v;
+  }
+  return undefined;
+}
+
+/** For tests and messages: exported helpers of the matching rules. */
+export const internals = {
+  inSubtree,
+  parsePresentedDns,
+  isPrefixMask,
+  parseMailbox,
+  uriHost,
+  dirInSubtree,
+  rdnKeys,
+};
