@@ -2,10 +2,18 @@ import assert from 'node:assert/strict';
 import { verify as cryptoVerify, X509Certificate } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { ParseError } from '../../src/errors.js';
+import {
+  bitString,
+  explicit,
+  integer,
+  nul,
+  octetString,
+  oid,
+  sequence,
+} from '../../src/x509/build/der-writer.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
 import { ipToString } from '../../src/x509/ip.js';
 import type { Certificate, GeneralName } from '../../src/x509/types.js';
-import { bitString, explicit, integer, nul, octetString, oid, sequence } from '../support/der-writer.js';
 import {
   createRoot,
   encodeName,

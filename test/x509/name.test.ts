@@ -2,8 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DerReader } from '../../src/der/reader.js';
 import { ParseError } from '../../src/errors.js';
-import { parseCertificate } from '../../src/x509/certificate.js';
-import { escapeValue, readName } from '../../src/x509/name.js';
 import {
   bmpString,
   ia5String,
@@ -12,7 +10,9 @@ import {
   sequence,
   set,
   utf8String,
-} from '../support/der-writer.js';
+} from '../../src/x509/build/der-writer.js';
+import { parseCertificate } from '../../src/x509/certificate.js';
+import { escapeValue, readName } from '../../src/x509/name.js';
 import { createRoot, encodeName, issue } from '../support/pki.js';
 
 const CN = '2.5.4.3';

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ParseError } from '../../src/errors.js';
+import { octetString, sequence } from '../../src/x509/build/der-writer.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
 import { readCertificates } from '../../src/x509/index.js';
-import { octetString, sequence } from '../support/der-writer.js';
 import { createRoot, intermediate, issue } from '../support/pki.js';
 
 /** Time budget per fuzz loop: the brief's "a couple of seconds" split over the loops below. */
