@@ -35,7 +35,10 @@ export const VERIFY_CODES = {
   // Structure and policy
   NOT_A_CA: { rank: 50, meaning: 'an issuing certificate is not allowed to act as a CA' },
   CA_USED_AS_LEAF: { rank: 50, meaning: 'a CA certificate was presented as the server certificate' },
-  PATH_TOO_LONG: { rank: 50, meaning: 'the path is longer than a pathLenConstraint or the depth limit allows' },
+  PATH_TOO_LONG: {
+    rank: 50,
+    meaning: 'the path is longer than a pathLenConstraint or the depth limit allows',
+  },
   WRONG_PURPOSE: {
     rank: 55,
     meaning: 'a certificate is not allowed for this purpose (extended key usage or key usage)',
@@ -85,6 +88,8 @@ export class CertainlyError extends Error {
   override get name(): string {
     return this.constructor.name;
   }
+  // `this` is the class on the right of `instanceof` (a subclass too), which is the point here
+  // (biome's noThisInStatic is off for that reason).
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (typeof value !== 'object' || value === null) return false;
     if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;

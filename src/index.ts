@@ -1,1 +1,26 @@
+/** certainly: the public API. Everything users import comes from here. */
+
+export type {
+  ClientCertOption,
+  CommonOptions,
+  Method,
+  RequestOptions,
+  SessionOptions,
+  TimeoutOption,
+} from './client/index.js';
+export {
+  closeDefaultSession,
+  del as delete,
+  get,
+  head,
+  options,
+  patch,
+  post,
+  put,
+  Response,
+  request,
+  Session,
+} from './client/index.js';
 export * from './errors.js';
+export type { TlsInfo } from './tls/connector.js';
+export type { Certificate, CertificateSummary } from './x509/types.js';

@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+/** The `certainly` command: dispatches to one module per subcommand. */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Io } from './render.js';
+
+const USAGE = `certainly — HTTPS requests with certificate verification that explains itself
+
+usage: certainly <command> [options]
+
+commands:
+  get URL        fetch a URL, verifying the server (see: certainly get --help)
+  ca             explain the trust setup: ca info | list | find TEXT | pem | explain URL
+  demo           show the classic "certificate did not match 10.0.0.6" failure and its fix, on loopback
+  help           this text
+`;
+
+type Command = (argv: string[], io: Io) => Promise<number>;
+
+const commands: Record<string, () => Promise<Command>> = {
+  get: async () => (await import('./get.js')).runGet,
+  demo: async () => (await import('./demo.js')).runDemo,
+  ca: async () => {
+    const [{ runCa }, { probe }] = await Promise.all([import('./ca.js'), import('../tls/probe.js')]);
+    return (argv, io) =>
+      runCa(argv, {
+        ...io,
+        explain: async (url, trust) => {
+          const r = await probe(url, { trust: trust.insecure ? null : trust.store });
+          return {
+            chain: r.info?.chain ?? [],
+            ...(r.verified ? { anchor: r.verified.anchor } : {}),
+            ...(r.error
+              ? {
+                  error: {
+                    code: (r.error as { code?: string }).code ?? 'ERR_CONNECTION',
+                    message: r.error.message,
+                    ...((r.error as { hint?: string }).hint
+                      ? { hint: (r.error as { hint?: string }).hint }
+                      : {}),
+                  },
+                }
+              : {}),
+          };
+        },
+      });
+  },
+};
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    io.stdout.write(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    io.stdout.write('certainly 0.1.0\n');
+    return 0;
+  }
+  const load = commands[name];
+  if (!load) {
+    io.stderr.write(`certainly: unknown command '${name}'\n\n${USAGE}`);
+    return 2;
+  }
+  return (await load())(rest, io);
+}
+
+function isEntryPoint(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(
+        `certainly: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
+      process.exitCode = 70;
+    },
+  );
+}

@@ -1,0 +1,141 @@
+/**
+ * Request and Session options, their validation, and the merge rule:
+ * request option > Session option > environment (trust/resolve.ts) > defaults.
+ */
+import type { Readable } from 'node:stream';
+import { ConfigError } from '../errors.js';
+import type { VerifyOption } from '../trust/resolve.js';
+
+export type ParamValue =
+  | string
+  | number
+  | boolean
+  | null
+  | undefined
+  | readonly (string | number | boolean)[];
+export type Params = Record<string, ParamValue> | URLSearchParams | readonly (readonly [string, string])[];
+export type HeaderInit =
+  | Record<string, string | readonly string[] | undefined>
+  | Headers
+  | readonly (readonly [string, string])[];
+
+/** `timeout` in ms: one number for both phases, or each phase on its own. */
+export type TimeoutOption = number | { connect?: number; read?: number };
+
+/** A client certificate: PEM/DER files or strings, or a PKCS#12 bundle. */
+export type ClientCertOption =
+  | { cert: string | Uint8Array; key: string | Uint8Array; passphrase?: string }
+  | { pfx: string | Uint8Array; passphrase?: string };
+
+/** Options every request takes; a Session takes the same as defaults. */
+export interface CommonOptions {
+  /**
+   * true (default): verify against the default anchors (or the env variables' CA, when trustEnv);
+   * false: no verification (warns once per host); 'path': a CA file or c_rehash directory that
+   * replaces the defaults; PEM text; { ca, system, bundled } to choose sources explicitly.
+   */
+  verify?: VerifyOption;
+  /** Read REQUESTS_CA_BUNDLE & co. (and proxies, later) from the environment. Default true. */
+  trustEnv?: boolean;
+  /** Verify this name (and send it as SNI) instead of the URL host: the fix for https://10.0.0.6/. */
+  serverName?: string;
+  /** Dial this 'host:port' instead of the URL's; the URL host (or serverName) is still verified. */
+  connectTo?: string;
+  headers?: HeaderInit;
+  params?: Params;
+  timeout?: TimeoutOption;
+  allowRedirects?: boolean;
+  maxRedirects?: number;
+  /** Client certificate (mutual TLS). */
+  cert?: ClientCertOption;
+  /** SPKI pins in curl's 'sha256//BASE64' form; any one may match. */
+  pin?: string | readonly string[];
+}
+
+export interface RequestOptions extends CommonOptions {
+  json?: unknown;
+  data?: string | Uint8Array | URLSearchParams | Record<string, string | number | boolean> | Readable;
+  signal?: AbortSignal;
+}
+
+export interface SessionOptions extends CommonOptions {
+  /** Pins per host, applied to every request of the Session to that host. */
+  pins?: Record<string, string | readonly string[]>;
+}
+
+/** Defaults, the same as requests where it has one. */
+export const DEFAULTS = {
+  // requests' Session.max_redirects
+  maxRedirects: 30,
+  // undici's own connect timeout
+  connectTimeout: 10_000,
+  // undici's headersTimeout/bodyTimeout
+  readTimeout: 300_000,
+} as const;
+
+export function resolveTimeouts(t: TimeoutOption | undefined): { connect: number; read: number } {
+  if (t === undefined) return { connect: DEFAULTS.connectTimeout, read: DEFAULTS.readTimeout };
+  const check = (v: unknown, what: string): number => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+      throw new ConfigError(`timeout${what} must be a positive number of milliseconds, not ${String(v)}`, {
+        code: 'ERR_TIMEOUT_OPTION',
+      });
+    }
+    return v;
+  };
+  if (typeof t === 'number') {
+    const v = check(t, '');
+    return { connect: v, read: v };
+  }
+  if (typeof t !== 'object' || t === null) return resolveTimeouts(check(t, '') as number);
+  return {
+    connect: t.connect === undefined ? DEFAULTS.connectTimeout : check(t.connect, '.connect'),
+    read: t.read === undefined ? DEFAULTS.readTimeout : check(t.read, '.read'),
+  };
+}
+
+/** Merges headers left to right into a Headers object (later wins, case-insensitively). */
+export function mergeHeaders(...inits: (HeaderInit | undefined)[]): Headers {
+  const out = new Headers();
+  for (const init of inits) {
+    if (!init) continue;
+    const entries: [string, string | readonly string[] | undefined][] =
+      init instanceof Headers
+        ? [...init.entries()]
+        : Array.isArray(init)
+          ? (init as [string, string][])
+          : Object.entries(init as Record<string, string | string[] | undefined>);
+    const replaced = new Set<string>();
+    for (const [k, v] of entries) {
+      if (v === undefined) {
+        out.delete(k);
+        continue;
+      }
+      const lower = k.toLowerCase();
+      if (!replaced.has(lower)) {
+        out.delete(k);
+        replaced.add(lower);
+      }
+      if (Array.isArray(v)) for (const item of v) out.append(k, String(item));
+      else out.append(k, String(v));
+    }
+  }
+  return out;
+}
+
+/** Appends params to a URL's query string, as requests does (None values dropped, lists repeated). */
+export function applyParams(url: URL, params: Params | undefined): void {
+  if (!params) return;
+  const pairs: [string, string][] = [];
+  if (params instanceof URLSearchParams) pairs.push(...params.entries());
+  else if (Array.isArray(params))
+    for (const [k, v] of params as [string, string][]) pairs.push([k, String(v)]);
+  else {
+    for (const [k, v] of Object.entries(params as Record<string, ParamValue>)) {
+      if (v === undefined || v === null) continue;
+      if (Array.isArray(v)) for (const item of v) pairs.push([k, String(item)]);
+      else pairs.push([k, String(v)]);
+    }
+  }
+  for (const [k, v] of pairs) url.searchParams.append(k, v);
+}

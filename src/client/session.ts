@@ -1,0 +1,403 @@
+/**
+ * Session: defaults for many requests, and the connection pools they share.
+ *
+ * Pools are keyed by everything that changes what a connection has proved: the trust key (or
+ * 'insecure'), serverName, connectTo, client certificate and pins. So a connection made with
+ * verify: false is never reused by a verified request (requests' CVE-2024-35195), and a
+ * connection verified for serverName A never serves a request that asked for B.
+ */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { Agent, type Dispatcher } from 'undici';
+import {
+  CertainlyError,
+  ConfigError,
+  ConnectionError,
+  ConnectTimeout,
+  InvalidURL,
+  ReadTimeout,
+  TooManyRedirects,
+} from '../errors.js';
+import { type ConnectTarget, createConnector, parseConnectTo, type TlsInfo } from '../tls/connector.js';
+import { resolveTrust } from '../trust/resolve.js';
+import type { TrustAnchors } from '../trust/types.js';
+import { parseReferenceName } from '../verify/identity.js';
+import {
+  applyParams,
+  type ClientCertOption,
+  DEFAULTS,
+  mergeHeaders,
+  type RequestOptions,
+  resolveTimeouts,
+  type SessionOptions,
+} from './options.js';
+import { type BodySource, Response } from './response.js';
+import { checkPins, clientTlsOptions, normalisePins } from './security.js';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS' | (string & {});
+
+interface PoolEntry {
+  agent: Agent;
+  lastTls: Map<string, TlsInfo>;
+}
+
+/** Per-connection settings that decide which pool a request may use. */
+interface ConnectionSettings {
+  trust: TrustAnchors | null;
+  serverName?: string;
+  connectTo?: ConnectTarget;
+  connectTimeout: number;
+  cert?: ClientCertOption;
+  pins?: string[];
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+// How many pools one Session keeps at most; each distinct (trust, serverName, connectTo, cert,
+// pins) costs one undici Agent. Past this the oldest is closed.
+const MAX_POOLS = 32;
+
+export class Session {
+  readonly defaults: SessionOptions;
+  #pools = new Map<string, PoolEntry>();
+  #closed = false;
+
+  constructor(options: SessionOptions = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new ConfigError('Session options must be an object', { code: 'ERR_OPTIONS' });
+    }
+    this.defaults = { ...options };
+  }
+
+  get(url: string | URL, options?: RequestOptions): Promise<Response> {
+    return this.request('GET', url, options);
+  }
+  post(url: string | URL, options?: RequestOptions): Promise<Response> {
+    return this.request('POST', url, options);
+  }
+  put(url: string | URL, options?: RequestOptions): Promise<Response> {
+    return this.request('PUT', url, options);
+  }
+  patch(url: string | URL, options?: RequestOptions): Promise<Response> {
+    return this.request('PATCH', url, options);
+  }
+  delete(url: string | URL, options?: RequestOptions): Promise<Response> {
+    return this.request('DELETE', url, options);
+  }
+  head(url: string | URL, options?: RequestOptions): Promise<Response> {
+    return this.request('HEAD', url, options);
+  }
+  options(url: string | URL, options?: RequestOptions): Promise<Response> {
+    return this.request('OPTIONS', url, options);
+  }
+
+  /** Sends one request, following redirects unless allowRedirects is false. */
+  async request(method: Method, url: string | URL, options: RequestOptions = {}): Promise<Response> {
+    if (this.#closed) throw new CertainlyError('this Session is closed', { code: 'ERR_SESSION_CLOSED' });
+    const d = this.defaults;
+    const o = { ...stripUndefined(d), ...stripUndefined(options) } as RequestOptions & SessionOptions;
+    const timeouts = resolveTimeouts(o.timeout);
+    const allowRedirects = o.allowRedirects ?? true;
+    const maxRedirects = o.maxRedirects ?? d.maxRedirects ?? DEFAULTS.maxRedirects;
+    if (!Number.isInteger(maxRedirects) || maxRedirects < 0) {
+      throw new ConfigError(`maxRedirects must be a whole number >= 0, not ${String(maxRedirects)}`, {
+        code: 'ERR_OPTIONS',
+      });
+    }
+
+    let current = parseUrl(url);
+    applyParams(current, d.params);
+    if (options.params !== d.params) applyParams(current, options.params);
+    const firstOrigin = current.origin;
+    let headers = mergeHeaders(d.headers, options.headers);
+    let body = encodeBody(o, headers);
+    let verb = method.toUpperCase();
+
+    // Trust is resolved once per request (cached inside resolveTrust by configuration).
+    const resolved = resolveTrust({
+      ...(o.verify === undefined ? {} : { verify: o.verify }),
+      trustEnv: o.trustEnv ?? true,
+    });
+    const trust = resolved.insecure ? null : resolved.store;
+    const connectTo = o.connectTo === undefined ? undefined : parseConnectTo(o.connectTo);
+    if (o.serverName !== undefined) parseReferenceName(o.serverName); // validates early: InvalidURL
+    const requestPins = o.pin === undefined ? undefined : normalisePins(o.pin, 'pin');
+
+    const history: Response[] = [];
+    for (;;) {
+      const sameOrigin = current.origin === firstOrigin;
+      // serverName, connectTo and the per-request pin describe the origin of the URL asked for;
+      // a redirect elsewhere is verified normally (the decision is recorded in ARCHITECTURE.md).
+      const hostPins = d.pins ? pinsForHost(d.pins, current.hostname) : undefined;
+      const pins = sameOrigin && requestPins ? requestPins : hostPins;
+      const settings: ConnectionSettings = {
+        trust,
+        connectTimeout: timeouts.connect,
+        ...(sameOrigin && o.serverName !== undefined ? { serverName: o.serverName } : {}),
+        ...(sameOrigin && connectTo ? { connectTo } : {}),
+        ...(o.cert ? { cert: o.cert } : {}),
+        ...(pins ? { pins } : {}),
+      };
+      const pool = this.#pool(settings);
+      const started = performance.now();
+      let data: Dispatcher.ResponseData;
+      try {
+        data = await pool.agent.request({
+          origin: current.origin,
+          path: current.pathname + current.search,
+          method: verb as Dispatcher.HttpMethod,
+          headers: headersToRecord(headers),
+          body: body ?? null,
+          headersTimeout: timeouts.read,
+          bodyTimeout: timeouts.read,
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+      } catch (err) {
+        throw mapUndiciError(err, current, timeouts);
+      }
+      const response = new Response({
+        status: data.statusCode,
+        headers: recordToHeaders(data.headers),
+        url: current.href,
+        body: data.body as unknown as BodySource,
+        history: [...history],
+        tls: current.protocol === 'https:' ? pool.lastTls.get(current.origin) : undefined,
+        request: { method: verb, url: current.href, headers },
+        elapsed: performance.now() - started,
+      });
+      const location = response.headers.get('location');
+      if (!allowRedirects || !REDIRECT_STATUSES.has(response.status) || location === null) return response;
+      await response.dump();
+      history.push(response);
+      if (history.length > maxRedirects) {
+        throw new TooManyRedirects(
+          `exceeded ${maxRedirects} redirects (last: ${current.href} -> ${location})`,
+          {
+            hint: 'Raise maxRedirects, or pass allowRedirects: false to see the redirect itself.',
+          },
+        );
+      }
+      let next: URL;
+      try {
+        next = new URL(location, current);
+      } catch (err) {
+        throw new InvalidURL(`the server redirected to an invalid URL: ${location}`, { cause: err });
+      }
+      if (next.protocol !== 'https:' && next.protocol !== 'http:') {
+        throw new InvalidURL(`the server redirected to an unsupported scheme: ${next.href}`);
+      }
+      // 303 always, and 301/302 for anything but GET/HEAD, become GET without a body (as
+      // browsers and requests do); 307/308 keep method and body.
+      if (
+        response.status === 303 ||
+        ((response.status === 301 || response.status === 302) && verb !== 'HEAD')
+      ) {
+        if (verb !== 'GET' && verb !== 'HEAD') {
+          verb = 'GET';
+          body = undefined;
+          headers = new Headers(headers);
+          for (const h of ['content-type', 'content-length', 'transfer-encoding']) headers.delete(h);
+        }
+      } else if (body instanceof Readable) {
+        throw new ConfigError(
+          `cannot follow the ${response.status} redirect to ${next.href}: the request body was a stream and is spent`,
+          {
+            code: 'ERR_REDIRECT_BODY',
+            hint: 'Send the body as a string or Buffer, or pass allowRedirects: false.',
+          },
+        );
+      }
+      // Credentials do not cross origins, nor go from https down to http (requests'
+      // rebuild_auth and should_strip_auth).
+      if (next.origin !== current.origin) {
+        headers = new Headers(headers);
+        headers.delete('authorization');
+        headers.delete('cookie');
+        headers.delete('proxy-authorization');
+      }
+      current = next;
+    }
+  }
+
+  /** Closes every pooled connection; the Session cannot be used afterwards. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const pools = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.all(pools.map((p) => p.agent.close()));
+  }
+
+  /** The pool for these connection settings, created on first use. */
+  #pool(s: ConnectionSettings): PoolEntry {
+    const key = poolKey(s);
+    const hit = this.#pools.get(key);
+    if (hit) return hit;
+    const lastTls = new Map<string, TlsInfo>();
+    const agent = new Agent({
+      connect: createConnector({
+        trust: s.trust,
+        connectTimeout: s.connectTimeout,
+        ...(s.serverName !== undefined ? { serverName: s.serverName } : {}),
+        ...(s.connectTo ? { connectTo: s.connectTo } : {}),
+        ...(s.cert ? { tlsOptions: clientTlsOptions(s.cert) } : {}),
+        ...(s.pins ? { afterVerify: (chain, info) => checkPins(s.pins!, chain, info) } : {}),
+        onConnection: (origin, info) => lastTls.set(origin, info),
+      }),
+    });
+    const entry = { agent, lastTls };
+    if (this.#pools.size >= MAX_POOLS) {
+      const [oldKey, old] = this.#pools.entries().next().value as [string, PoolEntry];
+      this.#pools.delete(oldKey);
+      void old.agent.close();
+    }
+    this.#pools.set(key, entry);
+    return entry;
+  }
+}
+
+function poolKey(s: ConnectionSettings): string {
+  const certKey = s.cert
+    ? createHash('sha256').update(JSON.stringify(s.cert, bufferReplacer)).digest('base64')
+    : '';
+  return JSON.stringify([
+    s.trust ? s.trust.key : 'insecure',
+    s.serverName ?? null,
+    s.connectTo ?? null,
+    s.connectTimeout,
+    certKey,
+    s.pins ?? null,
+  ]);
+}
+
+function bufferReplacer(_k: string, v: unknown): unknown {
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+  return v;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+function pinsForHost(pins: Record<string, string | readonly string[]>, host: string): string[] | undefined {
+  const h = host
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
+  for (const [k, v] of Object.entries(pins)) {
+    if (k.toLowerCase().replace(/\.$/, '') === h) return normalisePins(v, `pins['${k}']`);
+  }
+  return undefined;
+}
+
+/** Parses and checks a request URL: absolute, http or https, with a host. */
+export function parseUrl(input: string | URL): URL {
+  let url: URL;
+  try {
+    url = new URL(typeof input === 'string' ? input : input.href);
+  } catch (err) {
+    throw new InvalidURL(
+      `'${String(input)}' is not a valid URL; an absolute URL like https://example.com/ is needed`,
+      {
+        cause: err,
+      },
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new InvalidURL(
+      `unsupported URL scheme '${url.protocol}' in ${url.href}; use https:// (or http://)`,
+    );
+  }
+  if (url.hostname === '') throw new InvalidURL(`the URL ${url.href} has no host`);
+  if (url.username || url.password) {
+    throw new InvalidURL(
+      `credentials in the URL (${url.protocol}//user:pass@…) are not sent; pass an Authorization header`,
+      {
+        code: 'ERR_URL_CREDENTIALS',
+      },
+    );
+  }
+  return url;
+}
+
+function encodeBody(o: RequestOptions, headers: Headers): string | Uint8Array | Readable | undefined {
+  if (o.json !== undefined && o.data !== undefined) {
+    throw new ConfigError('pass either json or data, not both', { code: 'ERR_OPTIONS' });
+  }
+  if (o.json !== undefined) {
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(o.json);
+    } catch (err) {
+      throw new ConfigError(`the json option cannot be serialised: ${(err as Error).message}`, {
+        code: 'ERR_OPTIONS',
+        cause: err,
+      });
+    }
+    if (text === undefined)
+      throw new ConfigError('the json option is not serialisable to JSON', { code: 'ERR_OPTIONS' });
+    if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+    return text;
+  }
+  const data = o.data;
+  if (data === undefined) return undefined;
+  if (typeof data === 'string' || data instanceof Uint8Array || data instanceof Readable) return data;
+  if (data instanceof URLSearchParams || typeof data === 'object') {
+    const form =
+      data instanceof URLSearchParams
+        ? data
+        : new URLSearchParams(Object.entries(data).map(([k, v]) => [k, String(v)] as [string, string]));
+    if (!headers.has('content-type')) headers.set('content-type', 'application/x-www-form-urlencoded');
+    return form.toString();
+  }
+  throw new ConfigError(
+    `data must be a string, Buffer, URLSearchParams, object or stream, not ${typeof data}`,
+    {
+      code: 'ERR_OPTIONS',
+    },
+  );
+}
+
+function headersToRecord(h: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of h) out[k] = v;
+  return out;
+}
+
+function recordToHeaders(r: Record<string, string | string[] | undefined>): Headers {
+  const h = new Headers();
+  for (const [k, v] of Object.entries(r)) {
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const item of v) h.append(k, item);
+    else h.append(k, v);
+  }
+  return h;
+}
+
+function mapUndiciError(err: unknown, url: URL, t: { connect: number; read: number }): unknown {
+  if (err instanceof CertainlyError) return err;
+  const e = err as { code?: string; name?: string; message?: string };
+  switch (e?.code) {
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+      return new ReadTimeout(`${url.origin} did not answer within ${t.read} ms`, {
+        cause: err,
+        hint: 'The server is slow or stalled; raise timeout.read if it is expected to be slow.',
+      });
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return new ConnectTimeout(`connecting to ${url.host} took longer than ${t.connect} ms`, { cause: err });
+    case 'UND_ERR_SOCKET':
+    case 'ECONNRESET':
+      return new ConnectionError(
+        `the connection to ${url.host} was closed before the response was complete`,
+        {
+          cause: err,
+          code: 'ERR_CONNECTION_CLOSED',
+        },
+      );
+    case 'UND_ERR_INVALID_ARG':
+      return new ConfigError(`invalid request: ${e.message}`, { cause: err, code: 'ERR_OPTIONS' });
+    default:
+      return err;
+  }
+}

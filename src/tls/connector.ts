@@ -1,0 +1,404 @@
+/**
+ * The one function that sets up every TLS connection (STYLE.md, after urllib3's ssl_.py):
+ * TCP to `connectTo ?? URL host`, TLS with SNI = `serverName ??` URL host (none for IP
+ * literals), node:tls doing the handshake with `rejectUnauthorized: false`, then *our* verifier
+ * deciding — before the socket is handed to undici, so no request byte is written to a server
+ * whose certificate failed. On any failure the socket is destroyed.
+ */
+
+import net from 'node:net';
+import tls from 'node:tls';
+import type { buildConnector } from 'undici';
+import { ConfigError, ConnectionError, ConnectTimeout, INSECURE_WARNING, SSLError } from '../errors.js';
+import type { TrustAnchors } from '../trust/types.js';
+import { parseReferenceName, type ReferenceName } from '../verify/identity.js';
+import { type VerifiedPath, verifyServer } from '../verify/index.js';
+import { parseCertificate } from '../x509/index.js';
+import type { Certificate, CertificateSummary } from '../x509/types.js';
+import { contextFor } from './context.js';
+
+/** What a connection proved about the server, for Response.tls and diagnosis. */
+export interface TlsInfo {
+  /** 'TLSv1.3', 'TLSv1.2', … */
+  protocol: string | null;
+  cipher: string | null;
+  alpn: string | null;
+  /** The SNI sent, or null (IP literals get none). */
+  sni: string | null;
+  /** The name that was verified. */
+  verifiedName: string;
+  /** host:port dialled. */
+  address: string;
+  /** The chain as the server sent it (as far as node:tls exposes it), leaf first. */
+  chain: CertificateSummary[];
+  /** The trust anchor that ended the verified path; absent when verify is off. */
+  anchor?: { subject: string; sources: string[] };
+  /** False only for verify: false. */
+  verified: boolean;
+  /** OpenSSL's own verdict against the same anchors, kept as a cross-check. */
+  openssl: { authorized: boolean; error: string | null };
+}
+
+export interface ConnectTarget {
+  host: string;
+  port?: number;
+}
+
+export interface ConnectorConfig {
+  /** The anchors to verify against, or null for verify: false. */
+  trust: TrustAnchors | null;
+  /** The name to verify (and send as SNI) instead of the URL host. */
+  serverName?: string;
+  /** Where to dial instead of the URL host; the URL host (or serverName) is still verified. */
+  connectTo?: ConnectTarget;
+  /** TCP + TLS handshake time limit, ms. */
+  connectTimeout?: number;
+  /** ALPN protocols to offer; default ['http/1.1']. */
+  alpn?: string[];
+  /** Verification time (tests); default now. */
+  time?: Date;
+  /** Extra node:tls options for the client side (client certificates). */
+  tlsOptions?: Pick<tls.ConnectionOptions, 'cert' | 'key' | 'passphrase' | 'pfx'>;
+  /** Checks run after path validation and identity (pins). Throw SSLError to refuse. */
+  afterVerify?: (chain: Certificate[], info: TlsInfo) => void;
+  /** Called with every successful connection's info. */
+  onConnection?: (origin: string, info: TlsInfo) => void;
+}
+
+const warnedInsecureHosts = new Set<string>();
+
+/** Emits InsecureRequestWarning once per host (users can silence it with process listeners). */
+function warnInsecure(host: string): void {
+  if (warnedInsecureHosts.has(host)) return;
+  warnedInsecureHosts.add(host);
+  process.emitWarning(
+    `Unverified HTTPS request to ${host}: certificate verification is off (verify: false). ` +
+      `Anyone on the network path can read and change this traffic. Trust the server's CA ` +
+      `instead (verify: 'ca.pem'), or verify a name it does carry (serverName).`,
+    INSECURE_WARNING,
+  );
+}
+
+/** Parses 'host', 'host:port', '[v6]:port' into a ConnectTarget; ConfigError otherwise. */
+export function parseConnectTo(value: string): ConnectTarget {
+  const bad = (why: string) =>
+    new ConfigError(`connectTo '${value}' is not valid: ${why}. Use 'host:port', e.g. '10.0.0.6:8443'.`, {
+      code: 'ERR_CONNECT_TO',
+    });
+  if (typeof value !== 'string' || value.trim() === '') throw bad('it is empty');
+  let host: string;
+  let portText: string | undefined;
+  if (value.startsWith('[')) {
+    const end = value.indexOf(']');
+    if (end < 0) throw bad('a bracketed IPv6 address has no closing ]');
+    host = value.slice(1, end);
+    const rest = value.slice(end + 1);
+    if (rest !== '') {
+      if (!rest.startsWith(':')) throw bad('expected :port after ]');
+      portText = rest.slice(1);
+    }
+    if (net.isIPv6(host) === false) throw bad(`${host} is not an IPv6 address`);
+  } else {
+    const colons = value.split(':').length - 1;
+    if (colons > 1) {
+      if (!net.isIPv6(value)) throw bad('an IPv6 address must be in brackets when a port follows');
+      host = value;
+    } else if (colons === 1) {
+      [host, portText] = value.split(':') as [string, string];
+    } else {
+      host = value;
+    }
+  }
+  if (host === '') throw bad('the host is empty');
+  if (!/^[A-Za-z0-9.\-_:%]+$/.test(host)) throw bad(`'${host}' is not a host name or IP address`);
+  if (portText === undefined || portText === '') return { host };
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port < 1 || port > 65535) throw bad(`'${portText}' is not a port (1-65535)`);
+  return { host, port };
+}
+
+/** The certificates the server sent, leaf first, as node:tls exposes them. */
+export function peerChain(socket: tls.TLSSocket): Certificate[] {
+  const out: Certificate[] = [];
+  const seen = new Set<string>();
+  // getPeerCertificate(true) links each certificate to its issuer among those sent (and may add
+  // the anchor from the context's store at the end); certificates that link to nothing are
+  // dropped by node (ARCHITECTURE.md, "Facts measured here").
+  let c = socket.getPeerCertificate(true) as tls.DetailedPeerCertificate | undefined;
+  while (c?.raw && !seen.has(c.fingerprint256)) {
+    seen.add(c.fingerprint256);
+    out.push(parseCached(c.raw));
+    c = c.issuerCertificate;
+  }
+  return out;
+}
+
+/** Parsed certificates by DER, so a warm pool does not parse the same chain again. */
+const parsedCache = new Map<string, Certificate>();
+const PARSED_CACHE_MAX = 512; // a few hundred distinct server chains per process; bounded memory
+function parseCached(der: Buffer): Certificate {
+  const key = der.toString('base64');
+  const hit = parsedCache.get(key);
+  if (hit) return hit;
+  const cert = parseCertificate(new Uint8Array(der.buffer, der.byteOffset, der.byteLength));
+  if (parsedCache.size >= PARSED_CACHE_MAX) parsedCache.delete(parsedCache.keys().next().value as string);
+  parsedCache.set(key, cert);
+  return cert;
+}
+
+function mapSocketError(err: NodeJS.ErrnoException, address: string, sni: string | null): Error {
+  if (err instanceof SSLError || err instanceof ConnectionError || err instanceof ConnectTimeout) return err;
+  const code = err.code ?? '';
+  if (
+    code.startsWith('ERR_SSL') ||
+    code.startsWith('ERR_TLS') ||
+    /alert|handshake|SSL routines/i.test(err.message)
+  ) {
+    return new SSLError(`TLS handshake with ${address} failed: ${err.message}`, {
+      code: 'HANDSHAKE_FAILED',
+      cause: err,
+      hint: /certificate required|alert number 116/i.test(err.message)
+        ? 'The server asks for a client certificate: pass cert: { cert, key }.'
+        : `The server and this client could not agree on TLS${sni ? ` for ${sni}` : ''}; check that ${address} speaks TLS (not plain HTTP) and supports TLS 1.2 or 1.3.`,
+    });
+  }
+  const why: Record<string, string> = {
+    ECONNREFUSED: 'the connection was refused (nothing listens on that port)',
+    ECONNRESET: 'the connection was reset by the server',
+    ENOTFOUND: 'the host name could not be resolved (DNS)',
+    EAI_AGAIN: 'the host name could not be resolved right now (DNS)',
+    EHOSTUNREACH: 'the host is unreachable',
+    ENETUNREACH: 'the network is unreachable',
+    EPIPE: 'the server closed the connection',
+  };
+  return new ConnectionError(`could not connect to ${address}: ${why[code] ?? err.message}`, {
+    code: code ? `ERR_CONNECTION_${code.replace(/^E/, '')}` : 'ERR_CONNECTION',
+    cause: err,
+  });
+}
+
+function formatAddress(host: string, port: number): string {
+  return net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** One TLS handshake, before any verification: the socket, what was sent, what was negotiated. */
+export interface Handshake {
+  socket: tls.TLSSocket;
+  /** The certificates the server sent, leaf first (see peerChain). */
+  chain: Certificate[];
+  info: TlsInfo;
+  name: ReferenceName;
+}
+
+export interface HandshakeTarget {
+  /** The URL host (brackets allowed for IPv6). */
+  host: string;
+  port: number;
+  localAddress?: string | null;
+}
+
+/**
+ * Connects and completes the TLS handshake with `rejectUnauthorized: false`; verifies nothing.
+ * Rejects with ConnectionError, ConnectTimeout or SSLError (HANDSHAKE_FAILED); the socket is
+ * destroyed on any failure.
+ */
+export function handshake(target: HandshakeTarget, config: ConnectorConfig): Promise<Handshake> {
+  return new Promise((resolve, reject) => {
+    const urlHost = stripBrackets(target.host);
+    const port = config.connectTo?.port ?? target.port;
+    const dialHost = config.connectTo?.host ?? urlHost;
+    const address = formatAddress(dialHost, port);
+    const timeoutMs = config.connectTimeout ?? 10_000; // undici's default connect timeout
+    let name: ReferenceName;
+    try {
+      name =
+        config.serverName === undefined ? parseReferenceName(urlHost) : parseReferenceName(config.serverName);
+    } catch (err) {
+      reject(err);
+      return;
+    }
+    // SNI is never an IP literal (RFC 6066 §3); a trailing dot is not sent.
+    const sni = name.kind === 'dns' ? name.value : null;
+    const trust = config.trust;
+    const socket = tls.connect({
+      host: dialHost,
+      port,
+      ...(sni ? { servername: sni } : {}),
+      ALPNProtocols: config.alpn ?? ['http/1.1'],
+      rejectUnauthorized: false,
+      // OpenSSL's verdict (socket.authorized) is computed against our anchors, as a cross-check;
+      // Node's own name check is switched off: identity is ours.
+      checkServerIdentity: () => undefined,
+      secureContext: contextFor(trust, config.tlsOptions),
+      ...(target.localAddress ? { localAddress: target.localAddress } : {}),
+    });
+    let settled = false;
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.removeListener('error', onError);
+      socket.on('error', () => {}); // late errors of a socket we already gave up on
+      socket.destroy();
+      reject(err);
+    };
+    const timer = setTimeout(
+      () =>
+        fail(
+          new ConnectTimeout(
+            `connecting to ${address} (TCP and TLS handshake) took longer than ${timeoutMs} ms`,
+            {
+              hint: 'Check that the server is reachable and speaks TLS on that port, or raise timeout.connect.',
+            },
+          ),
+        ),
+      timeoutMs,
+    );
+    const onError = (e: Error) => fail(mapSocketError(e as NodeJS.ErrnoException, address, sni));
+    socket.on('error', onError);
+    socket.once('secureConnect', () => {
+      const info: TlsInfo = {
+        protocol: socket.getProtocol(),
+        cipher: socket.getCipher()?.name ?? null,
+        alpn: typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : null,
+        sni,
+        verifiedName: name.kind === 'dns' ? name.value : name.text,
+        address,
+        chain: [],
+        verified: false,
+        openssl: {
+          authorized: socket.authorized,
+          error: socket.authorizationError ? String(socket.authorizationError) : null,
+        },
+      };
+      let chain: Certificate[];
+      try {
+        chain = peerChain(socket);
+      } catch (err) {
+        fail(err instanceof SSLError ? err : badEncoding(err, address));
+        return;
+      }
+      info.chain = chain.map((c) => c.summary());
+      settled = true;
+      clearTimeout(timer);
+      socket.removeListener('error', onError);
+      resolve({ socket, chain, info, name });
+    });
+  });
+}
+
+function badEncoding(err: unknown, address: string): SSLError {
+  return new SSLError(
+    `the server at ${address} sent a certificate that cannot be parsed: ${(err as Error).message}`,
+    {
+      code: 'BAD_ENCODING',
+      cause: err,
+      hint: 'The server is misconfigured: its certificate file is corrupt or not X.509.',
+    },
+  );
+}
+
+/**
+ * Verifies a completed handshake: path, identity, then pins (config.afterVerify). Throws
+ * SSLError; returns the verified path. Does nothing but record for verify: false.
+ */
+export function verifyHandshake(h: Handshake, config: ConnectorConfig): VerifiedPath | undefined {
+  const trust = config.trust;
+  if (trust === null) return undefined;
+  try {
+    if (h.chain.length === 0) {
+      throw new SSLError(`the server at ${h.info.address} sent no certificate`, {
+        code: 'NO_CERTIFICATE',
+        expected: h.info.verifiedName,
+        hint: 'The server is misconfigured: it must present a certificate.',
+      });
+    }
+    const verified = verifyServer({
+      chain: h.chain,
+      name: h.name,
+      trust,
+      ...(config.time ? { time: config.time } : {}),
+    });
+    h.info.verified = true;
+    h.info.anchor = { subject: verified.anchor.cert.subject.text, sources: [...verified.anchor.sources] };
+    config.afterVerify?.(h.chain, h.info);
+    return verified;
+  } catch (err) {
+    if (err instanceof SSLError && err.chain === undefined) err.chain = h.info.chain;
+    throw err;
+  }
+}
+
+/**
+ * Builds an undici `connect` function for one configuration. The same function serves every
+ * origin of an Agent; `serverName`/`connectTo` are meant for Agents used with one origin.
+ */
+export function createConnector(config: ConnectorConfig): buildConnector.connector {
+  const timeoutMs = config.connectTimeout ?? 10_000; // undici's default connect timeout
+  if (config.serverName !== undefined) parseReferenceName(config.serverName); // fail early
+  return function connect(opts, callback) {
+    const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
+    if (opts.protocol !== 'https:') {
+      plainConnect(
+        config.connectTo?.host ?? stripBrackets(opts.hostname),
+        config.connectTo?.port ?? port,
+        timeoutMs,
+        callback,
+      );
+      return;
+    }
+    const origin = `${opts.protocol}//${opts.host}`;
+    handshake(
+      { host: opts.hostname, port, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) },
+      config,
+    ).then(
+      (h) => {
+        try {
+          if (config.trust === null) warnInsecure(h.info.verifiedName);
+          verifyHandshake(h, config);
+        } catch (err) {
+          h.socket.on('error', () => {});
+          h.socket.destroy();
+          callback(err as Error, null);
+          return;
+        }
+        config.onConnection?.(origin, h.info);
+        callback(null, h.socket);
+      },
+      (err: Error) => callback(err, null),
+    );
+  };
+}
+
+function plainConnect(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  callback: buildConnector.Callback,
+): void {
+  const address = formatAddress(host, port);
+  const socket = net.connect({ host, port });
+  let settled = false;
+  const finish = (err: Error | null) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    if (err) {
+      socket.on('error', () => {});
+      socket.destroy();
+      callback(err, null);
+    } else {
+      callback(null, socket);
+    }
+  };
+  const timer = setTimeout(
+    () => finish(new ConnectTimeout(`connecting to ${address} took longer than ${timeoutMs} ms`)),
+    timeoutMs,
+  );
+  socket.once('connect', () => finish(null));
+  socket.once('error', (e) => finish(mapSocketError(e, address, null)));
+}
+
+function stripBrackets(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
