@@ -5,9 +5,12 @@
  * Name forms and what we do with each:
  * - dNSName: a constraint is a domain; it covers itself and every name below it
  *   ('example.com' covers 'example.com' and 'a.b.example.com', not 'badexample.com'). The empty
- *   constraint covers every name. A constraint with a leading dot, a wildcard or a trailing dot is
- *   malformed (RFC 5280 §4.2.1.10 gives the leading-dot form to URIs and mailboxes only; x509-limbo
- *   rfc5280::nc::invalid-dnsname-leading-period; pyca/cryptography agrees).
+ *   constraint covers every name. A leading dot ('.example.com') covers the names below only:
+ *   RFC 5280 §4.2.1.10 gives that form to URIs and mailboxes, not to dNSName, and x509-limbo
+ *   (rfc5280::nc::invalid-dnsname-leading-period) and pyca refuse it, but OpenSSL documents it
+ *   ("permitted;DNS:.example.com"), private CAs are built from that documentation, and
+ *   rustls-webpki, Go and OpenSSL accept it with this meaning — refusing it would make those CAs
+ *   unusable, not safer. A wildcard or a trailing dot in a constraint is malformed.
  *   A wildcard SAN '*.X' stands for every name one label below X (RFC 9525 §6.3): it is permitted
  *   only when all of those names are, and excluded when any of them is (CVE-2025-61727; the
  *   rustls-webpki tables WILDCARD_CONSTRAINT_CONTAINMENT and WILDCARD_EXCLUDED_INTERSECTION).
@@ -51,8 +54,10 @@ export interface NameConstraintViolation {
 type Compiled<T> = { permitted: T[]; excluded: T[] };
 
 interface DnsConstraint {
-  /** Lower case, no trailing dot; '' covers every name. */
+  /** Lower case, no leading or trailing dot; '' covers every name. */
   domain: string;
+  /** '.example.com': only names strictly below the domain. */
+  below: boolean;
   text: string;
 }
 interface IpConstraint {
@@ -243,10 +248,12 @@ function compileOne(
   switch (base.type) {
     case 'dns': {
       const v = base.value.toLowerCase();
-      if (v !== '' && !isDnsName(v)) {
-        return `the dNSName constraint '${base.value}' is malformed (RFC 5280 §4.2.1.10 allows a domain name, without a leading dot or wildcard)`;
+      const below = v.startsWith('.');
+      const domain = below ? v.slice(1) : v;
+      if ((below || domain !== '') && !isDnsName(domain)) {
+        return `the dNSName constraint '${base.value}' is malformed (a domain name is expected, without a wildcard or a trailing dot)`;
       }
-      out.dns[side].push({ domain: v, text: `DNS:${base.value}` });
+      out.dns[side].push({ domain, below, text: `DNS:${base.value}` });
       return undefined;
     }
     case 'ip': {
@@ -262,7 +269,10 @@ function compileOne(
     case 'email': {
       const v = base.value;
       const text = `email:${v}`;
-      if (v.includes('@')) {
+      if (v === '') {
+        // The empty domain covers every mailbox (as the empty dNSName covers every name; Go agrees).
+        out.email[side].push({ kind: 'domain', host: '', text });
+      } else if (v.includes('@')) {
         const mb = parseMailbox(v);
         if (!mb) return `the rfc822Name constraint '${v}' is not a valid mailbox`;
         out.email[side].push({ kind: 'mailbox', local: mb.local, host: mb.host, text });
@@ -279,9 +289,9 @@ function compileOne(
     }
     case 'uri': {
       const v = base.value;
-      const domain = v.startsWith('.');
-      const host = (domain ? v.slice(1) : v).toLowerCase();
-      if (!isDnsName(host)) return `the URI constraint '${v}' is not a host or domain name`;
+      const domain = v.startsWith('.') || v === ''; // '' covers every host, as for dNSName
+      const host = (v.startsWith('.') ? v.slice(1) : v).toLowerCase();
+      if (v !== '' && !isDnsName(host)) return `the URI constraint '${v}' is not a host or domain name`;
       out.uri[side].push({ kind: domain ? 'domain' : 'host', host, text: `URI:${v}` });
       return undefined;
     }
@@ -354,16 +364,18 @@ function checkDns(
   if (!p)
     return { name, reason: 'is not a valid DNS name, so it cannot be shown to satisfy the name constraints' };
   const { base, wildcard } = p;
-  return check(
-    list,
-    name,
-    // '*.X' stays inside D only when X does (all its expansions are then below D).
-    (c) => inSubtree(base, c.domain),
-    // '*.X' meets D when X is inside D, or when D is itself one label below X.
-    (c) => inSubtree(base, c.domain) || (wildcard && parentOf(c.domain) === base),
-    (c) => c.text,
-    budget,
-  );
+  const covers = (c: DnsConstraint): boolean => {
+    if (wildcard) {
+      // Every expansion l.X is inside when X is D or below it (l.X is then strictly below D).
+      return inSubtree(base, c.domain);
+    }
+    return c.below ? base !== c.domain && inSubtree(base, c.domain) : inSubtree(base, c.domain);
+  };
+  // A wildcard '*.X' also meets the subtree of a D one label below X (D is one of its expansions),
+  // unless the constraint covers only names strictly below D.
+  const meets = (c: DnsConstraint): boolean =>
+    covers(c) || (wildcard && !c.below && c.domain !== '' && parentOf(c.domain) === base);
+  return check(list, name, covers, meets, (c) => c.text, budget);
 }
 
 function checkIp(
@@ -407,7 +419,7 @@ function checkEmail(
       case 'host':
         return c.host === mb.host;
       case 'domain':
-        return mb.host !== c.host && inSubtree(mb.host, c.host);
+        return c.host === '' || (mb.host !== c.host && inSubtree(mb.host, c.host));
     }
   };
   return check(list, name, within, within, (c) => c.text, budget);
@@ -426,7 +438,7 @@ function checkUri(
     return { name, reason: 'has no host name that the URI name constraints could be checked against' };
   }
   const within = (c: UriConstraint): boolean =>
-    c.kind === 'host' ? h.host === c.host : h.host !== c.host && inSubtree(h.host, c.host);
+    c.kind === 'host' ? h.host === c.host : c.host === '' || (h.host !== c.host && inSubtree(h.host, c.host));
   return check(list, name, within, within, (c) => c.text, budget);
 }
 
