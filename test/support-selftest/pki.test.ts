@@ -206,7 +206,8 @@ test('subject strings: order, escapes, multi-valued RDNs, string types, #hex val
   assert.equal(selfSigned({ cn: 'a, b' }).x509.subject, 'CN=a\\, b');
   const empty = selfSigned({ emptySubject: true, sans: ['DNS:a.example'] });
   assert.equal(empty.subjectDer.toString('hex'), '3000');
-  assert.equal(empty.x509.subject, undefined);
+  // Node 20 reports an empty subject as undefined, Node 24 as ''.
+  assert.ok(!empty.x509.subject, `empty subject: ${JSON.stringify(empty.x509.subject)}`);
   assert.equal(empty.x509.subjectAltName, 'DNS:a.example');
   // Default names are unique, so unrelated roots never chain by accident.
   assert.notEqual(createRoot().x509.subject, createRoot().x509.subject);
