@@ -867,4 +867,3 @@ export function standardPki(opts: { leaf?: CertOptions; keyType?: KeyType } = {}
   const leaf = issue(inter, { ...kt, ...opts.leaf });
   return { root, intermediate: inter, leaf };
 }
-
