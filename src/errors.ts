@@ -163,6 +163,21 @@ function defineError(name: string, defaultCode: string) {
 /** The connection could not be made or was lost (refused, reset, DNS failure, …). */
 export const ConnectionError = defineError('ConnectionError', 'ERR_CONNECTION');
 export type ConnectionError = InstanceType<typeof ConnectionError>;
+
+/**
+ * The proxy could not be reached, or refused to open a tunnel (407, 403, 502, …). A
+ * ConnectionError too. `status` is the proxy's HTTP status when it answered; `proxy` is the
+ * proxy's URL without its password.
+ */
+export class ProxyError extends ConnectionError {
+  status?: number;
+  proxy: string;
+  constructor(message: string, fields: CertainlyErrorFields & { proxy: string; status?: number }) {
+    super(message, { ...fields, code: fields.code ?? 'ERR_PROXY' });
+    this.proxy = fields.proxy;
+    if (fields.status !== undefined) this.status = fields.status;
+  }
+}
 /** The TCP connection or the TLS handshake did not finish in time. */
 export const ConnectTimeout = defineError('ConnectTimeout', 'ERR_CONNECT_TIMEOUT');
 export type ConnectTimeout = InstanceType<typeof ConnectTimeout>;
