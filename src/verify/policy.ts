@@ -104,7 +104,10 @@ type Criticality = 'critical' | 'non-critical' | 'either';
 interface RoleRule {
   presence: Presence;
   criticality: Criticality;
-  /** Is a presence or criticality failure only hygiene? (Content checks decide for themselves.) */
+  /**
+   * Is a presence failure only hygiene? (A wrong criticality flag is always hygiene: it never
+   * changes what a certificate may do. Content checks decide for themselves.)
+   */
   hygiene: boolean;
   /** Citation for presence and criticality. */
   rule: string;
@@ -153,8 +156,8 @@ export const EXTENSION_RULES: readonly ExtensionRule[] = [
       hygiene: false,
       rule: 'RFC 5280 §4.2.1.9',
     },
-    // Same for roots (CA/B BR §7.1.2.1.2). Missing or non-critical on an anchor is hygiene: the
-    // anchor is a CA because the user configured it as one (RFC 5280 §6.1.1 (d)).
+    // Same for roots (CA/B BR §7.1.2.1.2). Missing on an anchor is hygiene: the anchor is a CA
+    // because the user configured it as one (RFC 5280 §6.1.1 (d)).
     anchor: {
       presence: 'required',
       criticality: 'critical',
@@ -351,8 +354,8 @@ export const EXTENSION_RULES: readonly ExtensionRule[] = [
     anchor: nonCritical('optional', 'RFC 5280 §4.2.1.1'),
     check: (cert, role) => {
       const aki = cert.authorityKeyIdentifier!;
-      // RFC 5280 §4.2.1.1 ("The keyIdentifier field … MUST be included"); CA/B BR §7.1.2.1.3 and
-      // §7.1.2.11.1 forbid authorityCertIssuer and authorityCertSerialNumber in CA certificates.
+      // RFC 5280 §4.2.1.1 ("The keyIdentifier field … MUST be included"); CA/B BR §7.1.2.11.1
+      // forbids authorityCertIssuer and authorityCertSerialNumber in subordinate CA certificates.
       if (aki.keyIdentifier === undefined) {
         return problem(
           'PROFILE_VIOLATION',
@@ -361,14 +364,16 @@ export const EXTENSION_RULES: readonly ExtensionRule[] = [
           true,
         );
       }
+      // Not for anchors: Node's bundled Mozilla store has roots with both fields (QuoVadis Root CA 2
+      // and 3, Certigna), and refusing them would refuse real sites.
       if (
-        role !== 'leaf' &&
+        role === 'intermediate' &&
         (aki.authorityCertIssuer !== undefined || aki.authorityCertSerialNumber !== undefined)
       ) {
         return problem(
           'PROFILE_VIOLATION',
           'its authorityKeyIdentifier names the issuer by name and serial number, which CA certificates must not',
-          'CA/B BR §7.1.2.1.3, §7.1.2.11.1',
+          'CA/B BR §7.1.2.11.1',
           true,
         );
       }
@@ -562,12 +567,10 @@ export function checkExtensions(cert: Certificate, role: Role, ctx: PolicyContex
       // The content is still checked: a relaxed anchor's extKeyUsage still limits what it may issue.
     } else if (r.criticality === 'critical' && !ext.critical) {
       out.push(
-        problem('PROFILE_VIOLATION', `its ${rule.name} extension is not marked critical`, r.rule, r.hygiene),
+        problem('PROFILE_VIOLATION', `its ${rule.name} extension is not marked critical`, r.rule, true),
       );
     } else if (r.criticality === 'non-critical' && ext.critical) {
-      out.push(
-        problem('PROFILE_VIOLATION', `its ${rule.name} extension is marked critical`, r.rule, r.hygiene),
-      );
+      out.push(problem('PROFILE_VIOLATION', `its ${rule.name} extension is marked critical`, r.rule, true));
     }
     const p = rule.check?.(cert, role, ctx);
     if (p) out.push(p);
