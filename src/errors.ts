@@ -123,6 +123,8 @@ export interface SSLErrorFields extends CertainlyErrorFields {
   time?: Date;
   /** Errors from other candidate paths, most specific first (for diagnosis). */
   candidates?: { code: VerifyCode; message: string; position?: number }[];
+  /** For PIN_MISMATCH: the pins ('sha256//…') or fingerprints that were expected; `presented` has the actual ones. */
+  pins?: string[];
 }
 
 /** A certificate verification failure. `code` is one of {@link VERIFY_CODES}. */
@@ -135,6 +137,7 @@ export class SSLError extends CertainlyError {
   presented?: string[];
   time?: Date;
   candidates?: { code: VerifyCode; message: string; position?: number }[];
+  pins?: string[];
   constructor(message: string, fields: SSLErrorFields) {
     super(message, fields);
     const { code: _c, cause: _x, hint: _h, ...rest } = fields;
