@@ -63,6 +63,25 @@ export interface ConnectorConfig {
   afterVerify?: (chain: Certificate[], info: TlsInfo) => void;
   /** Called with every successful connection's info. */
   onConnection?: (origin: string, info: TlsInfo) => void;
+  /**
+   * Opens the byte stream instead of dialling TCP (a proxy): for https, a tunnel to host:port
+   * (CONNECT) over which the TLS handshake with the *target* runs, so our verifier checks the
+   * target; for http, a connection to a forwarding proxy. Returns null to dial directly.
+   */
+  dial?: (req: DialRequest) => Promise<net.Socket> | null;
+}
+
+/** What a dial hook is asked for. */
+export interface DialRequest {
+  protocol: 'https:' | 'http:';
+  /** The URL host, without brackets, and the URL port (for NO_PROXY decisions). */
+  urlHost: string;
+  urlPort: number;
+  /** Where the connection must lead: connectTo ?? the URL host (no brackets), and its port. */
+  host: string;
+  port: number;
+  /** Time left for the whole connect (TCP, tunnel and TLS), ms. */
+  timeout: number;
 }
 
 const warnedInsecureHosts = new Set<string>();
@@ -220,26 +239,19 @@ export function handshake(target: HandshakeTarget, config: ConnectorConfig): Pro
     // SNI is never an IP literal (RFC 6066 §3); a trailing dot is not sent.
     const sni = name.kind === 'dns' ? name.value : null;
     const trust = config.trust;
-    const socket = tls.connect({
-      host: dialHost,
-      port,
-      ...(sni ? { servername: sni } : {}),
-      ALPNProtocols: config.alpn ?? ['http/1.1'],
-      rejectUnauthorized: false,
-      // OpenSSL's verdict (socket.authorized) is computed against our anchors, as a cross-check;
-      // Node's own name check is switched off: identity is ours.
-      checkServerIdentity: () => undefined,
-      secureContext: contextFor(trust, config.tlsOptions),
-      ...(target.localAddress ? { localAddress: target.localAddress } : {}),
-    });
+    let tlsSocket: tls.TLSSocket | undefined;
+    let raw: net.Socket | undefined;
     let settled = false;
     const fail = (err: Error) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      socket.removeListener('error', onError);
-      socket.on('error', () => {}); // late errors of a socket we already gave up on
-      socket.destroy();
+      for (const s of [tlsSocket, raw]) {
+        if (!s) continue;
+        s.removeListener('error', onError);
+        s.on('error', () => {}); // late errors of a socket we already gave up on
+        s.destroy();
+      }
       reject(err);
     };
     const timer = setTimeout(
@@ -255,8 +267,7 @@ export function handshake(target: HandshakeTarget, config: ConnectorConfig): Pro
       timeoutMs,
     );
     const onError = (e: Error) => fail(mapSocketError(e as NodeJS.ErrnoException, address, sni));
-    socket.on('error', onError);
-    socket.once('secureConnect', () => {
+    const onSecure = (socket: tls.TLSSocket) => {
       const info: TlsInfo = {
         protocol: socket.getProtocol(),
         cipher: socket.getCipher()?.name ?? null,
@@ -282,8 +293,62 @@ export function handshake(target: HandshakeTarget, config: ConnectorConfig): Pro
       settled = true;
       clearTimeout(timer);
       socket.removeListener('error', onError);
+      if (raw) {
+        // From now on the tunnel's errors belong to the TLS socket undici owns.
+        const r = raw;
+        r.removeListener('error', onError);
+        r.on('error', (e) => socket.destroy(e));
+      }
       resolve({ socket, chain, info, name });
-    });
+    };
+    const startTls = (over?: net.Socket) => {
+      const s = tls.connect({
+        ...(over ? { socket: over } : { host: dialHost, port }),
+        ...(sni ? { servername: sni } : {}),
+        ALPNProtocols: config.alpn ?? ['http/1.1'],
+        rejectUnauthorized: false,
+        // OpenSSL's verdict (socket.authorized) is computed against our anchors, as a cross-check;
+        // Node's own name check is switched off: identity is ours.
+        checkServerIdentity: () => undefined,
+        secureContext: contextFor(trust, config.tlsOptions),
+        ...(target.localAddress && !over ? { localAddress: target.localAddress } : {}),
+      });
+      tlsSocket = s;
+      s.on('error', onError);
+      s.once('secureConnect', () => onSecure(s));
+      // A tunnel lives as long as the TLS socket on top of it.
+      if (over) s.once('close', () => over.destroy());
+    };
+    let dialled: Promise<net.Socket> | null | undefined;
+    try {
+      dialled = config.dial?.({
+        protocol: 'https:',
+        urlHost,
+        urlPort: target.port,
+        host: dialHost,
+        port,
+        timeout: timeoutMs,
+      });
+    } catch (err) {
+      fail(err as Error);
+      return;
+    }
+    if (dialled) {
+      dialled.then(
+        (s) => {
+          if (settled) {
+            s.destroy();
+            return;
+          }
+          raw = s;
+          s.on('error', onError);
+          startTls(s);
+        },
+        (err: Error) => fail(err),
+      );
+    } else {
+      startTls();
+    }
   });
 }
 
@@ -339,12 +404,31 @@ export function createConnector(config: ConnectorConfig): buildConnector.connect
   return function connect(opts, callback) {
     const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
     if (opts.protocol !== 'https:') {
-      plainConnect(
-        config.connectTo?.host ?? stripBrackets(opts.hostname),
-        config.connectTo?.port ?? port,
-        timeoutMs,
-        callback,
-      );
+      const host = config.connectTo?.host ?? stripBrackets(opts.hostname);
+      const dialPort = config.connectTo?.port ?? port;
+      let dialled: Promise<net.Socket> | null | undefined;
+      try {
+        dialled = config.dial?.({
+          protocol: 'http:',
+          urlHost: stripBrackets(opts.hostname),
+          urlPort: port,
+          host,
+          port: dialPort,
+          timeout: timeoutMs,
+        });
+      } catch (err) {
+        callback(err as Error, null);
+        return;
+      }
+      if (dialled) {
+        // The dial hook enforces the connect timeout itself (DialRequest.timeout).
+        dialled.then(
+          (s) => callback(null, s),
+          (err: Error) => callback(err, null),
+        );
+        return;
+      }
+      plainConnect(host, dialPort, timeoutMs, callback);
       return;
     }
     const origin = `${opts.protocol}//${opts.host}`;
