@@ -5,6 +5,7 @@
 import type { Readable } from 'node:stream';
 import { ConfigError } from '../errors.js';
 import type { VerifyOption } from '../trust/resolve.js';
+import type { ProxyOption } from './proxy.js';
 
 export type ParamValue =
   | string
@@ -35,7 +36,7 @@ export interface CommonOptions {
    * replaces the defaults; PEM text; { ca, system, bundled } to choose sources explicitly.
    */
   verify?: VerifyOption;
-  /** Read REQUESTS_CA_BUNDLE & co. (and proxies, later) from the environment. Default true. */
+  /** Read REQUESTS_CA_BUNDLE & co. and *_PROXY / NO_PROXY from the environment. Default true. */
   trustEnv?: boolean;
   /** Verify this name (and send it as SNI) instead of the URL host: the fix for https://10.0.0.6/. */
   serverName?: string;
@@ -50,6 +51,15 @@ export interface CommonOptions {
   cert?: ClientCertOption;
   /** SPKI pins in curl's 'sha256//BASE64' form; any one may match. */
   pin?: string | readonly string[];
+  /**
+   * A proxy for every URL ('http://user:pass@proxy:3128', or { url, auth, headers, verify }),
+   * or false for none. Unset: HTTPS_PROXY / HTTP_PROXY / ALL_PROXY when trustEnv (client/proxy.ts).
+   */
+  proxy?: ProxyOption | false | null;
+  /** Trust for an https:// proxy's own certificate (as `verify`); default: the default trust. */
+  proxyVerify?: VerifyOption;
+  /** Hosts that go direct ('example.com, .corp, 10.0.0.0/8, *'); replaces NO_PROXY. */
+  noProxy?: string | readonly string[];
 }
 
 export interface RequestOptions extends CommonOptions {

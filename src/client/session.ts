@@ -2,7 +2,7 @@
  * Session: defaults for many requests, and the connection pools they share.
  *
  * Pools are keyed by everything that changes what a connection has proved: the trust key (or
- * 'insecure'), serverName, connectTo, client certificate and pins. So a connection made with
+ * 'insecure'), serverName, connectTo, client certificate, pins and proxy. So a connection made with
  * verify: false is never reused by a verified request (requests' CVE-2024-35195), and a
  * connection verified for serverName A never serves a request that asked for B.
  */
@@ -31,6 +31,7 @@ import {
   resolveTimeouts,
   type SessionOptions,
 } from './options.js';
+import { ProxiedAgent, proxyChooser, proxyDial, type ResolvedProxy } from './proxy.js';
 import { type BodySource, Response } from './response.js';
 import { checkPins, clientTlsOptions, normalisePins } from './security.js';
 
@@ -49,6 +50,8 @@ interface ConnectionSettings {
   connectTimeout: number;
   cert?: ClientCertOption;
   pins?: string[];
+  /** The proxy this URL goes through (its key separates pools). */
+  proxy?: ResolvedProxy;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -121,6 +124,12 @@ export class Session {
     const connectTo = o.connectTo === undefined ? undefined : parseConnectTo(o.connectTo);
     if (o.serverName !== undefined) parseReferenceName(o.serverName); // validates early: InvalidURL
     const requestPins = o.pin === undefined ? undefined : normalisePins(o.pin, 'pin');
+    const chooseProxy = proxyChooser({
+      ...(o.proxy === undefined ? {} : { proxy: o.proxy }),
+      ...(o.proxyVerify === undefined ? {} : { proxyVerify: o.proxyVerify }),
+      ...(o.noProxy === undefined ? {} : { noProxy: o.noProxy }),
+      trustEnv: o.trustEnv ?? true,
+    });
 
     const history: Response[] = [];
     for (;;) {
@@ -137,6 +146,8 @@ export class Session {
         ...(o.cert ? { cert: o.cert } : {}),
         ...(pins ? { pins } : {}),
       };
+      const proxy = chooseProxy(current);
+      if (proxy) settings.proxy = proxy;
       const pool = this.#pool(settings);
       const started = performance.now();
       let data: Dispatcher.ResponseData;
@@ -232,7 +243,8 @@ export class Session {
     const hit = this.#pools.get(key);
     if (hit) return hit;
     const lastTls = new Map<string, TlsInfo>();
-    const agent = new Agent({
+    const proxy = s.proxy;
+    const agentOptions: Agent.Options = {
       connect: createConnector({
         trust: s.trust,
         connectTimeout: s.connectTimeout,
@@ -241,8 +253,10 @@ export class Session {
         ...(s.cert ? { tlsOptions: clientTlsOptions(s.cert) } : {}),
         ...(s.pins ? { afterVerify: (chain, info) => checkPins(s.pins!, chain, info) } : {}),
         onConnection: (origin, info) => lastTls.set(origin, info),
+        ...(proxy ? { dial: proxyDial(() => proxy) } : {}),
       }),
-    });
+    };
+    const agent = proxy ? new ProxiedAgent(agentOptions, () => proxy) : new Agent(agentOptions);
     const entry = { agent, lastTls };
     if (this.#pools.size >= MAX_POOLS) {
       const [oldKey, old] = this.#pools.entries().next().value as [string, PoolEntry];
@@ -265,6 +279,7 @@ function poolKey(s: ConnectionSettings): string {
     s.connectTimeout,
     certKey,
     s.pins ?? null,
+    s.proxy?.key ?? null,
   ]);
 }
 

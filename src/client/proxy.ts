@@ -1,0 +1,655 @@
+/**
+ * Proxies: which proxy a URL goes through, and the proxy leg itself.
+ *
+ * - Choice: the `proxy` option (a URL, or { url, auth, headers, verify }; `false` for none), else
+ *   with trustEnv `https_proxy`/`HTTPS_PROXY` for https URLs, `http_proxy`/`HTTP_PROXY` for http
+ *   URLs, then `all_proxy`/`ALL_PROXY`; `noProxy` (or `no_proxy`/`NO_PROXY`) lists the hosts that
+ *   go direct, with curl's and requests' rules (see bypassesProxy).
+ * - https targets go through a CONNECT tunnel (RFC 9110 §9.3.6); the TLS handshake with the
+ *   target runs inside it, so our verifier checks the *target*, never the proxy's word for it.
+ * - http targets are sent to the proxy in absolute form (RFC 9112 §3.2.2), as curl and requests do
+ *   (many proxies allow CONNECT to port 443 only).
+ * - An https:// proxy is itself verified, with its own trust (`proxy.verify`, else `proxyVerify`,
+ *   else the defaults), as curl's --proxy-cacert / --proxy-insecure; unverified, it warns once.
+ * - Proxy credentials (user:pass in the proxy URL, `auth`, or a Proxy-Authorization header) go
+ *   to the proxy only: in the CONNECT request, never inside the tunnel.
+ */
+import { createHash } from 'node:crypto';
+import net from 'node:net';
+import { Agent, type Dispatcher } from 'undici';
+import { ConfigError, ConnectTimeout, INSECURE_WARNING, ProxyError, SSLError } from '../errors.js';
+import { type DialRequest, handshake, verifyHandshake } from '../tls/connector.js';
+import { resolveTrust, type VerifyOption } from '../trust/resolve.js';
+import type { TrustAnchors } from '../trust/types.js';
+
+/** A proxy: its URL ('http://user:pass@proxy:3128', 'https://proxy:443'), or the object form. */
+export type ProxyOption = string | URL | ProxyObject;
+
+export interface ProxyObject {
+  /** The proxy's URL; credentials in it are sent as Basic Proxy-Authorization. */
+  url: string | URL;
+  /** 'user:pass' or { username, password }; replaces credentials in the URL. */
+  auth?: string | { username: string; password: string };
+  /** Headers for the proxy only (CONNECT and forwarded http requests), e.g. a Proxy-Authorization. */
+  headers?: Record<string, string>;
+  /** Trust for an https:// proxy's own certificate; default `proxyVerify`, else the defaults. */
+  verify?: VerifyOption;
+}
+
+/** The options that decide the proxy of a request (CommonOptions carries them). */
+export interface ProxySettings {
+  /** A proxy for every URL; `false` (or null): no proxy, whatever the environment says. */
+  proxy?: ProxyOption | false | null;
+  /** Trust for https:// proxies (env proxies included); default: the default trust. */
+  proxyVerify?: VerifyOption;
+  /** Hosts that go direct: 'example.com, .corp, 10.0.0.0/8, [::1]:8080, *'. Replaces NO_PROXY. */
+  noProxy?: string | readonly string[];
+  /** Read *_PROXY and NO_PROXY from the environment when `proxy` is unset. Default true. */
+  trustEnv?: boolean;
+  /** The environment to read. Default process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A proxy ready to use. */
+export interface ResolvedProxy {
+  /** The proxy's URL without credentials, for messages ('http://127.0.0.1:3128'). */
+  display: string;
+  protocol: 'http:' | 'https:';
+  /** Host without brackets. */
+  host: string;
+  port: number;
+  /** Sent to the proxy only (Proxy-Authorization among them), lower-case names. */
+  headers: Record<string, string>;
+  /** Anchors for an https:// proxy (null: unverified); undefined for an http:// proxy. */
+  trust: TrustAnchors | null | undefined;
+  /** Where it came from: 'the proxy option' or 'HTTPS_PROXY'. */
+  source: string;
+  /** Separates connection pools: URL, credentials (hashed) and proxy trust. */
+  key: string;
+}
+
+const PROXY_OPTION_HINT =
+  "Use proxy: 'http://host:port' (or https://, with user:pass@ for credentials), " +
+  '{ url, auth, headers, verify }, or false for no proxy.';
+
+function optionError(message: string, cause?: unknown): ConfigError {
+  return new ConfigError(`${message}. ${PROXY_OPTION_HINT}`, {
+    code: 'ERR_PROXY_OPTION',
+    hint: PROXY_OPTION_HINT,
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/** Header names and values must not smuggle a line break into the CONNECT request. */
+function checkHeader(name: string, value: string, what: string): void {
+  // RFC 9110 §5.1 token characters for names; no CR, LF or NUL in values (§5.5).
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
+    throw optionError(`${what}: '${name}' is not a header name`);
+  if (/[\r\n\0]/.test(value)) throw optionError(`${what}: the value of '${name}' contains a line break`);
+}
+
+/** Parses a proxy URL; a missing scheme means http:// (as curl and requests assume). */
+export function parseProxyUrl(input: string | URL, what: string): URL {
+  if (input instanceof URL) input = input.href;
+  if (typeof input !== 'string' || input.trim() === '') throw optionError(`${what} is empty`);
+  const text = input.trim();
+  let url: URL;
+  try {
+    url = new URL(/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text) ? text : `http://${text}`);
+  } catch (err) {
+    throw optionError(`${what} '${text}' is not a valid URL`, err);
+  }
+  if (url.protocol.startsWith('socks')) {
+    throw optionError(`${what} '${url.protocol}//${url.host}' is a SOCKS proxy, which is not supported`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw optionError(
+      `${what} '${text}' has the scheme '${url.protocol}'; only http:// and https:// proxies work`,
+    );
+  }
+  if (url.hostname === '') throw optionError(`${what} '${text}' has no host`);
+  return url;
+}
+
+function stripBrackets(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+function hostPort(host: string, port: number): string {
+  return net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function decode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Turns a proxy option (or an env value) into a ResolvedProxy. ConfigError if malformed. */
+export function resolveProxy(
+  option: ProxyOption,
+  source: string,
+  settings: Pick<ProxySettings, 'proxyVerify' | 'trustEnv' | 'env'> = {},
+): ResolvedProxy {
+  const object: ProxyObject =
+    typeof option === 'string' || option instanceof URL
+      ? { url: option }
+      : typeof option === 'object' && option !== null && 'url' in option
+        ? option
+        : (() => {
+            throw optionError(`${source} must be a URL string or { url, … }, not ${typeof option}`);
+          })();
+  const url = parseProxyUrl(object.url, source);
+  const protocol = url.protocol as 'http:' | 'https:';
+  const host = stripBrackets(url.hostname);
+  // No port: the scheme's own (requests and urllib3 do this; curl alone assumes 1080).
+  const port = url.port ? Number(url.port) : protocol === 'https:' ? 443 : 80;
+  const headers: Record<string, string> = {};
+  let credentials: string | undefined;
+  if (url.username || url.password) credentials = `${decode(url.username)}:${decode(url.password)}`;
+  if (object.auth !== undefined) {
+    if (typeof object.auth === 'string') {
+      if (!object.auth.includes(':')) throw optionError(`${source}: auth must be 'user:password'`);
+      credentials = object.auth;
+    } else if (typeof object.auth === 'object' && object.auth !== null) {
+      credentials = `${object.auth.username ?? ''}:${object.auth.password ?? ''}`;
+    } else {
+      throw optionError(`${source}: auth must be 'user:password' or { username, password }`);
+    }
+  }
+  if (credentials !== undefined) {
+    headers['proxy-authorization'] = `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
+  }
+  if (object.headers !== undefined) {
+    if (typeof object.headers !== 'object' || object.headers === null) {
+      throw optionError(`${source}: headers must be an object of strings`);
+    }
+    for (const [k, v] of Object.entries(object.headers)) {
+      checkHeader(k, String(v), `${source}: headers`);
+      headers[k.toLowerCase()] = String(v);
+    }
+  }
+  let trust: TrustAnchors | null | undefined;
+  let trustKey = '';
+  if (protocol === 'https:') {
+    const verify = object.verify ?? settings.proxyVerify;
+    const resolved = resolveTrust({
+      ...(verify === undefined ? {} : { verify }),
+      trustEnv: settings.trustEnv ?? true,
+      ...(settings.env ? { env: settings.env } : {}),
+    });
+    trust = resolved.insecure ? null : resolved.store;
+    trustKey = trust ? trust.key : 'insecure';
+  }
+  const display = `${protocol}//${hostPort(host, port)}`;
+  const headerKey = Object.keys(headers).length
+    ? createHash('sha256')
+        .update(JSON.stringify(Object.entries(headers).sort()))
+        .digest('base64')
+    : '';
+  return {
+    display,
+    protocol,
+    host,
+    port,
+    headers,
+    trust,
+    source,
+    key: `${display}|${headerKey}|${trustKey}`,
+  };
+}
+
+/** The proxy variables for a URL scheme, in the order they are consulted. */
+function envNames(protocol: string, env: NodeJS.ProcessEnv): string[] {
+  if (protocol === 'https:') return ['https_proxy', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY'];
+  // Under CGI, HTTP_PROXY can be set by a client's "Proxy:" request header (httpoxy,
+  // CVE-2016-5385): ignore the upper-case form there, as curl and Python's urllib do.
+  const cgi = env.REQUEST_METHOD !== undefined;
+  return ['http_proxy', ...(cgi ? [] : ['HTTP_PROXY']), 'all_proxy', 'ALL_PROXY'];
+}
+
+/** The proxy the environment names for a URL scheme (lower case first, as curl and urllib). */
+export function proxyFromEnv(
+  protocol: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { name: string; value: string } | undefined {
+  for (const name of envNames(protocol, env)) {
+    const value = env[name];
+    // An empty variable means "no proxy" (curl), not "unset": it stops the search.
+    if (value !== undefined) return value.trim() === '' ? undefined : { name, value };
+  }
+  return undefined;
+}
+
+/** The NO_PROXY list from the environment (lower case first). */
+export function noProxyFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.no_proxy ?? env.NO_PROXY;
+}
+
+/**
+ * Whether `host` (a URL hostname) at `port` goes direct, after curl's and requests' NO_PROXY:
+ * entries separated by commas or white space; '*' alone matches everything; a name matches
+ * itself and its subdomains ('example.com' and '.example.com' both match example.com and
+ * a.example.com; a leading '*.' is read the same way); IP addresses match exactly and CIDR
+ * blocks by prefix (IPv4 and IPv6); 'host:port' or '[v6]:port' only on that port. Case and a
+ * trailing dot do not matter.
+ */
+export function bypassesProxy(noProxy: string | readonly string[], host: string, port: number): boolean {
+  const h = stripBrackets(host).toLowerCase().replace(/\.$/, '');
+  const hostFamily = net.isIPv4(h) ? 'ipv4' : net.isIPv6(h) ? 'ipv6' : null;
+  const entries = (typeof noProxy === 'string' ? [noProxy] : [...noProxy]).flatMap((s) =>
+    String(s).split(/[\s,]+/),
+  );
+  for (const raw of entries) {
+    let entry = raw.trim().toLowerCase();
+    if (entry === '') continue;
+    if (entry === '*') return true;
+    let entryPort: number | undefined;
+    if (entry.startsWith('[')) {
+      const end = entry.indexOf(']');
+      if (end < 0) continue;
+      const rest = entry.slice(end + 1);
+      if (rest.startsWith(':')) entryPort = Number(rest.slice(1));
+      entry = entry.slice(1, end);
+    } else if (entry.split(':').length === 2) {
+      const [name, p] = entry.split(':') as [string, string];
+      entry = name;
+      entryPort = Number(p);
+    }
+    if (entryPort !== undefined && (!Number.isInteger(entryPort) || entryPort !== port)) continue;
+    const slash = entry.indexOf('/');
+    if (slash >= 0) {
+      const network = entry.slice(0, slash);
+      const prefix = Number(entry.slice(slash + 1));
+      const family = net.isIPv4(network) ? 'ipv4' : net.isIPv6(network) ? 'ipv6' : null;
+      if (family === null || family !== hostFamily || !Number.isInteger(prefix)) continue;
+      if (prefix < 0 || prefix > (family === 'ipv4' ? 32 : 128)) continue;
+      const list = new net.BlockList();
+      list.addSubnet(network, prefix, family);
+      if (list.check(h, family)) return true;
+      continue;
+    }
+    if (net.isIP(entry)) {
+      if (hostFamily === null) continue;
+      const family = net.isIPv4(entry) ? 'ipv4' : 'ipv6';
+      if (family !== hostFamily) continue;
+      const list = new net.BlockList();
+      list.addAddress(entry, family); // compares parsed addresses: '::1' equals '0:0::1'
+      if (list.check(h, family)) return true;
+      continue;
+    }
+    const name = entry.replace(/^\*?\./, '').replace(/\.$/, '');
+    if (name === '' || hostFamily !== null) continue;
+    if (h === name || h.endsWith(`.${name}`)) return true;
+  }
+  return false;
+}
+
+/** Default port of a URL scheme. */
+function portOf(url: { protocol: string; port: string }): number {
+  return url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+}
+
+/**
+ * The proxy for one URL, or null for a direct connection. Precedence: `proxy` in code (false:
+ * none), else the environment when trustEnv. `noProxy` in code replaces NO_PROXY, and applies to
+ * both; NO_PROXY from the environment applies to environment proxies only (as in requests).
+ */
+export function selectProxy(
+  url: { protocol: string; hostname: string; port: string },
+  settings: ProxySettings,
+): ResolvedProxy | null {
+  return proxyChooser(settings)(url);
+}
+
+/**
+ * Reads the settings once (parsing the proxy URL, resolving the proxy's trust) and returns the
+ * per-URL choice, which only applies the no-proxy list. ConfigError for a malformed setting.
+ */
+export function proxyChooser(
+  settings: ProxySettings,
+): (url: { protocol: string; hostname: string; port: string }) => ResolvedProxy | null {
+  const none = () => null;
+  if (settings.proxy === false || settings.proxy === null) return none;
+  const noProxyOption = settings.noProxy;
+  if (noProxyOption !== undefined && typeof noProxyOption !== 'string' && !Array.isArray(noProxyOption)) {
+    throw optionError('noProxy must be a string or a list of strings');
+  }
+  if (settings.proxy !== undefined) {
+    const proxy = resolveProxy(settings.proxy, 'the proxy option', settings);
+    return (url) =>
+      noProxyOption !== undefined && bypassesProxy(noProxyOption, url.hostname, portOf(url)) ? null : proxy;
+  }
+  if (settings.trustEnv === false) return none;
+  const env = settings.env ?? process.env;
+  const noProxy = noProxyOption ?? noProxyFromEnv(env);
+  const byScheme = new Map<string, ResolvedProxy | null>();
+  for (const protocol of ['https:', 'http:']) {
+    const found = proxyFromEnv(protocol, env);
+    byScheme.set(protocol, found ? resolveProxy(found.value, found.name, settings) : null);
+  }
+  return (url) => {
+    const proxy = byScheme.get(url.protocol) ?? null;
+    if (proxy === null) return null;
+    return noProxy !== undefined && bypassesProxy(noProxy, url.hostname, portOf(url)) ? null : proxy;
+  };
+}
+
+const warnedProxies = new Set<string>();
+
+/** InsecureRequestWarning, once per proxy, for an https:// proxy whose certificate is not checked. */
+function warnInsecureProxy(proxy: ResolvedProxy): void {
+  if (warnedProxies.has(proxy.display)) return;
+  warnedProxies.add(proxy.display);
+  process.emitWarning(
+    `Unverified HTTPS proxy ${proxy.display} (from ${proxy.source}): the proxy's certificate is not checked ` +
+      `(proxyVerify: false), so anyone on the path to the proxy can read the proxy credentials and the ` +
+      `target host names. Targets are still verified through the tunnel. Trust the proxy's CA instead ` +
+      `(proxyVerify: 'proxy-ca.pem').`,
+    INSECURE_WARNING,
+  );
+}
+
+/** Socket errors in words (as the connector says them for targets). */
+const SOCKET_REASONS: Record<string, string> = {
+  ECONNREFUSED: 'the connection was refused (nothing listens on that port)',
+  ECONNRESET: 'the connection was reset',
+  ENOTFOUND: 'the host name could not be resolved (DNS)',
+  EAI_AGAIN: 'the host name could not be resolved right now (DNS)',
+  EHOSTUNREACH: 'the host is unreachable',
+  ENETUNREACH: 'the network is unreachable',
+};
+
+/** Why a connection to the proxy itself failed, as a ProxyError (SSLErrors stay SSLErrors). */
+function proxyLegError(proxy: ResolvedProxy, err: unknown): Error {
+  if (err instanceof ProxyError || err instanceof ConnectTimeout) return err as Error;
+  if (err instanceof SSLError) {
+    err.message = `HTTPS proxy ${proxy.display}: ${err.message}`;
+    err.hint = `This is the proxy's own certificate (the proxy from ${proxy.source}). ${
+      err.hint ?? ''
+    } To trust the proxy's CA, pass proxyVerify: 'proxy-ca.pem'.`.trim();
+    return err;
+  }
+  const errno = (err as NodeJS.ErrnoException | undefined)?.code;
+  const message =
+    (errno && SOCKET_REASONS[errno]) ??
+    (err instanceof Error ? err.message.replace(/^could not connect to \S+: /, '') : String(err));
+  return new ProxyError(`could not connect to the proxy ${proxy.display}: ${message}`, {
+    code: 'ERR_PROXY_CONNECT',
+    proxy: proxy.display,
+    cause: err,
+    hint: `Check the proxy address and that the proxy is running (it comes from ${proxy.source}); pass proxy: false to go direct.`,
+  });
+}
+
+/** A TCP (http://) or verified TLS (https://) connection to the proxy itself. */
+export async function connectToProxy(proxy: ResolvedProxy, timeoutMs: number): Promise<net.Socket> {
+  if (proxy.protocol === 'https:') {
+    let h: Awaited<ReturnType<typeof handshake>>;
+    const config = { trust: proxy.trust ?? null, connectTimeout: timeoutMs };
+    try {
+      h = await handshake({ host: proxy.host, port: proxy.port }, config);
+    } catch (err) {
+      throw proxyLegError(proxy, err);
+    }
+    if (config.trust === null) warnInsecureProxy(proxy);
+    try {
+      verifyHandshake(h, config);
+    } catch (err) {
+      h.socket.on('error', () => {});
+      h.socket.destroy();
+      throw proxyLegError(proxy, err);
+    }
+    return h.socket;
+  }
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: proxy.host, port: proxy.port });
+    const timer = setTimeout(() => {
+      cleanup();
+      socket.destroy();
+      reject(
+        new ConnectTimeout(`connecting to the proxy ${proxy.display} took longer than ${timeoutMs} ms`, {
+          hint: `Check that the proxy (from ${proxy.source}) is reachable, or raise timeout.connect.`,
+        }),
+      );
+    }, timeoutMs);
+    const onError = (err: Error) => {
+      cleanup();
+      socket.destroy();
+      reject(proxyLegError(proxy, err));
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      socket.removeListener('error', onError);
+    };
+    socket.once('error', onError);
+    socket.once('connect', () => {
+      cleanup();
+      resolve(socket);
+    });
+  });
+}
+
+// The proxy's reply to CONNECT is a status line and a few headers. 16 KiB is twice nginx's
+// default large_client_header_buffers (8k); more than that is not a proxy talking.
+const MAX_CONNECT_REPLY = 16 * 1024;
+
+/** What a proxy's refusal means, for the hint. */
+function refusalHint(
+  status: number,
+  proxy: ResolvedProxy,
+  target: string,
+  authenticate: string | undefined,
+): string {
+  if (status === 407) {
+    const scheme = authenticate ? ` (it asks for: ${authenticate})` : '';
+    return proxy.headers['proxy-authorization']
+      ? `The proxy rejected the credentials${scheme}; check the user and password in the proxy URL (from ${proxy.source}).`
+      : `The proxy requires authentication${scheme}: put them in the proxy URL, http://user:password@host:port, or pass proxy: { url, auth: 'user:password' }.`;
+  }
+  if (status === 403 || status === 405) {
+    return `The proxy does not allow tunnels to ${target} (its access rules; many proxies allow CONNECT to port 443 only).`;
+  }
+  if (status === 502 || status === 503 || status === 504) {
+    return `The proxy could not reach ${target}; check the host and port, and that the proxy can resolve and reach it.`;
+  }
+  return `The proxy (from ${proxy.source}) refused to open a tunnel to ${target}.`;
+}
+
+/**
+ * Opens a CONNECT tunnel through the proxy to host:port and returns the socket, ready for the
+ * TLS handshake with the target. ProxyError for a refusal (with the proxy's status) or a reply
+ * that is not HTTP; ConnectTimeout when the whole thing takes longer than timeoutMs.
+ */
+export async function openTunnel(
+  proxy: ResolvedProxy,
+  host: string,
+  port: number,
+  timeoutMs: number,
+): Promise<net.Socket> {
+  const started = Date.now();
+  const socket = await connectToProxy(proxy, timeoutMs);
+  const target = hostPort(stripBrackets(host), port);
+  const lines = [`CONNECT ${target} HTTP/1.1`, `host: ${target}`];
+  for (const [k, v] of Object.entries(proxy.headers)) lines.push(`${k}: ${v}`);
+  const request = `${lines.join('\r\n')}\r\n\r\n`;
+  return new Promise((resolve, reject) => {
+    let buffered = Buffer.alloc(0);
+    let done = false;
+    const finish = (err: Error | null) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.removeListener('readable', onReadable);
+      socket.removeListener('error', onError);
+      socket.removeListener('end', onEnd);
+      if (err) {
+        socket.on('error', () => {});
+        socket.destroy();
+        reject(err);
+      } else {
+        resolve(socket);
+      }
+    };
+    const remaining = Math.max(1, timeoutMs - (Date.now() - started));
+    const timer = setTimeout(
+      () =>
+        finish(
+          new ConnectTimeout(
+            `the proxy ${proxy.display} did not answer the CONNECT to ${target} within ${timeoutMs} ms`,
+            {
+              hint: `The proxy (from ${proxy.source}) is stalled or slow; check it, or raise timeout.connect.`,
+            },
+          ),
+        ),
+      remaining,
+    );
+    const protocolError = (why: string) =>
+      new ProxyError(`the proxy ${proxy.display} ${why}`, {
+        code: 'ERR_PROXY_PROTOCOL',
+        proxy: proxy.display,
+        hint: `Check that ${proxy.display} is an HTTP proxy (from ${proxy.source}) and not a web server or a TLS port.`,
+      });
+    const onError = (err: Error) =>
+      finish(
+        new ProxyError(`the connection to the proxy ${proxy.display} failed during CONNECT: ${err.message}`, {
+          code: 'ERR_PROXY_CONNECT',
+          proxy: proxy.display,
+          cause: err,
+        }),
+      );
+    const onEnd = () =>
+      finish(protocolError(`closed the connection instead of answering the CONNECT to ${target}`));
+    const onReadable = () => {
+      for (;;) {
+        const chunk = socket.read() as Buffer | null;
+        if (chunk === null) return;
+        buffered = Buffer.concat([buffered, chunk]);
+        const end = buffered.indexOf('\r\n\r\n');
+        if (end < 0) {
+          if (buffered.length > MAX_CONNECT_REPLY) {
+            finish(
+              protocolError(`sent more than ${MAX_CONNECT_REPLY} bytes without ending its reply to CONNECT`),
+            );
+          }
+          continue;
+        }
+        const head = buffered.subarray(0, end).toString('latin1');
+        const rest = buffered.subarray(end + 4);
+        const [statusLine = '', ...headerLines] = head.split('\r\n');
+        const m = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
+        if (!m) {
+          finish(protocolError(`answered CONNECT with '${statusLine.slice(0, 80)}', which is not HTTP`));
+          return;
+        }
+        const status = Number(m[1]);
+        if (status >= 200 && status < 300) {
+          // Nothing should follow a 2xx before our ClientHello; keep it if something did.
+          if (rest.length > 0) socket.unshift(rest);
+          finish(null);
+          return;
+        }
+        const authenticate = headerLines
+          .find((l) => /^proxy-authenticate:/i.test(l))
+          ?.slice('proxy-authenticate:'.length)
+          .trim();
+        const reason = m[2] ? ` ${m[2]}` : '';
+        finish(
+          new ProxyError(`the proxy ${proxy.display} refused the tunnel to ${target}: ${status}${reason}`, {
+            code: status === 407 ? 'ERR_PROXY_AUTH' : 'ERR_PROXY_REFUSED',
+            proxy: proxy.display,
+            status,
+            hint: refusalHint(status, proxy, target, authenticate),
+          }),
+        );
+        return;
+      }
+    };
+    socket.on('error', onError);
+    socket.on('end', onEnd);
+    socket.on('readable', onReadable);
+    socket.write(request);
+  });
+}
+
+/**
+ * The connector's dial hook for a proxy choice: a CONNECT tunnel for https targets, a connection
+ * to the proxy for http targets (whose requests ProxiedAgent rewrites to absolute form).
+ */
+export function proxyDial(
+  choose: (url: { protocol: string; hostname: string; port: string }) => ResolvedProxy | null,
+): (req: DialRequest) => Promise<net.Socket> | null {
+  return (req) => {
+    const proxy = choose({ protocol: req.protocol, hostname: req.urlHost, port: String(req.urlPort) });
+    if (proxy === null) return null;
+    return req.protocol === 'https:'
+      ? openTunnel(proxy, req.host, req.port, req.timeout)
+      : connectToProxy(proxy, req.timeout);
+  };
+}
+
+/** Adds headers to undici dispatch headers, whatever shape they come in. */
+function addHeaders(
+  headers: Dispatcher.DispatchOptions['headers'],
+  extra: Record<string, string>,
+): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const put = (k: string, v: unknown) => {
+    if (v === undefined || v === null) return;
+    const key = k.toLowerCase();
+    const value = Array.isArray(v) ? v.map(String) : String(v);
+    const prev = out[key];
+    out[key] = prev === undefined ? value : ([] as string[]).concat(prev, value);
+  };
+  if (Array.isArray(headers)) {
+    if (headers.length > 0 && Array.isArray(headers[0])) {
+      for (const [k, v] of headers as unknown as [string, string][]) put(k, v);
+    } else {
+      for (let i = 0; i + 1 < headers.length; i += 2) put(String(headers[i]), headers[i + 1]);
+    }
+  } else if (headers && typeof (headers as Iterable<unknown>)[Symbol.iterator] === 'function') {
+    for (const [k, v] of headers as Iterable<[string, string]>) put(k, v);
+  } else if (headers) {
+    for (const [k, v] of Object.entries(headers as Record<string, unknown>)) put(k, v);
+  }
+  for (const [k, v] of Object.entries(extra)) {
+    if (!(k in out)) out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * An undici Agent that sends http:// requests in absolute form to their proxy (with the proxy's
+ * headers); https:// requests need nothing here, their connector opens the tunnel.
+ */
+export class ProxiedAgent extends Agent {
+  readonly #choose: (url: URL) => ResolvedProxy | null;
+  constructor(options: Agent.Options, choose: (url: URL) => ResolvedProxy | null) {
+    super(options);
+    this.#choose = choose;
+  }
+  override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const origin = opts.origin;
+    if (origin !== undefined && typeof opts.path === 'string' && opts.path.startsWith('/')) {
+      let url: URL | undefined;
+      try {
+        url = new URL(String(origin));
+      } catch {
+        url = undefined; // undici reports the bad origin itself
+      }
+      if (url?.protocol === 'http:') {
+        const proxy = this.#choose(url);
+        if (proxy) {
+          opts = {
+            ...opts,
+            path: `${url.origin}${opts.path}`,
+            headers: addHeaders(opts.headers, proxy.headers),
+          };
+        }
+      }
+    }
+    return super.dispatch(opts, handler);
+  }
+}
