@@ -37,6 +37,8 @@ export interface TlsInfo {
   verified: boolean;
   /** OpenSSL's own verdict against the same anchors, kept as a cross-check. */
   openssl: { authorized: boolean; error: string | null };
+  /** Intermediates fetched from the certificates' AIA URLs (the `aia` option), not sent by the server. */
+  fetched?: CertificateSummary[];
 }
 
 export interface ConnectTarget {
@@ -61,6 +63,15 @@ export interface ConnectorConfig {
   tlsOptions?: Pick<tls.ConnectionOptions, 'cert' | 'key' | 'passphrase' | 'pfx'>;
   /** Checks run after path validation and identity (pins). Throw SSLError to refuse. */
   afterVerify?: (chain: Certificate[], info: TlsInfo) => void;
+  /**
+   * When the path fails for want of an issuer (INCOMPLETE_CHAIN, UNKNOWN_ISSUER): more candidate
+   * intermediates (AIA fetching, client/aia.ts). They are tried after the certificates the server
+   * sent, never as anchors; `notes` say why nothing helped. Must not throw.
+   */
+  completeChain?: (
+    chain: readonly Certificate[],
+    trust: TrustAnchors,
+  ) => Promise<{ certs: Certificate[]; notes: string[] }>;
   /** Called with every successful connection's info. */
   onConnection?: (origin: string, info: TlsInfo) => void;
   /**
@@ -165,9 +176,78 @@ function parseCached(der: Buffer): Certificate {
   return cert;
 }
 
-function mapSocketError(err: NodeJS.ErrnoException, address: string, sni: string | null): Error {
+// TLS alerts a server sends about the client's certificate (RFC 8446 §6.2, RFC 5246 §7.2.2):
+// certificate_required (116), bad_certificate (42), unsupported_certificate (43),
+// certificate_revoked (44), certificate_expired (45), certificate_unknown (46), unknown_ca (48),
+// access_denied (49). OpenSSL names a received alert ERR_SSL_<version>_ALERT_<NAME>.
+const CLIENT_CERT_ALERT =
+  /_ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNSUPPORTED_CERTIFICATE|CERTIFICATE_REVOKED|CERTIFICATE_EXPIRED|CERTIFICATE_UNKNOWN|UNKNOWN_CA|ACCESS_DENIED)$/;
+
+/** The hint for an alert about the client certificate, or undefined for other alerts. */
+function clientCertHint(code: string, clientCert: boolean): string | undefined {
+  const m = CLIENT_CERT_ALERT.exec(code);
+  if (!m) {
+    if (!clientCert && code.endsWith('_ALERT_HANDSHAKE_FAILURE')) {
+      return 'The server refused the handshake. It may require a client certificate (pass cert: { cert, key } or { pfx }), or accept no TLS version or cipher this client offers.';
+    }
+    return undefined;
+  }
+  if (!clientCert) return 'The server requires a client certificate: pass cert: { cert, key } (or { pfx }).';
+  switch (m[1]) {
+    case 'UNKNOWN_CA':
+      return 'The server does not trust the issuer of the client certificate: use a certificate from the CA the server expects, and put its intermediates in the cert file after it.';
+    case 'CERTIFICATE_EXPIRED':
+      return 'The server says the client certificate has expired: renew it.';
+    case 'CERTIFICATE_REVOKED':
+      return 'The server says the client certificate has been revoked: get a new one.';
+    case 'CERTIFICATE_REQUIRED':
+      return 'The server wanted a client certificate it can accept and got none: check that cert is issued by one of the CAs the server accepts.';
+    default:
+      return 'The server refused the client certificate: check that it is the one the server expects, issued by a CA it trusts, within its validity, and allowed for client authentication (extended key usage clientAuth).';
+  }
+}
+
+function mapSocketError(
+  err: NodeJS.ErrnoException,
+  address: string,
+  sni: string | null,
+  clientCert = false,
+  afterHandshake = false,
+): Error {
   if (err instanceof SSLError || err instanceof ConnectionError || err instanceof ConnectTimeout) return err;
   const code = err.code ?? '';
+  const alert = /_ALERT_([A-Z0-9_]+)$/.exec(code)?.[1];
+  if (alert) {
+    const name = alert.toLowerCase().replace(/_/g, ' ');
+    const certHint = clientCertHint(code, clientCert);
+    const about = CLIENT_CERT_ALERT.test(code)
+      ? clientCert
+        ? ', refusing the client certificate'
+        : ', asking for a client certificate'
+      : '';
+    return new SSLError(
+      `${afterHandshake ? 'after the TLS handshake, ' : 'TLS handshake failed: '}the server at ${address} sent the alert "${name}"${about}`,
+      {
+        code: 'HANDSHAKE_FAILED',
+        cause: err,
+        hint:
+          certHint ??
+          `The server and this client could not agree on TLS${sni ? ` for ${sni}` : ''}; check that ${address} speaks TLS (not plain HTTP) and supports TLS 1.2 or 1.3.`,
+      },
+    );
+  }
+  if (clientCert && code === 'ECONNRESET' && /before secure TLS connection/i.test(err.message)) {
+    // With a client certificate offered, a reset in the middle of the handshake is how many
+    // servers (Node's among them) refuse a certificate they do not accept: say so.
+    return new SSLError(
+      `TLS handshake failed: the server at ${address} closed the connection during the handshake, after a client certificate was offered`,
+      {
+        code: 'HANDSHAKE_FAILED',
+        cause: err,
+        hint: 'Servers do this when they refuse a client certificate without saying why: check that cert is the one the server expects, issued by a CA it trusts and within its validity.',
+      },
+    );
+  }
   if (
     code.startsWith('ERR_SSL') ||
     code.startsWith('ERR_TLS') ||
@@ -266,7 +346,8 @@ export function handshake(target: HandshakeTarget, config: ConnectorConfig): Pro
         ),
       timeoutMs,
     );
-    const onError = (e: Error) => fail(mapSocketError(e as NodeJS.ErrnoException, address, sni));
+    const onError = (e: Error) =>
+      fail(mapSocketError(e as NodeJS.ErrnoException, address, sni, config.tlsOptions !== undefined));
     const onSecure = (socket: tls.TLSSocket) => {
       const info: TlsInfo = {
         protocol: socket.getProtocol(),
@@ -365,11 +446,20 @@ function badEncoding(err: unknown, address: string): SSLError {
 
 /**
  * Verifies a completed handshake: path, identity, then pins (config.afterVerify). Throws
- * SSLError; returns the verified path. Does nothing but record for verify: false.
+ * SSLError; returns the verified path. For verify: false only the pins are checked (as curl
+ * checks --pinnedpubkey with -k): a pin the user gave is never silently ignored.
  */
 export function verifyHandshake(h: Handshake, config: ConnectorConfig): VerifiedPath | undefined {
   const trust = config.trust;
-  if (trust === null) return undefined;
+  if (trust === null) {
+    try {
+      if (h.chain.length > 0) config.afterVerify?.(h.chain, h.info);
+    } catch (err) {
+      if (err instanceof SSLError && err.chain === undefined) err.chain = h.info.chain;
+      throw err;
+    }
+    return undefined;
+  }
   try {
     if (h.chain.length === 0) {
       throw new SSLError(`the server at ${h.info.address} sent no certificate`, {
@@ -437,21 +527,90 @@ export function createConnector(config: ConnectorConfig): buildConnector.connect
       config,
     ).then(
       (h) => {
+        const refuse = (err: unknown) => {
+          h.socket.on('error', () => {});
+          h.socket.destroy();
+          callback(err as Error, null);
+        };
+        const accept = () => {
+          // Under TLS 1.3 a server refuses a client certificate only after the client's handshake
+          // is done: its alert arrives as the first read. undici would report it as "other side
+          // closed"; turning it into our SSLError here keeps the reason (and the hint).
+          const clientCert = config.tlsOptions !== undefined;
+          const onLateAlert = (e: NodeJS.ErrnoException) => {
+            if (e instanceof SSLError || !/_ALERT_/.test(e.code ?? '')) return;
+            h.socket.removeListener('error', onLateAlert);
+            h.socket.destroy(mapSocketError(e, h.info.address, h.info.sni, clientCert, true));
+          };
+          h.socket.on('error', onLateAlert);
+          config.onConnection?.(origin, h.info);
+          callback(null, h.socket);
+        };
         try {
           if (config.trust === null) warnInsecure(h.info.verifiedName);
           verifyHandshake(h, config);
         } catch (err) {
-          h.socket.on('error', () => {});
-          h.socket.destroy();
-          callback(err as Error, null);
+          if (!(err instanceof SSLError) || !config.completeChain || config.trust === null)
+            return refuse(err);
+          if (err.code !== 'INCOMPLETE_CHAIN' && err.code !== 'UNKNOWN_ISSUER') return refuse(err);
+          completeAndVerify(h, config, config.completeChain, config.trust, err).then(accept, refuse);
           return;
         }
-        config.onConnection?.(origin, h.info);
-        callback(null, h.socket);
+        accept();
       },
       (err: Error) => callback(err, null),
     );
   };
+}
+
+/**
+ * The AIA path: fetch the missing issuers, then verify again with them after the sent chain.
+ * The socket waits meanwhile; an error or close on it ends the attempt as a ConnectionError.
+ */
+async function completeAndVerify(
+  h: Handshake,
+  config: ConnectorConfig,
+  complete: NonNullable<ConnectorConfig['completeChain']>,
+  trust: TrustAnchors,
+  first: SSLError,
+): Promise<void> {
+  let lost: Error | undefined;
+  const onError = (e: Error) => {
+    lost ??= e;
+  };
+  const onClose = () => {
+    lost ??= new Error('the server closed the connection');
+  };
+  h.socket.on('error', onError);
+  h.socket.once('close', onClose);
+  let extra: { certs: Certificate[]; notes: string[] };
+  try {
+    extra = await complete(h.chain, trust);
+  } finally {
+    h.socket.removeListener('error', onError);
+    h.socket.removeListener('close', onClose);
+  }
+  const note = (err: SSLError) => {
+    if (extra.notes.length === 0) return;
+    err.hint = `${err.hint ? `${err.hint} ` : ''}Fetching the missing issuer (aia) did not help: ${extra.notes.join('; ')}.`;
+  };
+  if (extra.certs.length === 0) {
+    note(first);
+    throw first;
+  }
+  h.info.fetched = extra.certs.map((c) => c.summary());
+  try {
+    verifyHandshake({ ...h, chain: [...h.chain, ...extra.certs] }, config);
+  } catch (err) {
+    if (err instanceof SSLError) note(err);
+    throw err;
+  }
+  if (lost || h.socket.destroyed) {
+    throw new ConnectionError(
+      `the connection to ${h.info.address} was lost while fetching a missing intermediate certificate: ${(lost ?? new Error('closed')).message}`,
+      { code: 'ERR_CONNECTION_CLOSED', ...(lost ? { cause: lost } : {}) },
+    );
+  }
 }
 
 function plainConnect(
