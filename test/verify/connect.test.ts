@@ -243,6 +243,7 @@ const SCENARIOS: Scenario[] = [
     title: 'RSA-1024 key',
     code: 'WEAK_KEY',
     position: 0,
+    weak: true, // Node 24's OpenSSL refuses to load a 1024-bit server key at its default level
     build: () => ({ leaf: issue(inter, { keyType: 'rsa1024' }), chain: [inter], roots: [root] }),
   },
   {
