@@ -5,7 +5,11 @@
 import type { Readable } from 'node:stream';
 import { ConfigError } from '../errors.js';
 import type { VerifyOption } from '../trust/resolve.js';
+import type { AiaOption } from './aia.js';
+import type { AuthOption } from './auth.js';
+import type { CookieStore } from './cookies.js';
 import type { ProxyOption } from './proxy.js';
+import type { RetryOption } from './retry.js';
 
 export type ParamValue =
   | string
@@ -49,8 +53,26 @@ export interface CommonOptions {
   maxRedirects?: number;
   /** Client certificate (mutual TLS). */
   cert?: ClientCertOption;
-  /** SPKI pins in curl's 'sha256//BASE64' form; any one may match. */
+  /** SPKI pins in curl's 'sha256//BASE64' form; any one may match. Checked after path validation. */
   pin?: string | readonly string[];
+  /**
+   * SHA-256 fingerprints of the server's certificate (hex, colons optional; urllib3's
+   * assert_fingerprint); any one may match. Checked after path validation, like `pin`.
+   */
+  fingerprint?: string | readonly string[];
+  /** Credentials for the origin of the URL: ['user', 'password'] (Basic) or { bearer: 'token' }. */
+  auth?: AuthOption;
+  /**
+   * Retries after a connection error, for idempotent methods only (never after an SSLError):
+   * a number, or { total, backoff } with backoff in ms before the first retry (it doubles).
+   */
+  retries?: RetryOption;
+  /**
+   * Fetch an intermediate the server did not send from the URL in its certificate (AIA), as
+   * browsers do: true, or { allowPrivate, timeout, maxBytes }. Fetched certificates are only
+   * candidate intermediates; never anchors. Default false.
+   */
+  aia?: AiaOption;
   /**
    * A proxy for every URL ('http://user:pass@proxy:3128', or { url, auth, headers, verify }),
    * or false for none. Unset: HTTPS_PROXY / HTTP_PROXY / ALL_PROXY when trustEnv (client/proxy.ts).
@@ -71,6 +93,12 @@ export interface RequestOptions extends CommonOptions {
 export interface SessionOptions extends CommonOptions {
   /** Pins per host, applied to every request of the Session to that host. */
   pins?: Record<string, string | readonly string[]>;
+  /**
+   * The cookie jar: true (default) for a new CookieJar kept by the Session, a jar of your own
+   * (any object with cookieHeader and setCookies), or false to keep cookies only across the
+   * redirects of one request (what the module functions get() & co. do).
+   */
+  cookies?: boolean | CookieStore;
 }
 
 /** Defaults, the same as requests where it has one. */

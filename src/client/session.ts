@@ -22,6 +22,9 @@ import { type ConnectTarget, createConnector, parseConnectTo, type TlsInfo } fro
 import { resolveTrust } from '../trust/resolve.js';
 import type { TrustAnchors } from '../trust/types.js';
 import { parseReferenceName } from '../verify/identity.js';
+import { completeChain, type ResolvedAia, resolveAia } from './aia.js';
+import { authorizationHeader } from './auth.js';
+import { CookieJar, type CookieStore } from './cookies.js';
 import {
   applyParams,
   type ClientCertOption,
@@ -33,7 +36,14 @@ import {
 } from './options.js';
 import { ProxiedAgent, proxyChooser, proxyDial, type ResolvedProxy } from './proxy.js';
 import { type BodySource, Response } from './response.js';
-import { checkPins, clientTlsOptions, normalisePins } from './security.js';
+import { backoffDelay, isRetryable, resolveRetries, sleep } from './retry.js';
+import {
+  checkPins,
+  clientTlsOptions,
+  normaliseFingerprints,
+  normalisePins,
+  type PinSet,
+} from './security.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS' | (string & {});
 
@@ -49,7 +59,9 @@ interface ConnectionSettings {
   connectTo?: ConnectTarget;
   connectTimeout: number;
   cert?: ClientCertOption;
-  pins?: string[];
+  pins?: PinSet;
+  /** AIA fetching for missing intermediates (the aia option). */
+  aia?: ResolvedAia;
   /** The proxy this URL goes through (its key separates pools). */
   proxy?: ResolvedProxy;
 }
@@ -63,12 +75,34 @@ export class Session {
   readonly defaults: SessionOptions;
   #pools = new Map<string, PoolEntry>();
   #closed = false;
+  /** The Session's cookie store; null with cookies: false (each request then has its own). */
+  #cookieStore: CookieStore | null;
 
   constructor(options: SessionOptions = {}) {
     if (typeof options !== 'object' || options === null) {
       throw new ConfigError('Session options must be an object', { code: 'ERR_OPTIONS' });
     }
     this.defaults = { ...options };
+    const c = options.cookies;
+    if (c === undefined || c === true) this.#cookieStore = new CookieJar();
+    else if (c === false) this.#cookieStore = null;
+    else if (
+      typeof c === 'object' &&
+      c !== null &&
+      typeof c.cookieHeader === 'function' &&
+      typeof c.setCookies === 'function'
+    ) {
+      this.#cookieStore = c;
+    } else {
+      throw new ConfigError('cookies must be true, false, or a jar with cookieHeader() and setCookies()', {
+        code: 'ERR_OPTIONS',
+      });
+    }
+  }
+
+  /** The Session's cookie jar (requests' session.cookies); undefined with cookies: false or a jar of another kind. */
+  get cookies(): CookieJar | undefined {
+    return this.#cookieStore instanceof CookieJar ? this.#cookieStore : undefined;
   }
 
   get(url: string | URL, options?: RequestOptions): Promise<Response> {
@@ -116,14 +150,29 @@ export class Session {
     let verb = method.toUpperCase();
 
     // Trust is resolved once per request (cached inside resolveTrust by configuration).
+    // CERTAINLY_SYSTEM_ROOT (read only with trustEnv, like every variable) moves the Linux-layout
+    // system store under another directory: a container image's /etc, or a test's fake one.
+    const trustEnv = o.trustEnv ?? true;
+    const systemRoot = trustEnv ? process.env.CERTAINLY_SYSTEM_ROOT || undefined : undefined;
     const resolved = resolveTrust({
       ...(o.verify === undefined ? {} : { verify: o.verify }),
-      trustEnv: o.trustEnv ?? true,
+      trustEnv,
+      ...(systemRoot ? { systemRoot } : {}),
     });
     const trust = resolved.insecure ? null : resolved.store;
     const connectTo = o.connectTo === undefined ? undefined : parseConnectTo(o.connectTo);
     if (o.serverName !== undefined) parseReferenceName(o.serverName); // validates early: InvalidURL
     const requestPins = o.pin === undefined ? undefined : normalisePins(o.pin, 'pin');
+    const requestFingerprints =
+      o.fingerprint === undefined ? undefined : normaliseFingerprints(o.fingerprint, 'fingerprint');
+    const aia = resolveAia(o.aia);
+    const retry = resolveRetries(o.retries);
+    let retriesLeft = retry.total;
+    // Like any Authorization header, the one from `auth` goes to the first origin only (below).
+    if (o.auth !== undefined && !headers.has('authorization'))
+      headers.set('authorization', authorizationHeader(o.auth));
+    // Without a Session jar, cookies still live across the redirects of this one request.
+    const cookieStore = this.#cookieStore ?? new CookieJar();
     const chooseProxy = proxyChooser({
       ...(o.proxy === undefined ? {} : { proxy: o.proxy }),
       ...(o.proxyVerify === undefined ? {} : { proxyVerify: o.proxyVerify }),
@@ -137,7 +186,10 @@ export class Session {
       // serverName, connectTo and the per-request pin describe the origin of the URL asked for;
       // a redirect elsewhere is verified normally (the decision is recorded in ARCHITECTURE.md).
       const hostPins = d.pins ? pinsForHost(d.pins, current.hostname) : undefined;
-      const pins = sameOrigin && requestPins ? requestPins : hostPins;
+      const spki = sameOrigin && requestPins ? requestPins : hostPins;
+      const fingerprints = sameOrigin ? requestFingerprints : undefined;
+      const pins: PinSet | undefined =
+        spki || fingerprints ? { spki: spki ?? [], fingerprints: fingerprints ?? [] } : undefined;
       const settings: ConnectionSettings = {
         trust,
         connectTimeout: timeouts.connect,
@@ -145,25 +197,43 @@ export class Session {
         ...(sameOrigin && connectTo ? { connectTo } : {}),
         ...(o.cert ? { cert: o.cert } : {}),
         ...(pins ? { pins } : {}),
+        ...(aia && trust ? { aia } : {}),
       };
       const proxy = chooseProxy(current);
       if (proxy) settings.proxy = proxy;
       const pool = this.#pool(settings);
+      // The jar's cookies for this URL, unless the caller set a Cookie header of their own
+      // (requests does the same); that header is dropped when a redirect leaves the origin.
+      const sent = new Headers(headers);
+      if (!sent.has('cookie')) {
+        const cookie = cookieStore.cookieHeader(current);
+        if (cookie) sent.set('cookie', cookie);
+      }
       const started = performance.now();
       let data: Dispatcher.ResponseData;
-      try {
-        data = await pool.agent.request({
-          origin: current.origin,
-          path: current.pathname + current.search,
-          method: verb as Dispatcher.HttpMethod,
-          headers: headersToRecord(headers),
-          body: body ?? null,
-          headersTimeout: timeouts.read,
-          bodyTimeout: timeouts.read,
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-      } catch (err) {
-        throw mapUndiciError(err, current, timeouts);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          data = await pool.agent.request({
+            origin: current.origin,
+            path: current.pathname + current.search,
+            method: verb as Dispatcher.HttpMethod,
+            headers: headersToRecord(sent),
+            body: body ?? null,
+            headersTimeout: timeouts.read,
+            bodyTimeout: timeouts.read,
+            ...(options.signal ? { signal: options.signal } : {}),
+          });
+          break;
+        } catch (err) {
+          const mapped = mapUndiciError(err, current, timeouts, settings.cert !== undefined);
+          // A stream body is spent after one attempt: only strings and bytes are sent again.
+          if (retriesLeft > 0 && isRetryable(mapped, verb, !(body instanceof Readable))) {
+            retriesLeft--;
+            await sleep(backoffDelay(retry, attempt), options.signal);
+            continue;
+          }
+          throw mapped;
+        }
       }
       const response = new Response({
         status: data.statusCode,
@@ -172,9 +242,10 @@ export class Session {
         body: data.body as unknown as BodySource,
         history: [...history],
         tls: current.protocol === 'https:' ? pool.lastTls.get(current.origin) : undefined,
-        request: { method: verb, url: current.href, headers },
+        request: { method: verb, url: current.href, headers: sent },
         elapsed: performance.now() - started,
       });
+      cookieStore.setCookies(response.headers.getSetCookie(), current);
       const location = response.headers.get('location');
       if (!allowRedirects || !REDIRECT_STATUSES.has(response.status) || location === null) return response;
       await response.dump();
@@ -252,6 +323,7 @@ export class Session {
         ...(s.connectTo ? { connectTo: s.connectTo } : {}),
         ...(s.cert ? { tlsOptions: clientTlsOptions(s.cert) } : {}),
         ...(s.pins ? { afterVerify: (chain, info) => checkPins(s.pins!, chain, info) } : {}),
+        ...(s.aia ? { completeChain: (chain, trust) => completeChain(chain, trust, s.aia!) } : {}),
         onConnection: (origin, info) => lastTls.set(origin, info),
         ...(proxy ? { dial: proxyDial(() => proxy) } : {}),
       }),
@@ -279,6 +351,7 @@ function poolKey(s: ConnectionSettings): string {
     s.connectTimeout,
     certKey,
     s.pins ?? null,
+    s.aia ?? null,
     s.proxy?.key ?? null,
   ]);
 }
@@ -326,7 +399,7 @@ export function parseUrl(input: string | URL): URL {
   if (url.hostname === '') throw new InvalidURL(`the URL ${url.href} has no host`);
   if (url.username || url.password) {
     throw new InvalidURL(
-      `credentials in the URL (${url.protocol}//user:pass@…) are not sent; pass an Authorization header`,
+      `credentials in the URL (${url.protocol}//user:pass@…) are not sent; pass auth: ['user', 'password'] instead`,
       {
         code: 'ERR_URL_CREDENTIALS',
       },
@@ -389,7 +462,12 @@ function recordToHeaders(r: Record<string, string | string[] | undefined>): Head
   return h;
 }
 
-function mapUndiciError(err: unknown, url: URL, t: { connect: number; read: number }): unknown {
+function mapUndiciError(
+  err: unknown,
+  url: URL,
+  t: { connect: number; read: number },
+  clientCert = false,
+): unknown {
   if (err instanceof CertainlyError) return err;
   const e = err as { code?: string; name?: string; message?: string };
   switch (e?.code) {
@@ -408,6 +486,13 @@ function mapUndiciError(err: unknown, url: URL, t: { connect: number; read: numb
         {
           cause: err,
           code: 'ERR_CONNECTION_CLOSED',
+          // Under TLS 1.3 some servers (Node's) refuse a client certificate by closing the
+          // connection after the handshake, without an alert: the only trace is this close.
+          ...(clientCert
+            ? {
+                hint: 'If the server requires a client certificate, it may have refused this one: check that it is issued by a CA the server trusts and within its validity.',
+              }
+            : {}),
         },
       );
     case 'UND_ERR_INVALID_ARG':
