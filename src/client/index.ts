@@ -8,7 +8,9 @@ import { type Method, Session } from './session.js';
 
 let shared: Session | undefined;
 function defaultSession(): Session {
-  shared ??= new Session();
+  // No shared cookie jar: like requests.get(), each call keeps cookies only across its own
+  // redirects, so a cookie from one call never reaches another.
+  shared ??= new Session({ cookies: false });
   return shared;
 }
 
