@@ -1,5 +1,6 @@
 /** certainly: the public API. Everything users import comes from here. */
 
+export { type AdapterOptions, agent, dispatcher } from './client/adapters.js';
 export type {
   ClientCertOption,
   CommonOptions,
@@ -21,6 +22,7 @@ export {
   request,
   Session,
 } from './client/index.js';
+export type { ProxyObject, ProxyOption } from './client/proxy.js';
 export * from './errors.js';
 export type { TlsInfo } from './tls/connector.js';
 export type { Certificate, CertificateSummary } from './x509/types.js';

@@ -1,0 +1,223 @@
+/**
+ * Adapters: our verification for people who keep their HTTP client.
+ *
+ * - `dispatcher(options)`: an undici Agent whose connections are made by our connector, for
+ *   `fetch(url, { dispatcher })` (Node's global fetch and undici's), undici's `request`, and
+ *   anything else that takes an undici Dispatcher.
+ * - `agent(options)`: a node:https Agent whose `createConnection` runs the same connector, for
+ *   node:https, axios (`httpsAgent`), got (`agent: { https }`) and node-fetch (`agent`).
+ *
+ * Either way the socket reaches the library only after our verifier accepted the server, so a
+ * failed check writes no request byte, and the library's error carries our SSLError (as
+ * `cause` for fetch, axios and got; itself for undici's request and node:https).
+ *
+ * Trust is resolved once, when the adapter is made (a bad CA path is a ConfigError there). Each
+ * adapter has its own pool: connections of a `verify: false` adapter are never used by another
+ * adapter. Options a library passes per request (rejectUnauthorized, ca, servername) are
+ * ignored: the adapter's options decide, so a library default cannot weaken them.
+ */
+
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import { Agent, type buildConnector } from 'undici';
+import { ConfigError } from '../errors.js';
+import { type ConnectorConfig, createConnector, parseConnectTo, type TlsInfo } from '../tls/connector.js';
+import { resolveTrust, type VerifyOption } from '../trust/resolve.js';
+import type { Certificate } from '../x509/types.js';
+import type { ClientCertOption } from './options.js';
+import { ProxiedAgent, type ProxyOption, proxyChooser, proxyDial, proxyFromEnv } from './proxy.js';
+import { checkPins, clientTlsOptions, normalisePins } from './security.js';
+
+/** Options of dispatcher() and agent(): the connection-level subset of the request options. */
+export interface AdapterOptions {
+  /** As the request option: true (default), false, a CA path or PEM, or { ca, bundled, system }. */
+  verify?: VerifyOption;
+  /** Read REQUESTS_CA_BUNDLE & co. and *_PROXY / NO_PROXY from the environment. Default true. */
+  trustEnv?: boolean;
+  /** Verify this name (and send it as SNI) instead of the URL host, for every origin. */
+  serverName?: string;
+  /** Dial this 'host:port' instead of the URL's, for every origin; the URL host is still verified. */
+  connectTo?: string;
+  /** Client certificate (mutual TLS). */
+  cert?: ClientCertOption;
+  /** SPKI pins ('sha256//BASE64') that every server's key must match (any one of them). */
+  pin?: string | readonly string[];
+  /** SPKI pins per host name (the name verified). */
+  pins?: Record<string, string | readonly string[]>;
+  /** TCP + proxy + TLS handshake time limit, ms. Default 10 000 (undici's). */
+  connectTimeout?: number;
+  /** A proxy, or false for none; unset: HTTPS_PROXY & co. when trustEnv (see client/proxy.ts). */
+  proxy?: ProxyOption | false | null;
+  /** Trust for an https:// proxy's own certificate. */
+  proxyVerify?: VerifyOption;
+  /** Hosts that go direct; replaces NO_PROXY. */
+  noProxy?: string | readonly string[];
+  /** Called with what each new connection proved (chain, anchor, protocol), and its origin. */
+  onConnection?: (info: TlsInfo, origin: string) => void;
+}
+
+// undici's own default connect timeout (and the Session's).
+const DEFAULT_CONNECT_TIMEOUT = 10_000;
+
+const KNOWN_OPTIONS = new Set<string>([
+  'verify',
+  'trustEnv',
+  'serverName',
+  'connectTo',
+  'cert',
+  'pin',
+  'pins',
+  'connectTimeout',
+  'proxy',
+  'proxyVerify',
+  'noProxy',
+  'onConnection',
+]);
+
+function normaliseHost(host: string): string {
+  return host
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
+}
+
+/** Reads adapter options once into a connector configuration; ConfigError for bad values. */
+function adapterConfig(
+  options: AdapterOptions,
+  what: string,
+): { config: ConnectorConfig; proxied: boolean; choose: ReturnType<typeof proxyChooser> } {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigError(`${what}(options): options must be an object`, { code: 'ERR_OPTIONS' });
+  }
+  for (const k of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(k)) {
+      // A typo here would silently verify less than asked (e.g. 'verfy'); say so instead.
+      throw new ConfigError(
+        `${what}(options): unknown option '${k}'; known: ${[...KNOWN_OPTIONS].join(', ')}. Request options ` +
+          '(headers, timeouts, redirects) belong to the library you use.',
+        { code: 'ERR_OPTIONS' },
+      );
+    }
+  }
+  const trustEnv = options.trustEnv ?? true;
+  const resolved = resolveTrust({
+    ...(options.verify === undefined ? {} : { verify: options.verify }),
+    trustEnv,
+  });
+  const connectTimeout = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
+  if (typeof connectTimeout !== 'number' || !Number.isFinite(connectTimeout) || connectTimeout <= 0) {
+    throw new ConfigError(
+      `${what}(options): connectTimeout must be a positive number of milliseconds, not ${String(connectTimeout)}`,
+      { code: 'ERR_TIMEOUT_OPTION' },
+    );
+  }
+  const allPins = options.pin === undefined ? undefined : normalisePins(options.pin, 'pin');
+  const hostPins = new Map<string, string[]>();
+  if (options.pins !== undefined) {
+    if (typeof options.pins !== 'object' || options.pins === null || Array.isArray(options.pins)) {
+      throw new ConfigError(`${what}(options): pins must be an object { host: pins }`, {
+        code: 'ERR_PIN_FORMAT',
+      });
+    }
+    for (const [host, value] of Object.entries(options.pins)) {
+      hostPins.set(normaliseHost(host), normalisePins(value, `pins['${host}']`));
+    }
+  }
+  const afterVerify =
+    allPins || hostPins.size > 0
+      ? (chain: Certificate[], info: TlsInfo) => {
+          const pins = allPins ?? hostPins.get(normaliseHost(info.verifiedName));
+          if (pins) checkPins(pins, chain, info);
+        }
+      : undefined;
+  const choose = proxyChooser({
+    ...(options.proxy === undefined ? {} : { proxy: options.proxy }),
+    ...(options.proxyVerify === undefined ? {} : { proxyVerify: options.proxyVerify }),
+    ...(options.noProxy === undefined ? {} : { noProxy: options.noProxy }),
+    trustEnv,
+  });
+  const proxied =
+    options.proxy !== undefined
+      ? options.proxy !== false && options.proxy !== null
+      : trustEnv && (proxyFromEnv('https:') !== undefined || proxyFromEnv('http:') !== undefined);
+  const onConnection = options.onConnection;
+  if (onConnection !== undefined && typeof onConnection !== 'function') {
+    throw new ConfigError(`${what}(options): onConnection must be a function`, { code: 'ERR_OPTIONS' });
+  }
+  const config: ConnectorConfig = {
+    trust: resolved.insecure ? null : resolved.store,
+    connectTimeout,
+    ...(options.serverName !== undefined ? { serverName: options.serverName } : {}),
+    ...(options.connectTo !== undefined ? { connectTo: parseConnectTo(options.connectTo) } : {}),
+    ...(options.cert !== undefined ? { tlsOptions: clientTlsOptions(options.cert) } : {}),
+    ...(afterVerify ? { afterVerify } : {}),
+    ...(onConnection ? { onConnection: (origin: string, info: TlsInfo) => onConnection(info, origin) } : {}),
+    ...(proxied ? { dial: proxyDial(choose) } : {}),
+  };
+  return { config, proxied, choose };
+}
+
+/**
+ * An undici Agent that verifies with certainly: `fetch(url, { dispatcher: dispatcher(opts) })`,
+ * `request(url, { dispatcher })`, `setGlobalDispatcher(dispatcher(opts))`. `agentOptions` go to
+ * undici's Agent (connections, keepAliveTimeout, …). Close it when done: `await d.close()`.
+ */
+export function dispatcher(
+  options: AdapterOptions = {},
+  agentOptions: Omit<Agent.Options, 'connect'> = {},
+): Agent {
+  const { config, proxied, choose } = adapterConfig(options, 'dispatcher');
+  const undiciOptions: Agent.Options = { ...agentOptions, connect: createConnector(config) };
+  return proxied ? new ProxiedAgent(undiciOptions, choose) : new Agent(undiciOptions);
+}
+
+/** node:https's Agent with our connector in createConnection. */
+class VerifyingAgent extends https.Agent {
+  readonly #connect: buildConnector.connector;
+  constructor(connect: buildConnector.connector, agentOptions: https.AgentOptions) {
+    super(agentOptions);
+    this.#connect = connect;
+  }
+  override createConnection(
+    options: https.RequestOptions,
+    callback?: (err: Error | null, stream: Duplex) => void,
+  ): Duplex | null | undefined {
+    if (typeof callback !== 'function') {
+      // node:http always passes one (http.Agent#createSocket); a caller that wants a socket
+      // back synchronously cannot have a verified one.
+      throw new ConfigError(
+        'certainly agent: createConnection needs a callback; the connection is verified asynchronously',
+        {
+          code: 'ERR_OPTIONS',
+        },
+      );
+    }
+    const hostname = String(options.hostname ?? options.host ?? 'localhost').replace(/^\[|\]$/g, '');
+    const port = Number(options.port) || 443;
+    this.#connect(
+      {
+        hostname,
+        host: hostname.includes(':') ? `[${hostname}]:${port}` : `${hostname}:${port}`,
+        protocol: 'https:',
+        port: String(port),
+        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+      },
+      (err, socket) => {
+        if (err) callback(err, undefined as unknown as Duplex);
+        else callback(null, socket as Duplex);
+      },
+    );
+    return undefined;
+  }
+}
+
+/**
+ * A node:https Agent that verifies with certainly: `https.get(url, { agent: agent(opts) })`,
+ * axios `{ httpsAgent: agent(opts) }`, got `{ agent: { https: agent(opts) } }`, node-fetch
+ * `{ agent: agent(opts) }`. `agentOptions` go to https.Agent (keepAlive defaults to true,
+ * maxSockets, …). For https URLs only; proxies apply to https targets (CONNECT).
+ */
+export function agent(options: AdapterOptions = {}, agentOptions: https.AgentOptions = {}): https.Agent {
+  const { config } = adapterConfig(options, 'agent');
+  return new VerifyingAgent(createConnector(config), { keepAlive: true, ...agentOptions });
+}

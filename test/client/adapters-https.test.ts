@@ -1,0 +1,243 @@
+/**
+ * agent(): our verification inside node:https, axios (httpsAgent), got (agent.https) and
+ * node-fetch (agent), each with the real library against loopback servers. On failure the
+ * library's error carries our SSLError (code, hint) and the server received no request byte.
+ */
+import assert from 'node:assert/strict';
+import https from 'node:https';
+import { after, before, describe, test } from 'node:test';
+import axios from 'axios';
+import got from 'got';
+import nodeFetch from 'node-fetch';
+import { agent, ConfigError, INSECURE_WARNING, SSLError } from '../../src/index.js';
+import { createRoot, type Issued, issue, selfSigned, tempDir } from '../support/pki.js';
+import { startProxy } from '../support/proxy.js';
+import { startTlsServer, type TestServer } from '../support/servers.js';
+
+let root: Issued;
+let caPath: string;
+let good: TestServer;
+let wrongName: TestServer;
+let selfSignedServer: TestServer;
+const dir = tempDir('adapters-https-');
+const UNTRUSTED = ['UNKNOWN_ISSUER', 'INCOMPLETE_CHAIN', 'SELF_SIGNED'];
+
+before(async () => {
+  root = createRoot({ cn: 'certainly agent tests root' });
+  caPath = dir.write('root.pem', root.pem);
+  good = await startTlsServer({ cert: issue(root, { sans: ['DNS:localhost', 'IP:127.0.0.1', 'IP:::1'] }) });
+  wrongName = await startTlsServer({ cert: issue(root, { sans: ['DNS:api.example.test'] }) });
+  selfSignedServer = await startTlsServer({ cert: selfSigned({ sans: ['IP:127.0.0.1'] }) });
+});
+
+after(async () => {
+  for (const s of [good, wrongName, selfSignedServer]) await s.close();
+  dir.cleanup();
+});
+
+/** Our SSLError inside whatever the library threw: itself, or a cause of it. */
+function sslErrorOf(err: unknown): SSLError | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < 4 && e; i++) {
+    if (e instanceof SSLError) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+type Send = (url: string, a: https.Agent) => Promise<{ status: number; body: string }>;
+
+const clients: Record<string, Send> = {
+  'node:https': (url, a) =>
+    new Promise((resolve, reject) => {
+      const req = https.get(url, { agent: a }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+    }),
+  axios: async (url, a) => {
+    // proxy: false, or axios would apply HTTPS_PROXY itself and bypass the agent's tunnel.
+    const r = await axios.get(url, { httpsAgent: a, proxy: false, responseType: 'text' });
+    return { status: r.status, body: String(r.data) };
+  },
+  got: async (url, a) => {
+    const r = await got(url, { agent: { https: a }, retry: { limit: 0 }, throwHttpErrors: false });
+    return { status: r.statusCode, body: r.body };
+  },
+  'node-fetch': async (url, a) => {
+    const r = await nodeFetch(url, { agent: a });
+    return { status: r.status, body: await r.text() };
+  },
+};
+
+/** Where each library puts the underlying error. */
+const expectedShape: Record<string, (err: unknown, ssl: SSLError) => void> = {
+  'node:https': (err, ssl) => assert.equal(err, ssl, 'node:https emits our error itself'),
+  axios: (err, ssl) => {
+    assert.equal((err as { cause?: unknown }).cause, ssl, 'AxiosError.cause');
+    assert.equal((err as { code?: string }).code, ssl.code, 'AxiosError.code is our code');
+  },
+  got: (err, ssl) => {
+    assert.equal((err as { name?: string }).name, 'RequestError');
+    assert.equal((err as { cause?: unknown }).cause, ssl, 'RequestError.cause');
+    assert.equal((err as { code?: string }).code, ssl.code, 'RequestError.code is our code');
+  },
+};
+
+for (const [name, send] of Object.entries(clients)) {
+  describe(`agent() with ${name}`, () => {
+    test('a verified request succeeds, and keep-alive reuses the connection', async () => {
+      const a = agent({ verify: caPath, trustEnv: false });
+      try {
+        const c0 = good.connections;
+        const r = await send(good.url('/hello'), a);
+        assert.equal(r.status, 200);
+        assert.match(r.body, /hello/);
+        await new Promise((resolve) => setImmediate(resolve));
+        assert.equal((await send(good.url('/again'), a)).status, 200);
+        assert.equal(good.connections - c0, 1);
+      } finally {
+        a.destroy();
+      }
+    });
+
+    test('a name mismatch surfaces our SSLError (code, hint) and sends nothing', async () => {
+      const a = agent({ verify: caPath, trustEnv: false });
+      try {
+        const before = wrongName.bytesReceived;
+        const err = await send(wrongName.url('/'), a).then(
+          () => assert.fail('expected a failure'),
+          (e: unknown) => e,
+        );
+        if (name === 'node-fetch') {
+          // node-fetch 3 keeps only the code and message of the error it wraps (no cause).
+          assert.equal((err as { name?: string }).name, 'FetchError');
+          assert.equal((err as { code?: string }).code, 'HOSTNAME_MISMATCH');
+          assert.match((err as Error).message, /api\.example\.test, not 127\.0\.0\.1/);
+        } else {
+          const ssl = sslErrorOf(err);
+          assert.ok(ssl, `no SSLError in ${String(err)}`);
+          assert.equal(ssl.code, 'HOSTNAME_MISMATCH');
+          assert.deepEqual(ssl.presented, ['api.example.test']);
+          assert.ok(ssl.hint && ssl.hint.length > 0);
+          expectedShape[name]!(err, ssl);
+        }
+        assert.equal(wrongName.bytesReceived, before);
+      } finally {
+        a.destroy();
+      }
+    });
+
+    test('an untrusted server fails; rejectUnauthorized: false from the library does not weaken it', async () => {
+      const a = agent({ trustEnv: false });
+      try {
+        const before = selfSignedServer.bytesReceived;
+        const err = await send(selfSignedServer.url('/'), a).then(
+          () => assert.fail('expected a failure'),
+          (e: unknown) => e,
+        );
+        assert.ok(UNTRUSTED.includes((err as { code?: string }).code ?? ''), String(err));
+        assert.equal(selfSignedServer.bytesReceived, before);
+      } finally {
+        a.destroy();
+      }
+    });
+  });
+}
+
+describe('agent(): library options cannot weaken verification', () => {
+  test('node:https rejectUnauthorized: false and a ca option are ignored by the agent', async () => {
+    const a = agent({ verify: caPath, trustEnv: false });
+    try {
+      await assert.rejects(
+        new Promise((resolve, reject) => {
+          https
+            .get(selfSignedServer.url('/'), { agent: a, rejectUnauthorized: false, ca: [] }, resolve)
+            .on('error', reject);
+        }),
+        (e: unknown) => UNTRUSTED.includes((e as SSLError).code),
+      );
+    } finally {
+      a.destroy();
+    }
+  });
+
+  test('axios with verify: false in one agent never lends its connection to a verified agent', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => {
+      if (w.name === INSECURE_WARNING) warnings.push(w.message);
+    };
+    process.on('warning', onWarning);
+    const insecure = agent({ verify: false });
+    const verified = agent({ verify: caPath, trustEnv: false });
+    try {
+      const r = await axios.get(selfSignedServer.url('/a'), { httpsAgent: insecure, proxy: false });
+      assert.equal(r.status, 200);
+      const bytes = selfSignedServer.bytesReceived;
+      await assert.rejects(
+        axios.get(selfSignedServer.url('/b'), { httpsAgent: verified, proxy: false }),
+        (e: unknown) => UNTRUSTED.includes((e as { code?: string }).code ?? ''),
+      );
+      assert.equal(selfSignedServer.bytesReceived, bytes);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.ok(warnings.some((m) => m.includes('127.0.0.1')));
+    } finally {
+      process.off('warning', onWarning);
+      insecure.destroy();
+      verified.destroy();
+    }
+  });
+
+  test('bad options are ConfigErrors when the agent is made', () => {
+    assert.throws(() => agent({ verify: '/no/such/ca.pem' }), ConfigError);
+    assert.throws(() => agent({ serverName: 'bad name!' }));
+    assert.throws(() => agent({ connectTo: 'host:99999' }), ConfigError);
+    assert.throws(
+      () => agent({ rejectUnauthorized: false } as never),
+      (e: unknown) => e instanceof ConfigError && /rejectUnauthorized/.test(e.message),
+    );
+  });
+});
+
+describe('agent() through a proxy', () => {
+  test('got and axios tunnel through CONNECT; the target is verified through it', async () => {
+    const p = await startProxy({ auth: 'u:p' });
+    const a = agent({ verify: caPath, trustEnv: false, proxy: `http://u:p@127.0.0.1:${p.port}` });
+    try {
+      const r = await got(good.url('/via-got'), { agent: { https: a }, retry: { limit: 0 } });
+      assert.equal(r.statusCode, 200);
+      const x = await axios.get(good.url('/via-axios'), { httpsAgent: a, proxy: false });
+      assert.equal(x.status, 200);
+      assert.ok(p.connects.length >= 1);
+      assert.ok(p.connects.every((c) => c.target === `127.0.0.1:${good.port}` && c.status === 200));
+      await assert.rejects(
+        got(wrongName.url('/'), { agent: { https: a }, retry: { limit: 0 } }),
+        (e: unknown) => (e as { code?: string }).code === 'HOSTNAME_MISMATCH',
+      );
+      assert.equal(wrongName.bytesReceived, 0);
+    } finally {
+      a.destroy();
+      await p.close();
+    }
+  });
+
+  test('a 407 from the proxy is a ProxyError inside the library error', async () => {
+    const p = await startProxy({ auth: 'u:p' });
+    const a = agent({ verify: caPath, trustEnv: false, proxy: p.url });
+    try {
+      await assert.rejects(axios.get(good.url('/'), { httpsAgent: a, proxy: false }), (e: unknown) => {
+        const cause = (e as { cause?: { name?: string; status?: number; code?: string } }).cause;
+        return cause?.name === 'ProxyError' && cause.status === 407 && cause.code === 'ERR_PROXY_AUTH';
+      });
+    } finally {
+      a.destroy();
+      await p.close();
+    }
+  });
+});

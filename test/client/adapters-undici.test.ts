@@ -1,0 +1,251 @@
+/**
+ * dispatcher(): our verification inside Node's global fetch, undici's fetch and undici's
+ * request, each with the real library against loopback servers. On failure the library's error
+ * carries our SSLError (code, hint) and the server received no request byte.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { fetch as undiciFetch, request as undiciRequest } from 'undici';
+import { ConfigError, dispatcher, INSECURE_WARNING, SSLError } from '../../src/index.js';
+import { createRoot, type Issued, issue, selfSigned, tempDir } from '../support/pki.js';
+import { startProxy } from '../support/proxy.js';
+import { type PlainServer, startHttpServer, startTlsServer, type TestServer } from '../support/servers.js';
+
+let root: Issued;
+let caPath: string;
+let good: TestServer;
+let wrongName: TestServer;
+let selfSignedServer: TestServer;
+let plain: PlainServer;
+const dir = tempDir('adapters-undici-');
+const UNTRUSTED = ['UNKNOWN_ISSUER', 'INCOMPLETE_CHAIN', 'SELF_SIGNED'];
+
+before(async () => {
+  root = createRoot({ cn: 'certainly adapter tests root' });
+  caPath = dir.write('root.pem', root.pem);
+  good = await startTlsServer({ cert: issue(root, { sans: ['DNS:localhost', 'IP:127.0.0.1', 'IP:::1'] }) });
+  wrongName = await startTlsServer({ cert: issue(root, { sans: ['DNS:api.example.test'] }) });
+  selfSignedServer = await startTlsServer({ cert: selfSigned({ sans: ['IP:127.0.0.1'] }) });
+  plain = await startHttpServer();
+});
+
+after(async () => {
+  for (const s of [good, wrongName, selfSignedServer]) await s.close();
+  await plain.close();
+  dir.cleanup();
+});
+
+/** Our SSLError inside whatever the library threw: itself, or its cause. */
+function sslErrorOf(err: unknown): SSLError | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < 4 && e; i++) {
+    if (e instanceof SSLError) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+const clients = {
+  'global fetch': async (url: string, d: ReturnType<typeof dispatcher>) => {
+    // Node's own fetch (its bundled undici) takes an undici 7 Agent as dispatcher.
+    const r = await fetch(url, { dispatcher: d } as unknown as RequestInit);
+    return { status: r.status, body: await r.text() };
+  },
+  'undici fetch': async (url: string, d: ReturnType<typeof dispatcher>) => {
+    const r = await undiciFetch(url, { dispatcher: d });
+    return { status: r.status, body: await r.text() };
+  },
+  'undici request': async (url: string, d: ReturnType<typeof dispatcher>) => {
+    const r = await undiciRequest(url, { dispatcher: d });
+    return { status: r.statusCode, body: await r.body.text() };
+  },
+};
+
+for (const [name, send] of Object.entries(clients)) {
+  describe(`dispatcher() with ${name}`, () => {
+    test('a verified request succeeds', async () => {
+      const d = dispatcher({ verify: caPath, trustEnv: false });
+      try {
+        const r = await send(good.url('/hello'), d);
+        assert.equal(r.status, 200);
+        assert.match(r.body, /hello/);
+      } finally {
+        await d.close();
+      }
+    });
+
+    test('a name mismatch surfaces our SSLError (code, hint) and sends nothing', async () => {
+      const d = dispatcher({ verify: caPath, trustEnv: false });
+      try {
+        const before = wrongName.bytesReceived;
+        const err = await send(wrongName.url('/'), d).then(
+          () => assert.fail('expected a failure'),
+          (e: unknown) => e,
+        );
+        const ssl = sslErrorOf(err);
+        assert.ok(ssl, `no SSLError in ${String(err)}`);
+        assert.equal(ssl.code, 'HOSTNAME_MISMATCH');
+        assert.deepEqual(ssl.presented, ['api.example.test']);
+        assert.ok(ssl.hint && ssl.hint.length > 0);
+        if (name === 'undici request') assert.equal(err, ssl, 'undici request rejects with our error itself');
+        else assert.equal((err as Error).cause, ssl, 'fetch wraps it as TypeError.cause');
+        assert.equal(wrongName.bytesReceived, before);
+      } finally {
+        await d.close();
+      }
+    });
+
+    test('an untrusted server fails with the default trust (trustEnv: false)', async () => {
+      const d = dispatcher({ trustEnv: false });
+      try {
+        const err = await send(good.url('/'), d).then(
+          () => assert.fail('expected a failure'),
+          (e: unknown) => e,
+        );
+        assert.ok(UNTRUSTED.includes(sslErrorOf(err)?.code ?? ''), String(sslErrorOf(err)?.code));
+      } finally {
+        await d.close();
+      }
+    });
+
+    test('serverName verifies a name while connecting to an IP', async () => {
+      const d = dispatcher({ verify: caPath, trustEnv: false, serverName: 'api.example.test' });
+      try {
+        assert.equal((await send(wrongName.url('/'), d)).status, 200);
+        assert.deepEqual(wrongName.serverNames.at(-1), 'api.example.test');
+      } finally {
+        await d.close();
+      }
+    });
+  });
+}
+
+describe('dispatcher(): verify: false stays in its own dispatcher', () => {
+  test('an insecure dispatcher connects (and warns); a verified one never reuses its connection', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => {
+      if (w.name === INSECURE_WARNING) warnings.push(w.message);
+    };
+    process.on('warning', onWarning);
+    const insecure = dispatcher({ verify: false });
+    const verified = dispatcher({ verify: caPath, trustEnv: false });
+    try {
+      const r = await undiciRequest(selfSignedServer.url('/a'), { dispatcher: insecure });
+      assert.equal(r.statusCode, 200);
+      await r.body.text();
+      const bytes = selfSignedServer.bytesReceived;
+      const connections = selfSignedServer.connections;
+      // The insecure connection is idle in its pool now; the verified dispatcher must not see it.
+      await assert.rejects(
+        undiciRequest(selfSignedServer.url('/b'), { dispatcher: verified }),
+        (e: unknown) => UNTRUSTED.includes((e as SSLError).code),
+      );
+      assert.equal(selfSignedServer.bytesReceived, bytes, 'no byte of the verified request was sent');
+      assert.equal(selfSignedServer.connections, connections + 1, 'the verified dispatcher opened its own');
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.ok(warnings.some((m) => m.includes('127.0.0.1')));
+    } finally {
+      process.off('warning', onWarning);
+      await insecure.close();
+      await verified.close();
+    }
+  });
+});
+
+describe('dispatcher() options', () => {
+  test('pins: a wrong pin is PIN_MISMATCH after a valid path; the right one passes', async () => {
+    const wrong = `sha256//${Buffer.alloc(32, 7).toString('base64')}`;
+    const d = dispatcher({ verify: caPath, trustEnv: false, pin: wrong });
+    try {
+      await assert.rejects(undiciRequest(good.url('/'), { dispatcher: d }), (e: unknown) => {
+        const ssl = e as SSLError;
+        assert.equal(ssl.code, 'PIN_MISMATCH');
+        assert.equal(ssl.presented?.length, 1);
+        const right = ssl.presented![0]!;
+        // The actual pin, as reported, is accepted per host.
+        return right.startsWith('sha256//');
+      });
+    } finally {
+      await d.close();
+    }
+  });
+
+  test('pins per host apply to that host only', async () => {
+    const wrong = `sha256//${Buffer.alloc(32, 7).toString('base64')}`;
+    const d = dispatcher({ verify: caPath, trustEnv: false, pins: { 'api.example.test': wrong } });
+    try {
+      assert.equal((await undiciRequest(good.url('/'), { dispatcher: d })).statusCode, 200);
+    } finally {
+      await d.close();
+    }
+  });
+
+  test('bad options are ConfigErrors when the dispatcher is made', () => {
+    assert.throws(
+      () => dispatcher({ verfy: false } as never),
+      (e: unknown) => e instanceof ConfigError && /verfy/.test(e.message),
+    );
+    assert.throws(() => dispatcher({ verify: '/no/such/ca.pem' }), ConfigError);
+    assert.throws(() => dispatcher({ connectTimeout: -1 }), ConfigError);
+    assert.throws(() => dispatcher({ pin: 'sha1//abc' }), ConfigError);
+    assert.throws(() => dispatcher({ proxy: 'socks5://p:1' }), ConfigError);
+    assert.throws(() => dispatcher(null as never), ConfigError);
+  });
+
+  test('onConnection reports what each connection proved', async () => {
+    const seen: { name: string; verified: boolean; origin: string }[] = [];
+    const d = dispatcher({
+      verify: caPath,
+      trustEnv: false,
+      onConnection: (info, origin) => seen.push({ name: info.verifiedName, verified: info.verified, origin }),
+    });
+    try {
+      await (await undiciRequest(good.url('/'), { dispatcher: d })).body.text();
+      assert.deepEqual(seen, [{ name: '127.0.0.1', verified: true, origin: good.origin }]);
+    } finally {
+      await d.close();
+    }
+  });
+});
+
+describe('dispatcher() through a proxy', () => {
+  test('fetch: https through a CONNECT tunnel, verified; http in absolute form', async () => {
+    const p = await startProxy({ auth: 'u:p' });
+    const d = dispatcher({ verify: caPath, trustEnv: false, proxy: `http://u:p@127.0.0.1:${p.port}` });
+    try {
+      const r = await undiciFetch(good.url('/tunnelled'), { dispatcher: d });
+      assert.equal(r.status, 200);
+      await r.text();
+      assert.deepEqual(
+        p.connects.map((c) => c.target),
+        [`127.0.0.1:${good.port}`],
+      );
+      const h = await fetch(plain.url('/forwarded'), { dispatcher: d } as unknown as RequestInit);
+      assert.equal(h.status, 200);
+      await h.text();
+      assert.equal(p.forwarded[0]?.url, plain.url('/forwarded'));
+      assert.equal(p.forwarded[0]?.authorization, `Basic ${Buffer.from('u:p').toString('base64')}`);
+    } finally {
+      await d.close();
+      await p.close();
+    }
+  });
+
+  test('a failed check through the tunnel is still our SSLError; noProxy goes direct', async () => {
+    const p = await startProxy();
+    const d = dispatcher({ verify: caPath, trustEnv: false, proxy: p.url, noProxy: 'localhost' });
+    try {
+      await assert.rejects(
+        undiciRequest(wrongName.url('/'), { dispatcher: d }),
+        (e: unknown) => (e as SSLError).code === 'HOSTNAME_MISMATCH',
+      );
+      assert.equal(p.connects.length, 1);
+      const local = `https://localhost:${good.port}/`;
+      assert.equal((await undiciRequest(local, { dispatcher: d })).statusCode, 200);
+      assert.equal(p.connects.length, 1, 'localhost went direct');
+    } finally {
+      await d.close();
+      await p.close();
+    }
+  });
+});
