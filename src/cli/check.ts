@@ -1,0 +1,486 @@
+/**
+ * `certainly check TARGET...`: diagnose endpoints and say what to fix.
+ *
+ * A target is a URL (https://host[:port]/), `host` or `host:port`; `-` reads targets from
+ * standard input and `--file F` from a file (one per line; blank lines and # comments skipped).
+ * Every target is validated before anything is dialled, so a typo is a usage error (exit 2)
+ * rather than a half-done run.
+ *
+ * Output: short for a healthy endpoint (one line, plus its warnings), complete for a broken one
+ * (connection, chain as sent, verdicts, every finding with its fix). --json prints one object
+ * (schema/check-report.schema.json). A progress bar is drawn on stderr when it is a terminal and
+ * several targets are checked; colour follows NO_COLOR (render.ts styler).
+ *
+ * Exit codes: 0 every endpoint verified (warnings allowed); 1 a verification problem; 2 a usage
+ * or configuration error, or an endpoint that could not be reached. The worst target decides.
+ */
+import { readFileSync } from 'node:fs';
+import {
+  type CheckReport,
+  DEFAULT_WARN_DAYS,
+  diagnose,
+  type Finding,
+  parseTarget,
+} from '../diagnose/index.js';
+import { CertainlyError } from '../errors.js';
+import { parseConnectTo } from '../tls/connector.js';
+import { type ResolvedTrust, resolveTrust, type VerifyOption } from '../trust/resolve.js';
+import { parseReferenceName } from '../verify/identity.js';
+import { type Io, styler } from './render.js';
+
+export const CHECK_USAGE = `usage: certainly check TARGET... [options]
+
+Diagnoses the TLS certificate of each target and names the fix. A target is a URL
+(https://host[:port]/), host or host:port; - reads targets from standard input.
+
+  --server-name NAME   verify NAME (and send it as SNI) instead of the target's host
+  --connect-to H:P     connect to H:P instead; still verify the target's host (or NAME)
+  --ca PATH            trust this CA file or directory instead of the defaults (repeatable)
+  --no-system          leave out the operating system's store
+  --no-bundled         leave out Node's bundled Mozilla roots
+  --no-env             ignore REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE, SSL_CERT_DIR, NODE_EXTRA_CA_CERTS
+  --system-root DIR    read the Linux-layout system store under DIR
+  --warn-days N        warn when a certificate expires within N days (default ${DEFAULT_WARN_DAYS})
+  --no-aia             do not fetch a missing intermediate from its AIA caIssuers URL
+  --timeout MS         TCP + TLS handshake limit per target (default 10000)
+  --concurrency N      targets checked at once (default 4)
+  -f, --file F         read targets from F, one per line (# comments)
+  --json               print the reports as JSON (schema/check-report.schema.json)
+  -v, --verbose        print the full report for healthy endpoints too
+
+exit codes: 0 all verified (warnings allowed), 1 a verification problem,
+            2 a usage or connection error
+`;
+
+/** Targets checked at once by default: enough to hide latency, few enough not to look like a scan. */
+const DEFAULT_CONCURRENCY = 4;
+/** Upper bound of --concurrency: each check holds a socket and a handshake's worth of memory. */
+const MAX_CONCURRENCY = 64;
+/** Targets read from a file or stdin at most: a list of a million lines is a mistake, not a run. */
+const MAX_TARGETS = 10_000;
+
+export interface CheckIo extends Io {
+  /** Where `-` reads targets from; default process.stdin. */
+  stdin?: NodeJS.ReadableStream;
+}
+
+class UsageError extends Error {}
+
+interface Flags {
+  targets: string[];
+  files: string[];
+  stdin: boolean;
+  serverName?: string;
+  connectTo?: string;
+  ca: string[];
+  noSystem: boolean;
+  noBundled: boolean;
+  noEnv: boolean;
+  systemRoot?: string;
+  warnDays: number;
+  aia: boolean;
+  timeout: number;
+  concurrency: number;
+  json: boolean;
+  verbose: boolean;
+  help: boolean;
+}
+
+function numberFlag(flag: string, text: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || !Number.isFinite(n) || n < min || n > max)
+    throw new UsageError(`${flag} takes a number from ${min} to ${max}, not '${text}'`);
+  return n;
+}
+
+function parseFlags(argv: string[]): Flags {
+  const f: Flags = {
+    targets: [],
+    files: [],
+    stdin: false,
+    ca: [],
+    noSystem: false,
+    noBundled: false,
+    noEnv: false,
+    warnDays: DEFAULT_WARN_DAYS,
+    aia: true,
+    timeout: 10_000,
+    concurrency: DEFAULT_CONCURRENCY,
+    json: false,
+    verbose: false,
+    help: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string => {
+      if (eq > 0) return arg.slice(eq + 1);
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--server-name':
+        f.serverName = value();
+        break;
+      case '--connect-to':
+        f.connectTo = value();
+        break;
+      case '--ca':
+        f.ca.push(value());
+        break;
+      case '--no-system':
+        f.noSystem = true;
+        break;
+      case '--no-bundled':
+        f.noBundled = true;
+        break;
+      case '--no-env':
+        f.noEnv = true;
+        break;
+      case '--system-root':
+        f.systemRoot = value();
+        break;
+      case '--warn-days':
+        // 3650: ten years, longer than any certificate a public CA issues.
+        f.warnDays = numberFlag(flag, value(), 0, 3650);
+        break;
+      case '--no-aia':
+        f.aia = false;
+        break;
+      case '--timeout':
+        // 10 minutes: past that a handshake is not slow, it is stuck.
+        f.timeout = numberFlag(flag, value(), 1, 600_000);
+        break;
+      case '--concurrency':
+        f.concurrency = Math.floor(numberFlag(flag, value(), 1, MAX_CONCURRENCY));
+        break;
+      case '-f':
+      case '--file':
+        f.files.push(value());
+        break;
+      case '--json':
+        f.json = true;
+        break;
+      case '-v':
+      case '--verbose':
+        f.verbose = true;
+        break;
+      case '-h':
+      case '--help':
+        f.help = true;
+        break;
+      case '-':
+        f.stdin = true;
+        break;
+      default:
+        if (arg.startsWith('-')) throw new UsageError(`unknown option '${arg}'`);
+        f.targets.push(arg);
+    }
+  }
+  return f;
+}
+
+/** Lines of a target list: trimmed, blank lines and # comments skipped. */
+export function targetLines(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.replace(/(^|\s)#.*$/, '').trim())
+    .filter((l) => l !== '');
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function collectTargets(f: Flags, io: CheckIo): Promise<string[]> {
+  const out = [...f.targets];
+  for (const file of f.files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new UsageError(
+        `--file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+      );
+    }
+    out.push(...targetLines(text));
+  }
+  if (f.stdin) out.push(...targetLines(await readAll(io.stdin ?? process.stdin)));
+  if (out.length === 0) throw new UsageError('no target given');
+  if (out.length > MAX_TARGETS) throw new UsageError(`${out.length} targets; at most ${MAX_TARGETS} per run`);
+  for (const t of out) {
+    try {
+      parseTarget(t);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  return out;
+}
+
+function verifyOf(f: Flags): VerifyOption | undefined {
+  if (f.ca.length > 0) return { ca: f.ca, bundled: false, system: false };
+  if (f.noSystem || f.noBundled) return { bundled: !f.noBundled, system: !f.noSystem };
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering
+
+type Style = ReturnType<typeof styler>;
+
+const MARK = { error: '✗', warning: '!', info: 'i' } as const;
+
+function ms(n: number | null | undefined): string {
+  return n === null || n === undefined ? '?' : `${n < 10 ? n.toFixed(1) : Math.round(n)} ms`;
+}
+
+function hexColons(hex: string): string {
+  return (hex.match(/../g) ?? []).join(':').toUpperCase();
+}
+
+function relDays(days: number): string {
+  if (days < 0) return `expired ${-days} day${days === -1 ? '' : 's'} ago`;
+  return `${days} day${days === 1 ? '' : 's'} left`;
+}
+
+/** The command line that applies a finding's serverName suggestion. */
+function tryLine(r: CheckReport, f: Finding, flags: Flags): string | undefined {
+  if (!f.serverName) return undefined;
+  const parts = ['certainly check', r.target, '--server-name', f.serverName];
+  for (const ca of flags.ca) parts.push('--ca', ca);
+  if (flags.connectTo) parts.push('--connect-to', flags.connectTo);
+  return parts.join(' ');
+}
+
+function findingLines(r: CheckReport, f: Finding, s: Style, flags: Flags): string[] {
+  const color = f.severity === 'error' ? s.red : f.severity === 'warning' ? s.yellow : s.dim;
+  const lines = [
+    `  ${color(`${MARK[f.severity]} ${f.code}`)}  ${f.message}`,
+    `      ${s.bold('fix:')} ${f.fix}`,
+  ];
+  const t = tryLine(r, f, flags);
+  if (t) lines.push(`      ${s.bold('try:')} ${t}`);
+  if (f.verifyCode === 'CERT_EXPIRED' || f.verifyCode === 'CERT_NOT_YET_VALID') {
+    lines.push(`      this machine's clock: ${r.checkedAt}`);
+  }
+  return lines;
+}
+
+function summaryLine(r: CheckReport, s: Style): string {
+  const leaf = r.chain[0];
+  if (r.status === 'unreachable') return `${s.red('✗')} ${s.bold(r.url)}  ${s.red('could not be checked')}`;
+  if (r.status === 'error')
+    return `${s.red('✗')} ${s.bold(r.url)}  ${s.red('certificate verification failed')}`;
+  const bits = [
+    r.connection?.protocol ?? '',
+    r.connection ? ms((r.connection.tcpMs ?? 0) + (r.connection.tlsMs ?? 0)) : '',
+  ];
+  if (leaf) bits.push(`expires ${leaf.notAfter.slice(0, 10)} (${relDays(leaf.daysLeft)})`);
+  if (r.anchor) bits.push(`via "${r.anchor.subject}" [${r.anchor.class}]`);
+  const mark = r.status === 'warning' ? s.yellow('!') : s.green('✓');
+  return `${mark} ${s.bold(r.url)}  verified for ${r.name}  ${s.dim(`(${bits.filter(Boolean).join(', ')})`)}`;
+}
+
+/** The whole report, for a broken endpoint (or --verbose). */
+function fullReport(r: CheckReport, s: Style, flags: Flags): string[] {
+  const lines = [summaryLine(r, s)];
+  if (r.dns) {
+    const answers = r.dns.addresses.map((a) => a.address).join(', ') || `none (${r.dns.error ?? 'error'})`;
+    lines.push(`  dns         ${r.dns.host} -> ${answers} ${s.dim(`(${ms(r.dns.ms)})`)}`);
+  }
+  if (r.connection) {
+    const c = r.connection;
+    lines.push(
+      `  connection  ${c.address ?? '?'}  TCP ${ms(c.tcpMs)}, TLS ${ms(c.tlsMs)}${c.protocol ? `  ${c.protocol} ${c.cipher ?? ''}` : ''}${c.alpn ? `, ALPN ${c.alpn}` : ''}`,
+    );
+    lines.push(`  name        ${r.name}  (SNI ${c.sni ?? 'none: IP literal'})`);
+  }
+  if (r.chain.length > 0) {
+    lines.push(`  chain as sent${r.chainSource === 'node' ? ' (as node linked it; order unknown)' : ''}:`);
+    for (const c of r.chain) {
+      lines.push(`    #${c.position} ${c.subject || '(empty subject)'}`);
+      const names =
+        c.subjectAltNames.length === 0
+          ? '(no subjectAltName)'
+          : c.subjectAltNames.slice(0, 6).join(', ') +
+            (c.subjectAltNames.length > 6 ? `, … (${c.subjectAltNames.length} in all)` : '');
+      lines.push(`       names    ${names}`);
+      lines.push(`       issuer   ${c.issuer || '(empty)'}`);
+      lines.push(
+        `       valid    ${c.notBefore.slice(0, 19)}Z to ${c.notAfter.slice(0, 19)}Z (${relDays(c.daysLeft)})`,
+      );
+      lines.push(`       key      ${c.key}, signed with ${c.signatureAlgorithm}${c.isCA ? ', CA' : ''}`);
+      lines.push(`       sha256   ${hexColons(c.fingerprintSha256)}`);
+      lines.push(`       pin      ${c.pin}`);
+      if (c.aia) lines.push(`       issuer at ${c.aia.join(', ')}`);
+    }
+  }
+  if (r.path) {
+    lines.push(
+      `  path        ${r.path.map((c) => (c.origin === 'sent' ? `#${c.position}` : c.origin === 'aia' ? 'AIA' : 'trust store')).join(' -> ')}`,
+    );
+  }
+  if (r.anchor) lines.push(`  anchor      ${r.anchor.description}`);
+  if (r.identity) {
+    lines.push(
+      `  identity    ${r.identity.matched ? `matches ${r.identity.name}` : `${r.identity.code}: ${r.identity.message}`}`,
+    );
+  }
+  if (r.openssl) {
+    lines.push(
+      `  openssl     ${r.openssl.authorized ? 'accepts the chain' : `refuses the chain: ${r.openssl.error}`} ${s.dim('(path only; same anchors)')}`,
+    );
+  }
+  if (r.aia) {
+    for (const f of r.aia.fetches) {
+      lines.push(
+        `  aia         ${f.url}: ${f.ok ? `found "${f.issuer?.subject}"` : `failed: ${f.error}`} ${s.dim(`(${ms(f.ms)})`)}`,
+      );
+    }
+  }
+  if (r.findings.length > 0) {
+    lines.push('  findings:');
+    for (const f of r.findings) lines.push(...findingLines(r, f, s, flags));
+  }
+  return lines;
+}
+
+function render(r: CheckReport, s: Style, flags: Flags): string {
+  if (flags.verbose || r.status === 'error' || r.status === 'unreachable')
+    return `${fullReport(r, s, flags).join('\n')}\n`;
+  const lines = [summaryLine(r, s)];
+  for (const f of r.findings) if (f.severity !== 'info') lines.push(...findingLines(r, f, s, flags));
+  return `${lines.join('\n')}\n`;
+}
+
+/** A one-line progress bar on a terminal: [=====     ] 3/10 host. */
+class Progress {
+  readonly #stream: NodeJS.WritableStream & { columns?: number };
+  readonly #total: number;
+  #done = 0;
+  #shown = false;
+  constructor(stream: NodeJS.WritableStream, total: number) {
+    this.#stream = stream;
+    this.#total = total;
+  }
+  draw(label: string): void {
+    const width = 24;
+    const filled = Math.round((this.#done / this.#total) * width);
+    const bar = `[${'='.repeat(filled)}${' '.repeat(width - filled)}] ${this.#done}/${this.#total} `;
+    const room = Math.max(0, (this.#stream.columns ?? 80) - bar.length - 1);
+    this.#stream.write(`\r\x1b[2K${bar}${label.slice(0, room)}`);
+    this.#shown = true;
+  }
+  tick(label: string): void {
+    this.#done++;
+    this.draw(label);
+  }
+  clear(): void {
+    if (this.#shown) this.#stream.write('\r\x1b[2K');
+    this.#shown = false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
+  let flags: Flags;
+  let targets: string[];
+  let trust: ResolvedTrust;
+  try {
+    flags = parseFlags(argv);
+    if (flags.help) {
+      io.stdout.write(CHECK_USAGE);
+      return 0;
+    }
+    targets = await collectTargets(flags, io);
+    if (flags.serverName !== undefined) parseReferenceName(flags.serverName);
+    if (flags.connectTo !== undefined) parseConnectTo(flags.connectTo);
+    const verify = verifyOf(flags);
+    trust = resolveTrust({
+      ...(verify === undefined ? {} : { verify }),
+      trustEnv: !flags.noEnv,
+      env: io.env,
+      ...(flags.systemRoot === undefined ? {} : { systemRoot: flags.systemRoot }),
+    });
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    const hint = err instanceof CertainlyError && err.hint ? `\n  fix: ${err.hint}` : '';
+    io.stderr.write(`certainly check: ${msg}${hint}\n${err instanceof UsageError ? `\n${CHECK_USAGE}` : ''}`);
+    return 2;
+  }
+  if (trust.insecure) {
+    io.stderr.write('certainly check: no trust anchors in effect; nothing can be verified\n');
+    return 2;
+  }
+  const store = trust.store;
+  const s = styler(io.stdout, io.env);
+  const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
+  const progress = tty && targets.length > 1 ? new Progress(io.stderr, targets.length) : undefined;
+
+  const reports: (CheckReport | undefined)[] = new Array(targets.length);
+  let printed = 0;
+  const printReady = () => {
+    while (printed < targets.length && reports[printed]) {
+      if (!flags.json) {
+        progress?.clear();
+        io.stdout.write(render(reports[printed]!, s, flags));
+      }
+      printed++;
+    }
+  };
+  let next = 0;
+  const worker = async () => {
+    while (next < targets.length) {
+      const i = next++;
+      const target = targets[i]!;
+      progress?.draw(target);
+      reports[i] = await diagnose(target, {
+        trust: store,
+        trustExplanation: trust.explanation,
+        ...(flags.serverName !== undefined ? { serverName: flags.serverName } : {}),
+        ...(flags.connectTo !== undefined ? { connectTo: flags.connectTo } : {}),
+        warnDays: flags.warnDays,
+        aia: flags.aia,
+        timeout: flags.timeout,
+        ...(flags.systemRoot !== undefined ? { systemRoot: flags.systemRoot } : {}),
+      });
+      progress?.tick(target);
+      printReady();
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(flags.concurrency, targets.length) }, worker));
+  } finally {
+    progress?.clear();
+  }
+  const done = reports as CheckReport[];
+  const exitCode = Math.max(0, ...done.map((r) => r.exitCode));
+  if (flags.json) {
+    const out = {
+      schema: 'certainly-check/1',
+      exitCode,
+      trust: {
+        decidedBy: trust.explanation.decidedBy,
+        detail: trust.explanation.detail,
+        anchors: store.size,
+      },
+      reports: done,
+    };
+    io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  } else if (targets.length > 1) {
+    const counts = { ok: 0, warning: 0, error: 0, unreachable: 0 };
+    for (const r of done) counts[r.status]++;
+    io.stdout.write(
+      s.dim(
+        `${targets.length} checked: ${counts.ok} ok, ${counts.warning} with warnings, ${counts.error} failing, ${counts.unreachable} unreachable\n`,
+      ),
+    );
+  }
+  return exitCode;
+}
