@@ -152,6 +152,20 @@ describe('path building', () => {
     assert.match(r.notes.join('\n'), /itself a trust anchor/);
   });
 
+  it('accepts a trusted self-signed CA certificate as its own anchor only from a user file', () => {
+    // What `openssl req -x509 -addext subjectAltName=DNS:localhost` makes: cA TRUE, self-signed.
+    const reqX509 = createRoot({ sans: ['DNS:localhost'] });
+    const c = cert(reqX509);
+    const r = verifyServer({
+      chain: [c],
+      name: 'localhost',
+      trust: anchorsFrom([c], 'file:/home/me/server.pem'),
+    });
+    assert.equal(r.path.length, 1);
+    assert.match(r.notes.join('\n'), /CA certificate .*presented as the server certificate/);
+    expectCode(() => verify([reqX509], [reqX509], { name: 'localhost' }), 'CA_USED_AS_LEAF', 0);
+  });
+
   it('cuts loops: two CAs that sign each other, and a self-signed intermediate', () => {
     const keyA = generateKey('p256');
     const keyB = generateKey('p256');

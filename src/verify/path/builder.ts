@@ -182,19 +182,33 @@ export class PathBuilder {
     // The server's certificate may itself be a trust anchor (a self-signed certificate the user
     // trusts directly, as OpenSSL and curl accept): it must still pass the leaf profile.
     const selfAnchor = trust.find(leaf);
-    const leafProblems = this.problems(leaf, 'leaf', selfAnchor === undefined);
-    const hard = leafProblems.find((p) => !p.hygiene);
-    if (hard) throw this.toError(this.failureFor(leaf, 'leaf', hard));
-    const leafHygiene = leafProblems.map((problem) => ({ cert: leaf, role: 'leaf' as Role, problem }));
     if (selfAnchor) {
-      const done = this.finish(selfAnchor, [leafHygiene]);
-      if (done)
+      // Its own signature is not relied on here, so its algorithm does not matter. And a
+      // certificate the user trusts by name from a file may be a CA: `openssl req -x509` makes
+      // self-signed certificates with cA TRUE by default, and OpenSSL (hence curl and requests)
+      // accepts them as their own anchor; for other anchors the webpki rule stands.
+      const relaxCa = this.input.relaxHygiene(selfAnchor);
+      const own = checkCertificate(leaf, 'leaf', this.input.ctx, false).map((p) =>
+        relaxCa && p.code === 'CA_USED_AS_LEAF' ? { ...p, hygiene: true } : p,
+      );
+      const hard = own.find((p) => !p.hygiene);
+      if (hard) throw this.toError(this.failureFor(leaf, 'leaf', hard));
+      const done = this.finish(selfAnchor, [
+        own.map((problem) => ({ cert: leaf, role: 'leaf' as Role, problem })),
+      ]);
+      if (done) {
         return {
           path: [leaf],
           anchor: selfAnchor,
           notes: [...done, 'the server certificate is itself a trust anchor'],
         };
+      }
+      // Strict hygiene refused it as its own anchor: it may still have an issuer that works.
     }
+    const leafProblems = this.problems(leaf, 'leaf');
+    const hard = leafProblems.find((p) => !p.hygiene);
+    if (hard) throw this.toError(this.failureFor(leaf, 'leaf', hard));
+    const leafHygiene = leafProblems.map((problem) => ({ cert: leaf, role: 'leaf' as Role, problem }));
 
     this.path.push(leaf);
     this.hygiene.push(leafHygiene);
@@ -211,7 +225,7 @@ export class PathBuilder {
     throw this.toError(this.best());
   }
 
-  private problems(cert: Certificate, role: Role, verifyOwnSignature = role !== 'anchor'): Problem[] {
+  private problems(cert: Certificate, role: Role): Problem[] {
     let byRole = this.problemCache.get(cert);
     if (!byRole) {
       byRole = new Map();
@@ -219,7 +233,7 @@ export class PathBuilder {
     }
     let list = byRole.get(role);
     if (!list) {
-      list = checkCertificate(cert, role, this.input.ctx, verifyOwnSignature);
+      list = checkCertificate(cert, role, this.input.ctx);
       byRole.set(role, list);
     }
     return list;
