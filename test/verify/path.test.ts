@@ -269,6 +269,33 @@ describe('path building', () => {
     expectCode(() => verify([leaf, inter], [root], { verifier: refuse }), 'BAD_SIGNATURE', 0);
   });
 
+  it('verifies signatures of every accepted algorithm end to end', () => {
+    const cases: [string, Parameters<typeof createRoot>[0], Parameters<typeof issue>[1]][] = [
+      ['P-256 / ECDSA-SHA256', { keyType: 'p256' }, { keyType: 'p256' }],
+      ['P-384 / ECDSA-SHA384', { keyType: 'p384', hash: 'sha384' }, { keyType: 'p384', hash: 'sha384' }],
+      ['RSA-2048 / PKCS#1 SHA-256', { keyType: 'rsa2048' }, { keyType: 'rsa2048' }],
+      [
+        'RSA-4096 / PKCS#1 SHA-512',
+        { keyType: 'rsa4096', hash: 'sha512' },
+        { keyType: 'p256', hash: 'sha512' },
+      ],
+      [
+        'RSA-2048 / RSASSA-PSS SHA-256',
+        { keyType: 'rsa2048', rsaPss: true },
+        { keyType: 'rsa2048', rsaPss: true },
+      ],
+      ['Ed25519', { keyType: 'ed25519' }, { keyType: 'ed25519' }],
+    ];
+    for (const [label, caOpts, leafOpts] of cases) {
+      const r0 = createRoot(caOpts);
+      const i0 = intermediate(r0, caOpts);
+      const l0 = issue(i0, leafOpts);
+      assert.equal(verify([l0, i0], [r0], { name: 'localhost' }).path.length, 2, label);
+      const forged = issue(i0, { ...leafOpts, corruptSignature: true });
+      expectCode(() => verify([forged, i0], [r0]), 'BAD_SIGNATURE', 0);
+    }
+  });
+
   it('rejects an empty chain with NO_CERTIFICATE', () => {
     expectCode(() => verifyServer({ chain: [], trust: anchorsFrom([cert(root)]) }), 'NO_CERTIFICATE');
   });
