@@ -1,0 +1,297 @@
+/**
+ * Nothing before verification: for every verification error code that a real connection can
+ * produce, a request through the client (Session -> connector -> undici) fails with that code and
+ * the server receives zero application bytes. Codes that no connection can produce are listed
+ * with the reason, and a test keeps the two lists complete against errors.ts.
+ *
+ * (test/verify/connect.test.ts checks the verifier's verdicts on raw TLS sockets; this file checks
+ * what the *client* lets through.)
+ */
+import assert from 'node:assert/strict';
+import { createServer as createNetServer, type Server, type Socket } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { createServer as createTlsServer } from 'node:tls';
+import { Session, SSLError, VERIFY_CODES, type VerifyCode } from '../../src/index.js';
+import { octetString, oid, printableString, sequence, set } from '../../src/x509/build/der-writer.js';
+import { createRoot, type Issued, intermediate, issue, pemOf, selfSigned } from '../support/pki.js';
+import { startTlsServer } from '../support/servers.js';
+
+const DAY = 86_400_000;
+
+interface Case {
+  code: VerifyCode;
+  title: string;
+  /** The server's certificate and what it sends after it. */
+  serve: () => { cert: Issued; chain: Issued[] };
+  /** Extra request options. */
+  options?: Record<string, unknown>;
+  /** A server that must run at OpenSSL security level 0 (SHA-1, RSA-1024 certificates). */
+  weak?: boolean;
+}
+
+/** Codes no real connection can produce here, and why (the completeness test reads this). */
+const NOT_ON_A_CONNECTION: Partial<Record<VerifyCode, string>> = {
+  REVOKED: 'revocation (CRL/OCSP) is not checked yet, so nothing can be found revoked',
+  NO_CERTIFICATE:
+    'a server without a certificate needs anonymous cipher suites, which node:tls clients never offer: such a server fails as HANDSHAKE_FAILED',
+  BUDGET_EXCEEDED:
+    'node:tls exposes only the certificates that link leaf -> issuer (getPeerCertificate(true)), one per level, so a server cannot deliver a mesh to the verifier; test/verify covers the budget on chains given directly',
+};
+
+let root: Issued;
+let inter: Issued;
+const session = new Session({ trustEnv: false, timeout: 10_000 });
+
+before(() => {
+  root = createRoot({ cn: 'no-bytes root' });
+  inter = intermediate(root, { cn: 'no-bytes intermediate' });
+});
+
+after(async () => {
+  await session.close();
+});
+
+const cases: Case[] = [
+  {
+    code: 'HOSTNAME_MISMATCH',
+    title: 'a certificate for another name',
+    serve: () => ({ cert: issue(inter, { sans: ['DNS:other.example'] }), chain: [inter] }),
+  },
+  {
+    code: 'NO_SUBJECT_ALT_NAME',
+    title: 'a certificate that names its host only in the CN',
+    serve: () => ({ cert: issue(inter, { cn: '127.0.0.1', sans: [] }), chain: [inter] }),
+  },
+  {
+    code: 'UNKNOWN_ISSUER',
+    title: 'a chain to a root that is not trusted',
+    serve: () => {
+      const other = createRoot({ cn: 'untrusted root' });
+      const i = intermediate(other);
+      return { cert: issue(i), chain: [i] };
+    },
+  },
+  {
+    code: 'SELF_SIGNED',
+    title: 'a self-signed certificate',
+    serve: () => ({ cert: selfSigned(), chain: [] }),
+  },
+  {
+    code: 'INCOMPLETE_CHAIN',
+    title: 'a truncated chain (the intermediate not sent)',
+    serve: () => ({ cert: issue(inter), chain: [] }),
+  },
+  {
+    code: 'CERT_EXPIRED',
+    title: 'an expired leaf',
+    serve: () => ({
+      cert: issue(inter, { notBefore: new Date(Date.now() - 2 * DAY), notAfter: new Date(Date.now() - DAY) }),
+      chain: [inter],
+    }),
+  },
+  {
+    code: 'CERT_NOT_YET_VALID',
+    title: 'a leaf not valid yet',
+    serve: () => ({
+      cert: issue(inter, { notBefore: new Date(Date.now() + DAY), notAfter: new Date(Date.now() + 2 * DAY) }),
+      chain: [inter],
+    }),
+  },
+  {
+    code: 'NOT_A_CA',
+    title: 'an issuer that is not a CA',
+    serve: () => {
+      // No basicConstraints at all: with an explicit cA FALSE, OpenSSL does not link the two and
+      // node's getPeerCertificate(true) drops the intermediate (test/verify/connect.test.ts).
+      const notCa = intermediate(root, {
+        subject: 'CN=Not A CA, O=certainly tests',
+        basicConstraints: false,
+      });
+      return { cert: issue(notCa), chain: [notCa] };
+    },
+  },
+  {
+    code: 'CA_USED_AS_LEAF',
+    title: 'a CA certificate as the server certificate',
+    serve: () => ({ cert: issue(inter, { ca: true, sans: ['IP:127.0.0.1'] }), chain: [inter] }),
+  },
+  {
+    code: 'PATH_TOO_LONG',
+    title: 'a pathLenConstraint exceeded',
+    serve: () => {
+      const top = intermediate(root, { pathLen: 0 });
+      const below = intermediate(top);
+      return { cert: issue(below), chain: [below, top] };
+    },
+  },
+  {
+    code: 'WRONG_PURPOSE',
+    title: 'a leaf for client authentication only',
+    serve: () => ({ cert: issue(inter, { eku: ['clientAuth'] }), chain: [inter] }),
+  },
+  {
+    code: 'NAME_CONSTRAINTS_VIOLATED',
+    title: 'a name outside the intermediate’s constraints',
+    serve: () => {
+      const nc = intermediate(root, { nameConstraints: { permitted: ['DNS:example.com', 'IP:10.0.0.0/8'] } });
+      return { cert: issue(nc), chain: [nc] };
+    },
+  },
+  {
+    code: 'WEAK_ALGORITHM',
+    title: 'a SHA-1 signature',
+    weak: true,
+    serve: () => {
+      const rsaInter = intermediate(root, { keyType: 'rsa2048' });
+      return { cert: issue(rsaInter, { hash: 'sha1', keyType: 'rsa2048' }), chain: [rsaInter] };
+    },
+  },
+  {
+    code: 'WEAK_KEY',
+    title: 'an RSA-1024 key',
+    weak: true,
+    serve: () => ({ cert: issue(inter, { keyType: 'rsa1024' }), chain: [inter] }),
+  },
+  {
+    code: 'BAD_SIGNATURE',
+    title: 'a signature that does not verify',
+    serve: () => ({ cert: issue(inter, { corruptSignature: true }), chain: [inter] }),
+  },
+  {
+    code: 'UNSUPPORTED_CRITICAL_EXTENSION',
+    title: 'an unknown critical extension',
+    serve: () => ({
+      cert: issue(inter, {
+        extensions: [{ oid: '1.3.6.1.4.1.55555.1', critical: true, value: octetString(Buffer.from('x')) }],
+      }),
+      chain: [inter],
+    }),
+  },
+  {
+    code: 'PROFILE_VIOLATION',
+    title: 'a leaf without an authority key identifier',
+    serve: () => ({ cert: issue(inter, { aki: false }), chain: [inter] }),
+  },
+  {
+    code: 'BAD_ENCODING',
+    title: "a PrintableString with a character outside its set (OpenSSL's parser lets it through)",
+    serve: () => ({
+      cert: issue(inter, {
+        subjectDer: sequence(set(sequence(oid('2.5.4.3'), printableString('bad@name')))),
+      }),
+      chain: [inter],
+    }),
+  },
+  {
+    code: 'PIN_MISMATCH',
+    title: 'a valid chain whose key matches no pin',
+    serve: () => ({ cert: issue(inter), chain: [inter] }),
+    options: { pin: `sha256//${Buffer.alloc(32, 7).toString('base64')}` },
+  },
+];
+
+/** A TLS server at OpenSSL security level 0 (a default server refuses to load SHA-1 or RSA-1024), counting application bytes. */
+async function startWeakServer(cert: Issued, chain: Issued[]) {
+  let bytes = 0;
+  const sockets = new Set<Socket>();
+  const server = createTlsServer(
+    { key: cert.keyPem, cert: pemOf(cert, ...chain), ciphers: 'DEFAULT@SECLEVEL=0' },
+    (s) => {
+      s.on('data', (c: Buffer) => {
+        bytes += c.length;
+      });
+      s.on('error', () => {});
+    },
+  );
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.on('tlsClientError', () => {});
+  const port = await listen(server);
+  return {
+    url: `https://127.0.0.1:${port}/`,
+    get bytesReceived() {
+      return bytes;
+    },
+    requests: 0,
+    close: () => closeAll(server, sockets),
+  };
+}
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
+  });
+}
+
+function closeAll(server: Server, sockets: Set<Socket>): Promise<void> {
+  for (const s of sockets) s.destroy();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+describe('no application byte reaches a server whose certificate fails', () => {
+  for (const c of cases) {
+    test(`${c.code}: ${c.title}`, async () => {
+      const { cert, chain } = c.serve();
+      const server = c.weak ? await startWeakServer(cert, chain) : await startTlsServer({ cert, chain });
+      try {
+        const url =
+          'url' in server && typeof server.url === 'string'
+            ? server.url
+            : (server as { url(p?: string): string }).url('/');
+        const outcome = await session.get(url, { verify: root.pem, ...c.options }).then(
+          () => 'a response',
+          (err: unknown) => err,
+        );
+        assert.ok(outcome instanceof SSLError, `expected SSLError ${c.code}, got ${String(outcome)}`);
+        assert.equal(outcome.code, c.code, outcome.message);
+        assert.ok(outcome.message.length > 20);
+        assert.equal(server.bytesReceived, 0, 'application bytes reached the server');
+        assert.equal(server.requests, 0);
+      } finally {
+        await server.close();
+      }
+    });
+  }
+
+  test('HANDSHAKE_FAILED: a server that answers TLS with plain HTTP never sees an HTTP request', async () => {
+    const received: Buffer[] = [];
+    const sockets = new Set<Socket>();
+    const server = createNetServer((s) => {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('data', (d: Buffer) => {
+        received.push(d);
+        s.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n');
+      });
+    });
+    const port = await listen(server);
+    try {
+      await assert.rejects(
+        session.get(`https://127.0.0.1:${port}/secret`, { verify: root.pem }),
+        (err: unknown) => {
+          assert.ok(err instanceof SSLError, String(err));
+          assert.equal(err.code, 'HANDSHAKE_FAILED');
+          return true;
+        },
+      );
+      const bytes = Buffer.concat(received);
+      assert.ok(bytes.length > 0 && bytes[0] === 0x16, 'a TLS ClientHello arrived');
+      assert.ok(!bytes.includes('/secret'), 'the request line was sent');
+    } finally {
+      await closeAll(server, sockets);
+    }
+  });
+
+  test('every verification code is either produced above or listed as impossible, with a reason', () => {
+    const produced = new Set<string>([...cases.map((c) => c.code), 'HANDSHAKE_FAILED']);
+    for (const code of Object.keys(VERIFY_CODES)) {
+      assert.ok(
+        produced.has(code) || NOT_ON_A_CONNECTION[code as VerifyCode] !== undefined,
+        `${code} has no test here and no reason why a connection cannot produce it`,
+      );
+      assert.ok(!(produced.has(code) && NOT_ON_A_CONNECTION[code as VerifyCode]), `${code} is in both lists`);
+    }
+  });
+});
