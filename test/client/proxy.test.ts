@@ -342,6 +342,19 @@ describe('https:// proxies', () => {
     });
   });
 
+  test('an http:// target through an https:// proxy: absolute form over the verified TLS leg', async () => {
+    await withProxy({ tls: { cert: proxyLeaf } }, async (p, s) => {
+      const r = await s.get(plain.url('/over-tls-proxy'), { proxy: p.url, proxyVerify: proxyRoot.pem });
+      assert.equal(r.status, 200);
+      assert.equal(p.forwarded[0]?.url, plain.url('/over-tls-proxy'));
+      await assert.rejects(
+        s.get(plain.url('/untrusted-proxy'), { proxy: p.url }),
+        (e: unknown) => e instanceof SSLError && /HTTPS proxy/.test(e.message),
+      );
+      assert.equal(p.forwarded.length, 1);
+    });
+  });
+
   test('proxyVerify: false connects and warns once per proxy', async () => {
     const warnings: Error[] = [];
     const onWarning = (w: Error) => {
@@ -470,6 +483,20 @@ describe('environment and pools', () => {
       assert.equal(p.connects.length, 1);
       assert.equal(target.connections - c0, 2, 'one direct connection and one tunnel, each reused');
     });
+  });
+
+  test('a Session-level proxy applies to every request; a request can turn it off', async () => {
+    const p = await startProxy();
+    const s = new Session({ ...base, verify: caPath, proxy: p.url });
+    try {
+      await (await s.get(target.url('/session-proxy'))).text();
+      assert.equal(p.connects.length, 1);
+      await (await s.get(target.url('/request-direct'), { proxy: false })).text();
+      assert.equal(p.connects.length, 1);
+    } finally {
+      await s.close();
+      await p.close();
+    }
   });
 
   test('pools are keyed by proxy credentials', async () => {
