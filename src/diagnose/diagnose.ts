@@ -68,6 +68,12 @@ export interface DiagnoseOptions {
   timeout?: number;
   /** Read the Linux-layout OS store under this directory when comparing stores (tests, containers). */
   systemRoot?: string;
+  /**
+   * The stores a failed chain is compared with, to tell "your root is in the OS store (or in
+   * Node's bundled list), just not in the trust used here"; default Node's bundled roots and the
+   * OS store (under `systemRoot`). Tests give their own.
+   */
+  compareWith?: { bundled?: TrustAnchors; system?: TrustAnchors };
   /** ALPN protocols to offer; default ['http/1.1']. */
   alpn?: string[];
 }
@@ -528,7 +534,7 @@ function trustStoreFinding(ctx: Context, err: SSLError, pool: readonly Certifica
   const env = e?.envConsidered.find((v) => v.used && v.name !== 'NODE_EXTRA_CA_CERTS');
   const inUse = e ? `the trust used here: ${e.detail}` : 'the trust used here';
 
-  const pub = anchorFor(bundledTrust(), top);
+  const pub = anchorFor(ctx.opts.compareWith?.bundled ?? bundledTrust(), top);
   if (pub) {
     return {
       ...base,
@@ -541,7 +547,7 @@ function trustStoreFinding(ctx: Context, err: SSLError, pool: readonly Certifica
         : "Add your CA to the defaults instead of replacing them: verify: { ca: 'your-ca.pem', bundled: true, system: true } (on the command line: leave out --ca and --no-bundled).",
     };
   }
-  const sys = anchorFor(systemTrust(ctx.opts.systemRoot), top);
+  const sys = anchorFor(ctx.opts.compareWith?.system ?? systemTrust(ctx.opts.systemRoot), top);
   if (sys) {
     const file = sys.sources.find((s) => s.startsWith('system:'))?.slice('system:'.length);
     const proxy = looksPublic(ctx.ref)
@@ -664,10 +670,10 @@ function expiringSoon(
   onPath.forEach((cert, i) => {
     const left = cert.notAfter.getTime() - t;
     if (left < 0 || left > warnDays * DAY_MS) return;
-    const days = Math.floor(left / DAY_MS);
+    const days = Math.round(left / DAY_MS);
     const position = positionIn(chain, cert);
     const what = i === 0 ? 'the server certificate' : cert.selfIssued ? 'the root' : 'the intermediate';
-    const when = days === 0 ? 'today' : `in ${days} day${days === 1 ? '' : 's'}`;
+    const when = left < DAY_MS ? 'within a day' : `in ${days} day${days === 1 ? '' : 's'}`;
     ctx.add({
       severity: 'warning',
       code: 'CERT_EXPIRING_SOON',
