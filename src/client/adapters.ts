@@ -24,9 +24,16 @@ import { ConfigError } from '../errors.js';
 import { type ConnectorConfig, createConnector, parseConnectTo, type TlsInfo } from '../tls/connector.js';
 import { resolveTrust, type VerifyOption } from '../trust/resolve.js';
 import type { Certificate } from '../x509/types.js';
+import { type AiaOption, completeChain, resolveAia } from './aia.js';
 import type { ClientCertOption } from './options.js';
 import { ProxiedAgent, type ProxyOption, proxyChooser, proxyDial, proxyFromEnv } from './proxy.js';
-import { checkPins, clientTlsOptions, normalisePins } from './security.js';
+import {
+  checkPins,
+  clientTlsOptions,
+  normaliseFingerprints,
+  normalisePins,
+  type PinSet,
+} from './security.js';
 
 /** Options of dispatcher() and agent(): the connection-level subset of the request options. */
 export interface AdapterOptions {
@@ -44,6 +51,10 @@ export interface AdapterOptions {
   pin?: string | readonly string[];
   /** SPKI pins per host name (the name verified). */
   pins?: Record<string, string | readonly string[]>;
+  /** SHA-256 fingerprints of the server certificate (urllib3's assert_fingerprint), for every server. */
+  fingerprint?: string | readonly string[];
+  /** Fetch intermediates a server did not send (AIA): true, or { allowPrivate, timeout, maxBytes }. */
+  aia?: AiaOption;
   /** TCP + proxy + TLS handshake time limit, ms. Default 10 000 (undici's). */
   connectTimeout?: number;
   /** A proxy, or false for none; unset: HTTPS_PROXY & co. when trustEnv (see client/proxy.ts). */
@@ -67,6 +78,8 @@ const KNOWN_OPTIONS = new Set<string>([
   'cert',
   'pin',
   'pins',
+  'fingerprint',
+  'aia',
   'connectTimeout',
   'proxy',
   'proxyVerify',
@@ -123,13 +136,17 @@ function adapterConfig(
       hostPins.set(normaliseHost(host), normalisePins(value, `pins['${host}']`));
     }
   }
+  const fingerprints =
+    options.fingerprint === undefined ? [] : normaliseFingerprints(options.fingerprint, 'fingerprint');
   const afterVerify =
-    allPins || hostPins.size > 0
+    allPins || hostPins.size > 0 || fingerprints.length > 0
       ? (chain: Certificate[], info: TlsInfo) => {
-          const pins = allPins ?? hostPins.get(normaliseHost(info.verifiedName));
-          if (pins) checkPins(pins, chain, info);
+          const spki = allPins ?? hostPins.get(normaliseHost(info.verifiedName)) ?? [];
+          const pins: PinSet = { spki, fingerprints };
+          if (spki.length > 0 || fingerprints.length > 0) checkPins(pins, chain, info);
         }
       : undefined;
+  const aia = resolveAia(options.aia);
   const choose = proxyChooser({
     ...(options.proxy === undefined ? {} : { proxy: options.proxy }),
     ...(options.proxyVerify === undefined ? {} : { proxyVerify: options.proxyVerify }),
@@ -151,6 +168,7 @@ function adapterConfig(
     ...(options.connectTo !== undefined ? { connectTo: parseConnectTo(options.connectTo) } : {}),
     ...(options.cert !== undefined ? { tlsOptions: clientTlsOptions(options.cert) } : {}),
     ...(afterVerify ? { afterVerify } : {}),
+    ...(aia ? { completeChain: (chain, trust) => completeChain(chain, trust, aia) } : {}),
     ...(onConnection ? { onConnection: (origin: string, info: TlsInfo) => onConnection(info, origin) } : {}),
     ...(proxied ? { dial: proxyDial(choose) } : {}),
   };

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fetch as undiciFetch, request as undiciRequest } from 'undici';
 import { ConfigError, dispatcher, INSECURE_WARNING, SSLError } from '../../src/index.js';
-import { createRoot, type Issued, issue, selfSigned, tempDir } from '../support/pki.js';
+import { createRoot, type Issued, intermediate, issue, selfSigned, tempDir } from '../support/pki.js';
 import { startProxy } from '../support/proxy.js';
 import { type PlainServer, startHttpServer, startTlsServer, type TestServer } from '../support/servers.js';
 
@@ -180,7 +180,51 @@ describe('dispatcher() options', () => {
     }
   });
 
+  test('fingerprint: the certificate must match one of them (after a valid path)', async () => {
+    const right = good.certChainPem.split('-----END CERTIFICATE-----')[0]!;
+    const { X509Certificate } = await import('node:crypto');
+    const fp = new X509Certificate(`${right}-----END CERTIFICATE-----\n`).fingerprint256;
+    const ok = dispatcher({ verify: caPath, trustEnv: false, fingerprint: fp });
+    const wrong = dispatcher({ verify: caPath, trustEnv: false, fingerprint: 'ab'.repeat(32) });
+    try {
+      assert.equal((await undiciRequest(good.url('/'), { dispatcher: ok })).statusCode, 200);
+      await assert.rejects(
+        undiciRequest(good.url('/'), { dispatcher: wrong }),
+        (e: unknown) => (e as SSLError).code === 'PIN_MISMATCH',
+      );
+    } finally {
+      await ok.close();
+      await wrong.close();
+    }
+  });
+
+  test('aia: an intermediate the server did not send is fetched (loopback allowed explicitly)', async () => {
+    const inter = intermediate(root, { cn: 'adapter aia intermediate' });
+    const caIssuers = await startHttpServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/pkix-cert' }).end(inter.der);
+    });
+    const leafOnly = await startTlsServer({
+      cert: issue(inter, { sans: ['IP:127.0.0.1'], aia: { caIssuers: [caIssuers.url('/inter.der')] } }),
+    });
+    const without = dispatcher({ verify: caPath, trustEnv: false });
+    const withAia = dispatcher({ verify: caPath, trustEnv: false, aia: { allowPrivate: true } });
+    try {
+      await assert.rejects(undiciRequest(leafOnly.url('/'), { dispatcher: without }), (e: unknown) =>
+        UNTRUSTED.includes((e as SSLError).code),
+      );
+      assert.equal((await undiciRequest(leafOnly.url('/'), { dispatcher: withAia })).statusCode, 200);
+      assert.equal(caIssuers.requests, 1);
+    } finally {
+      await without.close();
+      await withAia.close();
+      await leafOnly.close();
+      await caIssuers.close();
+    }
+  });
+
   test('bad options are ConfigErrors when the dispatcher is made', () => {
+    assert.throws(() => dispatcher({ fingerprint: 'md5:00' }), ConfigError);
+    assert.throws(() => dispatcher({ aia: 'yes' as never }), ConfigError);
     assert.throws(
       () => dispatcher({ verfy: false } as never),
       (e: unknown) => e instanceof ConfigError && /verfy/.test(e.message),
