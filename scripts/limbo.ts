@@ -122,6 +122,7 @@ export function runTestcase(tc: Testcase): { result: Result; context: string } {
   if (tc.key_usage && tc.key_usage.length > 0)
     opts.requiredKeyUsage = tc.key_usage as VerifyChainOptions['requiredKeyUsage'];
   if (tc.max_chain_depth !== null && tc.max_chain_depth !== undefined) opts.maxDepth = tc.max_chain_depth;
+  if (tc.crls && tc.crls.length > 0) opts.crls = tc.crls;
   try {
     const r = verifyChain(opts);
     if (r.ok) return { result: 'SUCCESS', context: `path of ${r.path.length} to ${r.anchor.subject}` };

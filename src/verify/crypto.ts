@@ -56,14 +56,19 @@ function keyObjectOf(cert: Certificate): KeyObject | null {
   return key;
 }
 
-/** Checks one signature with node:crypto; no caching of results. */
-export function verifyWithNode(child: Certificate, issuer: Certificate): boolean {
-  const alg = child.signatureAlgorithm;
+/**
+ * Checks one signature over `data` by the key of `issuer` with node:crypto (for certificates and
+ * CRLs alike); no caching of results.
+ */
+export function verifySignature(
+  alg: SignatureAlgorithm,
+  data: Uint8Array,
+  sig: Uint8Array,
+  issuer: Certificate,
+): boolean {
   if (!keyFits(alg, issuer.publicKey)) return false;
   const key = keyObjectOf(issuer);
   if (key === null) return false;
-  const data = child.tbsDer;
-  const sig = child.signature;
   try {
     switch (alg.keyType) {
       case 'rsa':
@@ -89,6 +94,11 @@ export function verifyWithNode(child: Certificate, issuer: Certificate): boolean
   } catch {
     return false;
   }
+}
+
+/** Checks the signature on `child` with node:crypto; no caching of results. */
+export function verifyWithNode(child: Certificate, issuer: Certificate): boolean {
+  return verifySignature(child.signatureAlgorithm, child.tbsDer, child.signature, issuer);
 }
 
 /** The verifier used when none is given: node:crypto, with results remembered. */

@@ -17,6 +17,7 @@ import { parseCertificate } from '../x509/certificate.js';
 import { parsePem } from '../x509/pem.js';
 import type { Certificate, CertificateSummary, KeyUsageName } from '../x509/types.js';
 import { anchorsFrom, combineAnchors } from './anchors.js';
+import { type Crl, readCrls } from './crl.js';
 import { defaultVerifier, type SignatureVerifier } from './crypto.js';
 import { parseReferenceName, type ReferenceName, verifyIdentity } from './identity.js';
 import { Budget, type BudgetLimits } from './path/budget.js';
@@ -24,6 +25,7 @@ import { DEFAULT_MAX_DEPTH, PathBuilder } from './path/builder.js';
 import { EKU_BY_NAME, type PolicyContext, type Purpose } from './policy.js';
 
 export { anchorsFrom, combineAnchors } from './anchors.js';
+export { type Crl, parseCrl, readCrls } from './crl.js';
 export { CachingVerifier, clearCryptoCaches, nodeVerifier, type SignatureVerifier } from './crypto.js';
 export { Budget, type BudgetLimits, DEFAULT_BUDGET } from './path/budget.js';
 export { DEFAULT_MAX_DEPTH } from './path/builder.js';
@@ -55,6 +57,8 @@ export interface VerifyServerOptions {
    * False: the profile is enforced for every anchor.
    */
   relaxPrivateAnchors?: boolean;
+  /** CRLs to check the path against (crl.ts: only these, nothing is fetched); if undefined, none. */
+  crls?: readonly Crl[];
 }
 
 export interface VerifiedPath {
@@ -132,6 +136,7 @@ export function verifyServer(opts: VerifyServerOptions): VerifiedPath {
     verifier: opts.verifier ?? defaultVerifier,
     relaxHygiene: relax ? isUserFileAnchor : () => false,
     chain: summaries,
+    ...(opts.crls ? { crls: opts.crls } : {}),
   });
 
   let verified: VerifiedPath;
@@ -190,6 +195,8 @@ export interface VerifyChainOptions {
   maxDepth?: number;
   budget?: Partial<BudgetLimits>;
   relaxPrivateAnchors?: boolean;
+  /** CRLs (PEM 'X509 CRL' text or DER) to check the path against; if undefined, no revocation check. */
+  crls?: (string | Uint8Array)[];
 }
 
 export type VerifyChainResult =
@@ -266,6 +273,18 @@ export function verifyChain(opts: VerifyChainOptions): VerifyChainResult {
     trust = opts.trust ?? bundledAnchors();
   }
 
+  let crls: Crl[] | undefined;
+  if (opts.crls) {
+    crls = [];
+    for (const input of opts.crls) {
+      try {
+        crls.push(...readCrls(input));
+      } catch (err) {
+        throw new ConfigError(`crls: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      }
+    }
+  }
+
   // The chain: parse what can be parsed; a broken leaf fails, broken extras are set aside.
   const inputs = typeof opts.chain === 'string' ? [opts.chain] : opts.chain;
   const chain: Certificate[] = [];
@@ -306,6 +325,7 @@ export function verifyChain(opts: VerifyChainOptions): VerifyChainResult {
       ...(opts.maxDepth !== undefined ? { maxDepth: opts.maxDepth } : {}),
       ...(opts.budget ? { budget: opts.budget } : {}),
       ...(opts.relaxPrivateAnchors !== undefined ? { relaxPrivateAnchors: opts.relaxPrivateAnchors } : {}),
+      ...(crls ? { crls } : {}),
     });
     if (broken.length > 0) {
       verified.notes.push(

@@ -348,7 +348,8 @@ function readAlgorithm(r: DerReader, what: string): AlgorithmIdentifier & { para
   return result;
 }
 
-function readSignatureAlgorithm(r: DerReader, what: string): SignatureAlgorithm {
+/** A signature AlgorithmIdentifier with its name, digest and key type (also used for CRLs by verify/crl.ts). */
+export function readSignatureAlgorithm(r: DerReader, what: string): SignatureAlgorithm {
   const alg = readAlgorithm(r, what);
   const { paramsTlv, ...plain } = alg;
   const known = SIGNATURE_ALGORITHMS[alg.oid];

@@ -29,8 +29,15 @@
 import { SSLError, VERIFY_CODES, type VerifyCode } from '../../errors.js';
 import type { TrustAnchor, TrustAnchors } from '../../trust/types.js';
 import type { Certificate, CertificateSummary } from '../../x509/types.js';
+import { type Crl, crlProblem, crlSignedBy, revocationOf } from '../crl.js';
 import type { SignatureVerifier } from '../crypto.js';
-import { checkCertificate, type PolicyContext, type Problem, type Role } from '../policy.js';
+import {
+  checkCertificate,
+  checkSignatureAlgorithm,
+  type PolicyContext,
+  type Problem,
+  type Role,
+} from '../policy.js';
 import type { Budget } from './budget.js';
 import { checkNameConstraints, compileNameConstraints } from './name-constraints.js';
 
@@ -65,6 +72,8 @@ export interface BuildInput {
   relaxHygiene: (anchor: TrustAnchor) => boolean;
   /** Summaries of the chain as sent, for errors. */
   chain: CertificateSummary[];
+  /** CRLs to check each certificate of a finished path against (see crl.ts); none: no revocation check. */
+  crls?: readonly Crl[];
 }
 
 export interface BuiltPath {
@@ -193,6 +202,7 @@ export class PathBuilder {
       );
       const hard = own.find((p) => !p.hygiene);
       if (hard) throw this.toError(this.failureFor(leaf, 'leaf', hard));
+      // (Its revocation is not checked: a trust anchor is not revoked by CRLs, RFC 5280 §6.3.)
       const done = this.finish(selfAnchor, [
         own.map((problem) => ({ cert: leaf, role: 'leaf' as Role, problem })),
       ]);
@@ -345,8 +355,13 @@ export class PathBuilder {
       const own = problems.map((problem) => ({ cert, role, problem }));
       if (cand.anchor) {
         const notes = this.finish(cand.anchor, [...this.hygiene, own]);
-        if (notes) return { path: [...this.path], anchor: cand.anchor, notes };
-        continue;
+        if (!notes) continue;
+        const revoked = this.revocation(this.path, cand.anchor);
+        if (revoked) {
+          this.fail(revoked);
+          continue;
+        }
+        return { path: [...this.path], anchor: cand.anchor, notes };
       }
 
       this.path.push(cert);
@@ -375,6 +390,47 @@ export class PathBuilder {
     }
     const first = all[0]!;
     this.fail(this.failureFor(first.cert, first.role, first.problem));
+    return undefined;
+  }
+
+  /**
+   * Checks every certificate of a finished path (leaf first, anchor excluded) against the CRLs of
+   * its issuer (crl.ts says which CRLs count); returns the first failure, if any.
+   */
+  private revocation(path: readonly Certificate[], anchor: TrustAnchor): Failure | undefined {
+    const crls = this.input.crls;
+    if (!crls || crls.length === 0) return undefined;
+    const time = this.input.ctx.time;
+    for (let i = 0; i < path.length; i++) {
+      const cert = path[i]!;
+      const issuer = path[i + 1] ?? anchor.cert;
+      const role: Role = i === 0 ? 'leaf' : 'intermediate';
+      for (const crl of crls) {
+        if (crl.issuer.key !== issuer.subject.key) continue;
+        this.input.budget.spend('signatures');
+        if (!crlSignedBy(crl, issuer)) continue; // another key of the same name: not this issuer's CRL
+        const why = checkSignatureAlgorithm(crl.signatureAlgorithm)?.message ?? crlProblem(crl, issuer, time);
+        if (why) {
+          return {
+            code: 'REVOCATION_UNKNOWN',
+            message: `the revocation status of the ${this.describe(cert, role)} is unknown: the CRL of "${issuer.subject.text}" cannot be used, as ${why}`,
+            cert,
+            position: this.positionOf(cert),
+            hint: `Get a current, well-formed CRL from "${issuer.subject.text}", or leave revocation out of this verification.`,
+          };
+        }
+        const entry = revocationOf(crl, cert);
+        if (entry) {
+          return {
+            code: 'REVOKED',
+            message: `the ${this.describe(cert, role)} was revoked on ${entry.date.toISOString()} (CRL of "${issuer.subject.text}", serial ${cert.serialHex})`,
+            cert,
+            position: this.positionOf(cert),
+            hint: 'The certificate has been revoked by its CA: the server must be given a new one.',
+          };
+        }
+      }
+    }
     return undefined;
   }
 
