@@ -1,0 +1,142 @@
+/**
+ * The clients compared, each configured the way its documentation says to trust a private CA,
+ * and none allowed to resume TLS sessions (so that the new-connection runs measure full
+ * handshakes with verification for every client alike).
+ */
+import https from 'node:https';
+import axios from 'axios';
+import got from 'got';
+import nodeFetch from 'node-fetch';
+import { Agent, fetch as undiciFetch, request as undiciRequest } from 'undici';
+import { Session } from '../src/client/session.js';
+
+export interface BenchClient {
+  get(path: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ClientConfig {
+  origin: string;
+  caPem: string;
+  caPath: string;
+}
+
+export type ClientName =
+  | 'certainly'
+  | 'undici request'
+  | 'undici fetch'
+  | 'node:https'
+  | 'axios'
+  | 'got'
+  | 'node-fetch';
+
+export const CLIENT_NAMES: readonly ClientName[] = [
+  'certainly',
+  'undici request',
+  'undici fetch',
+  'node:https',
+  'axios',
+  'got',
+  'node-fetch',
+];
+
+function httpsAgent(c: ClientConfig): https.Agent {
+  // maxCachedSessions: 0 — no TLS resumption, as for every other client here; maxFreeSockets:
+  // Infinity — keep every idle connection (the default 256 would close most of the memory run's).
+  return new https.Agent({
+    keepAlive: true,
+    ca: c.caPem,
+    maxCachedSessions: 0,
+    maxSockets: Infinity,
+    maxFreeSockets: Infinity,
+  });
+}
+
+function undiciAgent(c: ClientConfig): Agent {
+  return new Agent({ connect: { ca: c.caPem, maxCachedSessions: 0 } });
+}
+
+export function createClient(name: ClientName, c: ClientConfig): BenchClient {
+  switch (name) {
+    case 'certainly': {
+      const s = new Session({ verify: c.caPath, trustEnv: false });
+      return {
+        async get(path) {
+          const r = await s.get(c.origin + path);
+          await r.arrayBuffer();
+        },
+        close: () => s.close(),
+      };
+    }
+    case 'undici request': {
+      const agent = undiciAgent(c);
+      return {
+        async get(path) {
+          const r = await undiciRequest(c.origin + path, { dispatcher: agent });
+          await r.body.arrayBuffer();
+        },
+        close: () => agent.close(),
+      };
+    }
+    case 'undici fetch': {
+      const agent = undiciAgent(c);
+      return {
+        async get(path) {
+          const r = await undiciFetch(c.origin + path, { dispatcher: agent });
+          await r.arrayBuffer();
+        },
+        close: () => agent.close(),
+      };
+    }
+    case 'node:https': {
+      const agent = httpsAgent(c);
+      return {
+        get: (path) =>
+          new Promise<void>((resolve, reject) => {
+            https
+              .get(c.origin + path, { agent }, (res) => {
+                res.on('data', () => {});
+                res.on('end', resolve);
+                res.on('error', reject);
+              })
+              .on('error', reject);
+          }),
+        close: async () => agent.destroy(),
+      };
+    }
+    case 'axios': {
+      const agent = httpsAgent(c);
+      const ax = axios.create({ httpsAgent: agent, responseType: 'arraybuffer' });
+      return {
+        async get(path) {
+          await ax.get(c.origin + path);
+        },
+        close: async () => agent.destroy(),
+      };
+    }
+    case 'got': {
+      const agent = httpsAgent(c);
+      const g = got.extend({
+        agent: { https: agent },
+        https: { certificateAuthority: c.caPem },
+        retry: { limit: 0 },
+      });
+      return {
+        async get(path) {
+          await g.get(c.origin + path).buffer();
+        },
+        close: async () => agent.destroy(),
+      };
+    }
+    case 'node-fetch': {
+      const agent = httpsAgent(c);
+      return {
+        async get(path) {
+          const r = await nodeFetch(c.origin + path, { agent });
+          await r.arrayBuffer();
+        },
+        close: async () => agent.destroy(),
+      };
+    }
+  }
+}
