@@ -20,6 +20,7 @@ order) as a connection would, and prints the path to a trusted root or why there
   --name HOST          the host name or IP address to verify (default: no name check)
   --ca PATH            trust the CAs in this file or directory instead of the defaults (repeatable)
   --time ISO           verify at this time (e.g. 2024-03-01T00:00:00Z) instead of now
+  --crl PATH           check revocation against this CRL (PEM or DER; repeatable; none fetched)
   --purpose P          server (default) or client
   --max-depth N        most intermediates allowed in a path (default 8)
   --strict             apply every rule of the profile, also for CAs from --ca files
@@ -35,6 +36,7 @@ function parse(argv: string[]) {
       name: { type: 'string' },
       ca: { type: 'string', multiple: true },
       time: { type: 'string' },
+      crl: { type: 'string', multiple: true },
       purpose: { type: 'string' },
       'max-depth': { type: 'string' },
       strict: { type: 'boolean' },
@@ -96,6 +98,16 @@ export async function runVerify(argv: string[], io: Io): Promise<number> {
         code: 'ERR_OPTIONS',
       });
     }
+    const crls: Uint8Array[] = [];
+    for (const path of values.crl ?? []) {
+      try {
+        crls.push(new Uint8Array(readFileSync(path)));
+      } catch (err) {
+        throw new ConfigError(`cannot read the CRL file ${path}: ${(err as Error).message}`, {
+          code: 'ERR_OPTIONS',
+        });
+      }
+    }
     // The anchors a request would use: --ca replaces the defaults, as `verify: PATH` does.
     const resolved = resolveTrust({
       verify: values.ca && values.ca.length > 0 ? { ca: values.ca } : true,
@@ -110,6 +122,7 @@ export async function runVerify(argv: string[], io: Io): Promise<number> {
       ...(values.time !== undefined ? { time: values.time } : {}),
       ...(maxDepth !== undefined ? { maxDepth } : {}),
       ...(values.strict ? { relaxPrivateAnchors: false } : {}),
+      ...(crls.length > 0 ? { crls } : {}),
     };
   } catch (err) {
     if (json) io.stdout.write(`${JSON.stringify({ ok: false, ...errorToJson(err) }, null, 2)}\n`);

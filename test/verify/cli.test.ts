@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { runVerify } from '../../src/cli/verify.js';
 import { createRoot, intermediate, issue, pemOf, standardPki, tempDir } from '../support/pki.js';
+import { makeCrl } from './crl-writer.js';
 
 function capture() {
   const out = { stdout: '', stderr: '' };
@@ -100,6 +101,21 @@ describe('certainly verify', () => {
     const strict = capture();
     assert.equal(await runVerify([file, '--name', 'localhost', '--ca', ca, '--strict'], strict.io), 1);
     assert.match(strict.out.stderr, /\[PROFILE_VIOLATION\]/);
+  });
+
+  it('checks revocation against --crl files', async () => {
+    const revoked = dir.write('revoked.crl', makeCrl(inter, { revoked: [leaf] }));
+    const clean = dir.write('clean.crl', makeCrl(inter));
+    const bad = capture();
+    assert.equal(await runVerify([chainFile, '--ca', rootFile, '--crl', revoked], bad.io), 1);
+    assert.match(bad.out.stderr, /\[REVOKED\]/);
+    const good = capture();
+    assert.equal(await runVerify([chainFile, '--ca', rootFile, '--crl', clean], good.io), 0, good.out.stderr);
+    const missing = capture();
+    assert.equal(
+      await runVerify([chainFile, '--ca', rootFile, '--crl', `${dir.path}/none.crl`], missing.io),
+      2,
+    );
   });
 
   it('says what is wrong with the command line (exit code 2)', async () => {
