@@ -243,7 +243,8 @@ export function bundledAnchors(): TrustAnchors {
 
 /**
  * Verifies a chain offline. Never throws for a bad chain: the result says why. Throws ConfigError
- * for unusable options (a `ca` that holds no certificate, a bad time or EKU name).
+ * for unusable options (a `ca` or `crls` entry that cannot be read, a bad time or EKU name), and
+ * InvalidURL for a `name` that cannot be a host name or IP address.
  */
 export function verifyChain(opts: VerifyChainOptions): VerifyChainResult {
   let time: Date | undefined;
@@ -354,9 +355,7 @@ export function verifyChain(opts: VerifyChainOptions): VerifyChainResult {
       }
       return { ok: false, error: err };
     }
-    if (err instanceof ConfigError) throw err;
-    if (err instanceof Error && err.name === 'InvalidURL') throw err;
-    throw err;
+    throw err; // ConfigError or InvalidURL: the options, not the chain, are wrong
   }
 }
 
