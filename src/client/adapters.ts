@@ -147,12 +147,15 @@ function adapterConfig(
         }
       : undefined;
   const aia = resolveAia(options.aia);
-  const choose = proxyChooser({
-    ...(options.proxy === undefined ? {} : { proxy: options.proxy }),
-    ...(options.proxyVerify === undefined ? {} : { proxyVerify: options.proxyVerify }),
-    ...(options.noProxy === undefined ? {} : { noProxy: options.noProxy }),
-    trustEnv,
-  });
+  const choose = proxyChooser(
+    {
+      ...(options.proxy === undefined ? {} : { proxy: options.proxy }),
+      ...(options.proxyVerify === undefined ? {} : { proxyVerify: options.proxyVerify }),
+      ...(options.noProxy === undefined ? {} : { noProxy: options.noProxy }),
+      trustEnv,
+    },
+    { eager: true },
+  );
   const proxied =
     options.proxy !== undefined
       ? options.proxy !== false && options.proxy !== null

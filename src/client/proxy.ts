@@ -306,10 +306,14 @@ export function selectProxy(
 
 /**
  * Reads the settings once (parsing the proxy URL, resolving the proxy's trust) and returns the
- * per-URL choice, which only applies the no-proxy list. ConfigError for a malformed setting.
+ * per-URL choice. ConfigError for a malformed setting. The environment is read per URL scheme
+ * on first use (each variable read costs ~0.2 µs, so a Session, which makes a chooser per
+ * request, reads only what the URL needs); `eager` reads it all now, so that adapters report a
+ * bad variable when they are made.
  */
 export function proxyChooser(
   settings: ProxySettings,
+  { eager = false }: { eager?: boolean } = {},
 ): (url: { protocol: string; hostname: string; port: string }) => ResolvedProxy | null {
   const none = () => null;
   if (settings.proxy === false || settings.proxy === null) return none;
@@ -324,16 +328,31 @@ export function proxyChooser(
   }
   if (settings.trustEnv === false) return none;
   const env = settings.env ?? process.env;
-  const noProxy = noProxyOption ?? noProxyFromEnv(env);
   const byScheme = new Map<string, ResolvedProxy | null>();
-  for (const protocol of ['https:', 'http:']) {
-    const found = proxyFromEnv(protocol, env);
-    byScheme.set(protocol, found ? resolveProxy(found.value, found.name, settings) : null);
+  const forScheme = (protocol: string): ResolvedProxy | null => {
+    let proxy = byScheme.get(protocol);
+    if (proxy === undefined) {
+      const found = proxyFromEnv(protocol, env);
+      proxy = found ? resolveProxy(found.value, found.name, settings) : null;
+      byScheme.set(protocol, proxy);
+    }
+    return proxy;
+  };
+  let noProxy: string | readonly string[] | undefined | null = null; // null: not read yet
+  const noProxyList = () => {
+    if (noProxy === null) noProxy = noProxyOption ?? noProxyFromEnv(env);
+    return noProxy;
+  };
+  if (eager) {
+    forScheme('https:');
+    forScheme('http:');
+    noProxyList();
   }
   return (url) => {
-    const proxy = byScheme.get(url.protocol) ?? null;
+    const proxy = forScheme(url.protocol);
     if (proxy === null) return null;
-    return noProxy !== undefined && bypassesProxy(noProxy, url.hostname, portOf(url)) ? null : proxy;
+    const list = noProxyList();
+    return list !== undefined && bypassesProxy(list, url.hostname, portOf(url)) ? null : proxy;
   };
 }
 

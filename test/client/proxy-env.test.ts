@@ -128,12 +128,24 @@ describe('proxy environment variables', () => {
     assert.equal(selectProxy(url, { env, noProxy: 'other.test' })?.display, 'http://env.test:1');
   });
 
-  test('a malformed env proxy is a ConfigError naming the variable', () => {
-    assert.throws(
-      () => proxyChooser({ env: { HTTPS_PROXY: 'socks5://p:1080' } }),
-      (e: unknown) =>
-        e instanceof ConfigError && e.code === 'ERR_PROXY_OPTION' && /HTTPS_PROXY/.test(e.message),
-    );
+  test('a malformed env proxy is a ConfigError naming the variable (at once when eager, else on use)', () => {
+    const env = { HTTPS_PROXY: 'socks5://p:1080' };
+    const check = (e: unknown) =>
+      e instanceof ConfigError && e.code === 'ERR_PROXY_OPTION' && /HTTPS_PROXY/.test(e.message);
+    assert.throws(() => proxyChooser({ env }, { eager: true }), check);
+    const lazy = proxyChooser({ env });
+    assert.equal(lazy({ protocol: 'http:', hostname: 'a.test', port: '' }), null, 'http URLs do not read it');
+    assert.throws(() => lazy({ protocol: 'https:', hostname: 'a.test', port: '' }), check);
+  });
+
+  test('the environment is read once per chooser', () => {
+    const env: NodeJS.ProcessEnv = { HTTPS_PROXY: 'http://one.test:1' };
+    const choose = proxyChooser({ env });
+    const url = { protocol: 'https:', hostname: 'a.test', port: '' };
+    assert.equal(choose(url)?.display, 'http://one.test:1');
+    env.HTTPS_PROXY = 'http://two.test:2';
+    assert.equal(choose(url)?.display, 'http://one.test:1');
+    assert.equal(proxyChooser({ env })(url)?.display, 'http://two.test:2');
   });
 });
 
