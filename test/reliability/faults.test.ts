@@ -1,0 +1,227 @@
+/**
+ * Faults: each gives the right typed error, within its timeout (never a hang, never an untyped
+ * exception). DNS failure, connection refused, a reset or close during the handshake, a server
+ * that stalls before or after the handshake, truncated chains, a 100 KB certificate and a
+ * 10,000-SAN certificate.
+ */
+import assert from 'node:assert/strict';
+import { createServer as createNetServer } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import {
+  CertainlyError,
+  ConnectionError,
+  ConnectTimeout,
+  ReadTimeout,
+  Session,
+  SSLError,
+} from '../../src/index.js';
+import { octetString } from '../../src/x509/build/der-writer.js';
+import { createRoot, type Issued, intermediate, issue } from '../support/pki.js';
+import { type RawServerMode, startRawTlsServer, startTlsServer } from '../support/servers.js';
+
+/** Short timeouts keep the suite fast; every assertion below allows the timeout plus this margin. */
+const CONNECT_MS = 500;
+const READ_MS = 500;
+// Slack for a loaded 2-core CI machine (timers fire late; handshakes queue behind other tests).
+const MARGIN_MS = 2500;
+
+let root: Issued;
+let inter: Issued;
+const session = new Session({ trustEnv: false });
+
+before(() => {
+  root = createRoot({ cn: 'faults root' });
+  inter = intermediate(root, { cn: 'faults intermediate' });
+});
+after(async () => {
+  await session.close();
+});
+
+/** Runs `p`, returns its rejection (or fails if it resolves) and how long it took. */
+async function failure(p: Promise<unknown>): Promise<{ err: unknown; ms: number }> {
+  const t0 = performance.now();
+  const err = await p.then(
+    () => new Error('expected a failure, got a response'),
+    (e: unknown) => e,
+  );
+  return { err, ms: performance.now() - t0 };
+}
+
+function assertTyped(err: unknown, cls: new (...a: never[]) => CertainlyError, code?: RegExp | string): void {
+  assert.ok(
+    err instanceof cls,
+    `expected ${cls.name}, got ${(err as Error)?.name}: ${(err as Error)?.message}`,
+  );
+  assert.ok(err instanceof CertainlyError);
+  if (typeof code === 'string') assert.equal(err.code, code, err.message);
+  else if (code) assert.match(err.code, code, err.message);
+  assert.ok(err.message.length > 20, err.message);
+}
+
+describe('network faults', () => {
+  test('DNS failure (a name under .invalid): ConnectionError that says DNS, or ConnectTimeout', async () => {
+    // RFC 6761 §6.4: .invalid never resolves. A machine without a resolver may time out
+    // instead of answering NXDOMAIN; both are typed and bounded by the connect timeout.
+    const { err, ms } = await failure(
+      session.get('https://certainly-fault-test.invalid/', { timeout: { connect: 3000 } }),
+    );
+    if (err instanceof ConnectTimeout) assertTyped(err, ConnectTimeout);
+    else {
+      assertTyped(err, ConnectionError, /^ERR_CONNECTION_(NOTFOUND|AI_AGAIN)$/);
+      assert.match((err as Error).message, /DNS|resolved/);
+    }
+    assert.ok(ms < 3000 + MARGIN_MS, `took ${ms} ms`);
+  });
+
+  test('connection refused: ConnectionError ERR_CONNECTION_CONNREFUSED, at once', async () => {
+    const s = createNetServer();
+    const port = await new Promise<number>((r) =>
+      s.listen(0, '127.0.0.1', () => r((s.address() as { port: number }).port)),
+    );
+    await new Promise<void>((r) => s.close(() => r()));
+    const { err, ms } = await failure(session.get(`https://127.0.0.1:${port}/`, { verify: root.pem }));
+    assertTyped(err, ConnectionError, 'ERR_CONNECTION_CONNREFUSED');
+    assert.match((err as Error).message, /refused/);
+    assert.ok(ms < MARGIN_MS, `took ${ms} ms`);
+  });
+
+  const raw: {
+    mode: RawServerMode;
+    cls: new (...a: never[]) => CertainlyError;
+    code?: RegExp | string;
+    limit: number;
+  }[] = [
+    { mode: 'reset', cls: ConnectionError, code: /^ERR_CONNECTION_/, limit: CONNECT_MS },
+    { mode: 'close', cls: ConnectionError, code: /^ERR_CONNECTION/, limit: CONNECT_MS },
+    { mode: 'stall', cls: ConnectTimeout, code: 'ERR_CONNECT_TIMEOUT', limit: CONNECT_MS },
+    { mode: 'garbage', cls: SSLError, code: 'HANDSHAKE_FAILED', limit: CONNECT_MS },
+    { mode: 'stallAfterHandshake', cls: ReadTimeout, code: 'ERR_READ_TIMEOUT', limit: READ_MS },
+    { mode: 'closeAfterHandshake', cls: ConnectionError, code: /^ERR_CONNECTION/, limit: READ_MS },
+    { mode: 'resetAfterHandshake', cls: ConnectionError, code: /^ERR_CONNECTION/, limit: READ_MS },
+  ];
+  for (const r of raw) {
+    test(`a server that does '${r.mode}': ${r.cls.name}, within the timeout`, async () => {
+      const server = await startRawTlsServer({
+        mode: r.mode,
+        ...(r.mode.endsWith('AfterHandshake') ? { cert: issue(inter), chain: [inter] } : {}),
+      });
+      try {
+        const { err, ms } = await failure(
+          session.get(server.url('/'), { verify: root.pem, timeout: { connect: CONNECT_MS, read: READ_MS } }),
+        );
+        assertTyped(err, r.cls, r.code);
+        assert.ok(ms < r.limit + MARGIN_MS, `took ${ms} ms`);
+        if (r.cls === ConnectTimeout || r.cls === ReadTimeout)
+          assert.ok(ms >= r.limit - 50, `gave up early: ${ms} ms`);
+      } finally {
+        await server.close();
+      }
+    });
+  }
+});
+
+describe('certificate faults', () => {
+  test('a truncated chain (the middle of root > i1 > i2 > leaf not sent): INCOMPLETE_CHAIN', async () => {
+    const i1 = intermediate(root);
+    const i2 = intermediate(i1);
+    const server = await startTlsServer({ cert: issue(i2), chain: [i1] });
+    try {
+      const { err } = await failure(session.get(server.url('/'), { verify: root.pem }));
+      assertTyped(err, SSLError, 'INCOMPLETE_CHAIN');
+      assert.equal(server.bytesReceived, 0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a 100 KB certificate verifies (and is refused nowhere else), within the timeout', async (t) => {
+    // A non-critical private extension of 100,000 bytes: the certificate is about 100 KB, the
+    // size RFC 8446 and OpenSSL (max_cert_list, 100 KiB by default) put near the edge.
+    const big = issue(inter, {
+      extensions: [{ oid: '1.3.6.1.4.1.55555.2', value: octetString(Buffer.alloc(98_000, 0x61)) }],
+    });
+    assert.ok(big.der.length > 98_000);
+    const server = await startTlsServer({ cert: big, chain: [inter] });
+    try {
+      const t0 = performance.now();
+      const outcome = await session.get(server.url('/'), { verify: root.pem, timeout: 5000 }).then(
+        (r) => r,
+        (e: unknown) => e,
+      );
+      const ms = performance.now() - t0;
+      if (outcome instanceof Error) {
+        // If OpenSSL's limit on the Certificate message is below the chain's size, the handshake
+        // fails: still a typed error, with nothing sent.
+        assertTyped(outcome, SSLError, 'HANDSHAKE_FAILED');
+        assert.equal(server.bytesReceived, 0);
+      } else {
+        assert.equal((outcome as { status: number }).status, 200);
+      }
+      t.diagnostic(
+        `${big.der.length} bytes: ${outcome instanceof Error ? outcome.message : 'verified, 200'} in ${ms.toFixed(0)} ms`,
+      );
+      assert.ok(ms < 5000, `took ${ms} ms`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a 300 KB certificate chain: HANDSHAKE_FAILED (OpenSSL refuses it), not a hang', async () => {
+    const huge = issue(inter, {
+      extensions: [{ oid: '1.3.6.1.4.1.55555.2', value: octetString(Buffer.alloc(300_000, 0x61)) }],
+    });
+    const server = await startTlsServer({ cert: huge, chain: [inter] });
+    try {
+      const { err, ms } = await failure(session.get(server.url('/'), { verify: root.pem, timeout: 5000 }));
+      assertTyped(err, SSLError, 'HANDSHAKE_FAILED');
+      assert.match((err as Error).message, /excessive|too long|length/i);
+      assert.ok(ms < 5000, `took ${ms} ms`);
+      assert.equal(server.bytesReceived, 0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  describe('a certificate with 10,000 SANs', () => {
+    const names = Array.from({ length: 9_999 }, (_, i) => `DNS:h${i}.example`);
+    test('the name it carries last verifies, quickly', async (t) => {
+      const leaf = issue(inter, { sans: [...names, 'IP:127.0.0.1'] });
+      const server = await startTlsServer({ cert: leaf, chain: [inter] });
+      try {
+        const t0 = performance.now();
+        const outcome = await session.get(server.url('/'), { verify: root.pem, timeout: 5000 }).then(
+          (r) => r,
+          (e: unknown) => e,
+        );
+        const ms = performance.now() - t0;
+        if (outcome instanceof Error) assertTyped(outcome, SSLError, 'HANDSHAKE_FAILED');
+        else assert.equal((outcome as { status: number }).status, 200);
+        t.diagnostic(
+          `${leaf.der.length} bytes: ${outcome instanceof Error ? outcome.message : 'verified, 200'} in ${ms.toFixed(0)} ms`,
+        );
+        assert.ok(ms < 5000, `took ${ms} ms`);
+      } finally {
+        await server.close();
+      }
+    });
+
+    test('a name it does not carry: HOSTNAME_MISMATCH with a readable message', async () => {
+      const leaf = issue(inter, { sans: [...names, 'DNS:last.example'] });
+      const server = await startTlsServer({ cert: leaf, chain: [inter] });
+      try {
+        const { err, ms } = await failure(session.get(server.url('/'), { verify: root.pem, timeout: 5000 }));
+        if ((err as SSLError).code === 'HANDSHAKE_FAILED') assertTyped(err, SSLError, 'HANDSHAKE_FAILED');
+        else {
+          assertTyped(err, SSLError, 'HOSTNAME_MISMATCH');
+          const e = err as SSLError;
+          assert.equal(e.presented?.length, 10_000);
+          assert.ok(e.message.length < 2000, `message of ${e.message.length} characters`);
+        }
+        assert.ok(ms < 5000, `took ${ms} ms`);
+        assert.equal(server.bytesReceived, 0);
+      } finally {
+        await server.close();
+      }
+    });
+  });
+});
