@@ -283,6 +283,24 @@ describe('refusals and broken proxies', () => {
     }
   });
 
+  test('a reply whose headers never end is cut at 16 KiB: ERR_PROXY_PROTOCOL, not a hang', async () => {
+    await withProxy({ mode: 'endlessHeaders' }, async (p, s) => {
+      await assert.rejects(
+        s.get(target.url('/'), { verify: caPath, proxy: p.url }),
+        (e: unknown) =>
+          e instanceof ProxyError && e.code === 'ERR_PROXY_PROTOCOL' && /16384 bytes/.test(e.message),
+      );
+    });
+  });
+
+  test('a proxy on ::1, written in brackets', async () => {
+    await withProxy({ host: '::1' }, async (p, s) => {
+      assert.equal(p.url, `http://[::1]:${p.port}`);
+      assert.equal((await s.get(target.url('/'), { verify: caPath, proxy: p.url })).status, 200);
+      assert.equal(p.connects.length, 1);
+    });
+  });
+
   test('a TLS port given as an http:// proxy is a protocol error, not a hang', async () => {
     const s = new Session(base);
     try {

@@ -21,8 +21,11 @@ export interface TestProxyOptions {
   tls?: { cert: Issued; chain?: Issued[] };
   /** Answer every CONNECT with this status instead of tunnelling (403, 502, …). */
   connectStatus?: number;
-  /** Misbehave on CONNECT: never answer, close at once, or answer with something not HTTP. */
-  mode?: 'stall' | 'close' | 'garbage';
+  /**
+   * Misbehave on CONNECT: never answer, close at once, answer with something not HTTP, or send
+   * header lines without end (64 KiB, then stall).
+   */
+  mode?: 'stall' | 'close' | 'garbage' | 'endlessHeaders';
   /** Default '127.0.0.1'. */
   host?: '127.0.0.1' | '::1';
 }
@@ -93,6 +96,10 @@ export async function startProxy(opts: TestProxyOptions = {}): Promise<TestProxy
     }
     if (opts.mode === 'garbage') {
       client.end('SSH-2.0-OpenSSH_9.2\r\n\r\n');
+      return;
+    }
+    if (opts.mode === 'endlessHeaders') {
+      client.write(`HTTP/1.1 200 Connection Established\r\n${'x-filler: 0123456789abcdef\r\n'.repeat(2400)}`);
       return;
     }
     const answer = (status: number, reason: string, extra = '') => {
