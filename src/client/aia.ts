@@ -279,6 +279,9 @@ async function getOnce(
       bodyTimeout: opts.timeout,
       signal,
     });
+    // The body may be abandoned (too large, a redirect) and the agent destroyed under it: its late
+    // abort error must not become an uncaught exception. Reading still sees every error.
+    res.body.on('error', () => {});
     if ([301, 302, 303, 307, 308].includes(res.statusCode)) {
       await res.body.dump();
       const location = res.headers.location;
