@@ -229,6 +229,19 @@ describe('path building', () => {
     assert.match(calls.message, /20 candidate issuers tried/);
   });
 
+  it('ends quickly on hundreds of same-name candidates that are not CAs', () => {
+    const key = generateKey('p256');
+    const fakes = Array.from({ length: 300 }, () =>
+      intermediate(root, { key, subjectDer: inter.subjectDer, basicConstraints: false }),
+    );
+    const started = performance.now();
+    const err = expectCode(() => verify([leaf, ...fakes], [root]), 'NOT_A_CA');
+    assert.ok(performance.now() - started < 1000);
+    assert.ok((err.candidates?.length ?? 0) <= 8);
+    // The real intermediate among them is still found.
+    assert.equal(verify([leaf, ...fakes, inter], [root]).path.length, 2);
+  });
+
   it('keeps the most specific error and lists the other candidates', () => {
     // Two intermediates with the same name and key: one expired, one not a CA for serverAuth.
     const key = generateKey('p256');

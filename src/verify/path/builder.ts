@@ -57,6 +57,9 @@ const MAX_INTERMEDIATES = 2 * DEFAULT_MAX_DEPTH;
 /** How many other candidate failures an error carries (readability; the first is the reported one). */
 const MAX_CANDIDATES = 8;
 
+/** Failures remembered for `candidates` (memory stays bounded however many candidates fail). */
+const MAX_KEPT_FAILURES = 256;
+
 export interface BuildInput {
   leaf: Certificate;
   /** The other certificates the server sent, de-duplicated, in the order sent. */
@@ -169,6 +172,7 @@ interface Candidate {
 export class PathBuilder {
   private readonly input: BuildInput;
   private readonly failures: Failure[] = [];
+  private bestFailure: Failure | undefined;
   private readonly poolBySubject = new Map<string, Certificate[]>();
   private readonly problemCache = new Map<Certificate, Map<Role, Problem[]>>();
   private readonly path: Certificate[] = [];
@@ -563,14 +567,15 @@ export class PathBuilder {
   }
 
   private fail(f: Failure): void {
-    this.failures.push(f);
+    if (this.bestFailure === undefined || rankOf(f.code) > rankOf(this.bestFailure.code))
+      this.bestFailure = f;
+    // The first failures are kept for `candidates`; a pathological chain can produce thousands.
+    if (this.failures.length < MAX_KEPT_FAILURES) this.failures.push(f);
   }
 
   private best(): Failure {
-    let best = this.failures[0];
-    for (const f of this.failures) if (best === undefined || rankOf(f.code) > rankOf(best.code)) best = f;
     return (
-      best ?? {
+      this.bestFailure ?? {
         code: 'UNKNOWN_ISSUER',
         message: 'no path to a trusted root was found',
         cert: this.input.leaf,
