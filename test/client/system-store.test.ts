@@ -1,0 +1,94 @@
+/**
+ * Issue 4's end-to-end check of the system store through get(): a CA that is only in a fake
+ * system store (CERTAINLY_SYSTEM_ROOT points the Linux-layout reader at a temporary /etc)
+ * verifies with the defaults, fails with verify: { system: false }, and fails when
+ * REQUESTS_CA_BUNDLE points elsewhere, unless verify is given in code.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { closeDefaultSession, get, SSLError } from '../../src/index.js';
+import { createRoot, type Issued, issue, tempDir } from '../support/pki.js';
+import { startTlsServer, type TestServer } from '../support/servers.js';
+
+const CA_VARS = [
+  'REQUESTS_CA_BUNDLE',
+  'CURL_CA_BUNDLE',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'NODE_EXTRA_CA_CERTS',
+];
+const saved = new Map<string, string | undefined>();
+const fakeEtc = tempDir('fake-system-');
+let systemCa: Issued;
+let bundlePath: string;
+let otherCaPath: string;
+let server: TestServer;
+
+before(async () => {
+  // This machine (and CI) sets every CA variable to the Debian bundle: start from none.
+  for (const name of [...CA_VARS, 'CERTAINLY_SYSTEM_ROOT']) {
+    saved.set(name, process.env[name]);
+    delete process.env[name];
+  }
+  systemCa = createRoot({ cn: 'certainly fake system CA' });
+  bundlePath = fakeEtc.write('etc/ssl/certs/ca-certificates.crt', systemCa.pem);
+  otherCaPath = fakeEtc.write('elsewhere/other-ca.pem', createRoot({ cn: 'some other CA' }).pem);
+  process.env.CERTAINLY_SYSTEM_ROOT = fakeEtc.path;
+  server = await startTlsServer({ cert: issue(systemCa), chain: [systemCa] });
+});
+
+after(async () => {
+  await closeDefaultSession();
+  await server.close();
+  fakeEtc.cleanup();
+  for (const [name, value] of saved) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+});
+
+function untrusted(err: unknown): boolean {
+  assert.ok(err instanceof SSLError, String(err));
+  assert.equal(err.code, 'UNKNOWN_ISSUER');
+  return true;
+}
+
+describe('a CA only in the (fake) system store', () => {
+  test('verifies with the defaults, and the anchor says it came from the system store', async () => {
+    const r = await get(server.url('/'));
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.tls?.anchor?.sources, [`system:${bundlePath}`]);
+  });
+
+  test('fails with verify: { system: false } (bundled roots only)', async () => {
+    await assert.rejects(get(server.url('/'), { verify: { system: false } }), untrusted);
+    assert.equal(server.requests, 1, 'only the first test reached the server');
+  });
+
+  test('fails when REQUESTS_CA_BUNDLE points elsewhere: the variable replaces the defaults', async () => {
+    process.env.REQUESTS_CA_BUNDLE = otherCaPath;
+    try {
+      await assert.rejects(get(server.url('/')), untrusted);
+      await assert.rejects(get(server.url('/'), { verify: true }), untrusted, 'true is "not set in code"');
+    } finally {
+      delete process.env.REQUESTS_CA_BUNDLE;
+    }
+  });
+
+  test('unless verify is given in code: then the variable is not consulted', async () => {
+    process.env.REQUESTS_CA_BUNDLE = otherCaPath;
+    try {
+      const r = await get(server.url('/'), { verify: { system: true, bundled: true } });
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.tls?.anchor?.sources, [`system:${bundlePath}`]);
+      const sys = await get(server.url('/'), { verify: { bundled: false } });
+      assert.equal(sys.status, 200);
+    } finally {
+      delete process.env.REQUESTS_CA_BUNDLE;
+    }
+  });
+
+  test('trustEnv: false reads no variable, CERTAINLY_SYSTEM_ROOT included: the real store is used', async () => {
+    await assert.rejects(get(server.url('/'), { trustEnv: false }), untrusted);
+  });
+});
