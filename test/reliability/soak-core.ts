@@ -217,7 +217,8 @@ export async function soak(opts: SoakOptions): Promise<SoakReport> {
         (err: unknown) => err,
       );
       const { outcome, message } = outcomeOf(result);
-      const row = (outcomes[t.name] ??= {});
+      const row = outcomes[t.name] ?? {};
+      outcomes[t.name] = row;
       row[outcome] = (row[outcome] ?? 0) + 1;
       if (!t.allowed(outcome) && unexpected.length < 50)
         unexpected.push({ target: t.name, outcome, message });
