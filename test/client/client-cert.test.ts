@@ -10,7 +10,16 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { createSecureContext } from 'node:tls';
 import { ConfigError, ConnectionError, type RequestOptions, Session, SSLError } from '../../src/index.js';
-import { createRoot, type Issued, issue, keyPemOf, pfxOf, tempDir } from '../support/pki.js';
+import {
+  createRoot,
+  type Issued,
+  intermediate,
+  issue,
+  keyPemOf,
+  pemOf,
+  pfxOf,
+  tempDir,
+} from '../support/pki.js';
 import { startTlsServer, type TestServer } from '../support/servers.js';
 
 const dir = tempDir('client-cert-');
@@ -102,6 +111,26 @@ describe('client certificates that work', () => {
     const rsa = keyPemOf(rsaClient.key, { passphrase: 'pw-rsa', format: 'pkcs1' });
     assert.match(rsa, /BEGIN RSA PRIVATE KEY[\s\S]*Proc-Type: 4,ENCRYPTED/);
     assert.equal(await clientCn({ cert: { cert: rsaClient.pem, key: rsa, passphrase: 'pw-rsa' } }), 'bob');
+  });
+
+  test('one PEM file holding certificate and key (curl --cert combined.pem), in either order', async () => {
+    const combined = dir.write('combined.pem', client.pem + client.keyPem);
+    assert.equal(await clientCn({ cert: { cert: combined, key: combined } }), 'alice');
+    const reversed = dir.write('reversed.pem', client.keyPem + client.pem);
+    assert.equal(await clientCn({ cert: { cert: reversed, key: reversed } }), 'alice');
+  });
+
+  test('a certificate file with its intermediate: the chain is sent', async () => {
+    const clientInter = intermediate(clientRoot, { cn: 'client-cert tests client intermediate' });
+    const carol = issue(clientInter, { cn: 'carol', sans: ['DNS:carol.client'], eku: ['clientAuth'] });
+    assert.equal(await clientCn({ cert: { cert: pemOf(carol, clientInter), key: carol.keyPem } }), 'carol');
+    // Without the intermediate the server cannot build the path and refuses.
+    const s = new Session({ verify: serverRoot.pem, trustEnv: false });
+    try {
+      await assert.rejects(s.get(server.url('/'), { cert: { cert: carol.pem, key: carol.keyPem } }));
+    } finally {
+      await s.close();
+    }
   });
 
   test('an unencrypted key with a passphrase given anyway', async () => {
