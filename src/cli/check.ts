@@ -84,6 +84,8 @@ interface Flags {
   json: boolean;
   verbose: boolean;
   help: boolean;
+  /** How the anchors were chosen, for the report of a failure (set once trust is resolved). */
+  trustDetail?: string;
 }
 
 function numberFlag(flag: string, text: string, min: number, max: number): number {
@@ -326,6 +328,7 @@ function fullReport(r: CheckReport, s: Style, flags: Flags): string[] {
     );
   }
   if (r.anchor) lines.push(`  anchor      ${r.anchor.description}`);
+  else if (flags.trustDetail) lines.push(`  trust       ${flags.trustDetail}`);
   if (r.identity) {
     lines.push(
       `  identity    ${r.identity.matched ? `matches ${r.identity.name}` : `${r.identity.code}: ${r.identity.message}`}`,
@@ -419,6 +422,7 @@ export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
     return 2;
   }
   const store = trust.store;
+  flags.trustDetail = trust.explanation.detail;
   const s = styler(io.stdout, io.env);
   const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
   const progress = tty && targets.length > 1 ? new Progress(io.stderr, targets.length) : undefined;
