@@ -11,6 +11,7 @@ usage: certainly <command> [options]
 commands:
   get URL        fetch a URL, verifying the server (see: certainly get --help)
   check TARGET   diagnose an endpoint's certificate and name the fix (see: certainly check --help)
+  verify CHAIN   verify a PEM chain offline (--name host, --ca file, --time ISO)
   ca             explain the trust setup: ca info | list | find TEXT | pem | explain URL
   demo           show the classic "certificate did not match 10.0.0.6" failure and its fix, on loopback
   help           this text
@@ -21,6 +22,7 @@ type Command = (argv: string[], io: Io) => Promise<number>;
 const commands: Record<string, () => Promise<Command>> = {
   get: async () => (await import('./get.js')).runGet,
   check: async () => (await import('./check.js')).runCheck,
+  verify: async () => (await import('./verify.js')).runVerify,
   demo: async () => (await import('./demo.js')).runDemo,
   ca: async () => {
     const [{ runCa }, { probe }] = await Promise.all([import('./ca.js'), import('../tls/probe.js')]);
