@@ -294,7 +294,7 @@ describe('the misconfigurations of issue 5, on loopback', () => {
   });
 
   test('RSA-1024 leaf: WEAK_KEY', async () => {
-    const s = await serve(issue(inter, { keyType: 'rsa1024' }));
+    const s = await serveWeak(issue(inter, { keyType: 'rsa1024' }), [inter]);
     const r = await check(s);
     const f = finding(r, 'WEAK_KEY');
     assert.equal(f.position, 0);
