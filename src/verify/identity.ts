@@ -225,6 +225,9 @@ export function verifyIdentity(cert: Certificate, name: ReferenceName | string):
         ? 'its subjectAltName extension is empty'
         : `its subjectAltName holds only ${[...new Set(others)].join(', ')} entries`;
     message = `certificate is not valid for any host name or IP address (${what}), so not for ${shown}`;
+  } else if (ref.kind === 'ip' && san.names.some((n) => n.type === 'dns' && n.value === ref.text)) {
+    // An IP address written as a dNSName: "valid for 8.8.8.8, not 8.8.8.8" would read as nonsense.
+    message = `certificate lists ${ref.text} as a DNS name, not as an IP address, so it is not valid for the IP address ${ref.text}`;
   } else {
     const listed = presented.slice(0, MAX_NAMES_IN_MESSAGE).map(printable);
     const more = presented.length - listed.length;
@@ -294,6 +297,12 @@ function mismatchHint(names: readonly GeneralName[], ref: ReferenceName): string
   );
 
   if (ref.kind === 'ip') {
+    if (dns.includes(ref.text)) {
+      return (
+        `the certificate has ${ref.text} as a dNSName entry, which never matches an IP address (RFC 9525 §6.2.1); ` +
+        `the server needs a certificate that lists it as an iPAddress entry (IP:${ref.text})`
+      );
+    }
     const counterpart = ips.find((b) => isMappedCounterpart(b, ref.bytes));
     if (counterpart) {
       const text = ipToString(counterpart);

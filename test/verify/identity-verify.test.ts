@@ -185,3 +185,18 @@ test('a host that cannot be a host throws InvalidURL, not SSLError', () => {
   assert.throws(() => verifyIdentity(cert, 'exa mple.com'), InvalidURL);
   assert.throws(() => verifyIdentity(cert, '127.1'), InvalidURL);
 });
+
+test('an IP address written as a DNS SAN is explained, not printed as "valid for X, not X"', () => {
+  const root = createRoot();
+  const leaf = parseCertificate(issue(root, { sans: ['DNS:8.8.8.8'] }).der);
+  assert.throws(
+    () => verifyIdentity(leaf, '8.8.8.8'),
+    (err: unknown) => {
+      assert.ok(err instanceof SSLError);
+      assert.equal(err.code, 'HOSTNAME_MISMATCH');
+      assert.match(err.message, /lists 8\.8\.8\.8 as a DNS name, not as an IP address/);
+      assert.match(err.hint ?? '', /iPAddress entry \(IP:8\.8\.8\.8\)/);
+      return true;
+    },
+  );
+});
