@@ -82,7 +82,11 @@ describe('HOSTNAME_MISMATCH', () => {
 
   test('a DNS SAN that spells the IP address does not match the IP', () => {
     const e = failure(leaf(['DNS:10.0.0.6']), '10.0.0.6');
-    assert.equal(e.message, 'certificate is valid for 10.0.0.6, not 10.0.0.6');
+    assert.equal(
+      e.message,
+      'certificate lists 10.0.0.6 as a DNS name, not as an IP address, so it is not valid for the IP address 10.0.0.6',
+    );
+    assert.match(e.hint ?? '', /iPAddress entry \(IP:10\.0\.0\.6\)/);
   });
 
   test('an IP SAN does not match a DNS name; the hint points at the address', () => {
@@ -184,19 +188,4 @@ test('a host that cannot be a host throws InvalidURL, not SSLError', () => {
   const cert = leaf(['DNS:example.com']);
   assert.throws(() => verifyIdentity(cert, 'exa mple.com'), InvalidURL);
   assert.throws(() => verifyIdentity(cert, '127.1'), InvalidURL);
-});
-
-test('an IP address written as a DNS SAN is explained, not printed as "valid for X, not X"', () => {
-  const root = createRoot();
-  const leaf = parseCertificate(issue(root, { sans: ['DNS:8.8.8.8'] }).der);
-  assert.throws(
-    () => verifyIdentity(leaf, '8.8.8.8'),
-    (err: unknown) => {
-      assert.ok(err instanceof SSLError);
-      assert.equal(err.code, 'HOSTNAME_MISMATCH');
-      assert.match(err.message, /lists 8\.8\.8\.8 as a DNS name, not as an IP address/);
-      assert.match(err.hint ?? '', /iPAddress entry \(IP:8\.8\.8\.8\)/);
-      return true;
-    },
-  );
 });
