@@ -12,7 +12,7 @@
  *    at the first), and the warnings of a chain that works: expiring soon, out of order, extra
  *    certificates, too many names, a root only this machine trusts.
  */
-import { ConfigError, InvalidURL, SSLError } from '../errors.js';
+import { ConfigError, InvalidURL, SSLError, type VerifyCode } from '../errors.js';
 import { type ConnectTarget, parseConnectTo } from '../tls/connector.js';
 import { bundledNodeVersion, loadBundled } from '../trust/bundled.js';
 import { classifyAnchor, describeAnchor } from '../trust/classify.js';
@@ -407,7 +407,7 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
         report.aia.completed = second.error
           ? { ok: false, code: second.error.code, message: second.error.message }
           : { ok: true };
-      missingIntermediate(ctx, fetched, completion.fetches, second.verified);
+      missingIntermediate(ctx, fetched, completion.fetches, second.verified, first.error.code);
       outcome = second;
     }
   }
@@ -496,6 +496,7 @@ function missingIntermediate(
   fetched: readonly Certificate[],
   fetches: { url: string; for: string; issuer?: Certificate }[],
   verified: VerifiedPath | undefined,
+  verifyCode: VerifyCode,
 ): void {
   const names = fetched.map(describe).join(' and ');
   const used = fetches.filter((f) => f.issuer && fetched.includes(f.issuer));
@@ -516,7 +517,7 @@ function missingIntermediate(
       `(SHA-256 ${fetched.map((c) => c.fingerprintSha256).join(', ')}; download: ${urls.join(', ')}), ` +
       "e.g. append it to nginx's ssl_certificate file or use Apache's full-chain file.",
     position: 0,
-    verifyCode: 'INCOMPLETE_CHAIN',
+    verifyCode,
   });
 }
 
