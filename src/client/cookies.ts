@@ -438,9 +438,13 @@ export class CookieJar implements CookieStore {
     return out;
   }
 
-  /** The Cookie header value for `url` ('' when none), updating each cookie's last access. */
+  /**
+   * The Cookie header value for `url` ('' when none), updating each cookie's last access. Runs on
+   * every request: it looks only at the host's own domains (expired cookies are skipped here and
+   * removed by list() and eviction), so its cost does not grow with the whole jar.
+   */
   cookieHeader(url: URL, now: Date = new Date()): string {
-    this.#purgeExpired(now);
+    if (this.#count === 0) return '';
     const list = this.cookiesFor(url, now);
     for (const c of list) c.lastAccess = now;
     return list.map((c) => `${c.name}=${c.value}`).join('; ');
