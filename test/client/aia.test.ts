@@ -73,10 +73,17 @@ async function leafOnlyServer(issuer: Issued, urls: string[]): Promise<TestServe
   return startTlsServer({ cert: issue(issuer, { aia: { caIssuers: urls } }) });
 }
 
+/**
+ * The failure of a path that lacks an issuer. For a leaf whose issuer is missing the verifier says
+ * INCOMPLETE_CHAIN today; UNKNOWN_ISSUER is accepted too, since which of the two it gives is the
+ * verifier's choice (both trigger AIA), not what these tests are about.
+ */
 function expectChainError(code: 'INCOMPLETE_CHAIN' | 'UNKNOWN_ISSUER', hint?: RegExp) {
   return (err: unknown) => {
     assert.ok(err instanceof SSLError, String(err));
-    assert.equal(err.code, code, err.message);
+    if (code === 'INCOMPLETE_CHAIN')
+      assert.ok(err.code === code || err.code === 'UNKNOWN_ISSUER', err.message);
+    else assert.equal(err.code, code, err.message);
     if (hint) assert.match(err.hint ?? '', hint);
     return true;
   };
