@@ -43,7 +43,8 @@ for (const [target, counts] of Object.entries(r.outcomes)) {
   );
 }
 console.log(
-  `heap after GC: ${r.heapMb.early.toFixed(1)} MB after the first tenth, ${r.heapMb.end.toFixed(1)} MB at the end, ${r.heapMb.afterClose.toFixed(1)} MB after closing`,
+  `heap after GC: ${r.heapMb.early.toFixed(1)} MB after the first tenth, ${r.heapMb.end.toFixed(1)} MB at the end ` +
+    `(the test servers then hold ${r.serverRecords} handshake records), ${r.heapMb.afterRelease.toFixed(1)} MB once the run's Session and servers are released`,
 );
 console.log(`RSS: ${r.rssMb.start.toFixed(0)} MB at start, ${r.rssMb.end.toFixed(0)} MB at the end`);
 console.log(
