@@ -38,6 +38,8 @@ export interface Wire {
   sni: string | null;
   /** The certificates exactly as the server sent them (undefined if they could not be read). */
   sent?: Certificate[];
+  /** Position in the chain as sent of each certificate of `sent` (they differ after an unparsable one). */
+  sentPositions?: number[];
   /** Certificates of the chain as sent that could not be parsed, by position. */
   unparsed?: { position: number; message: string }[];
   /** Node's linked view (getPeerCertificate(true)): what the library's connector verifies. */
@@ -225,15 +227,20 @@ export async function connectForDiagnosis(opts: WireOptions): Promise<Wire> {
         });
         if (ders) {
           const sent: Certificate[] = [];
+          const sentPositions: number[] = [];
           const unparsed: { position: number; message: string }[] = [];
           ders.forEach((der, position) => {
             try {
               sent.push(parseCertificate(der));
+              sentPositions.push(position);
             } catch (err) {
               unparsed.push({ position, message: err instanceof Error ? err.message : String(err) });
             }
           });
-          if (unparsed.length === 0 || unparsed[0]!.position !== 0) wire.sent = sent;
+          if (unparsed.length === 0 || unparsed[0]!.position !== 0) {
+            wire.sent = sent;
+            wire.sentPositions = sentPositions;
+          }
           if (unparsed.length > 0) wire.unparsed = unparsed;
         }
         finish();

@@ -302,8 +302,9 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
   }
 
   const chain = wire.sent ?? wire.linked;
+  if (wire.sent && wire.sentPositions) sentPositions.set(chain, wire.sentPositions);
   report.chainSource = wire.sent ? 'wire' : 'node';
-  report.chain = chain.map((c, i) => certReport(c, 'sent', time, i));
+  report.chain = chain.map((c, i) => certReport(c, 'sent', time, wire.sentPositions?.[i] ?? i));
   if (!wire.sent) {
     ctx.add({
       severity: 'info',
@@ -324,14 +325,17 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
     });
   }
   if (chain.length === 0) {
-    ctx.add(
-      findingFor(
-        new SSLError(`the server at ${wire.address} sent no certificate`, {
-          code: 'NO_CERTIFICATE',
-          hint: 'The server is misconfigured: it must present a certificate.',
-        }),
-      ),
-    );
+    // A leaf that cannot be parsed is reported above (BAD_ENCODING); otherwise nothing was sent.
+    if (!wire.unparsed?.some((u) => u.position === 0)) {
+      ctx.add(
+        findingFor(
+          new SSLError(`the server at ${wire.address} sent no certificate`, {
+            code: 'NO_CERTIFICATE',
+            hint: 'The server is misconfigured: it must present a certificate.',
+          }),
+        ),
+      );
+    }
     return finish(report);
   }
 
@@ -437,7 +441,7 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
   if (verified) {
     report.path = [
       ...verified.path.map((c) => pathEntry(c, chain, fetched, time)),
-      ...(verified.path.includes(verified.anchor.cert)
+      ...(verified.path.some((c) => c.fingerprintSha256 === verified.anchor.cert.fingerprintSha256)
         ? []
         : [certReport(verified.anchor.cert, 'trust-store', time, positionIn(chain, verified.anchor.cert))]),
     ];
@@ -452,16 +456,26 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
     otherProblems(ctx, onPath, chain);
   }
 
-  expiringSoon(ctx, verified ? [...verified.path, verified.anchor.cert] : onPath, chain, warnDays);
-  chainShape(ctx, chain, verified ? [...verified.path, verified.anchor.cert] : onPath);
+  // The whole path with its anchor, once each (a trusted self-signed leaf is path and anchor).
+  const withAnchor = verified
+    ? verified.path.some((c) => c.fingerprintSha256 === verified.anchor.cert.fingerprintSha256)
+      ? verified.path
+      : [...verified.path, verified.anchor.cert]
+    : onPath;
+  expiringSoon(ctx, withAnchor, chain, warnDays);
+  chainShape(ctx, chain, withAnchor);
   leafShape(ctx, leaf);
   opensslVerdict(ctx, wire, first, identityError);
   return finish(report);
 }
 
+/** Positions in the chain as sent, for chains that skip a certificate that could not be parsed. */
+const sentPositions = new WeakMap<readonly Certificate[], readonly number[]>();
+
+/** The position in the chain as sent of `c` (its first occurrence), if it was sent. */
 function positionIn(chain: readonly Certificate[], c: Certificate): number | undefined {
   const i = chain.findIndex((x) => x.fingerprintSha256 === c.fingerprintSha256);
-  return i < 0 ? undefined : i;
+  return i < 0 ? undefined : (sentPositions.get(chain)?.[i] ?? i);
 }
 
 function pathEntry(
@@ -696,7 +710,7 @@ function chainShape(ctx: Context, chain: readonly Certificate[], onPath: readonl
   const positions = onPath.map((c) => positionIn(chain, c)).filter((p): p is number => p !== undefined);
   const inOrder = positions.every((p, i) => i === 0 || p > positions[i - 1]!);
   if (!inOrder) {
-    const sent = chain.map((c, i) => `#${i} ${describe(c)}`).join(', ');
+    const sent = chain.map((c, i) => `#${sentPositions.get(chain)?.[i] ?? i} ${describe(c)}`).join(', ');
     const want = onPath
       .filter((c) => positionIn(chain, c) !== undefined)
       .map(describe)
@@ -713,10 +727,11 @@ function chainShape(ctx: Context, chain: readonly Certificate[], onPath: readonl
   const seen = new Set<string>();
   const extras: string[] = [];
   chain.forEach((c, i) => {
+    const at = sentPositions.get(chain)?.[i] ?? i;
     const dup = seen.has(c.fingerprintSha256);
     seen.add(c.fingerprintSha256);
-    if (dup) extras.push(`#${i} ${describe(c)} (sent twice)`);
-    else if (!used.has(c.fingerprintSha256)) extras.push(`#${i} ${describe(c)}`);
+    if (dup) extras.push(`#${at} ${describe(c)} (sent twice)`);
+    else if (!used.has(c.fingerprintSha256)) extras.push(`#${at} ${describe(c)}`);
   });
   if (extras.length > 0) {
     ctx.add({

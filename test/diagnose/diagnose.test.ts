@@ -392,6 +392,39 @@ describe('the misconfigurations of issue 5, on loopback', () => {
   });
 });
 
+describe('odd chains', () => {
+  test('a trusted self-signed certificate: verified, no order or expiry noise from being path and anchor at once', async () => {
+    const self = selfSigned({ notAfter: new Date(Date.now() + 5 * DAY) });
+    const s = await serve(self, []);
+    const selfTrust = resolveTrust({ verify: self.pem, trustEnv: false });
+    assert.ok(!selfTrust.insecure);
+    const r = await check(s, { trust: selfTrust.store });
+    assert.equal(r.verification.ok, true, JSON.stringify(r.verification));
+    assert.ok(!r.findings.some((f) => f.code === 'CHAIN_ORDER'));
+    assert.equal(r.findings.filter((f) => f.code === 'CERT_EXPIRING_SOON').length, 1);
+    assert.equal(r.path?.length, 1);
+  });
+
+  test('certificates our parser refuses (OpenSSL loads them): BAD_ENCODING at the right position, no crash', async () => {
+    // A PrintableString holding 0xFF: OpenSSL serves it, RFC 5280 forbids it.
+    const badLeaf = issue(inter, { subject: 'CN=#1302ff00' });
+    const r1 = await check(await serve(badLeaf));
+    assert.equal(r1.status, 'error');
+    assert.equal(finding(r1, 'BAD_ENCODING').position, 0);
+    assert.ok(!r1.findings.some((f) => f.code === 'NO_CERTIFICATE'));
+
+    const stray = intermediate(root, { subject: 'CN=#1302ff00' });
+    const r2 = await check(await serve(issue(inter), [stray, inter]));
+    assert.equal(finding(r2, 'BAD_ENCODING').position, 1);
+    assert.deepEqual(
+      r2.chain.map((c) => c.position),
+      [0, 2],
+    );
+    assert.equal(r2.verification.ok, true, 'the certificates that parse still verify');
+    assert.ok(r2.path?.some((c) => c.position === 2));
+  });
+});
+
 describe('trust stores compared', () => {
   test('root in the OS store, not in the trust used: SYSTEM_ROOT_NOT_TRUSTED with the file to trust', async () => {
     const corp = createRoot({ subject: 'CN=Corp Inspection Root' });
