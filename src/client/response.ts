@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { CertainlyError, HTTPError } from '../errors.js';
 import type { TlsInfo } from '../tls/connector.js';
 
@@ -25,6 +25,7 @@ export class Response {
   readonly elapsed: number;
   #body: BodySource | null;
   #buffer: Promise<Buffer> | null = null;
+  #mapError: (err: unknown) => unknown;
 
   constructor(init: {
     status: number;
@@ -35,7 +36,10 @@ export class Response {
     tls?: TlsInfo | undefined;
     request: { method: string; url: string; headers: Headers };
     elapsed: number;
+    /** Turns an error of the body stream (undici's) into ours. */
+    mapError?: (err: unknown) => unknown;
   }) {
+    this.#mapError = init.mapError ?? ((e) => e);
     this.status = init.status;
     this.reason = STATUS_CODES[init.status] ?? '';
     this.headers = init.headers;
@@ -62,7 +66,12 @@ export class Response {
           new CertainlyError('the response body was already taken as a stream', { code: 'ERR_BODY_USED' }),
         );
       } else {
-        this.#buffer = body.arrayBuffer().then((ab) => Buffer.from(ab));
+        this.#buffer = body.arrayBuffer().then(
+          (ab) => Buffer.from(ab),
+          (err: unknown) => {
+            throw this.#mapError(err);
+          },
+        );
       }
     }
     return this.#buffer;
@@ -104,7 +113,13 @@ export class Response {
       throw new CertainlyError('the response body was already read', { code: 'ERR_BODY_USED' });
     }
     this.#body = null;
-    return body;
+    // Errors while streaming (a stall past the read timeout, a reset) arrive as ours too.
+    const out = new PassThrough();
+    body.on('error', (err) => out.destroy(this.#mapError(err) as Error));
+    out.on('close', () => {
+      if (!body.destroyed && !body.readableEnded) body.destroy();
+    });
+    return body.pipe(out);
   }
 
   /** Throws HTTPError for 4xx and 5xx statuses, as requests' raise_for_status(). */

@@ -65,6 +65,14 @@ async function handler(req: IncomingMessage, res: ServerResponse): Promise<void>
     res.end('status');
     return;
   }
+  if (url.pathname === '/stall-body') {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('first part, then nothing');
+    setTimeout(() => {
+      if (!res.destroyed) res.end();
+    }, 3000);
+    return;
+  }
   if (url.pathname === '/slow') {
     setTimeout(() => {
       if (!res.destroyed) res.end('late');
@@ -227,6 +235,17 @@ describe('timeouts and connection errors', () => {
         return true;
       },
     );
+  });
+
+  test('a body that stalls past the read timeout is a ReadTimeout, read whole or streamed', async () => {
+    const whole = await get(server.url('/stall-body'), { verify: caPath, timeout: { read: 300 } });
+    await assert.rejects(whole.text(), ReadTimeout);
+    const streamed = await get(server.url('/stall-body'), { verify: caPath, timeout: { read: 300 } });
+    await assert.rejects(async () => {
+      for await (const _ of streamed.stream()) {
+        // read until the stall
+      }
+    }, ReadTimeout);
   });
 
   test('connect timeout: a server that accepts TCP but never finishes the TLS handshake', async () => {
