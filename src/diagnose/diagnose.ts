@@ -31,7 +31,7 @@ import { connectForDiagnosis, type Wire } from './connect.js';
 import { type Finding, findingFor, SEVERITY_ORDER } from './finding.js';
 import { type CertificateReport, type CheckReport, REPORT_SCHEMA } from './report.js';
 
-/** Default of --warn-days: two weeks, the margin most certificate monitors warn at. */
+/** Default of --warn-days: 14, as issue 5 specifies (two weeks leaves time to renew by hand). */
 export const DEFAULT_WARN_DAYS = 14;
 /** Default connect limit (TCP + TLS), as the connector's (undici's default connect timeout). */
 export const DEFAULT_CHECK_TIMEOUT_MS = 10_000;
@@ -464,6 +464,7 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
     : onPath;
   expiringSoon(ctx, withAnchor, chain, warnDays);
   chainShape(ctx, chain, withAnchor);
+  linkedViewLoses(ctx, wire, first, verify);
   leafShape(ctx, leaf);
   opensslVerdict(ctx, wire, first, identityError);
   return finish(report);
@@ -752,6 +753,29 @@ function chainShape(ctx: Context, chain: readonly Certificate[], onPath: readonl
       position: topPos,
     });
   }
+}
+
+/**
+ * When node's linked view of the chain (getPeerCertificate(true), what the library's connector
+ * verifies today) drops certificates the server did send, and the chain verifies only with them:
+ * say so on the CHAIN_ORDER finding, because Node-based clients then fail where others succeed.
+ */
+function linkedViewLoses(
+  ctx: Context,
+  wire: Wire,
+  first: { verified?: VerifiedPath; error?: SSLError },
+  verify: (certs: readonly Certificate[]) => { verified?: VerifiedPath; error?: SSLError },
+): void {
+  const order = ctx.findings.find((f) => f.code === 'CHAIN_ORDER');
+  if (!order || !first.verified || !wire.sent || !wire.linked) return;
+  const linked = new Set(wire.linked.map((c) => c.fingerprintSha256));
+  const lost = wire.sent.filter((c) => !linked.has(c.fingerprintSha256));
+  if (lost.length === 0) return;
+  const again = verify(wire.linked);
+  if (!again.error) return;
+  order.message +=
+    `; Node's TLS layer links the certificates it receives and drops ${lost.map(describe).join(' and ')} ` +
+    `when they arrive in this order, so Node-based clients (certainly's own client among them, today) fail with ${again.error.code}`;
 }
 
 /** The server certificate's own shape: many names, an empty subject. */

@@ -277,6 +277,11 @@ describe('the misconfigurations of issue 5, on loopback', () => {
     const f = finding(r, 'CHAIN_ORDER');
     assert.equal(f.severity, 'warning');
     assert.match(f.fix, /Second Tier CA.*then.*Issuing CA/);
+    // Node's linked view loses the first intermediate; the finding says what that breaks.
+    assert.match(f.message, /drops "CN=Diagnose Test Issuing CA.*Node-based clients/);
+    // In order, nothing to say.
+    const fine = await check(await serve(issue(i2), [i2, inter]));
+    assert.equal(fine.status, 'ok', JSON.stringify(fine.findings));
   });
 
   test('extra certificates and the root sent: CHAIN_EXTRA_CERTS warning, CHAIN_INCLUDES_ROOT info', async () => {
