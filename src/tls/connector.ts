@@ -6,6 +6,7 @@
  * whose certificate failed. On any failure the socket is destroyed.
  */
 
+import type { X509Certificate } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { buildConnector } from 'undici';
@@ -147,18 +148,28 @@ export function parseConnectTo(value: string): ConnectTarget {
   return { host, port };
 }
 
-/** The certificates the server sent, leaf first, as node:tls exposes them. */
+/**
+ * Certificates taken from one handshake at most. Web PKI chains have 2-4; servers that send a
+ * whole bundle send a few dozen. The bound keeps a hostile server from making us parse thousands.
+ */
+export const MAX_PEER_CERTIFICATES = 64;
+
+/**
+ * The certificates the server sent, leaf first, in the order sent, extras and duplicates kept.
+ *
+ * getPeerX509Certificate() walks OpenSSL's peer chain as received. We do not use
+ * getPeerCertificate(true): it links each certificate to its issuer and stops early when the
+ * issuer it finds is the last one left, so [leaf, I1, I2] with I2 the leaf's issuer comes back
+ * as [leaf, I2] (measured on Node 20.20 and 24.22) and the path cannot be built.
+ */
 export function peerChain(socket: tls.TLSSocket): Certificate[] {
   const out: Certificate[] = [];
-  const seen = new Set<string>();
-  // getPeerCertificate(true) links each certificate to its issuer among those sent (and may add
-  // the anchor from the context's store at the end); certificates that link to nothing are
-  // dropped by node (ARCHITECTURE.md, "Facts measured here").
-  let c = socket.getPeerCertificate(true) as tls.DetailedPeerCertificate | undefined;
-  while (c?.raw && !seen.has(c.fingerprint256)) {
-    seen.add(c.fingerprint256);
+  let c: X509Certificate | undefined = socket.getPeerX509Certificate();
+  while (c !== undefined && out.length < MAX_PEER_CERTIFICATES) {
     out.push(parseCached(c.raw));
-    c = c.issuerCertificate;
+    const next: X509Certificate | undefined = c.issuerCertificate;
+    if (next === c) break;
+    c = next;
   }
   return out;
 }
