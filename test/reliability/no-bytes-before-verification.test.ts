@@ -13,7 +13,15 @@ import { after, before, describe, test } from 'node:test';
 import { createServer as createTlsServer } from 'node:tls';
 import { Session, SSLError, VERIFY_CODES, type VerifyCode } from '../../src/index.js';
 import { octetString, oid, printableString, sequence, set } from '../../src/x509/build/der-writer.js';
-import { createRoot, type Issued, intermediate, issue, pemOf, selfSigned } from '../support/pki.js';
+import {
+  createRoot,
+  generateKey,
+  type Issued,
+  intermediate,
+  issue,
+  pemOf,
+  selfSigned,
+} from '../support/pki.js';
 import { startTlsServer } from '../support/servers.js';
 
 const DAY = 86_400_000;
@@ -31,11 +39,11 @@ interface Case {
 
 /** Codes no real connection can produce here, and why (the completeness test reads this). */
 const NOT_ON_A_CONNECTION: Partial<Record<VerifyCode, string>> = {
-  REVOKED: 'revocation (CRL/OCSP) is not checked yet, so nothing can be found revoked',
+  REVOKED:
+    'revocation (CRL/OCSP) is not checked on connections yet (CRLs are passed only to verifyChain), so nothing can be found revoked',
+  REVOCATION_UNKNOWN: 'the same: without CRLs on connections, no revocation status can be unknown',
   NO_CERTIFICATE:
     'a server without a certificate needs anonymous cipher suites, which node:tls clients never offer: such a server fails as HANDSHAKE_FAILED',
-  BUDGET_EXCEEDED:
-    'node:tls exposes only the certificates that link leaf -> issuer (getPeerCertificate(true)), one per level, so a server cannot deliver a mesh to the verifier; test/verify covers the budget on chains given directly',
 };
 
 let root: Issued;
@@ -79,6 +87,27 @@ const cases: Case[] = [
   {
     code: 'INCOMPLETE_CHAIN',
     title: 'a truncated chain (the intermediate not sent)',
+    serve: () => ({ cert: issue(inter, { aia: { caIssuers: ['http://ca.example/inter.der'] } }), chain: [] }),
+  },
+  {
+    code: 'BUDGET_EXCEEDED',
+    title: 'a mesh of 50 cross-signed intermediates sent by the server',
+    serve: () => {
+      // Eight keys, each certified by every other under one name: every path is a candidate.
+      const keys = Array.from({ length: 8 }, () => generateKey('p256'));
+      const seeds = keys.map((key) => createRoot({ subject: 'CN=Mesh CA', key }));
+      const mesh: Issued[] = [];
+      for (let a = 0; a < keys.length && mesh.length < 50; a++) {
+        for (let b = 0; b < keys.length && mesh.length < 50; b++) {
+          if (a !== b) mesh.push(intermediate(seeds[b]!, { subject: 'CN=Mesh CA', key: keys[a] }));
+        }
+      }
+      return { cert: issue(mesh[0]!), chain: mesh };
+    },
+  },
+  {
+    code: 'UNKNOWN_ISSUER',
+    title: "the leaf's issuer neither sent nor trusted, no AIA",
     serve: () => ({ cert: issue(inter), chain: [] }),
   },
   {

@@ -183,8 +183,21 @@ const SCENARIOS: Scenario[] = [
     build: () => ({ leaf: selfSigned(), chain: [], roots: [root] }),
   },
   {
+    // Public CAs' leaves say where their issuer lives (AIA): that is what makes "the server left
+    // out an intermediate" a diagnosis rather than a guess.
     title: 'missing intermediate',
     code: 'INCOMPLETE_CHAIN',
+    position: 0,
+    opensslRefuses: true,
+    build: () => ({
+      leaf: issue(inter, { aia: { caIssuers: ['http://ca.example/inter.der'] } }),
+      chain: [],
+      roots: [root],
+    }),
+  },
+  {
+    title: 'issuer neither sent nor trusted, no AIA (a private CA, or a missing intermediate)',
+    code: 'UNKNOWN_ISSUER',
     position: 0,
     opensslRefuses: true,
     build: () => ({ leaf: issue(inter), chain: [], roots: [root] }),

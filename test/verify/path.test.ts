@@ -135,8 +135,12 @@ describe('path building', () => {
   });
 
   it('names a missing intermediate, an unknown root and a self-signed leaf', () => {
-    const err = expectCode(() => verify([leaf], [root]), 'INCOMPLETE_CHAIN', 0);
-    assert.match(err.hint ?? '', /intermediate/);
+    const withAia = issue(inter, { aia: { caIssuers: ['http://ca.example/inter.der'] } });
+    const incomplete = expectCode(() => verify([withAia], [root]), 'INCOMPLETE_CHAIN', 0);
+    assert.match(incomplete.hint ?? '', /intermediate.*http:\/\/ca\.example\/inter\.der/);
+    // Without AIA the same shape may be a private CA that issued the leaf directly: say both.
+    const err = expectCode(() => verify([leaf], [root]), 'UNKNOWN_ISSUER', 0);
+    assert.match(err.hint ?? '', /private CA.*intermediate/);
     const unknown = expectCode(() => verify([leaf, inter], [createRoot()]), 'UNKNOWN_ISSUER', 1);
     assert.match(unknown.message, /not a trusted root/);
     expectCode(() => verify([leaf, inter, root], [createRoot()]), 'UNKNOWN_ISSUER', 2);
@@ -263,7 +267,7 @@ describe('path building', () => {
 
   it('checks the path first, then the name; a failing path also lists the name mismatch', () => {
     expectCode(() => verify([leaf, inter], [root], { name: 'example.org' }), 'HOSTNAME_MISMATCH', 0);
-    const err = expectCode(() => verify([leaf], [root], { name: 'example.org' }), 'INCOMPLETE_CHAIN', 0);
+    const err = expectCode(() => verify([leaf], [root], { name: 'example.org' }), 'UNKNOWN_ISSUER', 0);
     assert.ok(
       err.candidates?.some((c) => c.code === 'HOSTNAME_MISMATCH'),
       JSON.stringify(err.candidates),

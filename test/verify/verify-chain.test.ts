@@ -62,7 +62,7 @@ describe('verifyChain', () => {
     assert.equal(ok.ok, true);
     if (ok.ok) assert.match(ok.verified.notes.join('\n'), /#1 of the chain could not be parsed/);
     const missing = failed(verifyChain({ chain: [leaf.pem, broken], ca: root.pem }));
-    assert.equal(missing.code, 'INCOMPLETE_CHAIN');
+    assert.equal(missing.code, 'UNKNOWN_ISSUER');
     assert.ok(missing.candidates?.some((c) => c.code === 'BAD_ENCODING' && c.position === 1));
   });
 

@@ -520,16 +520,30 @@ export class PathBuilder {
         hint: 'Add this root to the trusted certificates (verify: "ca.pem") if you trust it.',
       };
     }
-    if (isLeaf) {
+    if (isLeaf && aia.length > 0) {
+      // The leaf says where its issuer lives (AIA caIssuers), as certificates from public CAs
+      // do: the server left out an intermediate.
       return {
         code: 'INCOMPLETE_CHAIN',
         message: `the issuer of the server certificate, "${issuer}", is neither trusted nor sent by the server`,
         cert,
         position,
         hint:
-          'The server should send its intermediate certificate(s) along with its own' +
-          (aia.length > 0 ? ` (the certificate says its issuer is at ${aia[0]})` : '') +
-          `; if "${issuer}" is a private root, add it to the trusted certificates.`,
+          `The server should send its intermediate certificate(s) along with its own (the certificate says its issuer is at ${aia[0]}); ` +
+          `if "${issuer}" is a private root, add it to the trusted certificates.`,
+      };
+    }
+    if (isLeaf) {
+      // No AIA: as likely a private CA that issued the leaf directly (mkcert, small internal
+      // CAs) as a missing intermediate. Say both; "send your intermediate" alone would mislead.
+      return {
+        code: 'UNKNOWN_ISSUER',
+        message: `the server certificate was issued by "${issuer}", which is neither trusted nor sent by the server`,
+        cert,
+        position,
+        hint:
+          `If "${issuer}" is your private CA, trust it (verify: "ca.pem"); ` +
+          'if it is an intermediate, the server must send it along with its own certificate.',
       };
     }
     return {
