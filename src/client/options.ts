@@ -132,33 +132,71 @@ export function resolveTimeouts(t: TimeoutOption | undefined): { connect: number
   };
 }
 
-/** Merges headers left to right into a Headers object (later wins, case-insensitively). */
-export function mergeHeaders(...inits: (HeaderInit | undefined)[]): Headers {
-  const out = new Headers();
+/** Request headers as sent: lower-case names, repeated values joined with ', ' (RFC 9110 §5.3). */
+export type HeaderRecord = Record<string, string>;
+
+// RFC 9110 §5.1 token and §5.5 field value (no CR, LF or NUL): checked here so that a bad header
+// is a ConfigError naming it, before anything is sent.
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const HEADER_VALUE_BAD = /[\r\n\0]/;
+
+function headerError(what: string): ConfigError {
+  return new ConfigError(what, {
+    code: 'ERR_HEADER',
+    hint: 'Header names are tokens; values cannot hold CR, LF or NUL.',
+  });
+}
+
+/**
+ * Merges headers left to right into a record (later wins, case-insensitively; `undefined`
+ * removes). A plain record, not a Headers object: the hot path builds one per request.
+ */
+export function mergeHeaders(...inits: (HeaderInit | undefined)[]): HeaderRecord {
+  const out: HeaderRecord = {};
   for (const init of inits) {
     if (!init) continue;
-    const entries: [string, string | readonly string[] | undefined][] =
+    const entries: Iterable<readonly [string, string | readonly string[] | undefined]> =
       init instanceof Headers
-        ? [...init.entries()]
+        ? init.entries()
         : Array.isArray(init)
           ? (init as [string, string][])
           : Object.entries(init as Record<string, string | string[] | undefined>);
-    const replaced = new Set<string>();
+    let replaced: Set<string> | undefined;
     for (const [k, v] of entries) {
+      const lower = k.toLowerCase();
+      if (!HEADER_NAME.test(k)) throw headerError(`'${k}' is not a valid header name`);
       if (v === undefined) {
-        out.delete(k);
+        delete out[lower];
         continue;
       }
-      const lower = k.toLowerCase();
-      if (!replaced.has(lower)) {
-        out.delete(k);
+      const values = Array.isArray(v) ? v.map(String) : [String(v)];
+      for (const value of values) {
+        if (HEADER_VALUE_BAD.test(value))
+          throw headerError(`the value of header '${k}' contains CR, LF or NUL`);
+      }
+      const joined = values.join(', ');
+      // Within one init a repeated name adds (a list of pairs); across inits the later replaces.
+      replaced ??= new Set();
+      if (replaced.has(lower) && out[lower] !== undefined) out[lower] = `${out[lower]}, ${joined}`;
+      else {
+        out[lower] = joined;
         replaced.add(lower);
       }
-      if (Array.isArray(v)) for (const item of v) out.append(k, String(item));
-      else out.append(k, String(v));
     }
   }
   return out;
+}
+
+/** A Headers object for users (Response.request.headers), built from a record. */
+export function headersOf(record: Readonly<Record<string, string | readonly string[] | undefined>>): Headers {
+  const h = new Headers();
+  for (const k in record) {
+    const v = record[k];
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const item of v) h.append(k, item);
+    else h.append(k, v as string);
+  }
+  return h;
 }
 
 /** Appends params to a URL's query string, as requests does (None values dropped, lists repeated). */

@@ -2,6 +2,28 @@ import { STATUS_CODES } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import { CertainlyError, HTTPError } from '../errors.js';
 import type { TlsInfo } from '../tls/connector.js';
+import { headersOf } from './options.js';
+
+/** Header fields as undici returns them: lower-case names, repeated fields as arrays. */
+export type RawHeaders = Record<string, string | string[] | undefined>;
+
+/** The request that produced a response; `headers` is built on first use. */
+export class SentRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly #record: Readonly<Record<string, string>>;
+  #headers: Headers | undefined;
+  constructor(method: string, url: string, record: Readonly<Record<string, string>>) {
+    this.method = method;
+    this.url = url;
+    this.#record = record;
+  }
+  /** The headers as sent (cookies from the jar included). */
+  get headers(): Headers {
+    this.#headers ??= headersOf(this.#record);
+    return this.#headers;
+  }
+}
 
 /** The body as undici hands it over: a Readable with the fetch-style consumers. */
 export interface BodySource extends Readable {
@@ -12,7 +34,6 @@ export interface BodySource extends Readable {
 export class Response {
   readonly status: number;
   readonly reason: string;
-  readonly headers: Headers;
   /** The final URL, after redirects. */
   readonly url: string;
   /** The redirect responses that led here, oldest first (bodies already read). */
@@ -20,21 +41,24 @@ export class Response {
   /** What the TLS connection proved (https only): protocol, cipher, chain, anchor and its source. */
   readonly tls: TlsInfo | undefined;
   /** The request that produced this response. */
-  readonly request: { method: string; url: string; headers: Headers };
+  readonly request: SentRequest;
   /** Milliseconds from sending the request to receiving the headers. */
   readonly elapsed: number;
   #body: BodySource | null;
   #buffer: Promise<Buffer> | null = null;
   #mapError: (err: unknown) => unknown;
+  readonly #raw: RawHeaders;
+  #headers: Headers | undefined;
 
   constructor(init: {
     status: number;
-    headers: Headers;
+    /** As undici returns them; the Headers object is built only if `headers` is read. */
+    rawHeaders: RawHeaders;
     url: string;
     body: BodySource | null;
     history?: Response[];
     tls?: TlsInfo | undefined;
-    request: { method: string; url: string; headers: Headers };
+    request: SentRequest;
     elapsed: number;
     /** Turns an error of the body stream (undici's) into ours. */
     mapError?: (err: unknown) => unknown;
@@ -42,13 +66,24 @@ export class Response {
     this.#mapError = init.mapError ?? ((e) => e);
     this.status = init.status;
     this.reason = STATUS_CODES[init.status] ?? '';
-    this.headers = init.headers;
+    this.#raw = init.rawHeaders;
     this.url = init.url;
     this.history = init.history ?? [];
     this.tls = init.tls;
     this.request = init.request;
     this.elapsed = init.elapsed;
     this.#body = init.body;
+  }
+
+  /** The response headers (case-insensitive Headers). */
+  get headers(): Headers {
+    this.#headers ??= headersOf(this.#raw);
+    return this.#headers;
+  }
+
+  /** One header's raw value(s), without building the Headers object (the redirect loop's path). */
+  rawHeader(name: string): string | string[] | undefined {
+    return this.#raw[name];
   }
 
   /** True for status < 400, as requests' Response.ok. */
@@ -85,12 +120,18 @@ export class Response {
   /** The body decoded as UTF-8 (or the charset the content-type names, if node knows it). */
   async text(): Promise<string> {
     const b = await this.bytes();
-    const m = /charset=([^;\s]+)/i.exec(this.headers.get('content-type') ?? '');
+    const ct = this.#raw['content-type'];
+    const m = /charset=([^;\s]+)/i.exec(typeof ct === 'string' ? ct : '');
     const charset = m?.[1]?.replace(/"/g, '').toLowerCase();
+    // UTF-8 without a BOM check, as TextDecoder would (but without building one per call).
+    if (charset === undefined || charset === 'utf-8' || charset === 'utf8') {
+      const start = b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
+      return b.toString('utf8', start);
+    }
     try {
-      return new TextDecoder(charset ?? 'utf-8').decode(b);
+      return new TextDecoder(charset).decode(b);
     } catch {
-      return new TextDecoder('utf-8').decode(b);
+      return b.toString('utf8');
     }
   }
 

@@ -21,13 +21,14 @@ import {
   applyParams,
   type ClientCertOption,
   DEFAULTS,
+  type HeaderRecord,
   mergeHeaders,
   type RequestOptions,
   resolveTimeouts,
   type SessionOptions,
 } from './options.js';
 import { ProxiedAgent, proxyChooser, proxyDial, type ResolvedProxy } from './proxy.js';
-import { type BodySource, Response } from './response.js';
+import { type BodySource, Response, SentRequest } from './response.js';
 import { backoffDelay, isRetryable, resolveRetries, sleep } from './retry.js';
 import {
   checkPins,
@@ -138,7 +139,10 @@ export class Session {
     applyParams(current, d.params);
     if (options.params !== d.params) applyParams(current, options.params);
     const firstOrigin = current.origin;
-    let headers = mergeHeaders(d.headers, options.headers);
+    let headers: HeaderRecord =
+      d.headers === undefined && options.headers === undefined
+        ? {}
+        : mergeHeaders(d.headers, options.headers);
     let body = encodeBody(o, headers);
     let verb = method.toUpperCase();
 
@@ -162,8 +166,8 @@ export class Session {
     const retry = resolveRetries(o.retries);
     let retriesLeft = retry.total;
     // Like any Authorization header, the one from `auth` goes to the first origin only (below).
-    if (o.auth !== undefined && !headers.has('authorization'))
-      headers.set('authorization', authorizationHeader(o.auth));
+    if (o.auth !== undefined && headers.authorization === undefined)
+      headers.authorization = authorizationHeader(o.auth);
     // Without a Session jar, cookies still live across the redirects of this one request.
     const cookieStore = this.#cookieStore ?? new CookieJar();
     const chooseProxy = proxyChooser({
@@ -197,10 +201,10 @@ export class Session {
       const pool = this.#pool(settings);
       // The jar's cookies for this URL, unless the caller set a Cookie header of their own
       // (requests does the same); that header is dropped when a redirect leaves the origin.
-      const sent = new Headers(headers);
-      if (!sent.has('cookie')) {
+      let sent = headers;
+      if (headers.cookie === undefined) {
         const cookie = cookieStore.cookieHeader(current);
-        if (cookie) sent.set('cookie', cookie);
+        if (cookie) sent = { ...headers, cookie };
       }
       const started = performance.now();
       let data: Dispatcher.ResponseData;
@@ -210,7 +214,7 @@ export class Session {
             origin: current.origin,
             path: current.pathname + current.search,
             method: verb as Dispatcher.HttpMethod,
-            headers: headersToRecord(sent),
+            headers: sent,
             body: body ?? null,
             headersTimeout: timeouts.read,
             bodyTimeout: timeouts.read,
@@ -232,16 +236,19 @@ export class Session {
       const response = new Response({
         mapError: (e) => mapUndiciError(e, hopUrl, timeouts, settings.cert !== undefined),
         status: data.statusCode,
-        headers: recordToHeaders(data.headers),
+        rawHeaders: data.headers,
         url: current.href,
         body: data.body as unknown as BodySource,
         history: [...history],
         tls: current.protocol === 'https:' ? pool.lastTls.get(current.origin) : undefined,
-        request: { method: verb, url: current.href, headers: sent },
+        request: new SentRequest(verb, current.href, sent),
         elapsed: performance.now() - started,
       });
-      cookieStore.setCookies(response.headers.getSetCookie(), current);
-      const location = response.headers.get('location');
+      const setCookie = response.rawHeader('set-cookie');
+      if (setCookie !== undefined)
+        cookieStore.setCookies(Array.isArray(setCookie) ? setCookie : [setCookie], current);
+      const rawLocation = response.rawHeader('location');
+      const location = Array.isArray(rawLocation) ? (rawLocation[0] ?? null) : (rawLocation ?? null);
       if (!allowRedirects || !REDIRECT_STATUSES.has(response.status) || location === null) return response;
       await response.dump();
       history.push(response);
@@ -271,8 +278,8 @@ export class Session {
         if (verb !== 'GET' && verb !== 'HEAD') {
           verb = 'GET';
           body = undefined;
-          headers = new Headers(headers);
-          for (const h of ['content-type', 'content-length', 'transfer-encoding']) headers.delete(h);
+          headers = { ...headers };
+          for (const h of ['content-type', 'content-length', 'transfer-encoding']) delete headers[h];
         }
       } else if (body instanceof Readable) {
         throw new ConfigError(
@@ -286,10 +293,10 @@ export class Session {
       // Credentials do not cross origins, nor go from https down to http (requests'
       // rebuild_auth and should_strip_auth).
       if (next.origin !== current.origin) {
-        headers = new Headers(headers);
-        headers.delete('authorization');
-        headers.delete('cookie');
-        headers.delete('proxy-authorization');
+        headers = { ...headers };
+        delete headers.authorization;
+        delete headers.cookie;
+        delete headers['proxy-authorization'];
       }
       current = next;
     }
@@ -403,7 +410,7 @@ export function parseUrl(input: string | URL): URL {
   return url;
 }
 
-function encodeBody(o: RequestOptions, headers: Headers): string | Uint8Array | Readable | undefined {
+function encodeBody(o: RequestOptions, headers: HeaderRecord): string | Uint8Array | Readable | undefined {
   if (o.json !== undefined && o.data !== undefined) {
     throw new ConfigError('pass either json or data, not both', { code: 'ERR_OPTIONS' });
   }
@@ -419,7 +426,7 @@ function encodeBody(o: RequestOptions, headers: Headers): string | Uint8Array | 
     }
     if (text === undefined)
       throw new ConfigError('the json option is not serialisable to JSON', { code: 'ERR_OPTIONS' });
-    if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+    headers['content-type'] ??= 'application/json';
     return text;
   }
   const data = o.data;
@@ -430,7 +437,7 @@ function encodeBody(o: RequestOptions, headers: Headers): string | Uint8Array | 
       data instanceof URLSearchParams
         ? data
         : new URLSearchParams(Object.entries(data).map(([k, v]) => [k, String(v)] as [string, string]));
-    if (!headers.has('content-type')) headers.set('content-type', 'application/x-www-form-urlencoded');
+    headers['content-type'] ??= 'application/x-www-form-urlencoded';
     return form.toString();
   }
   throw new ConfigError(
@@ -439,20 +446,4 @@ function encodeBody(o: RequestOptions, headers: Headers): string | Uint8Array | 
       code: 'ERR_OPTIONS',
     },
   );
-}
-
-function headersToRecord(h: Headers): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of h) out[k] = v;
-  return out;
-}
-
-function recordToHeaders(r: Record<string, string | string[] | undefined>): Headers {
-  const h = new Headers();
-  for (const [k, v] of Object.entries(r)) {
-    if (v === undefined) continue;
-    if (Array.isArray(v)) for (const item of v) h.append(k, item);
-    else h.append(k, v);
-  }
-  return h;
 }

@@ -385,11 +385,15 @@ function quickPart(value: unknown): string {
  * directory (relative paths) and the five variables' values. A hit skips planning entirely.
  */
 function quickKeyOf(opts: ResolveTrustOptions): string {
-  const env = opts.env ?? process.env;
   let envPart = '';
-  for (const name of ENV_VARS) {
-    const v = env[name];
-    envPart += v === undefined ? '\u0002' : `${v}\u0000`;
+  // The variables matter only when verify is not set in code and trustEnv is on: reading
+  // process.env costs more than the rest of the key, on every request.
+  if ((opts.verify === undefined || opts.verify === true) && opts.trustEnv !== false) {
+    const env = opts.env ?? process.env;
+    for (const name of ENV_VARS) {
+      const v = env[name];
+      envPart += v === undefined ? '\u0002' : `${v}\u0000`;
+    }
   }
   return `${quickPart(opts.verify)}\u0001${opts.trustEnv ?? true}\u0001${opts.systemRoot ?? ''}\u0001${process.cwd()}\u0001${envPart}`;
 }
