@@ -11,6 +11,7 @@
  */
 import net from 'node:net';
 import { ConnectionError, ConnectTimeout, SSLError, VERIFY_CODES, type VerifyCode } from '../errors.js';
+import { noSubjectAltNameHint, parseReferenceName, type ReferenceName } from '../verify/identity.js';
 import type { CertificateSummary } from '../x509/types.js';
 import { FINDING_CODES, type FindingCode, type Severity } from './codes.js';
 
@@ -36,19 +37,21 @@ export interface FindingContext {
 
 /** Fixes for verification failures whose error carries no hint (the verifier's hints come first). */
 const FALLBACK_FIX: Partial<Record<VerifyCode, (err: SSLError, ctx: FindingContext) => string>> = {
-  NO_SUBJECT_ALT_NAME: (err, ctx) => {
-    const name = err.expected ?? ctx.name;
-    const entry = name === undefined ? 'its host names' : net.isIP(name) ? `IP:${name}` : `DNS:${name}`;
-    return (
-      `the server needs a certificate that lists ${entry} in its subjectAltName extension ` +
-      '(for example: openssl req -x509 … -addext "subjectAltName=' +
-      `${name === undefined ? 'DNS:host.example' : entry}"); browsers, Go and certainly ignore the Common Name`
-    );
-  },
+  // The verifier's own text (its errors carry it; this is for errors built without a hint).
+  NO_SUBJECT_ALT_NAME: (err, ctx) => noSubjectAltNameHint(referenceOrNothing(err.expected ?? ctx.name)),
   NO_CERTIFICATE: () => 'The server is misconfigured: it must present a certificate (and its chain).',
   HANDSHAKE_FAILED: () =>
     'Check that the server speaks TLS 1.2 or 1.3 on that port (not plain HTTP) and accepts the name sent as SNI.',
 };
+
+function referenceOrNothing(name: string | undefined): ReferenceName | undefined {
+  if (name === undefined) return undefined;
+  try {
+    return parseReferenceName(name);
+  } catch {
+    return undefined;
+  }
+}
 
 /** The certificate's host names a person can type (wildcards become www.), as identity.ts suggests them. */
 function concreteNames(presented: readonly string[]): string[] {

@@ -175,6 +175,20 @@ export function referenceNameText(ref: ReferenceName): string {
 }
 
 /**
+ * What to do about a certificate without a subjectAltName extension: the SAN entry to add for
+ * `ref`, or for "its host names" when no name is known (verifyChain without `name`). One text for
+ * the identity check and the leaf profile (path/builder.ts), which refuse such a certificate alike.
+ */
+export function noSubjectAltNameHint(ref?: ReferenceName): string {
+  const entry = ref === undefined ? undefined : ref.kind === 'dns' ? `DNS:${ref.value}` : `IP:${ref.text}`;
+  return (
+    `the server needs a certificate that lists ${entry ?? 'its host names'} in its subjectAltName extension ` +
+    `(for example: openssl req -x509 … -addext "subjectAltName=${entry ?? 'DNS:host.example'}"); ` +
+    'browsers, Go and certainly ignore the Common Name'
+  );
+}
+
+/**
  * RFC 9525: check that `cert` (the server's certificate) is valid for `name`, using its
  * subjectAltName only. Returns nothing on success; throws SSLError otherwise:
  * - NO_SUBJECT_ALT_NAME when the certificate has no SAN extension (whether or not its Common
@@ -197,7 +211,6 @@ export function verifyIdentity(cert: Certificate, name: ReferenceName | string):
     else if (commonNameWouldMatch(cn, ref)) {
       cnClause = `its Common Name '${printable(cn)}' would have matched, but RFC 9525 clients no longer use it`;
     } else cnClause = `its Common Name '${printable(cn)}' would not have matched either`;
-    const sanEntry = ref.kind === 'dns' ? `DNS:${ref.value}` : `IP:${ref.text}`;
     throw new SSLError(
       `certificate is not valid for ${shown}: it has no subjectAltName extension, and ${cnClause}`,
       {
@@ -206,10 +219,7 @@ export function verifyIdentity(cert: Certificate, name: ReferenceName | string):
         presented: [],
         certificate: cert.summary(),
         position: 0,
-        hint:
-          `the server needs a certificate that lists ${sanEntry} in its subjectAltName extension ` +
-          `(for example: openssl req -x509 … -addext "subjectAltName=${sanEntry}"); ` +
-          'browsers, Go and certainly ignore the Common Name',
+        hint: noSubjectAltNameHint(ref),
       },
     );
   }

@@ -148,6 +148,15 @@ export function verifyServer(opts: VerifyServerOptions): VerifiedPath {
       try {
         verifyIdentity(leaf, ref);
       } catch (idErr) {
+        if (idErr instanceof SSLError && err.code === 'NO_SUBJECT_ALT_NAME' && idErr.code === err.code) {
+          // A CN-only leaf fails the leaf profile (CA/B BR §7.1.2.7.12) and the identity check for
+          // the same reason: report it once, in identity.ts's words (the CN, the SAN entry to add,
+          // `expected`), with the path's context.
+          idErr.chain = err.chain ?? summaries;
+          idErr.time = err.time ?? time;
+          if (err.candidates) idErr.candidates = err.candidates;
+          throw idErr;
+        }
         if (idErr instanceof SSLError) {
           err.candidates = [
             ...(err.candidates ?? []),

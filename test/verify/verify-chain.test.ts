@@ -92,6 +92,51 @@ describe('verifyChain', () => {
   });
 });
 
+describe('a CN-only server certificate (no subjectAltName)', () => {
+  const cnOnly = issue(inter, { sans: [], cn: 'localhost' });
+
+  it("is refused with identity.ts's explanation: the CN, the SAN entry to add, expected", () => {
+    const time = new Date();
+    const err = failed(verifyChain({ chain: pemOf(cnOnly, inter), ca: root.pem, name: 'localhost', time }));
+    assert.equal(err.code, 'NO_SUBJECT_ALT_NAME');
+    assert.equal(err.position, 0);
+    assert.equal(err.expected, 'localhost');
+    assert.deepEqual(err.presented, []);
+    assert.match(
+      err.message,
+      /no subjectAltName extension, and its Common Name 'localhost' would have matched/,
+    );
+    assert.match(err.hint ?? '', /lists DNS:localhost in its subjectAltName.*subjectAltName=DNS:localhost/);
+    assert.match(err.hint ?? '', /ignore the Common Name/);
+    // The path's context is kept, and the failure is not listed a second time as a candidate.
+    assert.equal(err.chain?.length, 2);
+    assert.equal(err.time?.getTime(), Math.floor(time.getTime() / 1000) * 1000);
+    assert.ok(!err.candidates?.some((c) => c.code === 'NO_SUBJECT_ALT_NAME'));
+  });
+
+  it('names the IP address entry for an IP literal, and the CN that would not have matched', () => {
+    const err = failed(verifyChain({ chain: pemOf(cnOnly, inter), ca: root.pem, name: '127.0.0.1' }));
+    assert.equal(err.code, 'NO_SUBJECT_ALT_NAME');
+    assert.equal(err.expected, '127.0.0.1');
+    assert.match(err.message, /would not have matched either/);
+    assert.match(err.hint ?? '', /subjectAltName=IP:127\.0\.0\.1/);
+  });
+
+  it('without a name, still says what to add (the host names) and that the CN is ignored', () => {
+    const err = failed(verifyChain({ chain: pemOf(cnOnly, inter), ca: root.pem }));
+    assert.equal(err.code, 'NO_SUBJECT_ALT_NAME');
+    assert.equal(err.expected, undefined);
+    assert.match(err.hint ?? '', /lists its host names in its subjectAltName extension/);
+    assert.match(err.hint ?? '', /ignore the Common Name/);
+  });
+
+  it('under an untrusted root, the profile failure is still the one reported, with its hint', () => {
+    const err = failed(verifyChain({ chain: pemOf(cnOnly, inter), ca: createRoot().pem, name: 'localhost' }));
+    assert.equal(err.code, 'NO_SUBJECT_ALT_NAME');
+    assert.match(err.hint ?? '', /DNS:localhost/);
+  });
+});
+
 describe('hygiene rules and private anchors', () => {
   const privateRoot = createRoot({ basicConstraints: { ca: true, critical: false } });
   const ica = intermediate(privateRoot, { ski: false });

@@ -31,6 +31,7 @@ import type { TrustAnchor, TrustAnchors } from '../../trust/types.js';
 import type { Certificate, CertificateSummary } from '../../x509/types.js';
 import { type Crl, crlProblem, crlSignedBy, revocationOf } from '../crl.js';
 import type { SignatureVerifier } from '../crypto.js';
+import { noSubjectAltNameHint } from '../identity.js';
 import {
   checkCertificate,
   checkSignatureAlgorithm,
@@ -125,6 +126,8 @@ const HINTS: Partial<Record<VerifyCode, (f: { role?: Role; cert?: Certificate })
     'The certificate was issued for another purpose (its extended key usage): the server needs a TLS server certificate.',
   NAME_CONSTRAINTS_VIOLATED: () =>
     'A CA in the chain is not allowed to issue certificates for this name; the certificate must come from a CA that is.',
+  // The name is not known here; verifyServer puts in the SAN entry for it when it is.
+  NO_SUBJECT_ALT_NAME: () => noSubjectAltNameHint(),
   WEAK_ALGORITHM: () => 'The certificate must be reissued with a SHA-256 (or stronger) signature.',
   WEAK_KEY: () =>
     'The certificate must be reissued with an RSA key of at least 2048 bits or a P-256/P-384 EC key.',
