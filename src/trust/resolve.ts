@@ -362,6 +362,7 @@ const QUICK_INLINE_CHARS = 1024;
 // several spellings ('ca.pem', { ca: 'ca.pem' }) that lead to one configuration.
 const MAX_PLANS = 256;
 const plans = new Map<string, Plan>();
+let lastPlan: { verify: string | false; systemRoot: string | undefined; cwd: string; plan: Plan } | undefined;
 
 function quickPart(value: unknown): string {
   if (typeof value === 'string')
@@ -403,12 +404,29 @@ function quickKeyOf(opts: ResolveTrustOptions): string {
  * before. Throws ConfigError (codes in codes.ts) when a CA path or option cannot be used.
  */
 export function resolveTrust(opts: ResolveTrustOptions): ResolvedTrust {
-  const quick = quickKeyOf(opts);
-  let plan = plans.get(quick);
-  if (!plan) {
-    plan = planOf(opts);
-    if (plans.size >= MAX_PLANS) plans.delete(plans.keys().next().value as string);
-    plans.set(quick, plan);
+  let plan: Plan | undefined;
+  // The last call's plan, when verify is the same string or boolean set in code (the common
+  // Session case): no key to build and hash on every request. The environment plays no part then.
+  const v = opts.verify;
+  const memoable = (typeof v === 'string' || v === false) && opts.now === undefined;
+  const cwd = memoable ? process.cwd() : '';
+  if (
+    memoable &&
+    lastPlan &&
+    lastPlan.verify === v &&
+    lastPlan.systemRoot === opts.systemRoot &&
+    lastPlan.cwd === cwd
+  ) {
+    plan = lastPlan.plan;
+  } else {
+    const quick = quickKeyOf(opts);
+    plan = plans.get(quick);
+    if (!plan) {
+      plan = planOf(opts);
+      if (plans.size >= MAX_PLANS) plans.delete(plans.keys().next().value as string);
+      plans.set(quick, plan);
+    }
+    if (memoable) lastPlan = { verify: v, systemRoot: opts.systemRoot, cwd, plan };
   }
   const now = (opts.now ?? Date.now)();
   const hit = cache.get(plan.key);
@@ -431,5 +449,6 @@ export function resolveTrust(opts: ResolveTrustOptions): ResolvedTrust {
 export function resetTrustCache(): void {
   cache.clear();
   plans.clear();
+  lastPlan = undefined;
   resetSystemCache();
 }
