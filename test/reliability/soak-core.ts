@@ -33,7 +33,7 @@ export interface SoakReport {
    * included), and once the run's Session and servers are closed and unreachable.
    */
   heapMb: { early: number; end: number; afterRelease: number };
-  /** Handshake errors and SNI names the test servers recorded (their memory, not the client's). */
+  /** Handshake errors and SNI names the test servers hold (bounded; their memory, not the client's). */
   serverRecords: number;
   rssMb: { start: number; end: number };
   /** Active resources (process.getActiveResourcesInfo()) by type. */
@@ -254,8 +254,8 @@ async function runSoak(opts: SoakOptions) {
   const elapsedMs = performance.now() - started;
   const end = heapMb();
   const rssEnd = process.memoryUsage().rss / 1e6;
-  // The test servers keep every handshake error and SNI name they see (test/support), which
-  // grows their heap with the number of failed handshakes; counted here to tell it apart.
+  // The test servers keep their latest handshake errors and SNI names (test/support, at most
+  // RECENT_RECORDS each); counted here to tell their memory apart from the client's.
   const serverRecords = Object.values(servers).reduce(
     (n, s) => n + ('handshakeErrors' in s ? s.handshakeErrors.length + s.serverNames.length : 0),
     0,

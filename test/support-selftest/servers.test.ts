@@ -6,7 +6,7 @@ import { Agent, request as httpsRequest } from 'node:https';
 import { test } from 'node:test';
 import { type ConnectionOptions, connect, type TLSSocket } from 'node:tls';
 import { createRoot, type Issued, issue, standardPki } from '../support/pki.js';
-import { startHttpServer, startRawTlsServer, startTlsServer } from '../support/servers.js';
+import { RECENT_RECORDS, startHttpServer, startRawTlsServer, startTlsServer } from '../support/servers.js';
 
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 
@@ -407,6 +407,45 @@ test('SNI: serverNames records what each client sent; sni serves another certifi
     // (end(), not destroy(): destroy() right after secureConnect can drop the client's Finished.)
     for (let i = 0; i < 100 && srv.handshakes < 3; i++) await new Promise((r) => setTimeout(r, 5));
     assert.deepEqual(srv.serverNames, ['other.example', 'localhost', false]);
+  } finally {
+    await srv.close();
+  }
+});
+
+test(`records are bounded: the last ${RECENT_RECORDS} handshake errors and SNI names, counts of all`, async () => {
+  const { root, intermediate, leaf } = standardPki();
+  const srv = await startTlsServer({ cert: leaf, chain: [intermediate] });
+  const wrongRoot = createRoot().pem;
+  const extra = 5;
+  try {
+    // Failed handshakes: the client refuses the certificate (an alert), the server records an error.
+    for (let i = 0; i < RECENT_RECORDS + extra; i++) {
+      await assert.rejects(
+        tlsConnect({ host: srv.host, port: srv.port, ca: wrongRoot, servername: 'localhost' }),
+      );
+    }
+    for (let i = 0; i < 100 && srv.handshakeErrorCount < RECENT_RECORDS + extra; i++)
+      await new Promise((r) => setTimeout(r, 5));
+    assert.equal(srv.handshakeErrorCount, RECENT_RECORDS + extra);
+    assert.equal(srv.handshakeErrors.length, RECENT_RECORDS);
+
+    // Completed handshakes, each with its own SNI name: the latest ones are kept, in order.
+    const total = RECENT_RECORDS + extra;
+    for (let i = 0; i < total; i++) {
+      const s = await tlsConnect({
+        host: srv.host,
+        port: srv.port,
+        ca: root.pem,
+        servername: `n${i}.example`,
+        checkServerIdentity: () => undefined, // the names are not the certificate's: only SNI matters here
+      });
+      s.end();
+    }
+    for (let i = 0; i < 100 && srv.handshakes < total; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(srv.handshakes, total);
+    assert.equal(srv.serverNames.length, RECENT_RECORDS);
+    assert.equal(srv.serverNames[0], `n${extra}.example`);
+    assert.equal(srv.serverNames.at(-1), `n${total - 1}.example`);
   } finally {
     await srv.close();
   }
