@@ -11,7 +11,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { buildConnector } from 'undici';
 import { ConfigError, ConnectionError, ConnectTimeout, INSECURE_WARNING, SSLError } from '../errors.js';
-import type { TrustAnchors } from '../trust/types.js';
+import { type AnchorClass, classifyAnchor, describeAnchor } from '../trust/classify.js';
+import type { TrustAnchor, TrustAnchors } from '../trust/types.js';
 import { parseReferenceName, type ReferenceName } from '../verify/identity.js';
 import { type VerifiedPath, verifyServer } from '../verify/index.js';
 import { parseCertificate } from '../x509/index.js';
@@ -32,8 +33,12 @@ export interface TlsInfo {
   address: string;
   /** The chain as the server sent it (as far as node:tls exposes it), leaf first. */
   chain: CertificateSummary[];
-  /** The trust anchor that ended the verified path; absent when verify is off. */
-  anchor?: { subject: string; sources: string[] };
+  /**
+   * The trust anchor that ended the verified path; absent when verify is off. `kind`: a public
+   * root ('bundled'), a root only the OS trusts ('system-only': a corporate root or a
+   * TLS-inspecting proxy, which `note` then says), or a CA you configured ('user').
+   */
+  anchor?: { subject: string; sources: string[]; kind: AnchorClass; note?: string };
   /** False only for verify: false. */
   verified: boolean;
   /** OpenSSL's own verdict against the same anchors, kept as a cross-check. */
@@ -486,13 +491,47 @@ export function verifyHandshake(h: Handshake, config: ConnectorConfig): Verified
       ...(config.time ? { time: config.time } : {}),
     });
     h.info.verified = true;
-    h.info.anchor = { subject: verified.anchor.cert.subject.text, sources: [...verified.anchor.sources] };
+    h.info.anchor = anchorInfo(verified.anchor);
     config.afterVerify?.(h.chain, h.info);
     return verified;
   } catch (err) {
-    if (err instanceof SSLError && err.chain === undefined) err.chain = h.info.chain;
+    if (err instanceof SSLError) {
+      if (err.chain === undefined) err.chain = h.info.chain;
+      if (INTERCEPTION_HINT_CODES.has(err.code)) noteInterception(err, h, trust, config.time);
+    }
     throw err;
   }
+}
+
+/** The anchor as Response.tls shows it: where it came from, and what kind of root it is. */
+function anchorInfo(anchor: TrustAnchor): NonNullable<TlsInfo['anchor']> {
+  const kind = classifyAnchor(anchor);
+  return {
+    subject: anchor.cert.subject.text,
+    sources: [...anchor.sources],
+    kind,
+    ...(kind === 'system-only' ? { note: describeAnchor(anchor) } : {}),
+  };
+}
+
+// Failures that come after a path was found: the anchor it reached may explain them.
+const INTERCEPTION_HINT_CODES = new Set(['HOSTNAME_MISMATCH', 'NO_SUBJECT_ALT_NAME', 'PIN_MISMATCH']);
+
+/**
+ * When the name (or pin) fails on a chain that does reach an anchor only the operating system
+ * trusts, say so: a TLS-inspecting proxy mints certificates from such a root, and a wrong name or
+ * key is then its doing, not the server's (issue 4: "corporate interception, recognised").
+ */
+function noteInterception(err: SSLError, h: Handshake, trust: TrustAnchors, time: Date | undefined): void {
+  let anchor: TrustAnchor;
+  try {
+    anchor = verifyServer({ chain: h.chain, trust, ...(time ? { time } : {}) }).anchor;
+  } catch {
+    return;
+  }
+  if (classifyAnchor(anchor) !== 'system-only') return;
+  const note = `The chain ends at ${describeAnchor(anchor)}.`;
+  err.hint = err.hint ? `${err.hint} ${note}` : note;
 }
 
 /**
@@ -563,7 +602,7 @@ export function createConnector(config: ConnectorConfig): buildConnector.connect
         } catch (err) {
           if (!(err instanceof SSLError) || !config.completeChain || config.trust === null)
             return refuse(err);
-          if (err.code !== 'INCOMPLETE_CHAIN' && err.code !== 'UNKNOWN_ISSUER') return refuse(err);
+          if (!aiaCanHelp(err)) return refuse(err);
           completeAndVerify(h, config, config.completeChain, config.trust, err).then(accept, refuse);
           return;
         }
