@@ -58,6 +58,27 @@ describe('a CA only in the (fake) system store', () => {
     const r = await get(server.url('/'));
     assert.equal(r.status, 200);
     assert.deepEqual(r.tls?.anchor?.sources, [`system:${bundlePath}`]);
+    // Not a public root: the result says what that suggests (issue 4, interception recognised).
+    assert.equal(r.tls?.anchor?.kind, 'system-only');
+    assert.match(r.tls?.anchor?.note ?? '', /corporate root or a proxy that inspects TLS/);
+  });
+
+  test('a name mismatch on a chain to a root only the OS trusts says so in the hint', async () => {
+    const other = await startTlsServer({
+      cert: issue(systemCa, { sans: ['DNS:www.example.com'] }),
+      chain: [systemCa],
+    });
+    try {
+      await assert.rejects(get(other.url('/')), (err: unknown) => {
+        assert.ok(err instanceof SSLError, String(err));
+        assert.equal(err.code, 'HOSTNAME_MISMATCH');
+        assert.match(err.hint ?? '', /trusted by the operating system .* proxy that inspects TLS/);
+        return true;
+      });
+      assert.equal(other.bytesReceived, 0);
+    } finally {
+      await other.close();
+    }
   });
 
   test('fails with verify: { system: false } (bundled roots only)', async () => {
@@ -90,5 +111,13 @@ describe('a CA only in the (fake) system store', () => {
 
   test('trustEnv: false reads no variable, CERTAINLY_SYSTEM_ROOT included: the real store is used', async () => {
     await assert.rejects(get(server.url('/'), { trustEnv: false }), untrusted);
+  });
+});
+
+describe('anchor kinds', () => {
+  test('a CA given in code is a "user" anchor, with no interception note', async () => {
+    const r = await get(server.url('/'), { verify: systemCa.pem });
+    assert.equal(r.tls?.anchor?.kind, 'user');
+    assert.equal(r.tls?.anchor?.note, undefined);
   });
 });
