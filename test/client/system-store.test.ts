@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { closeDefaultSession, get, SSLError } from '../../src/index.js';
+import { closeDefaultSession, get, Session, SSLError } from '../../src/index.js';
 import { createRoot, type Issued, issue, tempDir } from '../support/pki.js';
 import { startTlsServer, type TestServer } from '../support/servers.js';
 
@@ -116,8 +116,16 @@ describe('a CA only in the (fake) system store', () => {
 
 describe('anchor kinds', () => {
   test('a CA given in code is a "user" anchor, with no interception note', async () => {
-    const r = await get(server.url('/'), { verify: systemCa.pem });
-    assert.equal(r.tls?.anchor?.kind, 'user');
-    assert.equal(r.tls?.anchor?.note, undefined);
+    // A Session of its own: pools are keyed by the set of anchors, so the shared one would
+    // reuse the connection (and the record) made through the system store, whose anchor is equal.
+    const s = new Session();
+    try {
+      const r = await s.get(server.url('/'), { verify: systemCa.pem });
+      assert.equal(r.tls?.anchor?.kind, 'user');
+      assert.deepEqual(r.tls?.anchor?.sources, ['inline']);
+      assert.equal(r.tls?.anchor?.note, undefined);
+    } finally {
+      await s.close();
+    }
   });
 });
