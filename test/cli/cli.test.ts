@@ -123,3 +123,63 @@ describe('certainly demo', () => {
     assert.match(r.stdout, /received 0 bytes/);
   });
 });
+
+describe('CERTAINLY_SYSTEM_ROOT: every command reads the system store under it', () => {
+  // A CA only the (fake) operating system store holds, and a server it issued for 127.0.0.1.
+  const osDir = `${dir.path}/os`;
+  let osCa: Issued;
+  let osServer: TestServer;
+  before(async () => {
+    osCa = createRoot({ cn: 'Fake OS Store Root' });
+    dir.write('os/etc/ssl/certs/ca-certificates.crt', osCa.pem);
+    osServer = await startTlsServer({ cert: issue(osCa), host: '127.0.0.1' });
+  });
+  after(async () => {
+    await osServer.close();
+  });
+  const env = () => ({ CERTAINLY_SYSTEM_ROOT: osDir });
+
+  test('certainly ca info shows the fake store and who chose it; --no-env ignores the variable', async () => {
+    const r = await run(['ca', 'info'], env());
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`system:${osDir}/etc/ssl/certs/ca-certificates\\.crt +1\\n`));
+    assert.match(r.stdout, /system-only +1 /);
+    assert.ok(r.stdout.includes(`system store:    read under ${osDir} (set by CERTAINLY_SYSTEM_ROOT)`));
+    const off = await run(['ca', 'info', '--no-env'], env());
+    assert.equal(off.code, 0, off.stderr);
+    assert.ok(!off.stdout.includes(osDir), off.stdout);
+    assert.doesNotMatch(off.stdout, /system store: +read under/);
+  });
+
+  test('certainly get verifies a server whose CA only the fake store holds', async () => {
+    const r = await run(['get', osServer.url('/'), '--json'], env());
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { status: number; tls: { anchor: { sources: string[] } } };
+    assert.equal(out.status, 200);
+    assert.deepEqual(out.tls.anchor.sources, [`system:${osDir}/etc/ssl/certs/ca-certificates.crt`]);
+    assert.equal((await run(['get', osServer.url('/')], {})).code, 1); // without it: not trusted
+  });
+
+  test('certainly check verifies it too', async () => {
+    const r = await run(['check', `127.0.0.1:${osServer.port}`], env());
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const without = await run(['check', `127.0.0.1:${osServer.port}`], {});
+    assert.notEqual(without.code, 0, without.stdout);
+  });
+});
+
+describe('certainly ca explain', () => {
+  test('names the anchor that verifies a server, and where it came from', async () => {
+    const ok = await startTlsServer({ cert: issue(root), host: '127.0.0.1' });
+    try {
+      const r = await run(['ca', 'explain', ok.url('/'), '--ca', caPath]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /verified by: Example Corp Private CA, a CA you configured \(file:/);
+      const bad = await run(['ca', 'explain', server.url('/'), '--ca', caPath]);
+      assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+      assert.match(bad.stdout, /not verified: HOSTNAME_MISMATCH/);
+    } finally {
+      await ok.close();
+    }
+  });
+});
