@@ -1,7 +1,6 @@
 /** certainly: the public API. Everything users import comes from here. */
 
 export { type AdapterOptions, agent, dispatcher } from './client/adapters.js';
-export { type AiaOption, type AiaOptions, clearAiaCache } from './client/aia.js';
 export type { AuthOption } from './client/auth.js';
 export { type Cookie, CookieJar, type CookieStore } from './client/cookies.js';
 export type {
@@ -29,4 +28,5 @@ export type { ProxyObject, ProxyOption } from './client/proxy.js';
 export type { RetryOption } from './client/retry.js';
 export * from './errors.js';
 export type { TlsInfo } from './tls/connector.js';
+export { type AiaOption, type AiaOptions, clearAiaCache } from './verify/aia.js';
 export type { Certificate, CertificateSummary } from './x509/types.js';

@@ -23,8 +23,8 @@ import { Agent, type buildConnector } from 'undici';
 import { ConfigError } from '../errors.js';
 import { type ConnectorConfig, createConnector, parseConnectTo, type TlsInfo } from '../tls/connector.js';
 import { resolveTrust, type VerifyOption } from '../trust/resolve.js';
+import { type AiaOption, completeChain, resolveAia } from '../verify/aia.js';
 import type { Certificate } from '../x509/types.js';
-import { type AiaOption, completeChain, resolveAia } from './aia.js';
 import type { ClientCertOption } from './options.js';
 import { ProxiedAgent, type ProxyOption, proxyChooser, proxyDial, proxyFromEnv } from './proxy.js';
 import {

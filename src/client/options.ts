@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import { ConfigError } from '../errors.js';
 import type { VerifyOption } from '../trust/resolve.js';
-import type { AiaOption } from './aia.js';
+import type { AiaOption } from '../verify/aia.js';
 import type { AuthOption } from './auth.js';
 import type { CookieStore } from './cookies.js';
 import type { ProxyOption } from './proxy.js';

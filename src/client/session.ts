@@ -13,8 +13,8 @@ import { CertainlyError, ConfigError, InvalidURL, TooManyRedirects } from '../er
 import { type ConnectTarget, createConnector, parseConnectTo, type TlsInfo } from '../tls/connector.js';
 import { resolveTrust } from '../trust/resolve.js';
 import type { TrustAnchors } from '../trust/types.js';
+import { completeChain, type ResolvedAia, resolveAia } from '../verify/aia.js';
 import { parseReferenceName } from '../verify/identity.js';
-import { completeChain, type ResolvedAia, resolveAia } from './aia.js';
 import { authorizationHeader } from './auth.js';
 import { CookieJar, type CookieStore } from './cookies.js';
 import {

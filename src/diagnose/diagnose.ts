@@ -3,7 +3,7 @@
  *
  * 1. Connect (connect.ts): DNS, TCP, TLS, timed; the chain exactly as sent; OpenSSL's verdict.
  * 2. Verify with the library's verifier (verifyServer), the same anchors, the same name.
- * 3. If the chain is incomplete and AIA is on, fetch the missing intermediate (aia.ts) and
+ * 3. If the chain is incomplete and AIA is on, fetch the missing intermediate (verify/aia.ts) and
  *    verify again: that is what a browser concludes, and tells "missing intermediate" from
  *    "unknown root".
  * 4. Explain: the error's finding (finding.ts), refined by what only diagnosis can know (is the
@@ -20,12 +20,12 @@ import type { TrustExplanation } from '../trust/resolve.js';
 import { TrustStore } from '../trust/store.js';
 import { loadSystem } from '../trust/system/index.js';
 import type { TrustAnchor, TrustAnchors } from '../trust/types.js';
+import { type AiaOptions, aiaCanHelp, completeChain, privateAddressKind } from '../verify/aia.js';
 import { defaultVerifier } from '../verify/crypto.js';
 import { parseReferenceName, type ReferenceName, verifyIdentity } from '../verify/identity.js';
 import { isUserFileAnchor, type VerifiedPath, verifyServer } from '../verify/index.js';
 import { checkCertificate, type PolicyContext, type Role } from '../verify/policy.js';
 import type { Certificate } from '../x509/types.js';
-import { type AiaOptions, completeChain, privateAddressKind } from './aia.js';
 import { FINDING_CODES, type FindingCode, UNREACHABLE_CODES } from './codes.js';
 import { connectForDiagnosis, type Wire } from './connect.js';
 import { type Finding, findingFor, SEVERITY_ORDER } from './finding.js';
@@ -374,15 +374,14 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
 
   // 3. AIA, when the chain does not reach an anchor.
   let fetched: Certificate[] = [];
-  const pathCodes = new Set(['INCOMPLETE_CHAIN', 'UNKNOWN_ISSUER']);
-  if (first.error && options.aia && pathCodes.has(first.error.code)) {
+  if (first.error && options.aia && aiaCanHelp(first.error)) {
     const aiaOpts: AiaOptions = typeof options.aia === 'object' ? { ...options.aia } : {};
     if (aiaOpts.allowPrivate === undefined) {
       const ip = wire.address?.replace(/^\[?([^\]]*?)\]?:\d+$/, '$1') ?? '';
       aiaOpts.allowPrivate = privateAddressKind(ip) !== undefined;
     }
     const completion = await completeChain(chain, options.trust, aiaOpts);
-    fetched = completion.added;
+    fetched = completion.certs;
     if (completion.fetches.length > 0)
       report.aia = {
         fetches: completion.fetches.map((f) => ({
