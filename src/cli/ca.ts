@@ -199,6 +199,10 @@ function info(trust: ResolvedTrust, p: Parsed, io: CaIo): number {
     const value = v.value === undefined ? '' : `=${v.value}`;
     lines.push(`  ${v.name}${value}  ${v.used ? 'USED' : 'not used'}: ${v.why}`);
   }
+  if (e.systemRoot) {
+    const by = e.systemRoot.from === 'option' ? '--system-root' : e.systemRoot.from;
+    lines.push(`system store:    read under ${e.systemRoot.path} (set by ${by})`);
+  }
   lines.push(`bundled roots:   Mozilla's list as shipped with Node ${e.bundledNodeVersion}`);
   write(io.stdout, lines.join('\n'));
   return 0;

@@ -24,7 +24,7 @@ import {
 } from '../diagnose/index.js';
 import { CertainlyError } from '../errors.js';
 import { parseConnectTo } from '../tls/connector.js';
-import { type ResolvedTrust, resolveTrust, type VerifyOption } from '../trust/resolve.js';
+import { type ResolvedTrust, resolveTrust, systemRootOf, type VerifyOption } from '../trust/resolve.js';
 import { parseReferenceName } from '../verify/identity.js';
 import { type Io, styler } from './render.js';
 
@@ -423,6 +423,13 @@ export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
   }
   const store = trust.store;
   flags.trustDetail = trust.explanation.detail;
+  // The OS store a failed chain is compared with: the same one resolveTrust reads (--system-root,
+  // else CERTAINLY_SYSTEM_ROOT unless --no-env).
+  const systemRoot = systemRootOf({
+    ...(flags.systemRoot === undefined ? {} : { systemRoot: flags.systemRoot }),
+    trustEnv: !flags.noEnv,
+    env: io.env,
+  });
   const s = styler(io.stdout, io.env);
   const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
   const progress = tty && targets.length > 1 ? new Progress(io.stderr, targets.length) : undefined;
@@ -452,7 +459,7 @@ export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
         warnDays: flags.warnDays,
         aia: flags.aia,
         timeout: flags.timeout,
-        ...(flags.systemRoot !== undefined ? { systemRoot: flags.systemRoot } : {}),
+        ...(systemRoot ? { systemRoot: systemRoot.path } : {}),
       });
       progress?.tick(target);
       printReady();

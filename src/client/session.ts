@@ -146,15 +146,11 @@ export class Session {
     let body = encodeBody(o, headers);
     let verb = method.toUpperCase();
 
-    // Trust is resolved once per request (cached inside resolveTrust by configuration).
-    // CERTAINLY_SYSTEM_ROOT (read only with trustEnv, like every variable) moves the Linux-layout
-    // system store under another directory: a container image's /etc, or a test's fake one.
-    const trustEnv = o.trustEnv ?? true;
-    const systemRoot = trustEnv ? process.env.CERTAINLY_SYSTEM_ROOT || undefined : undefined;
+    // Trust is resolved once per request (cached inside resolveTrust by configuration, which
+    // also reads CERTAINLY_SYSTEM_ROOT when trustEnv is on).
     const resolved = resolveTrust({
       ...(o.verify === undefined ? {} : { verify: o.verify }),
-      trustEnv,
-      ...(systemRoot ? { systemRoot } : {}),
+      trustEnv: o.trustEnv ?? true,
     });
     const trust = resolved.insecure ? null : resolved.store;
     const connectTo = o.connectTo === undefined ? undefined : parseConnectTo(o.connectTo);

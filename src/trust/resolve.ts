@@ -64,6 +64,11 @@ export interface TrustExplanation {
   envConsidered: EnvConsidered[];
   /** The Node version whose bundled Mozilla roots are in use. */
   bundledNodeVersion: string;
+  /**
+   * Set when the system store is read from under another directory than `/`: that directory, and
+   * whether the `systemRoot` option or the CERTAINLY_SYSTEM_ROOT variable chose it.
+   */
+  systemRoot?: { path: string; from: 'option' | typeof SYSTEM_ROOT_VAR };
 }
 
 export type ResolvedTrust =
@@ -76,7 +81,10 @@ export interface ResolveTrustOptions {
   trustEnv?: boolean;
   /** The environment to read. Default process.env. */
   env?: NodeJS.ProcessEnv;
-  /** Read the Linux-layout system store under this directory instead of the OS's own. */
+  /**
+   * Read the Linux-layout system store under this directory instead of the OS's own. If
+   * undefined and trustEnv is on, the CERTAINLY_SYSTEM_ROOT variable's value (when not empty).
+   */
   systemRoot?: string;
   /** The clock, in ms (for tests of the reload check). Default Date.now. */
   now?: () => number;
@@ -86,6 +94,28 @@ export interface ResolveTrustOptions {
 // 1 s (ext3, HFS+) or 2 s (FAT), so checking more often could not see more; and at tens of
 // thousands of requests a second it keeps stat calls off the request path.
 export const RELOAD_CHECK_MS = 2000;
+
+/**
+ * Moves the Linux-layout system store under another directory (a container image's /etc, a
+ * test's fake one). Read only with trustEnv, like every variable; the `systemRoot` option wins.
+ * Unlike the CA variables it does not choose anchors, so it applies whenever the system store is
+ * used, verify set in code included (`{ ca, system: true }`).
+ */
+export const SYSTEM_ROOT_VAR = 'CERTAINLY_SYSTEM_ROOT';
+
+/**
+ * The directory the system store is read under, and who chose it; undefined: the OS's own.
+ * Exported so that diagnosis compares a chain with the same system store.
+ */
+export function systemRootOf(
+  opts: Pick<ResolveTrustOptions, 'systemRoot' | 'trustEnv' | 'env'>,
+): TrustExplanation['systemRoot'] {
+  if (opts.systemRoot !== undefined) return { path: resolvePath(opts.systemRoot), from: 'option' };
+  if (opts.trustEnv === false) return undefined;
+  const value = (opts.env ?? process.env)[SYSTEM_ROOT_VAR];
+  return value ? { path: resolvePath(value), from: SYSTEM_ROOT_VAR } : undefined;
+}
+
 // Distinct trust configurations in one process: a handful in practice; the bound only stops a
 // caller that builds a new configuration per request from growing memory (oldest dropped).
 const MAX_CACHED = 64;
@@ -104,6 +134,8 @@ interface Plan {
   env: ReturnType<typeof planEnv>;
   /** Describes verify as given in code, for sentences ('a path', '{ ca, system: true }'). */
   codeText?: string;
+  /** Where the system store is read from, when `system` and not the OS's own. */
+  systemRoot?: TrustExplanation['systemRoot'];
 }
 
 interface Entry {
@@ -171,7 +203,6 @@ function planOf(opts: ResolveTrustOptions): Plan {
   const trustEnv = opts.trustEnv ?? true;
   const env = opts.env ?? process.env;
   const base = { items: [] as Item[], bundled: true, system: true };
-  const root = opts.systemRoot === undefined ? '' : resolvePath(opts.systemRoot);
   let plan: Omit<Plan, 'key'>;
 
   if (verify === undefined || verify === true) {
@@ -244,13 +275,15 @@ function planOf(opts: ResolveTrustOptions): Plan {
     );
   }
 
+  const systemRoot = plan.system ? systemRootOf(opts) : undefined;
+  if (systemRoot) plan.systemRoot = systemRoot;
   // Every variable's value and verdict: equal stores share a TrustStore key anyway, but the
   // explanation (why each variable was or was not used) must match this call.
   const envKey = `${trustEnv}\0${plan.env.considered.map((c) => `${c.name}=${c.value ?? ''}:${c.used}`).join('\0')}`;
   const key = [
     plan.insecure ? 'insecure' : 'verify',
     plan.bundled ? 'b' : '',
-    plan.system ? `s:${root}` : '',
+    plan.system ? `s:${systemRoot ? `${systemRoot.from}:${systemRoot.path}` : ''}` : '',
     plan.items.map(itemKey).join('\0'),
     envKey,
   ].join('\u0001');
@@ -258,13 +291,14 @@ function planOf(opts: ResolveTrustOptions): Plan {
 }
 
 /** Reads every source the plan names and builds the store and its explanation. */
-function build(plan: Plan, opts: ResolveTrustOptions): { result: ResolvedTrust; stamps: Stamp[] } {
+function build(plan: Plan): { result: ResolvedTrust; stamps: Stamp[] } {
   const explanation: TrustExplanation = {
     decidedBy: plan.decidedBy,
     detail: '',
     sources: [],
     envConsidered: plan.env.considered,
     bundledNodeVersion: bundledNodeVersion(),
+    ...(plan.systemRoot ? { systemRoot: plan.systemRoot } : {}),
   };
   if (plan.insecure) {
     explanation.detail =
@@ -284,7 +318,7 @@ function build(plan: Plan, opts: ResolveTrustOptions): { result: ResolvedTrust; 
   if (plan.decidedBy === 'env') results.push(...loadReplacing(plan.env));
   if (plan.bundled) results.push(loadBundled());
   if (plan.system) {
-    const sys = loadSystem(opts.systemRoot === undefined ? {} : { root: resolvePath(opts.systemRoot) });
+    const sys = loadSystem(plan.systemRoot ? { root: plan.systemRoot.path } : {});
     const onlySource = plan.items.length === 0 && !plan.bundled;
     if (sys.sources.length === 0) {
       if (onlySource) {
@@ -383,18 +417,29 @@ function quickPart(value: unknown): string {
 
 /**
  * Everything the plan depends on, cheaply: verify as given, trustEnv, the root, the working
- * directory (relative paths) and the five variables' values. A hit skips planning entirely.
+ * directory (relative paths) and the values of the five CA variables and CERTAINLY_SYSTEM_ROOT.
+ * A hit skips planning entirely.
  */
 function quickKeyOf(opts: ResolveTrustOptions): string {
   let envPart = '';
-  // The variables matter only when verify is not set in code and trustEnv is on: reading
+  // The CA variables matter only when verify is not set in code and trustEnv is on: reading
   // process.env costs more than the rest of the key, on every request.
-  if ((opts.verify === undefined || opts.verify === true) && opts.trustEnv !== false) {
+  const v = opts.verify;
+  if ((v === undefined || v === true) && opts.trustEnv !== false) {
     const env = opts.env ?? process.env;
     for (const name of ENV_VARS) {
-      const v = env[name];
-      envPart += v === undefined ? '\u0002' : `${v}\u0000`;
+      const value = env[name];
+      envPart += value === undefined ? '\u0002' : `${value}\u0000`;
     }
+  }
+  // The system root variable, wherever the system store may be read: verify unset, true, or an
+  // object (a path, PEM text, bytes or false never read the system store).
+  if (
+    opts.systemRoot === undefined &&
+    opts.trustEnv !== false &&
+    (v === undefined || v === true || (typeof v === 'object' && !(v instanceof Uint8Array)))
+  ) {
+    envPart += `\u0004${(opts.env ?? process.env)[SYSTEM_ROOT_VAR] ?? ''}`;
   }
   return `${quickPart(opts.verify)}\u0001${opts.trustEnv ?? true}\u0001${opts.systemRoot ?? ''}\u0001${process.cwd()}\u0001${envPart}`;
 }
@@ -439,7 +484,7 @@ export function resolveTrust(opts: ResolveTrustOptions): ResolvedTrust {
     cache.delete(plan.key);
   }
   // A build that throws is not cached: the next call reads again, as a fresh process would.
-  const { result, stamps } = build(plan, opts);
+  const { result, stamps } = build(plan);
   if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string);
   cache.set(plan.key, { result, stamps, checkedAt: now });
   return result;

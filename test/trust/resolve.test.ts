@@ -96,6 +96,47 @@ describe('resolveTrust: defaults', () => {
   });
 });
 
+describe('resolveTrust: CERTAINLY_SYSTEM_ROOT', () => {
+  const sysPath = join(systemRoot, 'etc/ssl/certs/ca-certificates.crt');
+  const env = { CERTAINLY_SYSTEM_ROOT: systemRoot };
+
+  it('moves the system store under its directory, and the explanation says who set it', () => {
+    const r = resolveTrust({ env });
+    assert.ok(has(r, corp));
+    assert.ok(sourcesOf(r).includes(`system:${sysPath}`));
+    assert.deepEqual(r.explanation.systemRoot, { path: systemRoot, from: 'CERTAINLY_SYSTEM_ROOT' });
+    // It relocates the store; it does not choose the anchors.
+    assert.equal(r.explanation.decidedBy, 'default');
+    assert.deepEqual(used(r), []);
+  });
+
+  it('applies wherever the system store is used, verify set in code included', () => {
+    const r = resolveTrust({ verify: { ca: minePem, system: true }, env });
+    assert.ok(has(r, corp) && has(r, mine));
+    assert.equal(has(resolveTrust({ verify: minePem, env }), corp), false); // a path: no system store
+    assert.equal(resolveTrust({ verify: minePem, env }).explanation.systemRoot, undefined);
+  });
+
+  it('is not read with trustEnv: false; the systemRoot option beats it; empty means unset', () => {
+    const off = resolveTrust({ env, trustEnv: false });
+    assert.equal(off.explanation.systemRoot, undefined);
+    assert.ok(!sourcesOf(off).includes(`system:${sysPath}`));
+    const option = resolveTrust({ env: { CERTAINLY_SYSTEM_ROOT: emptyRoot }, systemRoot });
+    assert.ok(has(option, corp));
+    assert.deepEqual(option.explanation.systemRoot, { path: systemRoot, from: 'option' });
+    assert.equal(resolveTrust({ env: { CERTAINLY_SYSTEM_ROOT: '' } }).explanation.systemRoot, undefined);
+  });
+
+  it('is part of the cache key: another value gives another store', () => {
+    const a = resolveTrust({ env });
+    const b = resolveTrust({ env: { CERTAINLY_SYSTEM_ROOT: emptyRoot } });
+    assert.ok(has(a, corp));
+    assert.equal(has(b, corp), false);
+    assert.notEqual(store(a).key, store(b).key);
+    assert.equal(resolveTrust({ env }), a); // and the same value, the same result
+  });
+});
+
 describe('resolveTrust: precedence', () => {
   it('REQUESTS_CA_BUNDLE replaces the defaults when verify is not set in code', () => {
     for (const verify of [undefined, true]) {
