@@ -21,6 +21,8 @@ export const OID = {
   // Access methods (RFC 5280 §4.2.2.1)
   ocsp: '1.3.6.1.5.5.7.48.1',
   caIssuers: '1.3.6.1.5.5.7.48.2',
+  // Certificate policies (RFC 5280 §4.2.1.4)
+  anyPolicy: '2.5.29.32.0',
   // Public key algorithms
   rsaEncryption: '1.2.840.113549.1.1.1',
   rsassaPss: '1.2.840.113549.1.1.10',

@@ -27,6 +27,7 @@ import {
   X509Certificate,
 } from 'node:crypto';
 import { isIP } from 'node:net';
+import { ATTRIBUTE_NAMES, EKU_NAMES, HASH_ALGORITHMS, OID, SIGNATURE_ALGORITHMS } from '../oids.js';
 import {
   bitString,
   boolean,
@@ -183,100 +184,47 @@ export interface Issued {
   readonly x509: X509Certificate;
 }
 
-/** Object identifiers the factory writes (RFC 5280, RFC 8017, RFC 5758, RFC 8410). */
-export const OID = {
-  // Attribute types (RFC 5280 Appendix A, RFC 4519)
-  CN: '2.5.4.3',
-  SN: '2.5.4.4',
-  serialNumber: '2.5.4.5',
-  C: '2.5.4.6',
-  L: '2.5.4.7',
-  ST: '2.5.4.8',
-  STREET: '2.5.4.9',
-  O: '2.5.4.10',
-  OU: '2.5.4.11',
-  title: '2.5.4.12',
-  GN: '2.5.4.42',
-  emailAddress: '1.2.840.113549.1.9.1',
-  DC: '0.9.2342.19200300.100.1.25',
-  UID: '0.9.2342.19200300.100.1.1',
-  // Extensions (RFC 5280 §4.2)
-  subjectKeyIdentifier: '2.5.29.14',
-  keyUsage: '2.5.29.15',
-  subjectAltName: '2.5.29.17',
-  basicConstraints: '2.5.29.19',
-  nameConstraints: '2.5.29.30',
-  certificatePolicies: '2.5.29.32',
-  authorityKeyIdentifier: '2.5.29.35',
-  extKeyUsage: '2.5.29.37',
-  authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
-  // Access methods (RFC 5280 §4.2.2.1)
-  ocsp: '1.3.6.1.5.5.7.48.1',
-  caIssuers: '1.3.6.1.5.5.7.48.2',
-  // Key purposes (RFC 5280 §4.2.1.12)
-  serverAuth: '1.3.6.1.5.5.7.3.1',
-  clientAuth: '1.3.6.1.5.5.7.3.2',
-  codeSigning: '1.3.6.1.5.5.7.3.3',
-  emailProtection: '1.3.6.1.5.5.7.3.4',
-  timeStamping: '1.3.6.1.5.5.7.3.8',
-  ocspSigning: '1.3.6.1.5.5.7.3.9',
-  anyExtendedKeyUsage: '2.5.29.37.0',
-  // Signature algorithms (RFC 8017 Appendix A.2.4, RFC 5758 §3.2, RFC 3279 §2.2.3, RFC 8410 §3)
-  md5WithRSAEncryption: '1.2.840.113549.1.1.4',
-  sha1WithRSAEncryption: '1.2.840.113549.1.1.5',
-  sha256WithRSAEncryption: '1.2.840.113549.1.1.11',
-  sha384WithRSAEncryption: '1.2.840.113549.1.1.12',
-  sha512WithRSAEncryption: '1.2.840.113549.1.1.13',
-  ecdsaWithSHA1: '1.2.840.10045.4.1',
-  ecdsaWithSHA256: '1.2.840.10045.4.3.2',
-  ecdsaWithSHA384: '1.2.840.10045.4.3.3',
-  ecdsaWithSHA512: '1.2.840.10045.4.3.4',
-  ed25519: '1.3.101.112',
-  ed448: '1.3.101.113',
-  rsassaPss: '1.2.840.113549.1.1.10',
-  mgf1: '1.2.840.113549.1.1.8',
-  anyPolicy: '2.5.29.32.0',
-  // Digests, for PKCS#1 v1.5 DigestInfo (RFC 8017 §9.2 note 1)
-  md5: '1.2.840.113549.2.5',
-  sha1: '1.3.14.3.2.26',
-  sha256: '2.16.840.1.101.3.4.2.1',
-  sha384: '2.16.840.1.101.3.4.2.2',
-  sha512: '2.16.840.1.101.3.4.2.3',
-} as const;
+/** `name -> OID` from one of the parser's `OID -> name` tables (src/x509/oids.ts): one table, both ways. */
+function byName(
+  table: Readonly<Record<string, string>>,
+  key: (name: string) => string = (n) => n,
+): Record<string, string> {
+  return Object.fromEntries(Object.entries(table).map(([o, name]) => [key(name), o]));
+}
 
+/** Attribute types by OpenSSL's short name, lower case ('cn', 'o', 'emailaddress', …). */
+const ATTRIBUTE_SHORT = byName(ATTRIBUTE_NAMES, (n) => n.toLowerCase());
+/** Attribute types a subject string may name: the short names, and the long forms OpenSSL accepts. */
 const ATTRIBUTE_OIDS: Record<string, string> = {
-  cn: OID.CN,
-  commonname: OID.CN,
-  sn: OID.SN,
-  surname: OID.SN,
-  serialnumber: OID.serialNumber,
-  c: OID.C,
-  l: OID.L,
-  st: OID.ST,
-  s: OID.ST,
-  street: OID.STREET,
-  o: OID.O,
-  ou: OID.OU,
-  title: OID.title,
-  gn: OID.GN,
-  givenname: OID.GN,
-  emailaddress: OID.emailAddress,
-  email: OID.emailAddress,
-  dc: OID.DC,
-  uid: OID.UID,
+  ...ATTRIBUTE_SHORT,
+  commonname: ATTRIBUTE_SHORT.cn!,
+  surname: ATTRIBUTE_SHORT.sn!,
+  s: ATTRIBUTE_SHORT.st!,
+  givenname: ATTRIBUTE_SHORT.gn!,
+  email: ATTRIBUTE_SHORT.emailaddress!,
+};
+const ATTR = {
+  CN: ATTRIBUTE_SHORT.cn!,
+  O: ATTRIBUTE_SHORT.o!,
+  C: ATTRIBUTE_SHORT.c!,
+  serialNumber: ATTRIBUTE_SHORT.serialnumber!,
+  emailAddress: ATTRIBUTE_SHORT.emailaddress!,
+  DC: ATTRIBUTE_SHORT.dc!,
 };
 
+/** Extended key usages by name (RFC 5280 §4.2.1.12), with the aliases OpenSSL accepts. */
+const EKU_BY_NAME = byName(EKU_NAMES);
 const EKU_OIDS: Record<string, string> = {
-  serverAuth: OID.serverAuth,
-  clientAuth: OID.clientAuth,
-  codeSigning: OID.codeSigning,
-  emailProtection: OID.emailProtection,
-  timeStamping: OID.timeStamping,
-  ocspSigning: OID.ocspSigning,
-  OCSPSigning: OID.ocspSigning,
-  any: OID.anyExtendedKeyUsage,
-  anyExtendedKeyUsage: OID.anyExtendedKeyUsage,
+  ...EKU_BY_NAME,
+  ocspSigning: EKU_BY_NAME.OCSPSigning!,
+  any: EKU_BY_NAME.anyExtendedKeyUsage!,
 };
+/** Signature algorithms by the parser's names ('sha256WithRSAEncryption', 'ecdsa-with-SHA256'). */
+const SIGNATURE_OIDS = byName(
+  Object.fromEntries(Object.entries(SIGNATURE_ALGORITHMS).map(([o, a]) => [o, a.name])),
+);
+/** Digest algorithms by name ('sha256'), for PSS parameters and DigestInfo. */
+const HASH_OIDS = byName(HASH_ALGORITHMS);
 
 /** KeyUsage bit positions (RFC 5280 §4.2.1.3). */
 const KEY_USAGE_BITS: Record<string, number> = {
@@ -310,8 +258,8 @@ export interface DnAttribute {
  * everything else is UTF8String, as RFC 5280 §4.1.2.6 asks of new certificates.
  */
 function encodeAttributeValue(attrOid: string, value: string): Buffer {
-  if (attrOid === OID.C || attrOid === OID.serialNumber) return printableString(value);
-  if (attrOid === OID.emailAddress || attrOid === OID.DC) return ia5String(value);
+  if (attrOid === ATTR.C || attrOid === ATTR.serialNumber) return printableString(value);
+  if (attrOid === ATTR.emailAddress || attrOid === ATTR.DC) return ia5String(value);
   return utf8String(value);
 }
 
@@ -560,7 +508,7 @@ const HASH_BYTES: Record<HashName, number> = { md5: 16, sha1: 20, sha256: 32, sh
 /** RSASSA-PSS-params (RFC 4055 §3.1) with explicit hash, MGF1 with the same hash, salt = hash length. */
 function pssAlgorithm(hash: HashName): Buffer {
   if (hash === 'md5') throw new TypeError('RSASSA-PSS with md5 is not defined; use sha1 or a SHA-2 hash');
-  const hashAlg = sequence(oid(OID[hash]), nul());
+  const hashAlg = sequence(oid(HASH_OIDS[hash]!), nul());
   return sequence(
     oid(OID.rsassaPss),
     sequence(
@@ -576,16 +524,9 @@ function signatureAlgorithmFor(key: KeyPair, hash: HashName, pss: boolean): Buff
   if (key.type === 'ed448') return sequence(oid(OID.ed448));
   if (RSA_BITS[key.type]) {
     if (pss) return pssAlgorithm(hash);
-    const name = `${hash}WithRSAEncryption` as keyof typeof OID;
-    return sequence(oid(OID[name]), nul()); // RFC 8017 A.2.4: parameters NULL
+    return sequence(oid(SIGNATURE_OIDS[`${hash}WithRSAEncryption`]!), nul()); // RFC 8017 A.2.4: parameters NULL
   }
-  const ecdsa = {
-    sha1: OID.ecdsaWithSHA1,
-    sha256: OID.ecdsaWithSHA256,
-    sha384: OID.ecdsaWithSHA384,
-    sha512: OID.ecdsaWithSHA512,
-  };
-  const o = ecdsa[hash as keyof typeof ecdsa];
+  const o = hash === 'md5' ? undefined : SIGNATURE_OIDS[`ecdsa-with-${hash.toUpperCase()}`];
   if (!o) throw new TypeError(`ECDSA with ${hash} has no algorithm identifier; use sha1 or a SHA-2 hash`);
   return sequence(oid(o)); // RFC 5758 §3.2: parameters absent
 }
@@ -607,7 +548,7 @@ function signBytes(data: Buffer, key: KeyPair, hash: HashName, pss: boolean): Bu
     // Some OpenSSL builds refuse MD5/SHA-1 signatures: build the PKCS#1 v1.5 DigestInfo by hand
     // (RFC 8017 §9.2) and apply the private key to it directly.
     const digestInfo = sequence(
-      sequence(oid(OID[hash]), nul()),
+      sequence(oid(HASH_OIDS[hash]!), nul()),
       octetString(createHash(hash).update(data).digest()),
     );
     return privateEncrypt({ key: key.privateKey, padding: constants.RSA_PKCS1_PADDING }, digestInfo);
@@ -660,14 +601,14 @@ function build(
   if (opts.subjectDer) subjectDer = Buffer.from(opts.subjectDer);
   else if (opts.emptySubject) subjectDer = sequence();
   else if (opts.subject !== undefined) subjectDer = encodeName(opts.subject);
-  else if (opts.cn !== undefined) subjectDer = sequence(set(sequence(oid(OID.CN), utf8String(opts.cn))));
+  else if (opts.cn !== undefined) subjectDer = sequence(set(sequence(oid(ATTR.CN), utf8String(opts.cn))));
   else {
     const label = role === 'root' ? 'Root' : isCA ? 'Intermediate' : 'Leaf';
     const dns = sans.find((s) => /^dns:/i.test(s))?.slice(4);
     const cn = !isCA && dns ? dns : `certainly Test ${label} ${n}`;
     subjectDer = sequence(
-      set(sequence(oid(OID.CN), utf8String(cn))),
-      set(sequence(oid(OID.O), utf8String('certainly tests'))),
+      set(sequence(oid(ATTR.CN), utf8String(cn))),
+      set(sequence(oid(ATTR.O), utf8String('certainly tests'))),
     );
   }
 
