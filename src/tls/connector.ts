@@ -223,6 +223,9 @@ function clientCertHint(code: string, clientCert: boolean): string | undefined {
   }
 }
 
+/** OpenSSL's SSL_MAX_CERT_LIST_DEFAULT (ssl.h: 1024 * 100 bytes), in KiB, for messages. */
+const MAX_CERT_LIST_KIB = 100;
+
 function mapSocketError(
   err: NodeJS.ErrnoException,
   address: string,
@@ -261,6 +264,23 @@ function mapSocketError(
         code: 'HANDSHAKE_FAILED',
         cause: err,
         hint: 'Servers do this when they refuse a client certificate without saying why: check that cert is the one the server expects, issued by a CA it trusts and within its validity.',
+      },
+    );
+  }
+  if (code === 'ERR_SSL_EXCESSIVE_MESSAGE_SIZE' || /excessive message size/i.test(err.message)) {
+    // OpenSSL caps the server's Certificate (and CertificateRequest) message at max_cert_list,
+    // SSL_MAX_CERT_LIST_DEFAULT = 100 KiB (ssl.h; statem_clnt.c), which Node gives no option to
+    // raise; its other messages have fixed caps a working server never reaches.
+    return new SSLError(
+      `TLS handshake with ${address} failed: the server's certificate chain is larger than OpenSSL accepts ` +
+        `(excessive message size: over ${MAX_CERT_LIST_KIB} KiB in one handshake message)`,
+      {
+        code: 'HANDSHAKE_FAILED',
+        cause: err,
+        hint:
+          `The server must send a smaller certificate chain (under ${MAX_CERT_LIST_KIB} KiB, the limit of every ` +
+          'OpenSSL-based client: Node, curl, Python): fewer subjectAltName entries per certificate (split the names ' +
+          'over several certificates, chosen by SNI), no large extensions, and no extra or duplicate certificates.',
       },
     );
   }
