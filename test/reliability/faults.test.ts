@@ -58,6 +58,16 @@ function assertTyped(err: unknown, cls: new (...a: never[]) => CertainlyError, c
   assert.ok(err.message.length > 20, err.message);
 }
 
+/** A chain over OpenSSL's 100 KiB limit: the error says so and what the server must change. */
+function assertTooLargeExplained(err: SSLError): void {
+  assert.match(
+    err.message,
+    /certificate chain is larger than OpenSSL accepts \(excessive message size: over 100 KiB/,
+  );
+  assert.match(err.hint ?? '', /smaller certificate chain \(under 100 KiB/);
+  assert.match(err.hint ?? '', /fewer subjectAltName entries per certificate/);
+}
+
 describe('network faults', () => {
   test('DNS failure (a name under .invalid): ConnectionError that says DNS, or ConnectTimeout', async () => {
     // RFC 6761 §6.4: .invalid never resolves. A machine without a resolver may time out
@@ -177,6 +187,7 @@ describe('certificate faults', () => {
       const { err, ms } = await failure(session.get(server.url('/'), { verify: root.pem, timeout: 5000 }));
       assertTyped(err, SSLError, 'HANDSHAKE_FAILED');
       assert.match((err as Error).message, /excessive|too long|length/i);
+      assertTooLargeExplained(err as SSLError);
       assert.ok(ms < 5000, `took ${ms} ms`);
       assert.equal(server.bytesReceived, 0);
     } finally {
@@ -196,8 +207,11 @@ describe('certificate faults', () => {
           (e: unknown) => e,
         );
         const ms = performance.now() - t0;
-        if (outcome instanceof Error) assertTyped(outcome, SSLError, 'HANDSHAKE_FAILED');
-        else assert.equal((outcome as { status: number }).status, 200);
+        if (outcome instanceof Error) {
+          // About 150 KB: over OpenSSL's 100 KiB limit on the Certificate message.
+          assertTyped(outcome, SSLError, 'HANDSHAKE_FAILED');
+          assertTooLargeExplained(outcome as SSLError);
+        } else assert.equal((outcome as { status: number }).status, 200);
         t.diagnostic(
           `${leaf.der.length} bytes: ${outcome instanceof Error ? outcome.message : 'verified, 200'} in ${ms.toFixed(0)} ms`,
         );
@@ -212,8 +226,10 @@ describe('certificate faults', () => {
       const server = await startTlsServer({ cert: leaf, chain: [inter] });
       try {
         const { err, ms } = await failure(session.get(server.url('/'), { verify: root.pem, timeout: 5000 }));
-        if ((err as SSLError).code === 'HANDSHAKE_FAILED') assertTyped(err, SSLError, 'HANDSHAKE_FAILED');
-        else {
+        if ((err as SSLError).code === 'HANDSHAKE_FAILED') {
+          assertTyped(err, SSLError, 'HANDSHAKE_FAILED');
+          assertTooLargeExplained(err as SSLError);
+        } else {
           assertTyped(err, SSLError, 'HOSTNAME_MISMATCH');
           const e = err as SSLError;
           assert.equal(e.presented?.length, 10_000);
