@@ -11,13 +11,14 @@ import { caError } from './codes.js';
 import {
   describeFsError,
   describePath,
-  emptyResult,
+  describeReadError,
   extractCertificates,
   type LoadPathOptions,
   pathFix,
   readBounded,
   type SourceResult,
   signatureOf,
+  unusablePath,
 } from './load.js';
 
 // c_rehash names: 8 hex digits of the subject hash, '.', a collision counter (openssl-rehash(1)).
@@ -51,9 +52,7 @@ export function loadCaDir(raw: string, opts: LoadDirOptions): SourceResult {
   try {
     entries = readdirSync(abs, { withFileTypes: true });
   } catch (err) {
-    const problem = `CA directory ${where} ${describeFsError(err)}.`;
-    if (opts.lenient) return emptyResult(source, abs, problem);
-    throw caError('ERR_CA_PATH', problem, pathFix(opts.origin, raw), err);
+    return unusablePath(raw, opts, source, abs, `CA directory ${where} ${describeFsError(err)}.`, err);
   }
   // Directory order is whatever the file system returns; sorting makes the anchor order stable.
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -89,7 +88,7 @@ export function loadCaDir(raw: string, opts: LoadDirOptions): SourceResult {
     try {
       bytes = readBounded(full);
     } catch (err) {
-      unreadable.push(`${name} (${err instanceof RangeError ? err.message : describeFsError(err)})`);
+      unreadable.push(`${name} (${describeReadError(err)})`);
       continue;
     }
     result.stamps.push({ path: full, sig: fileSig });

@@ -8,32 +8,30 @@ import { loadCaDir } from './dir.js';
 import {
   describeFsError,
   describePath,
-  emptyResult,
+  describeReadError,
   extractCertificates,
   type LoadPathOptions,
   pathFix,
   readBounded,
   type SourceResult,
   signatureOf,
+  unusablePath,
 } from './load.js';
 
 /** A file or a directory, whichever the path is. */
 export function loadCaPath(raw: string, opts: LoadPathOptions): SourceResult {
   const { abs, where } = describePath(raw, opts.origin);
+  const source = opts.source ?? `file:${abs}`;
   let kind: 'dir' | 'file' | 'other';
   try {
     const st = statSync(abs);
     kind = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
   } catch (err) {
-    const problem = `CA path ${where} ${describeFsError(err)}.`;
-    if (opts.lenient) return emptyResult(opts.source ?? `file:${abs}`, abs, problem);
-    throw caError('ERR_CA_PATH', problem, pathFix(opts.origin, raw), err);
+    return unusablePath(raw, opts, source, abs, `CA path ${where} ${describeFsError(err)}.`, err);
   }
   if (kind === 'dir') return loadCaDir(raw, opts);
   if (kind === 'file') return loadCaFile(raw, opts);
-  const problem = `CA path ${where} is neither a file nor a directory.`;
-  if (opts.lenient) return emptyResult(opts.source ?? `file:${abs}`, abs, problem);
-  throw caError('ERR_CA_PATH', problem, pathFix(opts.origin, raw));
+  return unusablePath(raw, opts, source, abs, `CA path ${where} is neither a file nor a directory.`);
 }
 
 /** Loads one CA file. Strict unless `lenient`: see LoadPathOptions. */
@@ -46,9 +44,7 @@ export function loadCaFile(raw: string, opts: LoadPathOptions): SourceResult {
   try {
     bytes = readBounded(abs);
   } catch (err) {
-    const problem = `CA file ${where} ${err instanceof RangeError ? err.message : describeFsError(err)}.`;
-    if (opts.lenient) return emptyResult(source, abs, problem);
-    throw caError('ERR_CA_PATH', problem, pathFix(opts.origin, raw), err);
+    return unusablePath(raw, opts, source, abs, `CA file ${where} ${describeReadError(err)}.`, err);
   }
   const result: SourceResult = { source, certs: [], warnings: [], stamps: [{ path: abs, sig }] };
   const got = extractCertificates(bytes);

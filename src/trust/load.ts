@@ -8,6 +8,7 @@ import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseCertificate } from '../x509/index.js';
 import type { Certificate } from '../x509/types.js';
+import { caError } from './codes.js';
 import type { AnchorSource } from './types.js';
 
 /** What one source contributed: its certificates in order, and what it had to skip. */
@@ -59,6 +60,11 @@ export function describeFsError(err: unknown): string {
     default:
       return `cannot be read (${code ?? (err instanceof Error ? err.message : String(err))})`;
   }
+}
+
+/** Why readBounded failed, in words: too large, or the fs error described. */
+export function describeReadError(err: unknown): string {
+  return err instanceof RangeError ? err.message : describeFsError(err);
 }
 
 /** Reads a whole file, refusing more than MAX_CA_FILE_BYTES. Throws the fs error, or RangeError. */
@@ -236,6 +242,22 @@ export function describePath(raw: string, origin: PathOrigin): { abs: string; wh
 
 export function emptyResult(source: string, abs: string, warning: string): SourceResult {
   return { source, certs: [], warnings: [warning], stamps: [{ path: abs, sig: signatureOf(abs) }] };
+}
+
+/**
+ * A path that cannot be used (missing, unreadable, neither file nor directory): a warning and an
+ * empty result when `lenient`, else ConfigError ERR_CA_PATH with the fix for whoever gave it.
+ */
+export function unusablePath(
+  raw: string,
+  opts: LoadPathOptions,
+  source: string,
+  abs: string,
+  problem: string,
+  cause?: unknown,
+): SourceResult {
+  if (opts.lenient) return emptyResult(source, abs, problem);
+  throw caError('ERR_CA_PATH', problem, pathFix(opts.origin, raw), cause);
 }
 
 /** What an operating system store yielded: one result per file, directory or keychain read. */
