@@ -26,7 +26,43 @@ export {
 } from './client/index.js';
 export type { ProxyObject, ProxyOption } from './client/proxy.js';
 export type { RetryOption } from './client/retry.js';
+// Diagnosis: what `certainly check` does, in code; findingFor(err) words any error as check does.
+export {
+  type CertificateReport,
+  type CheckReport,
+  type DiagnoseOptions,
+  diagnose,
+  FINDING_CODES,
+  type Finding,
+  type FindingCode,
+  type FindingContext,
+  findingFor,
+  type Severity,
+} from './diagnose/index.js';
 export * from './errors.js';
+// The error classes as one namespace too (`errors.SSLError`), as requests has requests.exceptions.
+export * as errors from './errors.js';
 export type { TlsInfo } from './tls/connector.js';
+export type { EnvConsidered } from './trust/env.js';
+// Which anchors a configuration means, and why (diagnose() takes resolveTrust(...).store).
+export {
+  type ResolvedTrust,
+  type ResolveTrustOptions,
+  resolveTrust,
+  type TrustExplanation,
+  type VerifyOption,
+} from './trust/resolve.js';
+export type { TrustStore } from './trust/store.js';
+export type { AnchorSource, TrustAnchor, TrustAnchors } from './trust/types.js';
 export { type AiaOption, type AiaOptions, clearAiaCache } from './verify/aia.js';
-export type { Certificate, CertificateSummary } from './x509/types.js';
+// Offline verification: the connection's verifier on a chain you have.
+export {
+  type BudgetLimits,
+  type CertificateInput,
+  type VerifiedPath,
+  type VerifyChainOptions,
+  type VerifyChainResult,
+  verifyChain,
+} from './verify/index.js';
+export type { Purpose } from './verify/policy.js';
+export type { Certificate, CertificateSummary, KeyUsageName } from './x509/types.js';
