@@ -23,17 +23,19 @@ export interface PinSet {
   fingerprints: string[];
 }
 
+/** One string or an array of them, as an array; ConfigError with `code` for anything else. */
+function listOf(input: unknown, what: string, code: string): readonly unknown[] {
+  if (typeof input === 'string') return [input];
+  if (Array.isArray(input)) return input;
+  throw new ConfigError(`${what} must be a string or an array of strings, not ${typeof input}`, { code });
+}
+
 /**
  * Normalises pins to base64 SHA-256 digests of the SubjectPublicKeyInfo. Accepts curl's
  * 'sha256//BASE64' (and 'sha256/BASE64'), several in one string separated by ';' as curl does.
  */
 export function normalisePins(input: string | readonly string[], what: string): string[] {
-  if (typeof input !== 'string' && !Array.isArray(input)) {
-    throw new ConfigError(`${what} must be a string or an array of strings, not ${typeof input}`, {
-      code: 'ERR_PIN_FORMAT',
-    });
-  }
-  const items = (typeof input === 'string' ? [input] : [...input]).flatMap((s) => String(s).split(';'));
+  const items = listOf(input, what, 'ERR_PIN_FORMAT').flatMap((s) => String(s).split(';'));
   const out: string[] = [];
   for (const raw of items) {
     const item = raw.trim();
@@ -59,13 +61,8 @@ export function normalisePins(input: string | readonly string[], what: string): 
  * since both hashes admit collisions (RFC 6151, SHAttered 2017).
  */
 export function normaliseFingerprints(input: string | readonly string[], what: string): string[] {
-  if (typeof input !== 'string' && !Array.isArray(input)) {
-    throw new ConfigError(`${what} must be a string or an array of strings, not ${typeof input}`, {
-      code: 'ERR_FINGERPRINT_FORMAT',
-    });
-  }
   const out: string[] = [];
-  for (const raw of typeof input === 'string' ? [input] : input) {
+  for (const raw of listOf(input, what, 'ERR_FINGERPRINT_FORMAT')) {
     const item = String(raw).trim();
     const hex = item
       .replace(/^sha256[:/]+/i, '')
@@ -107,41 +104,38 @@ export function checkPins(
   const leaf = chain[0];
   if (!leaf) return;
   const verifiedNote = info.verified ? '' : ' (verification is off: only the pin protects this connection)';
+  // PIN_MISMATCH on the leaf: what was presented, what was expected.
+  const mismatch = (message: string, actual: string, expected: string[], hint: string) =>
+    new SSLError(`${message}${verifiedNote}`, {
+      code: 'PIN_MISMATCH',
+      position: 0,
+      certificate: leaf.summary(),
+      expected: info.verifiedName,
+      presented: [actual],
+      pins: expected,
+      hint,
+    });
   if (pins.spki.length > 0 && !pins.spki.includes(leaf.spkiSha256)) {
     const expected = pins.spki.map((p) => `sha256//${p}`);
     const actual = `sha256//${leaf.spkiSha256}`;
-    throw new SSLError(
-      `the public key of ${info.verifiedName} (${actual}) matches none of the pinned keys: ${expected.join(', ')}${verifiedNote}`,
-      {
-        code: 'PIN_MISMATCH',
-        position: 0,
-        certificate: leaf.summary(),
-        expected: info.verifiedName,
-        presented: [actual],
-        pins: expected,
-        hint:
-          'The server presents a different key than pinned. If the key was rotated on purpose, add the new pin ' +
-          '(and keep a backup pin); otherwise someone may be intercepting the connection.',
-      },
+    throw mismatch(
+      `the public key of ${info.verifiedName} (${actual}) matches none of the pinned keys: ${expected.join(', ')}`,
+      actual,
+      expected,
+      'The server presents a different key than pinned. If the key was rotated on purpose, add the new pin ' +
+        '(and keep a backup pin); otherwise someone may be intercepting the connection.',
     );
   }
   if (pins.fingerprints.length > 0 && !pins.fingerprints.includes(leaf.fingerprintSha256)) {
     const expected = pins.fingerprints.map(formatFingerprint);
     const actual = formatFingerprint(leaf.fingerprintSha256);
-    throw new SSLError(
-      `the certificate of ${info.verifiedName} has the SHA-256 fingerprint ${actual}, not ${expected.length === 1 ? 'the expected' : 'any of the expected'} ${expected.join(', ')}${verifiedNote}`,
-      {
-        code: 'PIN_MISMATCH',
-        position: 0,
-        certificate: leaf.summary(),
-        expected: info.verifiedName,
-        presented: [actual],
-        pins: expected,
-        hint:
-          'The server presents another certificate than expected. A renewed certificate has a new fingerprint ' +
-          '(pin the public key instead, with pin: "sha256//…", to survive renewals that keep the key); otherwise ' +
-          'someone may be intercepting the connection.',
-      },
+    throw mismatch(
+      `the certificate of ${info.verifiedName} has the SHA-256 fingerprint ${actual}, not ${expected.length === 1 ? 'the expected' : 'any of the expected'} ${expected.join(', ')}`,
+      actual,
+      expected,
+      'The server presents another certificate than expected. A renewed certificate has a new fingerprint ' +
+        '(pin the public key instead, with pin: "sha256//…", to survive renewals that keep the key); otherwise ' +
+        'someone may be intercepting the connection.',
     );
   }
 }
