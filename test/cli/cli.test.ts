@@ -1,10 +1,12 @@
 /** The certainly command, run as a real process: get and demo. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createRoot, type Issued, issue, tempDir } from '../support/pki.js';
-import { startTlsServer, type TestServer } from '../support/servers.js';
+import { createRoot, type Issued, intermediate, issue, keyPemOf, pfxOf, tempDir } from '../support/pki.js';
+import { startProxy } from '../support/proxy.js';
+import { startHttpServer, startTlsServer, type TestServer } from '../support/servers.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -180,6 +182,165 @@ describe('certainly ca explain', () => {
       assert.match(bad.stdout, /not verified: HOSTNAME_MISMATCH/);
     } finally {
       await ok.close();
+    }
+  });
+});
+
+describe('certainly get: client certificates, pins, proxies, --ca, --aia', () => {
+  type Echo = { tls: { clientCert: string | null } };
+  let serverRoot: Issued;
+  let rootPath: string;
+  let mtls: TestServer;
+  let alice: Issued;
+  before(async () => {
+    serverRoot = createRoot({ cn: 'cli get server root' });
+    rootPath = dir.write('server-root.pem', serverRoot.pem);
+    // The client CA is kept apart from the server's (test/support/README.md: auto-chain caveat).
+    const clientRoot = createRoot({ cn: 'cli get client root' });
+    alice = issue(clientRoot, { cn: 'alice', sans: ['DNS:alice.client'], eku: ['clientAuth'] });
+    mtls = await startTlsServer({ cert: issue(serverRoot), requestCert: true, clientCa: clientRoot.pem });
+  });
+  after(async () => {
+    await mtls.close();
+  });
+
+  test('--cert, --key and --pass send an encrypted-key client certificate; a wrong --pass is exit 2', async () => {
+    const certPath = dir.write('alice.pem', alice.pem);
+    const keyPath = dir.write('alice.key', keyPemOf(alice.key, { passphrase: 'open sesame' }));
+    const args = ['get', mtls.url('/'), '--ca', rootPath, '--cert', certPath, '--key', keyPath];
+    const r = await run([...args, '--pass', 'open sesame']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as Echo).tls.clientCert, 'alice');
+    const wrong = await run([...args, '--pass', 'guess']);
+    assert.equal(wrong.code, 2, wrong.stderr);
+    assert.match(wrong.stderr, /passphrase/i);
+    const without = await run(['get', mtls.url('/'), '--ca', rootPath]);
+    assert.notEqual(without.code, 0, 'the server requires a client certificate');
+  });
+
+  test('--cert alone takes the key from the same file, as curl does', async () => {
+    const both = dir.write('alice-both.pem', `${alice.pem}${alice.keyPem}`);
+    const r = await run(['get', mtls.url('/'), '--ca', rootPath, '--cert', both]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as Echo).tls.clientCert, 'alice');
+  });
+
+  test('--cert-type p12 (and a .p12 name) reads a PKCS#12 bundle with --pass', async () => {
+    const bundle = pfxOf(alice, { passphrase: 'p12 pass' });
+    const p12 = dir.write('alice.bundle', bundle);
+    const r = await run([
+      'get',
+      mtls.url('/'),
+      '--ca',
+      rootPath,
+      '--cert',
+      p12,
+      '--cert-type',
+      'P12',
+      '--pass',
+      'p12 pass',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as Echo).tls.clientCert, 'alice');
+    const named = dir.write('alice.p12', bundle);
+    const byName = await run(['get', mtls.url('/'), '--ca', rootPath, '--cert', named, '--pass', 'p12 pass']);
+    assert.equal(byName.code, 0, byName.stderr);
+    const usage = await run(['get', mtls.url('/'), '--cert', named, '--key', named]);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /the bundle holds the key/);
+    assert.equal((await run(['get', mtls.url('/'), '--cert-type', 'jks', '--cert', named])).code, 2);
+    assert.equal((await run(['get', mtls.url('/'), '--key', named])).code, 2);
+  });
+
+  test('--pin accepts the right SPKI hash (among several) and refuses a wrong one with PIN_MISMATCH', async () => {
+    const leaf = issue(serverRoot);
+    const srv = await startTlsServer({ cert: leaf });
+    try {
+      const right = `sha256//${createHash('sha256').update(leaf.spkiDer).digest('base64')}`;
+      const wrong = `sha256//${createHash('sha256').update('not the key').digest('base64')}`;
+      const ok = await run(['get', srv.url('/'), '--ca', rootPath, '--pin', wrong, '--pin', right]);
+      assert.equal(ok.code, 0, ok.stderr);
+      const curlStyle = await run(['get', srv.url('/'), '--ca', rootPath, '--pin', `${wrong};${right}`]);
+      assert.equal(curlStyle.code, 0, curlStyle.stderr);
+      const before = srv.bytesReceived;
+      const bad = await run(['get', srv.url('/'), '--ca', rootPath, '--pin', wrong, '--json']);
+      assert.equal(bad.code, 1, bad.stderr);
+      assert.equal((JSON.parse(bad.stdout) as { code: string }).code, 'PIN_MISMATCH');
+      assert.equal(srv.bytesReceived, before, 'no request byte reached the server');
+      assert.equal((await run(['get', srv.url('/'), '--ca', rootPath, '--pin', 'md5//x'])).code, 2);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('--proxy (and -x) tunnels through a proxy, which sees only the CONNECT; --proxy "" beats HTTPS_PROXY', async () => {
+    const leaf = issue(serverRoot);
+    const srv = await startTlsServer({ cert: leaf });
+    const proxy = await startProxy();
+    try {
+      const r = await run(['get', srv.url('/p'), '--ca', rootPath, '--proxy', proxy.url]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(
+        proxy.connects.map((c) => c.target),
+        [`127.0.0.1:${srv.port}`],
+      );
+      assert.equal((await run(['get', srv.url('/p'), '--ca', rootPath, '-x', proxy.url])).code, 0);
+      assert.equal(proxy.connects.length, 2);
+      // A proxy that does not answer in the environment: --proxy '' goes direct.
+      const dead = 'http://127.0.0.1:9';
+      const direct = await run(['get', srv.url('/p'), '--ca', rootPath, '--proxy', ''], {
+        HTTPS_PROXY: dead,
+      });
+      assert.equal(direct.code, 0, direct.stderr);
+      const viaEnv = await run(['get', srv.url('/p'), '--ca', rootPath, '--timeout', '3000'], {
+        HTTPS_PROXY: dead,
+      });
+      assert.equal(viaEnv.code, 2, 'HTTPS_PROXY is used without --proxy');
+    } finally {
+      await proxy.close();
+      await srv.close();
+    }
+  });
+
+  test('--ca is --verify; giving both with different paths is a usage error', async () => {
+    const ok = await startTlsServer({ cert: issue(serverRoot) });
+    try {
+      assert.equal((await run(['get', ok.url('/'), '--ca', rootPath])).code, 0);
+      assert.equal((await run(['get', ok.url('/'), '--verify', rootPath])).code, 0);
+      assert.equal((await run(['get', ok.url('/'), '--ca', rootPath, '--verify', rootPath])).code, 0);
+      const both = await run(['get', ok.url('/'), '--ca', rootPath, '--verify', caPath]);
+      assert.equal(both.code, 2);
+      assert.match(both.stderr, /--ca is another name for --verify/);
+      assert.equal((await run(['get', ok.url('/'), '--ca', rootPath, '-k'])).code, 2);
+    } finally {
+      await ok.close();
+    }
+  });
+
+  test('--aia completes a chain whose intermediate the server did not send (loopback: allowed for a loopback server)', async () => {
+    const inter = intermediate(serverRoot, { cn: 'cli get AIA intermediate' });
+    const http = await startHttpServer((req, res) => {
+      if (req.url === '/inter.der')
+        res.writeHead(200, { 'content-type': 'application/pkix-cert' }).end(inter.der);
+      else res.writeHead(404).end();
+    });
+    const srv = await startTlsServer({
+      cert: issue(inter, { aia: { caIssuers: [http.url('/inter.der')] } }),
+    });
+    try {
+      const without = await run(['get', srv.url('/'), '--ca', rootPath, '--json']);
+      assert.equal(without.code, 1, without.stderr);
+      assert.match(
+        (JSON.parse(without.stdout) as { code: string }).code,
+        /^(INCOMPLETE_CHAIN|UNKNOWN_ISSUER)$/,
+      );
+      const r = await run(['get', srv.url('/'), '--ca', rootPath, '--aia', '--json']);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.equal((JSON.parse(r.stdout) as { status: number }).status, 200);
+      assert.equal(http.requests, 1);
+    } finally {
+      await srv.close();
+      await http.close();
     }
   });
 });
