@@ -13,6 +13,7 @@ import type { buildConnector } from 'undici';
 import { ConfigError, ConnectionError, ConnectTimeout, INSECURE_WARNING, SSLError } from '../errors.js';
 import { type AnchorClass, classifyAnchor, describeAnchor } from '../trust/classify.js';
 import type { TrustAnchor, TrustAnchors } from '../trust/types.js';
+import { aiaCanHelp } from '../verify/aia.js';
 import { parseReferenceName, type ReferenceName } from '../verify/identity.js';
 import { type VerifiedPath, verifyServer } from '../verify/index.js';
 import { parseCertificate } from '../x509/index.js';
@@ -71,7 +72,7 @@ export interface ConnectorConfig {
   afterVerify?: (chain: Certificate[], info: TlsInfo) => void;
   /**
    * When the path fails for want of an issuer (INCOMPLETE_CHAIN, UNKNOWN_ISSUER): more candidate
-   * intermediates (AIA fetching, client/aia.ts). They are tried after the certificates the server
+   * intermediates (AIA fetching, verify/aia.ts). They are tried after the certificates the server
    * sent, never as anchors; `notes` say why nothing helped. Must not throw.
    */
   completeChain?: (
