@@ -23,16 +23,15 @@ import { Agent, type buildConnector } from 'undici';
 import { ConfigError } from '../errors.js';
 import { type ConnectorConfig, createConnector, parseConnectTo, type TlsInfo } from '../tls/connector.js';
 import { resolveTrust, type VerifyOption } from '../trust/resolve.js';
-import { type AiaOption, completeChain, resolveAia } from '../verify/aia.js';
-import type { Certificate } from '../x509/types.js';
+import { type AiaOption, resolveAia } from '../verify/aia.js';
 import type { ClientCertOption } from './options.js';
 import { ProxiedAgent, type ProxyOption, proxyChooser, proxyDial, proxyFromEnv } from './proxy.js';
 import {
-  checkPins,
-  clientTlsOptions,
+  connectorConfig,
+  hostPinTable,
   normaliseFingerprints,
   normalisePins,
-  type PinSet,
+  pinsForHost,
 } from './security.js';
 
 /** Options of dispatcher() and agent(): the connection-level subset of the request options. */
@@ -87,13 +86,6 @@ const KNOWN_OPTIONS = new Set<string>([
   'onConnection',
 ]);
 
-function normaliseHost(host: string): string {
-  return host
-    .toLowerCase()
-    .replace(/^\[|\]$/g, '')
-    .replace(/\.$/, '');
-}
-
 /** Reads adapter options once into a connector configuration; ConfigError for bad values. */
 function adapterConfig(
   options: AdapterOptions,
@@ -125,27 +117,17 @@ function adapterConfig(
     );
   }
   const allPins = options.pin === undefined ? undefined : normalisePins(options.pin, 'pin');
-  const hostPins = new Map<string, string[]>();
-  if (options.pins !== undefined) {
-    if (typeof options.pins !== 'object' || options.pins === null || Array.isArray(options.pins)) {
-      throw new ConfigError(`${what}(options): pins must be an object { host: pins }`, {
-        code: 'ERR_PIN_FORMAT',
-      });
-    }
-    for (const [host, value] of Object.entries(options.pins)) {
-      hostPins.set(normaliseHost(host), normalisePins(value, `pins['${host}']`));
-    }
-  }
+  const hostPins =
+    options.pins === undefined
+      ? new Map<string, string[]>()
+      : hostPinTable(options.pins, `${what}(options): pins`);
   const fingerprints =
     options.fingerprint === undefined ? [] : normaliseFingerprints(options.fingerprint, 'fingerprint');
-  const afterVerify =
-    allPins || hostPins.size > 0 || fingerprints.length > 0
-      ? (chain: Certificate[], info: TlsInfo) => {
-          const spki = allPins ?? hostPins.get(normaliseHost(info.verifiedName)) ?? [];
-          const pins: PinSet = { spki, fingerprints };
-          if (spki.length > 0 || fingerprints.length > 0) checkPins(pins, chain, info);
-        }
-      : undefined;
+  // Pins for the name verified: `pin` for every server, else that host's `pins`; fingerprints for all.
+  const pinsFor = (name: string) => {
+    const spki = allPins ?? pinsForHost(hostPins, name) ?? [];
+    return spki.length > 0 || fingerprints.length > 0 ? { spki, fingerprints } : undefined;
+  };
   const aia = resolveAia(options.aia);
   const choose = proxyChooser(
     {
@@ -164,17 +146,17 @@ function adapterConfig(
   if (onConnection !== undefined && typeof onConnection !== 'function') {
     throw new ConfigError(`${what}(options): onConnection must be a function`, { code: 'ERR_OPTIONS' });
   }
-  const config: ConnectorConfig = {
+  const config = connectorConfig({
     trust: resolved.insecure ? null : resolved.store,
     connectTimeout,
     ...(options.serverName !== undefined ? { serverName: options.serverName } : {}),
     ...(options.connectTo !== undefined ? { connectTo: parseConnectTo(options.connectTo) } : {}),
-    ...(options.cert !== undefined ? { tlsOptions: clientTlsOptions(options.cert) } : {}),
-    ...(afterVerify ? { afterVerify } : {}),
-    ...(aia ? { completeChain: (chain, trust) => completeChain(chain, trust, aia) } : {}),
+    ...(options.cert !== undefined ? { cert: options.cert } : {}),
+    ...(allPins || hostPins.size > 0 || fingerprints.length > 0 ? { pins: pinsFor } : {}),
+    ...(aia ? { aia } : {}),
     ...(onConnection ? { onConnection: (origin: string, info: TlsInfo) => onConnection(info, origin) } : {}),
     ...(proxied ? { dial: proxyDial(choose) } : {}),
-  };
+  });
   return { config, proxied, choose };
 }
 

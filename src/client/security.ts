@@ -11,7 +11,9 @@ import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { ConfigError, SSLError } from '../errors.js';
-import type { TlsInfo } from '../tls/connector.js';
+import type { ConnectorConfig, ConnectTarget, TlsInfo } from '../tls/connector.js';
+import type { TrustAnchors } from '../trust/types.js';
+import { completeChain, type ResolvedAia } from '../verify/aia.js';
 import type { Certificate } from '../x509/types.js';
 import type { ClientCertOption } from './options.js';
 
@@ -85,6 +87,36 @@ export function normaliseFingerprints(input: string | readonly string[], what: s
   return out;
 }
 
+/** A host name as pins are looked up by it: lower case, no IPv6 brackets, no trailing dot. */
+function pinHost(host: string): string {
+  return host
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
+}
+
+/**
+ * The `pins` option ({ host: pins }) as a table from host (see pinHost) to normalised SPKI pins.
+ * ConfigError ERR_PIN_FORMAT when it is not an object or a pin is malformed; `what` names it.
+ */
+export function hostPinTable(
+  pins: Readonly<Record<string, string | readonly string[]>>,
+  what = 'pins',
+): Map<string, string[]> {
+  if (typeof pins !== 'object' || pins === null || Array.isArray(pins)) {
+    throw new ConfigError(`${what} must be an object { host: pins }`, { code: 'ERR_PIN_FORMAT' });
+  }
+  const table = new Map<string, string[]>();
+  for (const [host, value] of Object.entries(pins))
+    table.set(pinHost(host), normalisePins(value, `pins['${host}']`));
+  return table;
+}
+
+/** The pins a hostPinTable holds for `host` (a URL host or a name verified), if any. */
+export function pinsForHost(table: ReadonlyMap<string, string[]>, host: string): string[] | undefined {
+  return table.get(pinHost(host));
+}
+
 /** 'ab:cd:…' in upper case, as OpenSSL prints fingerprints. */
 export function formatFingerprint(hex: string): string {
   return (hex.toUpperCase().match(/../g) ?? []).join(':');
@@ -138,6 +170,48 @@ export function checkPins(
         'someone may be intercepting the connection.',
     );
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The connector configuration, as Session pools and the adapters both build it
+
+/** What a pool's connections are made with, read and checked already (but the client certificate). */
+export interface ConnectionOptions {
+  /** The anchors, or null for verify: false. */
+  trust: TrustAnchors | null;
+  connectTimeout: number;
+  serverName?: string;
+  connectTo?: ConnectTarget;
+  cert?: ClientCertOption;
+  /** Checked after verification: one set for every server, or chosen by the name verified. */
+  pins?: PinSet | ((verifiedName: string) => PinSet | undefined);
+  /** AIA fetching for missing intermediates; only with trust. */
+  aia?: ResolvedAia;
+  onConnection?: ConnectorConfig['onConnection'];
+  dial?: ConnectorConfig['dial'];
+}
+
+/** The connector configuration for these options; the client certificate is read and checked here (ConfigError). */
+export function connectorConfig(o: ConnectionOptions): ConnectorConfig {
+  const { pins, aia } = o;
+  return {
+    trust: o.trust,
+    connectTimeout: o.connectTimeout,
+    ...(o.serverName !== undefined ? { serverName: o.serverName } : {}),
+    ...(o.connectTo ? { connectTo: o.connectTo } : {}),
+    ...(o.cert !== undefined ? { tlsOptions: clientTlsOptions(o.cert) } : {}),
+    ...(pins
+      ? {
+          afterVerify: (chain: Certificate[], info: TlsInfo) => {
+            const set = typeof pins === 'function' ? pins(info.verifiedName) : pins;
+            if (set) checkPins(set, chain, info);
+          },
+        }
+      : {}),
+    ...(aia && o.trust ? { completeChain: (chain, trust) => completeChain(chain, trust, aia) } : {}),
+    ...(o.onConnection ? { onConnection: o.onConnection } : {}),
+    ...(o.dial ? { dial: o.dial } : {}),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

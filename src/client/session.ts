@@ -13,7 +13,7 @@ import { CertainlyError, ConfigError, InvalidURL, TooManyRedirects } from '../er
 import { type ConnectTarget, createConnector, parseConnectTo, type TlsInfo } from '../tls/connector.js';
 import { resolveTrust } from '../trust/resolve.js';
 import type { TrustAnchors } from '../trust/types.js';
-import { completeChain, type ResolvedAia, resolveAia } from '../verify/aia.js';
+import { type ResolvedAia, resolveAia } from '../verify/aia.js';
 import { parseReferenceName } from '../verify/identity.js';
 import { authorizationHeader } from './auth.js';
 import { CookieJar, type CookieStore } from './cookies.js';
@@ -31,11 +31,12 @@ import { ProxiedAgent, proxyChooser, proxyDial, type ResolvedProxy } from './pro
 import { type BodySource, Response, SentRequest } from './response.js';
 import { backoffDelay, isRetryable, resolveRetries, sleep } from './retry.js';
 import {
-  checkPins,
-  clientTlsOptions,
+  connectorConfig,
+  hostPinTable,
   normaliseFingerprints,
   normalisePins,
   type PinSet,
+  pinsForHost,
 } from './security.js';
 import { mapUndiciError } from './undici-errors.js';
 
@@ -158,6 +159,7 @@ export class Session {
     const requestPins = o.pin === undefined ? undefined : normalisePins(o.pin, 'pin');
     const requestFingerprints =
       o.fingerprint === undefined ? undefined : normaliseFingerprints(o.fingerprint, 'fingerprint');
+    const pinTable = d.pins ? hostPinTable(d.pins) : undefined;
     const aia = resolveAia(o.aia);
     const retry = resolveRetries(o.retries);
     let retriesLeft = retry.total;
@@ -178,7 +180,7 @@ export class Session {
       const sameOrigin = current.origin === firstOrigin;
       // serverName, connectTo and the per-request pin describe the origin of the URL asked for;
       // a redirect elsewhere is verified normally (the decision is recorded in ARCHITECTURE.md).
-      const hostPins = d.pins ? pinsForHost(d.pins, current.hostname) : undefined;
+      const hostPins = pinTable ? pinsForHost(pinTable, current.hostname) : undefined;
       const spki = sameOrigin && requestPins ? requestPins : hostPins;
       const fingerprints = sameOrigin ? requestFingerprints : undefined;
       const pins: PinSet | undefined =
@@ -314,17 +316,13 @@ export class Session {
     const lastTls = new Map<string, TlsInfo>();
     const proxy = s.proxy;
     const agentOptions: Agent.Options = {
-      connect: createConnector({
-        trust: s.trust,
-        connectTimeout: s.connectTimeout,
-        ...(s.serverName !== undefined ? { serverName: s.serverName } : {}),
-        ...(s.connectTo ? { connectTo: s.connectTo } : {}),
-        ...(s.cert ? { tlsOptions: clientTlsOptions(s.cert) } : {}),
-        ...(s.pins ? { afterVerify: (chain, info) => checkPins(s.pins!, chain, info) } : {}),
-        ...(s.aia ? { completeChain: (chain, trust) => completeChain(chain, trust, s.aia!) } : {}),
-        onConnection: (origin, info) => lastTls.set(origin, info),
-        ...(proxy ? { dial: proxyDial(() => proxy) } : {}),
-      }),
+      connect: createConnector(
+        connectorConfig({
+          ...s,
+          onConnection: (origin, info) => lastTls.set(origin, info),
+          ...(proxy ? { dial: proxyDial(() => proxy) } : {}),
+        }),
+      ),
     };
     const agent = proxy ? new ProxiedAgent(agentOptions, () => proxy) : new Agent(agentOptions);
     const entry = { agent, lastTls };
@@ -363,17 +361,6 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   const out: Partial<T> = {};
   for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   return out;
-}
-
-function pinsForHost(pins: Record<string, string | readonly string[]>, host: string): string[] | undefined {
-  const h = host
-    .toLowerCase()
-    .replace(/^\[|\]$/g, '')
-    .replace(/\.$/, '');
-  for (const [k, v] of Object.entries(pins)) {
-    if (k.toLowerCase().replace(/\.$/, '') === h) return normalisePins(v, `pins['${k}']`);
-  }
-  return undefined;
 }
 
 /** Parses and checks a request URL: absolute, http or https, with a host. */
