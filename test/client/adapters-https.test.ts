@@ -9,41 +9,25 @@ import { after, before, describe, test } from 'node:test';
 import axios from 'axios';
 import got from 'got';
 import nodeFetch from 'node-fetch';
-import { agent, ConfigError, INSECURE_WARNING, SSLError } from '../../src/index.js';
-import { createRoot, type Issued, issue, selfSigned, tempDir } from '../support/pki.js';
+import { agent, ConfigError, type SSLError } from '../../src/index.js';
 import { startProxy } from '../support/proxy.js';
-import { startTlsServer, type TestServer } from '../support/servers.js';
+import {
+  type AdapterServers,
+  collectInsecureWarnings,
+  sslErrorOf,
+  startAdapterServers,
+  UNTRUSTED,
+} from './_shared.js';
 
-let root: Issued;
-let caPath: string;
-let good: TestServer;
-let wrongName: TestServer;
-let selfSignedServer: TestServer;
-const dir = tempDir('adapters-https-');
-const UNTRUSTED = ['UNKNOWN_ISSUER', 'INCOMPLETE_CHAIN', 'SELF_SIGNED'];
+let servers: AdapterServers;
 
 before(async () => {
-  root = createRoot({ cn: 'certainly agent tests root' });
-  caPath = dir.write('root.pem', root.pem);
-  good = await startTlsServer({ cert: issue(root, { sans: ['DNS:localhost', 'IP:127.0.0.1', 'IP:::1'] }) });
-  wrongName = await startTlsServer({ cert: issue(root, { sans: ['DNS:api.example.test'] }) });
-  selfSignedServer = await startTlsServer({ cert: selfSigned({ sans: ['IP:127.0.0.1'] }) });
+  servers = await startAdapterServers('adapters-https', 'certainly agent tests root');
 });
 
 after(async () => {
-  for (const s of [good, wrongName, selfSignedServer]) await s.close();
-  dir.cleanup();
+  await servers.close();
 });
-
-/** Our SSLError inside whatever the library threw: itself, or a cause of it. */
-function sslErrorOf(err: unknown): SSLError | undefined {
-  let e: unknown = err;
-  for (let i = 0; i < 4 && e; i++) {
-    if (e instanceof SSLError) return e;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
 
 type Send = (url: string, a: https.Agent) => Promise<{ status: number; body: string }>;
 
@@ -93,25 +77,25 @@ const expectedShape: Record<string, (err: unknown, ssl: SSLError) => void> = {
 for (const [name, send] of Object.entries(clients)) {
   describe(`agent() with ${name}`, () => {
     test('a verified request succeeds, and keep-alive reuses the connection', async () => {
-      const a = agent({ verify: caPath, trustEnv: false });
+      const a = agent({ verify: servers.caPath, trustEnv: false });
       try {
-        const c0 = good.connections;
-        const r = await send(good.url('/hello'), a);
+        const c0 = servers.good.connections;
+        const r = await send(servers.good.url('/hello'), a);
         assert.equal(r.status, 200);
         assert.match(r.body, /hello/);
         await new Promise((resolve) => setImmediate(resolve));
-        assert.equal((await send(good.url('/again'), a)).status, 200);
-        assert.equal(good.connections - c0, 1);
+        assert.equal((await send(servers.good.url('/again'), a)).status, 200);
+        assert.equal(servers.good.connections - c0, 1);
       } finally {
         a.destroy();
       }
     });
 
     test('a name mismatch surfaces our SSLError (code, hint) and sends nothing', async () => {
-      const a = agent({ verify: caPath, trustEnv: false });
+      const a = agent({ verify: servers.caPath, trustEnv: false });
       try {
-        const before = wrongName.bytesReceived;
-        const err = await send(wrongName.url('/'), a).then(
+        const before = servers.wrongName.bytesReceived;
+        const err = await send(servers.wrongName.url('/'), a).then(
           () => assert.fail('expected a failure'),
           (e: unknown) => e,
         );
@@ -128,7 +112,7 @@ for (const [name, send] of Object.entries(clients)) {
           assert.ok(ssl.hint && ssl.hint.length > 0);
           expectedShape[name]!(err, ssl);
         }
-        assert.equal(wrongName.bytesReceived, before);
+        assert.equal(servers.wrongName.bytesReceived, before);
       } finally {
         a.destroy();
       }
@@ -137,13 +121,13 @@ for (const [name, send] of Object.entries(clients)) {
     test('an untrusted server fails; rejectUnauthorized: false from the library does not weaken it', async () => {
       const a = agent({ trustEnv: false });
       try {
-        const before = selfSignedServer.bytesReceived;
-        const err = await send(selfSignedServer.url('/'), a).then(
+        const before = servers.selfSignedServer.bytesReceived;
+        const err = await send(servers.selfSignedServer.url('/'), a).then(
           () => assert.fail('expected a failure'),
           (e: unknown) => e,
         );
         assert.ok(UNTRUSTED.includes((err as { code?: string }).code ?? ''), String(err));
-        assert.equal(selfSignedServer.bytesReceived, before);
+        assert.equal(servers.selfSignedServer.bytesReceived, before);
       } finally {
         a.destroy();
       }
@@ -153,12 +137,12 @@ for (const [name, send] of Object.entries(clients)) {
 
 describe('agent(): library options cannot weaken verification', () => {
   test('node:https rejectUnauthorized: false and a ca option are ignored by the agent', async () => {
-    const a = agent({ verify: caPath, trustEnv: false });
+    const a = agent({ verify: servers.caPath, trustEnv: false });
     try {
       await assert.rejects(
         new Promise((resolve, reject) => {
           https
-            .get(selfSignedServer.url('/'), { agent: a, rejectUnauthorized: false, ca: [] }, resolve)
+            .get(servers.selfSignedServer.url('/'), { agent: a, rejectUnauthorized: false, ca: [] }, resolve)
             .on('error', reject);
         }),
         (e: unknown) => UNTRUSTED.includes((e as SSLError).code),
@@ -169,26 +153,22 @@ describe('agent(): library options cannot weaken verification', () => {
   });
 
   test('axios with verify: false in one agent never lends its connection to a verified agent', async () => {
-    const warnings: string[] = [];
-    const onWarning = (w: Error) => {
-      if (w.name === INSECURE_WARNING) warnings.push(w.message);
-    };
-    process.on('warning', onWarning);
+    const warnings = collectInsecureWarnings();
     const insecure = agent({ verify: false });
-    const verified = agent({ verify: caPath, trustEnv: false });
+    const verified = agent({ verify: servers.caPath, trustEnv: false });
     try {
-      const r = await axios.get(selfSignedServer.url('/a'), { httpsAgent: insecure, proxy: false });
+      const r = await axios.get(servers.selfSignedServer.url('/a'), { httpsAgent: insecure, proxy: false });
       assert.equal(r.status, 200);
-      const bytes = selfSignedServer.bytesReceived;
+      const bytes = servers.selfSignedServer.bytesReceived;
       await assert.rejects(
-        axios.get(selfSignedServer.url('/b'), { httpsAgent: verified, proxy: false }),
+        axios.get(servers.selfSignedServer.url('/b'), { httpsAgent: verified, proxy: false }),
         (e: unknown) => UNTRUSTED.includes((e as { code?: string }).code ?? ''),
       );
-      assert.equal(selfSignedServer.bytesReceived, bytes);
+      assert.equal(servers.selfSignedServer.bytesReceived, bytes);
       await new Promise((resolve) => setImmediate(resolve));
-      assert.ok(warnings.some((m) => m.includes('127.0.0.1')));
+      assert.ok(warnings.messages.some((m) => m.includes('127.0.0.1')));
     } finally {
-      process.off('warning', onWarning);
+      warnings.stop();
       insecure.destroy();
       verified.destroy();
     }
@@ -208,19 +188,19 @@ describe('agent(): library options cannot weaken verification', () => {
 describe('agent() through a proxy', () => {
   test('got and axios tunnel through CONNECT; the target is verified through it', async () => {
     const p = await startProxy({ auth: 'u:p' });
-    const a = agent({ verify: caPath, trustEnv: false, proxy: `http://u:p@127.0.0.1:${p.port}` });
+    const a = agent({ verify: servers.caPath, trustEnv: false, proxy: `http://u:p@127.0.0.1:${p.port}` });
     try {
-      const r = await got(good.url('/via-got'), { agent: { https: a }, retry: { limit: 0 } });
+      const r = await got(servers.good.url('/via-got'), { agent: { https: a }, retry: { limit: 0 } });
       assert.equal(r.statusCode, 200);
-      const x = await axios.get(good.url('/via-axios'), { httpsAgent: a, proxy: false });
+      const x = await axios.get(servers.good.url('/via-axios'), { httpsAgent: a, proxy: false });
       assert.equal(x.status, 200);
       assert.ok(p.connects.length >= 1);
-      assert.ok(p.connects.every((c) => c.target === `127.0.0.1:${good.port}` && c.status === 200));
+      assert.ok(p.connects.every((c) => c.target === `127.0.0.1:${servers.good.port}` && c.status === 200));
       await assert.rejects(
-        got(wrongName.url('/'), { agent: { https: a }, retry: { limit: 0 } }),
+        got(servers.wrongName.url('/'), { agent: { https: a }, retry: { limit: 0 } }),
         (e: unknown) => (e as { code?: string }).code === 'HOSTNAME_MISMATCH',
       );
-      assert.equal(wrongName.bytesReceived, 0);
+      assert.equal(servers.wrongName.bytesReceived, 0);
     } finally {
       a.destroy();
       await p.close();
@@ -229,12 +209,15 @@ describe('agent() through a proxy', () => {
 
   test('a 407 from the proxy is a ProxyError inside the library error', async () => {
     const p = await startProxy({ auth: 'u:p' });
-    const a = agent({ verify: caPath, trustEnv: false, proxy: p.url });
+    const a = agent({ verify: servers.caPath, trustEnv: false, proxy: p.url });
     try {
-      await assert.rejects(axios.get(good.url('/'), { httpsAgent: a, proxy: false }), (e: unknown) => {
-        const cause = (e as { cause?: { name?: string; status?: number; code?: string } }).cause;
-        return cause?.name === 'ProxyError' && cause.status === 407 && cause.code === 'ERR_PROXY_AUTH';
-      });
+      await assert.rejects(
+        axios.get(servers.good.url('/'), { httpsAgent: a, proxy: false }),
+        (e: unknown) => {
+          const cause = (e as { cause?: { name?: string; status?: number; code?: string } }).cause;
+          return cause?.name === 'ProxyError' && cause.status === 407 && cause.code === 'ERR_PROXY_AUTH';
+        },
+      );
     } finally {
       a.destroy();
       await p.close();

@@ -6,44 +6,30 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fetch as undiciFetch, request as undiciRequest } from 'undici';
-import { ConfigError, dispatcher, INSECURE_WARNING, SSLError } from '../../src/index.js';
-import { createRoot, type Issued, intermediate, issue, selfSigned, tempDir } from '../support/pki.js';
+import { ConfigError, dispatcher, type SSLError } from '../../src/index.js';
+import { intermediate, issue } from '../support/pki.js';
 import { startProxy } from '../support/proxy.js';
-import { type PlainServer, startHttpServer, startTlsServer, type TestServer } from '../support/servers.js';
+import { type PlainServer, startHttpServer, startTlsServer } from '../support/servers.js';
+import {
+  type AdapterServers,
+  collectInsecureWarnings,
+  sslErrorOf,
+  startAdapterServers,
+  UNTRUSTED,
+} from './_shared.js';
 
-let root: Issued;
-let caPath: string;
-let good: TestServer;
-let wrongName: TestServer;
-let selfSignedServer: TestServer;
+let servers: AdapterServers;
 let plain: PlainServer;
-const dir = tempDir('adapters-undici-');
-const UNTRUSTED = ['UNKNOWN_ISSUER', 'INCOMPLETE_CHAIN', 'SELF_SIGNED'];
 
 before(async () => {
-  root = createRoot({ cn: 'certainly adapter tests root' });
-  caPath = dir.write('root.pem', root.pem);
-  good = await startTlsServer({ cert: issue(root, { sans: ['DNS:localhost', 'IP:127.0.0.1', 'IP:::1'] }) });
-  wrongName = await startTlsServer({ cert: issue(root, { sans: ['DNS:api.example.test'] }) });
-  selfSignedServer = await startTlsServer({ cert: selfSigned({ sans: ['IP:127.0.0.1'] }) });
+  servers = await startAdapterServers('adapters-undici', 'certainly adapter tests root');
   plain = await startHttpServer();
 });
 
 after(async () => {
-  for (const s of [good, wrongName, selfSignedServer]) await s.close();
+  await servers.close();
   await plain.close();
-  dir.cleanup();
 });
-
-/** Our SSLError inside whatever the library threw: itself, or its cause. */
-function sslErrorOf(err: unknown): SSLError | undefined {
-  let e: unknown = err;
-  for (let i = 0; i < 4 && e; i++) {
-    if (e instanceof SSLError) return e;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
 
 const clients = {
   'global fetch': async (url: string, d: ReturnType<typeof dispatcher>) => {
@@ -64,9 +50,9 @@ const clients = {
 for (const [name, send] of Object.entries(clients)) {
   describe(`dispatcher() with ${name}`, () => {
     test('a verified request succeeds', async () => {
-      const d = dispatcher({ verify: caPath, trustEnv: false });
+      const d = dispatcher({ verify: servers.caPath, trustEnv: false });
       try {
-        const r = await send(good.url('/hello'), d);
+        const r = await send(servers.good.url('/hello'), d);
         assert.equal(r.status, 200);
         assert.match(r.body, /hello/);
       } finally {
@@ -75,10 +61,10 @@ for (const [name, send] of Object.entries(clients)) {
     });
 
     test('a name mismatch surfaces our SSLError (code, hint) and sends nothing', async () => {
-      const d = dispatcher({ verify: caPath, trustEnv: false });
+      const d = dispatcher({ verify: servers.caPath, trustEnv: false });
       try {
-        const before = wrongName.bytesReceived;
-        const err = await send(wrongName.url('/'), d).then(
+        const before = servers.wrongName.bytesReceived;
+        const err = await send(servers.wrongName.url('/'), d).then(
           () => assert.fail('expected a failure'),
           (e: unknown) => e,
         );
@@ -89,7 +75,7 @@ for (const [name, send] of Object.entries(clients)) {
         assert.ok(ssl.hint && ssl.hint.length > 0);
         if (name === 'undici request') assert.equal(err, ssl, 'undici request rejects with our error itself');
         else assert.equal((err as Error).cause, ssl, 'fetch wraps it as TypeError.cause');
-        assert.equal(wrongName.bytesReceived, before);
+        assert.equal(servers.wrongName.bytesReceived, before);
       } finally {
         await d.close();
       }
@@ -98,7 +84,7 @@ for (const [name, send] of Object.entries(clients)) {
     test('an untrusted server fails with the default trust (trustEnv: false)', async () => {
       const d = dispatcher({ trustEnv: false });
       try {
-        const err = await send(good.url('/'), d).then(
+        const err = await send(servers.good.url('/'), d).then(
           () => assert.fail('expected a failure'),
           (e: unknown) => e,
         );
@@ -109,10 +95,10 @@ for (const [name, send] of Object.entries(clients)) {
     });
 
     test('serverName verifies a name while connecting to an IP', async () => {
-      const d = dispatcher({ verify: caPath, trustEnv: false, serverName: 'api.example.test' });
+      const d = dispatcher({ verify: servers.caPath, trustEnv: false, serverName: 'api.example.test' });
       try {
-        assert.equal((await send(wrongName.url('/'), d)).status, 200);
-        assert.deepEqual(wrongName.serverNames.at(-1), 'api.example.test');
+        assert.equal((await send(servers.wrongName.url('/'), d)).status, 200);
+        assert.deepEqual(servers.wrongName.serverNames.at(-1), 'api.example.test');
       } finally {
         await d.close();
       }
@@ -122,30 +108,30 @@ for (const [name, send] of Object.entries(clients)) {
 
 describe('dispatcher(): verify: false stays in its own dispatcher', () => {
   test('an insecure dispatcher connects (and warns); a verified one never reuses its connection', async () => {
-    const warnings: string[] = [];
-    const onWarning = (w: Error) => {
-      if (w.name === INSECURE_WARNING) warnings.push(w.message);
-    };
-    process.on('warning', onWarning);
+    const warnings = collectInsecureWarnings();
     const insecure = dispatcher({ verify: false });
-    const verified = dispatcher({ verify: caPath, trustEnv: false });
+    const verified = dispatcher({ verify: servers.caPath, trustEnv: false });
     try {
-      const r = await undiciRequest(selfSignedServer.url('/a'), { dispatcher: insecure });
+      const r = await undiciRequest(servers.selfSignedServer.url('/a'), { dispatcher: insecure });
       assert.equal(r.statusCode, 200);
       await r.body.text();
-      const bytes = selfSignedServer.bytesReceived;
-      const connections = selfSignedServer.connections;
+      const bytes = servers.selfSignedServer.bytesReceived;
+      const connections = servers.selfSignedServer.connections;
       // The insecure connection is idle in its pool now; the verified dispatcher must not see it.
       await assert.rejects(
-        undiciRequest(selfSignedServer.url('/b'), { dispatcher: verified }),
+        undiciRequest(servers.selfSignedServer.url('/b'), { dispatcher: verified }),
         (e: unknown) => UNTRUSTED.includes((e as SSLError).code),
       );
-      assert.equal(selfSignedServer.bytesReceived, bytes, 'no byte of the verified request was sent');
-      assert.equal(selfSignedServer.connections, connections + 1, 'the verified dispatcher opened its own');
+      assert.equal(servers.selfSignedServer.bytesReceived, bytes, 'no byte of the verified request was sent');
+      assert.equal(
+        servers.selfSignedServer.connections,
+        connections + 1,
+        'the verified dispatcher opened its own',
+      );
       await new Promise((resolve) => setImmediate(resolve));
-      assert.ok(warnings.some((m) => m.includes('127.0.0.1')));
+      assert.ok(warnings.messages.some((m) => m.includes('127.0.0.1')));
     } finally {
-      process.off('warning', onWarning);
+      warnings.stop();
       await insecure.close();
       await verified.close();
     }
@@ -155,9 +141,9 @@ describe('dispatcher(): verify: false stays in its own dispatcher', () => {
 describe('dispatcher() options', () => {
   test('pins: a wrong pin is PIN_MISMATCH after a valid path; the right one passes', async () => {
     const wrong = `sha256//${Buffer.alloc(32, 7).toString('base64')}`;
-    const d = dispatcher({ verify: caPath, trustEnv: false, pin: wrong });
+    const d = dispatcher({ verify: servers.caPath, trustEnv: false, pin: wrong });
     try {
-      await assert.rejects(undiciRequest(good.url('/'), { dispatcher: d }), (e: unknown) => {
+      await assert.rejects(undiciRequest(servers.good.url('/'), { dispatcher: d }), (e: unknown) => {
         const ssl = e as SSLError;
         assert.equal(ssl.code, 'PIN_MISMATCH');
         assert.equal(ssl.presented?.length, 1);
@@ -172,24 +158,24 @@ describe('dispatcher() options', () => {
 
   test('pins per host apply to that host only', async () => {
     const wrong = `sha256//${Buffer.alloc(32, 7).toString('base64')}`;
-    const d = dispatcher({ verify: caPath, trustEnv: false, pins: { 'api.example.test': wrong } });
+    const d = dispatcher({ verify: servers.caPath, trustEnv: false, pins: { 'api.example.test': wrong } });
     try {
-      assert.equal((await undiciRequest(good.url('/'), { dispatcher: d })).statusCode, 200);
+      assert.equal((await undiciRequest(servers.good.url('/'), { dispatcher: d })).statusCode, 200);
     } finally {
       await d.close();
     }
   });
 
   test('fingerprint: the certificate must match one of them (after a valid path)', async () => {
-    const right = good.certChainPem.split('-----END CERTIFICATE-----')[0]!;
+    const right = servers.good.certChainPem.split('-----END CERTIFICATE-----')[0]!;
     const { X509Certificate } = await import('node:crypto');
     const fp = new X509Certificate(`${right}-----END CERTIFICATE-----\n`).fingerprint256;
-    const ok = dispatcher({ verify: caPath, trustEnv: false, fingerprint: fp });
-    const wrong = dispatcher({ verify: caPath, trustEnv: false, fingerprint: 'ab'.repeat(32) });
+    const ok = dispatcher({ verify: servers.caPath, trustEnv: false, fingerprint: fp });
+    const wrong = dispatcher({ verify: servers.caPath, trustEnv: false, fingerprint: 'ab'.repeat(32) });
     try {
-      assert.equal((await undiciRequest(good.url('/'), { dispatcher: ok })).statusCode, 200);
+      assert.equal((await undiciRequest(servers.good.url('/'), { dispatcher: ok })).statusCode, 200);
       await assert.rejects(
-        undiciRequest(good.url('/'), { dispatcher: wrong }),
+        undiciRequest(servers.good.url('/'), { dispatcher: wrong }),
         (e: unknown) => (e as SSLError).code === 'PIN_MISMATCH',
       );
     } finally {
@@ -199,15 +185,15 @@ describe('dispatcher() options', () => {
   });
 
   test('aia: an intermediate the server did not send is fetched (loopback allowed explicitly)', async () => {
-    const inter = intermediate(root, { cn: 'adapter aia intermediate' });
+    const inter = intermediate(servers.root, { cn: 'adapter aia intermediate' });
     const caIssuers = await startHttpServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/pkix-cert' }).end(inter.der);
     });
     const leafOnly = await startTlsServer({
       cert: issue(inter, { sans: ['IP:127.0.0.1'], aia: { caIssuers: [caIssuers.url('/inter.der')] } }),
     });
-    const without = dispatcher({ verify: caPath, trustEnv: false });
-    const withAia = dispatcher({ verify: caPath, trustEnv: false, aia: { allowPrivate: true } });
+    const without = dispatcher({ verify: servers.caPath, trustEnv: false });
+    const withAia = dispatcher({ verify: servers.caPath, trustEnv: false, aia: { allowPrivate: true } });
     try {
       await assert.rejects(undiciRequest(leafOnly.url('/'), { dispatcher: without }), (e: unknown) =>
         UNTRUSTED.includes((e as SSLError).code),
@@ -239,13 +225,13 @@ describe('dispatcher() options', () => {
   test('onConnection reports what each connection proved', async () => {
     const seen: { name: string; verified: boolean; origin: string }[] = [];
     const d = dispatcher({
-      verify: caPath,
+      verify: servers.caPath,
       trustEnv: false,
       onConnection: (info, origin) => seen.push({ name: info.verifiedName, verified: info.verified, origin }),
     });
     try {
-      await (await undiciRequest(good.url('/'), { dispatcher: d })).body.text();
-      assert.deepEqual(seen, [{ name: '127.0.0.1', verified: true, origin: good.origin }]);
+      await (await undiciRequest(servers.good.url('/'), { dispatcher: d })).body.text();
+      assert.deepEqual(seen, [{ name: '127.0.0.1', verified: true, origin: servers.good.origin }]);
     } finally {
       await d.close();
     }
@@ -255,14 +241,18 @@ describe('dispatcher() options', () => {
 describe('dispatcher() through a proxy', () => {
   test('fetch: https through a CONNECT tunnel, verified; http in absolute form', async () => {
     const p = await startProxy({ auth: 'u:p' });
-    const d = dispatcher({ verify: caPath, trustEnv: false, proxy: `http://u:p@127.0.0.1:${p.port}` });
+    const d = dispatcher({
+      verify: servers.caPath,
+      trustEnv: false,
+      proxy: `http://u:p@127.0.0.1:${p.port}`,
+    });
     try {
-      const r = await undiciFetch(good.url('/tunnelled'), { dispatcher: d });
+      const r = await undiciFetch(servers.good.url('/tunnelled'), { dispatcher: d });
       assert.equal(r.status, 200);
       await r.text();
       assert.deepEqual(
         p.connects.map((c) => c.target),
-        [`127.0.0.1:${good.port}`],
+        [`127.0.0.1:${servers.good.port}`],
       );
       const h = await fetch(plain.url('/forwarded'), { dispatcher: d } as unknown as RequestInit);
       assert.equal(h.status, 200);
@@ -277,14 +267,14 @@ describe('dispatcher() through a proxy', () => {
 
   test('a failed check through the tunnel is still our SSLError; noProxy goes direct', async () => {
     const p = await startProxy();
-    const d = dispatcher({ verify: caPath, trustEnv: false, proxy: p.url, noProxy: 'localhost' });
+    const d = dispatcher({ verify: servers.caPath, trustEnv: false, proxy: p.url, noProxy: 'localhost' });
     try {
       await assert.rejects(
-        undiciRequest(wrongName.url('/'), { dispatcher: d }),
+        undiciRequest(servers.wrongName.url('/'), { dispatcher: d }),
         (e: unknown) => (e as SSLError).code === 'HOSTNAME_MISMATCH',
       );
       assert.equal(p.connects.length, 1);
-      const local = `https://localhost:${good.port}/`;
+      const local = `https://localhost:${servers.good.port}/`;
       assert.equal((await undiciRequest(local, { dispatcher: d })).statusCode, 200);
       assert.equal(p.connects.length, 1, 'localhost went direct');
     } finally {
