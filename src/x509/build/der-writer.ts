@@ -6,31 +6,8 @@
  * beyond what is needed to produce bytes: the factory must be able to make bad encodings on
  * purpose, so `integer(bytes)`, `tlv()` and `raw()` pass content through untouched.
  */
-
-/** Tag classes (X.690 §8.1.2.2). */
-export const CLASS = { universal: 0x00, application: 0x40, context: 0x80, private: 0xc0 } as const;
-/** The constructed bit of an identifier octet (X.690 §8.1.2.5). */
-export const CONSTRUCTED = 0x20;
-
-/** Universal tag numbers used by X.509 (X.680 §8.4). */
-export const TAG = {
-  BOOLEAN: 0x01,
-  INTEGER: 0x02,
-  BIT_STRING: 0x03,
-  OCTET_STRING: 0x04,
-  NULL: 0x05,
-  OID: 0x06,
-  UTF8String: 0x0c,
-  SEQUENCE: 0x30,
-  SET: 0x31,
-  PrintableString: 0x13,
-  T61String: 0x14,
-  IA5String: 0x16,
-  UTCTime: 0x17,
-  GeneralizedTime: 0x18,
-  UniversalString: 0x1c,
-  BMPString: 0x1e,
-} as const;
+// Identifier octets (X.690 §8.1.2): the reader's tables, so that both sides speak one language.
+import { CLASS_CONTEXT, CONSTRUCTED, TAG } from '../../der/reader.js';
 
 type Bytes = Uint8Array;
 
@@ -170,24 +147,24 @@ export function stringOf(tag: number, value: string | Bytes): Buffer {
 }
 
 export function utf8String(value: string | Bytes): Buffer {
-  return stringOf(TAG.UTF8String, value);
+  return stringOf(TAG.UTF8_STRING, value);
 }
 
 /** PrintableString. Not checked against its alphabet (X.680 §41.4), so bad ones can be made. */
 export function printableString(value: string | Bytes): Buffer {
-  return stringOf(TAG.PrintableString, value);
+  return stringOf(TAG.PRINTABLE_STRING, value);
 }
 
 /** IA5String. Not checked for ASCII, so bad ones can be made. */
 export function ia5String(value: string | Bytes): Buffer {
-  return stringOf(TAG.IA5String, value);
+  return stringOf(TAG.IA5_STRING, value);
 }
 
 /** BMPString (UTF-16BE), found in old certificates. */
 export function bmpString(value: string): Buffer {
   const b = Buffer.from(value, 'utf16le');
   b.swap16();
-  return tlv(TAG.BMPString, b);
+  return tlv(TAG.BMP_STRING, b);
 }
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
@@ -199,7 +176,7 @@ export function utcTime(date: Date): Buffer {
   const s = `${pad(y % 100)}${pad(date.getUTCMonth() + 1)}${pad(date.getUTCDate())}${pad(date.getUTCHours())}${pad(
     date.getUTCMinutes(),
   )}${pad(date.getUTCSeconds())}Z`;
-  return tlv(TAG.UTCTime, Buffer.from(s, 'ascii'));
+  return tlv(TAG.UTC_TIME, Buffer.from(s, 'ascii'));
 }
 
 /** GeneralizedTime 'YYYYMMDDHHMMSSZ' (RFC 5280 §4.1.2.5.2: no fractional seconds, Zulu). */
@@ -209,7 +186,7 @@ export function generalizedTime(date: Date): Buffer {
   const s = `${pad(y, 4)}${pad(date.getUTCMonth() + 1)}${pad(date.getUTCDate())}${pad(date.getUTCHours())}${pad(
     date.getUTCMinutes(),
   )}${pad(date.getUTCSeconds())}Z`;
-  return tlv(TAG.GeneralizedTime, Buffer.from(s, 'ascii'));
+  return tlv(TAG.GENERALIZED_TIME, Buffer.from(s, 'ascii'));
 }
 
 /** The Time CHOICE as RFC 5280 §4.1.2.5 requires: UTCTime through 2049, GeneralizedTime from 2050. */
@@ -221,7 +198,7 @@ export function time(date: Date): Buffer {
 /** EXPLICIT context tag [n]: a constructed [n] wrapping the given encoded elements. */
 export function explicit(n: number, ...inner: Bytes[]): Buffer {
   if (n < 0 || n > 30) throw new RangeError('explicit(): tag number must be 0..30');
-  return tlv(CLASS.context | CONSTRUCTED | n, Buffer.concat(inner));
+  return tlv(CLASS_CONTEXT | CONSTRUCTED | n, Buffer.concat(inner));
 }
 
 /**
@@ -233,14 +210,14 @@ export function implicit(n: number, element: Bytes): Buffer {
   if (n < 0 || n > 30) throw new RangeError('implicit(): tag number must be 0..30');
   const out = Buffer.from(element);
   if (out.length < 2) throw new RangeError('implicit(): element is not an encoded TLV');
-  out[0] = CLASS.context | (out[0]! & CONSTRUCTED) | n;
+  out[0] = CLASS_CONTEXT | (out[0]! & CONSTRUCTED) | n;
   return out;
 }
 
 /** A primitive context-tagged value [n] with the given content octets (IMPLICIT of a primitive type). */
 export function contextPrimitive(n: number, content: Bytes): Buffer {
   if (n < 0 || n > 30) throw new RangeError('contextPrimitive(): tag number must be 0..30');
-  return tlv(CLASS.context | n, content);
+  return tlv(CLASS_CONTEXT | n, content);
 }
 
 /** PEM armour for DER bytes (RFC 7468 §2: base64 lines of 64 characters). */
