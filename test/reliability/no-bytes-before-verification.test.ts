@@ -15,7 +15,7 @@ import { Session, SSLError, VERIFY_CODES, type VerifyCode } from '../../src/inde
 import { octetString, oid, printableString, sequence, set } from '../../src/x509/build/der-writer.js';
 import {
   createRoot,
-  generateKey,
+  crossSignedMesh,
   type Issued,
   intermediate,
   issue,
@@ -94,14 +94,7 @@ const cases: Case[] = [
     title: 'a mesh of 50 cross-signed intermediates sent by the server',
     serve: () => {
       // Eight keys, each certified by every other under one name: every path is a candidate.
-      const keys = Array.from({ length: 8 }, () => generateKey('p256'));
-      const seeds = keys.map((key) => createRoot({ subject: 'CN=Mesh CA', key }));
-      const mesh: Issued[] = [];
-      for (let a = 0; a < keys.length && mesh.length < 50; a++) {
-        for (let b = 0; b < keys.length && mesh.length < 50; b++) {
-          if (a !== b) mesh.push(intermediate(seeds[b]!, { subject: 'CN=Mesh CA', key: keys[a] }));
-        }
-      }
+      const mesh = crossSignedMesh(50);
       return { cert: issue(mesh[0]!), chain: mesh };
     },
   },

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
-import { type Issued, pemOf } from '../../src/x509/build/pki.js';
+import { createRoot, generateKey, type Issued, intermediate, pemOf } from '../../src/x509/build/pki.js';
 
 export * from '../../src/x509/build/pki.js';
 
@@ -30,6 +30,23 @@ export function tempDir(prefix = 'certainly-test-'): {
       rmSync(path, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * `count` intermediates under one name, 'CN=Mesh CA', over eight P-256 keys, each key certified
+ * by every other: every one is a candidate issuer of every other, which is what path-building
+ * budgets must stop (the pathological case RFC 4158 §2.3 and rustls-webpki's budget guard against).
+ */
+export function crossSignedMesh(count: number): Issued[] {
+  const keys = Array.from({ length: 8 }, () => generateKey('p256'));
+  const seeds = keys.map((key) => createRoot({ subject: 'CN=Mesh CA', key }));
+  const mesh: Issued[] = [];
+  for (let a = 0; a < keys.length && mesh.length < count; a++) {
+    for (let b = 0; b < keys.length && mesh.length < count; b++) {
+      if (a !== b) mesh.push(intermediate(seeds[b]!, { subject: 'CN=Mesh CA', key: keys[a] }));
+    }
+  }
+  return mesh;
 }
 
 /**

@@ -12,6 +12,7 @@ import { parseCertificate } from '../../src/x509/certificate.js';
 import type { Certificate } from '../../src/x509/types.js';
 import {
   createRoot,
+  crossSignedMesh,
   generateKey,
   type Issued,
   intermediate,
@@ -211,14 +212,7 @@ describe('path building', () => {
   });
 
   it('ends a 50-certificate mesh of cross-signed intermediates with BUDGET_EXCEEDED, quickly', () => {
-    const keys = Array.from({ length: 8 }, () => generateKey('p256'));
-    const seeds = keys.map((key) => createRoot({ subject: 'CN=Mesh CA', key }));
-    const mesh: Issued[] = [];
-    for (let a = 0; a < keys.length && mesh.length < 50; a++) {
-      for (let b = 0; b < keys.length && mesh.length < 50; b++) {
-        if (a !== b) mesh.push(intermediate(seeds[b]!, { subject: 'CN=Mesh CA', key: keys[a] }));
-      }
-    }
+    const mesh = crossSignedMesh(50);
     assert.equal(mesh.length, 50);
     const l = issue(mesh[0]!);
     const chain = [l, ...mesh];
