@@ -112,8 +112,10 @@ export class Response {
     return this.#buffer;
   }
 
+  /** The whole body; the same ArrayBuffer on every call (no copy). */
   async arrayBuffer(): Promise<ArrayBuffer> {
     const b = await this.bytes();
+    if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) return b.buffer as ArrayBuffer;
     return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
   }
 

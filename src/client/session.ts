@@ -337,6 +337,10 @@ export class Session {
 }
 
 function poolKey(s: ConnectionSettings): string {
+  // The common case (trust and a timeout, nothing else) without JSON: this runs per request.
+  if (!s.serverName && !s.connectTo && !s.cert && !s.pins && !s.aia && !s.proxy) {
+    return `${s.trust ? s.trust.key : 'insecure'}\u0000${s.connectTimeout}`;
+  }
   const certKey = s.cert
     ? createHash('sha256').update(JSON.stringify(s.cert, bufferReplacer)).digest('base64')
     : '';
