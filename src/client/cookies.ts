@@ -443,10 +443,11 @@ export class CookieJar implements CookieStore {
    * every request: it looks only at the host's own domains (expired cookies are skipped here and
    * removed by list() and eviction), so its cost does not grow with the whole jar.
    */
-  cookieHeader(url: URL, now: Date = new Date()): string {
-    if (this.#count === 0) return '';
-    const list = this.cookiesFor(url, now);
-    for (const c of list) c.lastAccess = now;
+  cookieHeader(url: URL, now?: Date): string {
+    if (this.#count === 0) return ''; // before any allocation: this runs on every request
+    const at = now ?? new Date();
+    const list = this.cookiesFor(url, at);
+    for (const c of list) c.lastAccess = at;
     return list.map((c) => `${c.name}=${c.value}`).join('; ');
   }
 

@@ -126,7 +126,8 @@ export class Session {
   async request(method: Method, url: string | URL, options: RequestOptions = {}): Promise<Response> {
     if (this.#closed) throw new CertainlyError('this Session is closed', { code: 'ERR_SESSION_CLOSED' });
     const d = this.defaults;
-    const o = { ...stripUndefined(d), ...stripUndefined(options) } as RequestOptions & SessionOptions;
+    // Request options over the Session's; an unset (undefined) request option keeps the Session's.
+    const o = (hasDefined(options) ? withDefined(d, options) : d) as RequestOptions & SessionOptions;
     const timeouts = resolveTimeouts(o.timeout);
     const allowRedirects = o.allowRedirects ?? true;
     const maxRedirects = o.maxRedirects ?? d.maxRedirects ?? DEFAULTS.maxRedirects;
@@ -361,10 +362,19 @@ function bufferReplacer(_k: string, v: unknown): unknown {
   return v;
 }
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
+function hasDefined(o: object): boolean {
+  for (const k in o) if ((o as Record<string, unknown>)[k] !== undefined) return true;
+  return false;
+}
+
+/** `base` with every defined field of `over` on top (undefined fields of `over` do not erase). */
+function withDefined<T extends object>(base: T, over: object): T {
+  const out = { ...base } as Record<string, unknown>;
+  for (const k in over) {
+    const v = (over as Record<string, unknown>)[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out as T;
 }
 
 /** Parses and checks a request URL: absolute, http or https, with a host. */
