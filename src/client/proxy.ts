@@ -21,6 +21,7 @@ import { ConfigError, ConnectTimeout, INSECURE_WARNING, ProxyError, SSLError } f
 import { type DialRequest, handshake, verifyHandshake } from '../tls/connector.js';
 import { resolveTrust, type VerifyOption } from '../trust/resolve.js';
 import type { TrustAnchors } from '../trust/types.js';
+import { verificationKey } from './security.js';
 
 /** A proxy: its URL ('http://user:pass@proxy:3128', 'https://proxy:443'), or the object form. */
 export type ProxyOption = string | URL | ProxyObject;
@@ -181,7 +182,7 @@ export function resolveProxy(
       ...(settings.env ? { env: settings.env } : {}),
     });
     trust = resolved.insecure ? null : resolved.store;
-    trustKey = trust ? trust.key : 'insecure';
+    trustKey = verificationKey(trust);
   }
   const display = `${protocol}//${hostPort(host, port)}`;
   const headerKey = Object.keys(headers).length

@@ -37,6 +37,7 @@ import {
   normalisePins,
   type PinSet,
   pinsForHost,
+  verificationKey,
 } from './security.js';
 import { mapUndiciError } from './undici-errors.js';
 
@@ -340,13 +341,13 @@ export class Session {
 function poolKey(s: ConnectionSettings): string {
   // The common case (trust and a timeout, nothing else) without JSON: this runs per request.
   if (!s.serverName && !s.connectTo && !s.cert && !s.pins && !s.aia && !s.proxy) {
-    return `${s.trust ? s.trust.key : 'insecure'}\u0000${s.connectTimeout}`;
+    return `${verificationKey(s.trust)}\u0000${s.connectTimeout}`;
   }
   const certKey = s.cert
     ? createHash('sha256').update(JSON.stringify(s.cert, bufferReplacer)).digest('base64')
     : '';
   return JSON.stringify([
-    s.trust ? s.trust.key : 'insecure',
+    verificationKey(s.trust),
     s.serverName ?? null,
     s.connectTo ?? null,
     s.connectTimeout,
