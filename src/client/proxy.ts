@@ -641,8 +641,43 @@ function addHeaders(
 }
 
 /**
+ * The refusal of a Proxy-Authorization *request* header on a request that goes through a CONNECT
+ * tunnel: the header would travel inside the tunnel to the target, not to the proxy (requests'
+ * CVE-2023-32681 leaked proxy credentials this way). undici's ProxyAgent refuses it the same way.
+ */
+export function proxyAuthHeaderError(proxy: ResolvedProxy, target: string): ConfigError {
+  return new ConfigError(
+    `a Proxy-Authorization request header would be sent inside the tunnel to ${target}, not to the proxy ${proxy.display}`,
+    {
+      code: 'ERR_PROXY_AUTH_HEADER',
+      hint:
+        'Give the proxy its credentials in its URL (http://user:password@host:port) or as proxy: { url, auth } ' +
+        '(or proxy: { url, headers }); they go in the CONNECT request, to the proxy only.',
+    },
+  );
+}
+
+/** Does a dispatch carry a header named `name` (lower case), whatever shape the headers come in? */
+function hasHeader(headers: Dispatcher.DispatchOptions['headers'], name: string): boolean {
+  if (!headers) return false;
+  if (Array.isArray(headers)) {
+    if (headers.length > 0 && Array.isArray(headers[0]))
+      return (headers as unknown as [string, unknown][]).some(([k]) => String(k).toLowerCase() === name);
+    for (let i = 0; i < headers.length; i += 2) if (String(headers[i]).toLowerCase() === name) return true;
+    return false;
+  }
+  if (typeof (headers as Iterable<unknown>)[Symbol.iterator] === 'function') {
+    for (const [k] of headers as Iterable<[string, unknown]>)
+      if (String(k).toLowerCase() === name) return true;
+    return false;
+  }
+  return Object.keys(headers).some((k) => k.toLowerCase() === name);
+}
+
+/**
  * An undici Agent that sends http:// requests in absolute form to their proxy (with the proxy's
- * headers); https:// requests need nothing here, their connector opens the tunnel.
+ * headers); https:// requests need nothing here, their connector opens the tunnel, but one that
+ * carries a Proxy-Authorization header of its own is refused (proxyAuthHeaderError).
  */
 export class ProxiedAgent extends Agent {
   readonly #choose: (url: URL) => ResolvedProxy | null;
@@ -658,6 +693,10 @@ export class ProxiedAgent extends Agent {
         url = new URL(String(origin));
       } catch {
         url = undefined; // undici reports the bad origin itself
+      }
+      if (url?.protocol === 'https:' && hasHeader(opts.headers, 'proxy-authorization')) {
+        const proxy = this.#choose(url);
+        if (proxy) throw proxyAuthHeaderError(proxy, url.host);
       }
       if (url?.protocol === 'http:') {
         const proxy = this.#choose(url);

@@ -27,7 +27,7 @@ import {
   resolveTimeouts,
   type SessionOptions,
 } from './options.js';
-import { ProxiedAgent, proxyChooser, proxyDial, type ResolvedProxy } from './proxy.js';
+import { ProxiedAgent, proxyAuthHeaderError, proxyChooser, proxyDial, type ResolvedProxy } from './proxy.js';
 import { type BodySource, Response, SentRequest } from './response.js';
 import { backoffDelay, isRetryable, resolveRetries, sleep } from './retry.js';
 import {
@@ -205,6 +205,14 @@ export class Session {
       if (headers.cookie === undefined) {
         const cookie = cookieStore.cookieHeader(current);
         if (cookie) sent = { ...headers, cookie };
+      }
+      // Proxy-Authorization is for a proxy: one that forwards an http:// request reads it. Through
+      // a tunnel it would reach the target (refused, as undici's ProxyAgent does); on a direct
+      // connection there is no proxy to read it, so the origin does not get it either.
+      if (sent['proxy-authorization'] !== undefined && !(proxy && current.protocol === 'http:')) {
+        if (proxy) throw proxyAuthHeaderError(proxy, current.host);
+        sent = { ...sent };
+        delete sent['proxy-authorization'];
       }
       const started = performance.now();
       let data: Dispatcher.ResponseData;

@@ -1,0 +1,126 @@
+/**
+ * Security review of the proxy leg: credentials meant for a proxy never reach an origin server.
+ * A Proxy-Authorization header among the request headers is read by a forwarding proxy (http://
+ * URLs in absolute form); through a CONNECT tunnel it would travel, inside TLS, to the target
+ * itself (the leak class of requests' CVE-2023-32681). undici's ProxyAgent refuses such a header;
+ * so does the Session, and the dispatcher() adapter; on a direct connection it is dropped.
+ */
+import assert from 'node:assert/strict';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import { request as undiciRequest } from 'undici';
+import { ConfigError, dispatcher, Session } from '../../src/index.js';
+import { createRoot, type Issued, issue } from '../support/pki.js';
+import { startProxy, type TestProxy } from '../support/proxy.js';
+import { type PlainServer, startHttpServer, startTlsServer, type TestServer } from '../support/servers.js';
+
+const base = { trustEnv: false, timeout: { connect: 5000, read: 5000 } } as const;
+const secret = `Basic ${Buffer.from('proxyuser:proxypass').toString('base64')}`;
+let root: Issued;
+let target: TestServer;
+let plain: PlainServer;
+let proxy: TestProxy;
+const seen: IncomingMessage['headers'][] = [];
+
+function handler(req: IncomingMessage, res: ServerResponse): void {
+  seen.push(req.headers);
+  res.end('ok');
+}
+
+before(async () => {
+  root = createRoot({ cn: 'review proxy root' });
+  target = await startTlsServer({ cert: issue(root), handler });
+  plain = await startHttpServer(handler);
+  proxy = await startProxy();
+});
+
+after(async () => {
+  await target.close();
+  await plain.close();
+  await proxy.close();
+});
+
+describe('a Proxy-Authorization request header', () => {
+  test('through a tunnel: a ConfigError before anything is sent, never a header the target reads', async () => {
+    const s = new Session({ ...base, verify: root.pem, proxy: proxy.url });
+    try {
+      const before = { seen: seen.length, bytes: target.bytesReceived, connects: proxy.connects.length };
+      await assert.rejects(
+        s.get(target.url('/'), { headers: { 'Proxy-Authorization': secret } }),
+        (e: unknown) => {
+          assert.ok(e instanceof ConfigError, String(e));
+          assert.equal(e.code, 'ERR_PROXY_AUTH_HEADER');
+          assert.match(e.message, /tunnel/);
+          assert.match(e.hint ?? '', /proxy: \{ url, auth \}/);
+          return true;
+        },
+      );
+      assert.equal(seen.length, before.seen);
+      assert.equal(target.bytesReceived, before.bytes);
+      assert.equal(proxy.connects.length, before.connects, 'not even the CONNECT went out');
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('as a Session default, on a direct https request: dropped, not sent to the origin', async () => {
+    const s = new Session({ ...base, verify: root.pem, headers: { 'Proxy-Authorization': secret } });
+    try {
+      const r = await s.get(target.url('/'));
+      await r.text();
+      assert.equal(seen.at(-1)?.['proxy-authorization'], undefined);
+      assert.equal(
+        r.request.headers.get('proxy-authorization'),
+        null,
+        'Response.request shows what was sent',
+      );
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('bypassing the proxy (noProxy): dropped, not sent to the origin', async () => {
+    const s = new Session({ ...base, verify: root.pem, proxy: proxy.url, noProxy: '127.0.0.1' });
+    try {
+      await (await s.get(target.url('/'), { headers: { 'Proxy-Authorization': secret } })).text();
+      assert.equal(seen.at(-1)?.['proxy-authorization'], undefined);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('an http:// URL through a forwarding proxy: sent, to the proxy (which reads it)', async () => {
+    const s = new Session({ ...base, proxy: proxy.url });
+    try {
+      const before = proxy.forwarded.length;
+      await (await s.get(plain.url('/'), { headers: { 'Proxy-Authorization': secret } })).text();
+      assert.equal(proxy.forwarded.length, before + 1);
+      assert.equal(proxy.forwarded.at(-1)?.authorization, secret);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('dispatcher() with a proxy refuses it for an https origin, as undici ProxyAgent does', async () => {
+    const d = dispatcher({ verify: root.pem, trustEnv: false, proxy: proxy.url });
+    try {
+      const before = { seen: seen.length, connects: proxy.connects.length };
+      await assert.rejects(
+        undiciRequest(target.url('/'), { dispatcher: d, headers: { 'proxy-authorization': secret } }),
+        (e: unknown) => {
+          assert.ok(e instanceof ConfigError, String(e));
+          assert.equal(e.code, 'ERR_PROXY_AUTH_HEADER');
+          return true;
+        },
+      );
+      assert.equal(seen.length, before.seen);
+      assert.equal(proxy.connects.length, before.connects);
+      // Without the header the same dispatcher works (the tunnel and the target are fine).
+      const ok = await undiciRequest(target.url('/'), { dispatcher: d });
+      assert.equal(ok.statusCode, 200);
+      await ok.body.text();
+    } finally {
+      await d.close();
+    }
+  });
+});
