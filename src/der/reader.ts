@@ -68,6 +68,13 @@ export const MAX_TAG_NUMBER = 0x1fffff;
  */
 const MAX_LENGTH_OCTETS = 4;
 
+/**
+ * Longest OBJECT IDENTIFIER sub-identifier, in octets. The largest arcs in use are X.667 UUIDs
+ * (2.25.<128-bit integer>), 19 octets; Go's encoding/asn1 stops at 31 bits and BoringSSL at 64.
+ * Without a bound, one 100 KB arc costs ~0.8 s of BigInt arithmetic (quadratic in its length).
+ */
+export const MAX_OID_ARC_OCTETS = 20;
+
 /** One decoded TLV. Offsets are absolute in the reader's byte array. */
 export interface Tlv {
   /**
@@ -451,9 +458,17 @@ export function decodeOid(c: Uint8Array, what: string, offset: number): string {
   while (i < c.length) {
     // X.690 §8.19.2: the leading octet of a sub-identifier is never 0x80 (minimal form).
     if (c[i] === 0x80) derError(what, 'OBJECT IDENTIFIER sub-identifier is not in minimal form', offset + i);
+    const arcStart = i;
     let value = 0;
     let big: bigint | undefined;
     for (;;) {
+      if (i - arcStart >= MAX_OID_ARC_OCTETS) {
+        derError(
+          what,
+          `OBJECT IDENTIFIER sub-identifier is longer than ${MAX_OID_ARC_OCTETS} octets (the largest arcs in use, UUIDs, take 19)`,
+          offset + arcStart,
+        );
+      }
       const b = c[i++]!;
       if (big !== undefined) {
         big = big * 128n + BigInt(b & 0x7f);
