@@ -218,16 +218,21 @@ export class Session {
       let data: Dispatcher.ResponseData;
       for (let attempt = 1; ; attempt++) {
         try {
-          data = await pool.agent.request({
-            origin: current.origin,
-            path: current.pathname + current.search,
-            method: verb as Dispatcher.HttpMethod,
-            headers: sent,
-            body: body ?? null,
-            headersTimeout: timeouts.read,
-            bodyTimeout: timeouts.read,
-            ...(options.signal ? { signal: options.signal } : {}),
-          });
+          // An aborted signal sends nothing: undici would still open (and verify) a connection.
+          options.signal?.throwIfAborted();
+          data = await untilAborted(
+            pool.agent.request({
+              origin: current.origin,
+              path: current.pathname + current.search,
+              method: verb as Dispatcher.HttpMethod,
+              headers: sent,
+              body: body ?? null,
+              headersTimeout: timeouts.read,
+              bodyTimeout: timeouts.read,
+              ...(options.signal ? { signal: options.signal } : {}),
+            }),
+            options.signal,
+          );
           break;
         } catch (err) {
           const mapped = mapUndiciError(err, current, timeouts, settings.cert !== undefined);
@@ -344,6 +349,39 @@ export class Session {
     this.#pools.set(key, entry);
     return entry;
   }
+}
+
+/**
+ * The request's promise, or the signal's reason as soon as it aborts. undici reports an abort
+ * only once a connection in progress is made or has failed, so a server stalling its handshake
+ * (or a slow AIA fetch) held an aborted request until the connect timeout. undici still aborts
+ * the request itself when the connection is ready (nothing is sent); a response that won the
+ * race after the abort has its body destroyed, so its connection is not left busy.
+ */
+function untilAborted(
+  pending: Promise<Dispatcher.ResponseData>,
+  signal: AbortSignal | undefined,
+): Promise<Dispatcher.ResponseData> {
+  if (!signal) return pending;
+  return new Promise((resolve, reject) => {
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (data) => {
+        signal.removeEventListener('abort', onAbort);
+        if (aborted) data.body.destroy();
+        else resolve(data);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err); // ignored by the settled promise when the abort came first
+      },
+    );
+  });
 }
 
 function poolKey(s: ConnectionSettings): string {
