@@ -14,6 +14,31 @@ export interface SignatureVerifier {
   verifySignedBy(child: Certificate, issuer: Certificate): boolean;
 }
 
+/**
+ * RSA keys whose use is bounded, because a signature check is an exponentiation by the public
+ * exponent modulo the modulus, and a server picks both for the intermediates it sends (a
+ * 3072-bit exponent costs ~4 ms a check, 100 times the usual, and the budget allows 100 checks):
+ * - modulus at most 8192 bits: rustls-webpki's RSA algorithms (ring's RSA_PKCS1_2048_8192_*),
+ *   and Go's crypto/tls since CVE-2023-29409 ("large RSA keys can cause high CPU usage");
+ * - public exponent odd, at least 3 and at most 2^33 - 1: ring (src/rsa/public_exponent.rs),
+ *   chosen there to bound the cost of verification. OpenSSL accepts any exponent below the modulus.
+ */
+export const MAX_RSA_BITS = 8192;
+export const MIN_RSA_EXPONENT = 3n;
+export const MAX_RSA_EXPONENT = 2n ** 33n - 1n;
+
+/** Why an RSA key of this size and exponent is not used, as the end of a sentence; undefined if it is fine. */
+export function rsaKeyBoundsProblem(modulusBits: number, exponent: bigint): string | undefined {
+  if (modulusBits > MAX_RSA_BITS)
+    return `its RSA key has ${modulusBits} bits; at most ${MAX_RSA_BITS} are accepted`;
+  if (exponent < MIN_RSA_EXPONENT || exponent > MAX_RSA_EXPONENT || (exponent & 1n) === 0n) {
+    const shown =
+      exponent.toString(2).length > 40 ? `a ${exponent.toString(2).length}-bit number` : exponent.toString();
+    return `its RSA public exponent is ${shown}; it must be odd, at least ${MIN_RSA_EXPONENT} and at most 2^33 - 1`;
+  }
+  return undefined;
+}
+
 /** Digest lengths in octets, for the RSASSA-PSS salt length rule (RFC 4055 §3.1, CA/B BR §7.1.3.2). */
 const DIGEST_OCTETS: Readonly<Record<string, number>> = { sha256: 32, sha384: 48, sha512: 64 };
 
@@ -48,6 +73,14 @@ function keyObjectOf(cert: Certificate): KeyObject | null {
   if (key !== undefined) return key;
   try {
     key = createPublicKey({ key: Buffer.from(cert.publicKey.der), format: 'der', type: 'spki' });
+    // An RSA key outside the bounds above is never used, whoever asks (path, AIA, CRL).
+    const details = key.asymmetricKeyDetails;
+    if (
+      (key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss') &&
+      rsaKeyBoundsProblem(details?.modulusLength ?? 0, details?.publicExponent ?? 0n) !== undefined
+    ) {
+      key = null;
+    }
   } catch {
     key = null;
   }

@@ -25,8 +25,9 @@
  * - Name constraints may be non-critical (CA/B BR §7.1.2.10.8 exception to RFC 5280 §4.2.1.10).
  */
 import type { VerifyCode } from '../errors.js';
+import { rsaPublicNumbers } from '../x509/certificate.js';
 import type { Certificate, Extension, PublicKeyInfo, SignatureAlgorithm } from '../x509/types.js';
-import { pssSaltFor } from './crypto.js';
+import { pssSaltFor, rsaKeyBoundsProblem } from './crypto.js';
 import { compileNameConstraints } from './path/name-constraints.js';
 
 export type Role = 'leaf' | 'intermediate' | 'anchor';
@@ -655,6 +656,10 @@ export function checkPublicKey(pk: PublicKeyInfo): Problem | undefined {
       if (pk.bits % 8 !== 0) {
         return problem('WEAK_KEY', `its RSA key has ${pk.bits} bits, which is not a multiple of 8`, rule);
       }
+      // Upper bounds on modulus and exponent: they set the cost of every signature check (crypto.ts).
+      const numbers = rsaPublicNumbers(pk);
+      const bounds = numbers && rsaKeyBoundsProblem(numbers.modulusBits, numbers.exponent);
+      if (bounds) return problem('WEAK_KEY', bounds, 'ring RSA bounds, Go CVE-2023-29409');
       return undefined;
     }
     case 'ec':

@@ -491,6 +491,23 @@ function readPublicKey(r: DerReader): PublicKeyInfo {
   return info;
 }
 
+/**
+ * The modulus size and public exponent of an RSA key (type 'rsa' or 'rsa-pss'), read again from
+ * its SubjectPublicKeyInfo (parseCertificate checked its form); undefined for other keys. The
+ * verifier bounds both (verify/crypto.ts), because they set the cost of a signature check.
+ */
+export function rsaPublicNumbers(info: PublicKeyInfo): { modulusBits: number; exponent: bigint } | undefined {
+  if (info.type !== 'rsa' && info.type !== 'rsa-pss') return undefined;
+  const what = 'subjectPublicKeyInfo';
+  const seq = new Reader(info.der).sequence(what);
+  seq.sequence(`${what} algorithm`);
+  const key = seq.bitString(`${what} subjectPublicKey`);
+  const k = seq.inner(key.offset, key.offset + key.bytes.length, what).sequence(`${what} RSAPublicKey`);
+  const modulus = k.integer(`${what} modulus`);
+  const exponent = k.integer(`${what} publicExponent`);
+  return { modulusBits: bitLength(modulus), exponent: BigInt(`0x${hex(exponent)}`) };
+}
+
 /** Bit length of a non-negative big-endian integer's content octets. */
 function bitLength(v: Uint8Array): number {
   let i = 0;

@@ -130,7 +130,7 @@ const HINTS: Partial<Record<VerifyCode, (f: { role?: Role; cert?: Certificate })
   NO_SUBJECT_ALT_NAME: () => noSubjectAltNameHint(),
   WEAK_ALGORITHM: () => 'The certificate must be reissued with a SHA-256 (or stronger) signature.',
   WEAK_KEY: () =>
-    'The certificate must be reissued with an RSA key of at least 2048 bits or a P-256/P-384 EC key.',
+    'The certificate must be reissued with an RSA key of 2048 to 8192 bits (public exponent 65537) or a P-256/P-384 EC key.',
   BAD_SIGNATURE: () =>
     'A certificate in the chain was not signed by the issuer it names: the chain is corrupted or forged.',
   BAD_ENCODING: () =>
