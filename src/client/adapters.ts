@@ -174,11 +174,29 @@ export function dispatcher(
   return proxied ? new ProxiedAgent(undiciOptions, choose) : new Agent(undiciOptions);
 }
 
+/**
+ * The checkServerIdentity the agent's options carry. Our createConnection ignores it; it only
+ * runs when a library copies `agent.options` into a TLS connection it makes itself, skipping
+ * createConnection and so our verifier (axios does when it applies a proxy, its option or
+ * HTTPS_PROXY: it tunnels with its own agent and lets Node verify the target against Node's
+ * default roots). Such a connection is refused, rather than silently verified another way.
+ */
+function refuseBypass(hostname: string): Error {
+  return new ConfigError(
+    `certainly agent(): the TLS connection to ${hostname} was made by another agent from this agent's options, ` +
+      "so certainly's verification (verify, pins, serverName, client certificate) would not run; refused. " +
+      'axios does this when it applies a proxy itself: pass proxy: false to axios and give the proxy to agent({ proxy }).',
+    { code: 'ERR_AGENT_BYPASSED' },
+  );
+}
+
 /** node:https's Agent with our connector in createConnection. */
 class VerifyingAgent extends https.Agent {
   readonly #connect: buildConnector.connector;
   constructor(connect: buildConnector.connector, agentOptions: https.AgentOptions) {
-    super(agentOptions);
+    // rejectUnauthorized: true so that Node acts on refuseBypass's error (node:tls otherwise only
+    // records it); our own connections ignore both options.
+    super({ ...agentOptions, rejectUnauthorized: true, checkServerIdentity: refuseBypass });
     this.#connect = connect;
   }
   override createConnection(
