@@ -37,7 +37,7 @@ export class ParsedName implements Name {
     if (this.#key === undefined) {
       const parts: string[] = [];
       for (const rdn of this.rdns) {
-        const attrs = rdn.map((a) => `${a.oid}${attributeKey(a)}`);
+        const attrs = rdn.map(attributeComparisonKey);
         if (attrs.length > 1) attrs.sort();
         parts.push(attrs.join('+'));
       }
@@ -64,6 +64,15 @@ export class ParsedName implements Name {
 
 /** Raw DER of non-string attribute values, kept for key/text (not part of NameAttribute). */
 const rawValues = new WeakMap<NameAttribute, Uint8Array>();
+
+/**
+ * The comparison key of one attribute (type and value), as used in {@link ParsedName.key}: string
+ * values prepared as described there, other values as the hex of their DER (so two different
+ * non-string values never compare equal). Name constraints compare RDNs with it too.
+ */
+export function attributeComparisonKey(a: NameAttribute): string {
+  return `${a.oid}${attributeKey(a)}`;
+}
 
 function attributeKey(a: NameAttribute): string {
   const raw = rawValues.get(a);

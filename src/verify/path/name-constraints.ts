@@ -26,7 +26,8 @@
  *   an IP address, cannot be shown to satisfy one and fails.
  * - directoryName: the subject, and every directoryName SAN, must start with the constraint's RDNs
  *   (RFC 5280 §4.2.1.10 "subtree"), compared as RFC 5280 §7.1 asks (case-insensitive, white space
- *   folded); the empty Name covers all. An empty subject is not checked.
+ *   folded; values that are not strings by their DER); the empty Name covers all. An empty
+ *   subject is not checked.
  * - otherName, x400Address, ediPartyName, registeredID: we cannot evaluate these. A certificate
  *   whose names include such a form, under a CA constraining that form, is rejected — RFC 5280
  *   §4.2.1.10: "the application MUST either process the constraint or reject the certificate";
@@ -38,7 +39,8 @@
  * count the same way).
  */
 import { ipToString } from '../../x509/ip.js';
-import type { GeneralName, GeneralSubtree, Name, NameAttribute, NameConstraints } from '../../x509/types.js';
+import { attributeComparisonKey } from '../../x509/name.js';
+import type { GeneralName, GeneralSubtree, Name, NameConstraints } from '../../x509/types.js';
 import type { Budget } from './budget.js';
 
 /** What went wrong, for the error message: the name (as text) and why it is refused. */
@@ -173,16 +175,12 @@ function uriHost(uri: string): { host: string; isIp: boolean } | undefined {
   return isDnsName(host) ? { host, isIp: false } : undefined;
 }
 
-const SPACES = /\s+/g;
-
-/** RFC 5280 §7.1 comparison form of an attribute value (as the Name key does it). */
-function attributeKey(a: NameAttribute): string {
-  const v = a.value.trim().replace(SPACES, ' ').toLowerCase();
-  return `${a.oid}=${/[^\x00-\x7f]/.test(v) ? v.normalize('NFKC') : v}`;
-}
-
+/**
+ * Each RDN as the sorted comparison keys of its attributes: RFC 5280 §7.1 for string values, the
+ * DER for other values (the Name key's rules, x509/name.ts).
+ */
 function rdnKeys(name: Name): string[][] {
-  return name.rdns.map((rdn) => rdn.map(attributeKey).sort());
+  return name.rdns.map((rdn) => rdn.map(attributeComparisonKey).sort());
 }
 
 function sameRdn(a: string[], b: string[]): boolean {

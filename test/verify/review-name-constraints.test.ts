@@ -1,0 +1,95 @@
+/**
+ * Security review (name constraints): directoryName constraints whose attribute values are not
+ * strings (an INTEGER, an OCTET STRING, …) must compare those values, not treat them all as equal.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SSLError } from '../../src/errors.js';
+import { anchorsFrom, verifyServer } from '../../src/verify/index.js';
+import { checkNameConstraints, compileNameConstraints } from '../../src/verify/path/name-constraints.js';
+import { parseCertificate } from '../../src/x509/certificate.js';
+import { createRoot, type Issued, intermediate, issue } from '../support/pki.js';
+
+const cert = (i: Issued) => parseCertificate(i.der);
+
+function verify(chain: Issued[], root: Issued) {
+  return verifyServer({
+    chain: chain.map(cert),
+    trust: anchorsFrom([cert(root)], 'inline'),
+    name: 'localhost',
+  });
+}
+
+function code(fn: () => unknown): string {
+  try {
+    fn();
+    return 'ok';
+  } catch (err) {
+    if (err instanceof SSLError) return err.code;
+    throw err;
+  }
+}
+
+describe('directoryName constraints with non-string attribute values', () => {
+  // O as a raw INTEGER 1 (#020101): a value that is not a string type.
+  const root = createRoot({ nameConstraints: { permitted: ['DN:O=#020101'] } });
+
+  it('a subject with the same raw value is permitted', () => {
+    const inter = intermediate(root, { subject: 'O=#020101, CN=Inter' });
+    assert.equal(
+      code(() => verify([issue(inter, { subject: 'O=#020101, CN=leaf' }), inter], root)),
+      'ok',
+    );
+  });
+
+  it('a different raw value is not in the permitted subtree', () => {
+    const inter = intermediate(root, { subject: 'O=#020101, CN=Inter' });
+    const leaf = issue(inter, { subject: 'O=#020102, CN=leaf' });
+    assert.equal(
+      code(() => verify([leaf, inter], root)),
+      'NAME_CONSTRAINTS_VIOLATED',
+    );
+  });
+
+  it('an empty string is not the raw value', () => {
+    const inter = intermediate(root, { subject: 'O=#020101, CN=Inter' });
+    const leaf = issue(inter, { subject: 'O=, CN=leaf' });
+    assert.equal(
+      code(() => verify([leaf, inter], root)),
+      'NAME_CONSTRAINTS_VIOLATED',
+    );
+  });
+
+  it('an intermediate whose O is another raw value is refused', () => {
+    const inter = intermediate(root, { subject: 'O=#0403414243, CN=Inter' });
+    const leaf = issue(inter, { subject: 'O=#020101, CN=leaf' });
+    assert.equal(
+      code(() => verify([leaf, inter], root)),
+      'NAME_CONSTRAINTS_VIOLATED',
+    );
+  });
+
+  it('excluded raw values exclude only themselves', () => {
+    const ex = cert(createRoot({ nameConstraints: { excluded: ['DN:O=#020101'] } })).nameConstraints!;
+    const cc = compileNameConstraints(ex);
+    const subject = (s: string) => cert(createRoot({ subject: s })).subject;
+    assert.ok(checkNameConstraints(cc, { subject: subject('O=#020101, CN=x'), sans: [], hasSan: false }));
+    assert.equal(
+      checkNameConstraints(cc, { subject: subject('O=#020102, CN=x'), sans: [], hasSan: false }),
+      undefined,
+    );
+    assert.equal(
+      checkNameConstraints(cc, { subject: subject('O=, CN=x'), sans: [], hasSan: false }),
+      undefined,
+    );
+  });
+
+  it('string values still compare as RFC 5280 §7.1 asks (case and inner space folded)', () => {
+    const r = createRoot({ nameConstraints: { permitted: ['DN:O=Example  Corp'] } });
+    const inter = intermediate(r, { subject: 'O=EXAMPLE CORP, CN=Inter' });
+    assert.equal(
+      code(() => verify([issue(inter, { subject: 'O=example corp, CN=leaf' }), inter], r)),
+      'ok',
+    );
+  });
+});
