@@ -135,7 +135,20 @@ export function checkPins(
 ): void {
   const pins: PinSet = Array.isArray(pinSet) ? { spki: [...pinSet], fingerprints: [] } : (pinSet as PinSet);
   const leaf = chain[0];
-  if (!leaf) return;
+  if (!leaf) {
+    // Only with verify: false can a handshake end without a certificate: no pin matches nothing.
+    if (pins.spki.length === 0 && pins.fingerprints.length === 0) return;
+    throw new SSLError(
+      `the server at ${info.address} presented no certificate, so it matches none of the pinned keys or fingerprints`,
+      {
+        code: 'PIN_MISMATCH',
+        expected: info.verifiedName,
+        presented: [],
+        pins: [...pins.spki.map((p) => `sha256//${p}`), ...pins.fingerprints.map(formatFingerprint)],
+        hint: 'A server that shows no certificate cannot be the one pinned; someone may be intercepting the connection.',
+      },
+    );
+  }
   const verifiedNote = info.verified ? '' : ' (verification is off: only the pin protects this connection)';
   // PIN_MISMATCH on the leaf: what was presented, what was expected.
   const mismatch = (message: string, actual: string, expected: string[], hint: string) =>

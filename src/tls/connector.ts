@@ -490,7 +490,8 @@ export function verifyHandshake(h: Handshake, config: ConnectorConfig): Verified
   const trust = config.trust;
   if (trust === null) {
     try {
-      if (h.chain.length > 0) config.afterVerify?.(h.chain, h.info);
+      // Even with no certificate at all: a pin must then fail, not be skipped.
+      config.afterVerify?.(h.chain, h.info);
     } catch (err) {
       if (err instanceof SSLError && err.chain === undefined) err.chain = h.info.chain;
       throw err;
