@@ -24,6 +24,7 @@ import type { TrustAnchors } from '../trust/types.js';
 import { parseCertificate, parseIp, parsePem } from '../x509/index.js';
 import type { Certificate } from '../x509/types.js';
 import { defaultVerifier, type SignatureVerifier } from './crypto.js';
+import { DEFAULT_BUDGET } from './path/budget.js';
 
 // ---------------------------------------------------------------------------------------------
 // Bounds and options
@@ -41,6 +42,13 @@ export const AIA_MAX_URLS_PER_CERT = 5;
 export const AIA_MAX_DEPTH = 3;
 /** Redirects followed per URL (http -> https, a moved CA site), each target checked again. Ours. */
 export const AIA_MAX_REDIRECTS = 3;
+/**
+ * Signature checks one completion may make while it looks for issuers among the certificates
+ * sent and fetched: the path builder's own budget (DEFAULT_BUDGET.signatures, Go's and
+ * rustls-webpki's 100), so that a server sending many same-named certificates cannot make the
+ * walk cost more than the search that follows it.
+ */
+export const AIA_MAX_SIGNATURES = DEFAULT_BUDGET.signatures;
 // The cache: intermediates live for years, but a CA may replace the file behind a URL; an hour
 // bounds how long a stale answer is used. Failures are kept for a minute, so that a burst of
 // connections to a misconfigured server does not hammer the CA (or wait for it) each time.
@@ -571,20 +579,49 @@ export async function completeChain(
   trust: TrustAnchors,
   options: AiaOptions & { verifier?: SignatureVerifier } = {},
 ): Promise<AiaCompletion> {
-  const opts = withDefaults(options);
-  const verifier = options.verifier ?? defaultVerifier;
+  const out: AiaCompletion = { certs: [], fetches: [], notes: [] };
+  let checks = 0;
+  const inner = options.verifier ?? defaultVerifier;
+  const verifier: SignatureVerifier = {
+    verifySignedBy(child, by) {
+      if (++checks > AIA_MAX_SIGNATURES) throw new SignatureBudgetSpent();
+      return inner.verifySignedBy(child, by);
+    },
+  };
+  try {
+    await walk(chain, trust, withDefaults(options), verifier, out);
+  } catch (err) {
+    if (!(err instanceof SignatureBudgetSpent)) throw err;
+    out.notes.push(`AIA completion stopped after ${AIA_MAX_SIGNATURES} signature checks`);
+  }
+  return out;
+}
+
+/** Thrown by completeChain's counting verifier when AIA_MAX_SIGNATURES are spent. */
+class SignatureBudgetSpent extends Error {}
+
+async function walk(
+  chain: readonly Certificate[],
+  trust: TrustAnchors,
+  opts: ResolvedAia,
+  verifier: SignatureVerifier,
+  out: AiaCompletion,
+): Promise<void> {
   const deadline = performance.now() + opts.timeout;
   const pool = [...chain];
-  const out: AiaCompletion = { certs: [], fetches: [], notes: [] };
   const issued = (child: Certificate, by: Certificate) =>
     child.issuer.key === by.subject.key && verifier.verifySignedBy(child, by);
+  // Each certificate is on the walk at most once (as the path builder's loop rule): two
+  // certificates that certify each other would otherwise be walked round until the step bound.
+  const visited = new Set<string>(); // SHA-256 fingerprints
   let top: Certificate | undefined = chain[0];
   for (let step = 0; top && step < chain.length + AIA_MAX_DEPTH; step++) {
     const cur: Certificate = top;
     top = undefined;
+    visited.add(cur.fingerprintSha256);
     if (trust.issuersOf(cur).some((a) => verifier.verifySignedBy(cur, a.cert))) break;
     if (cur.selfIssued) break;
-    const known = pool.find((c) => c !== cur && issued(cur, c));
+    const known = pool.find((c) => !visited.has(c.fingerprintSha256) && issued(cur, c));
     if (known) {
       top = known;
       continue;
@@ -613,9 +650,8 @@ export async function completeChain(
       // The time limit is the chain's: once a fetch ran out of it, nothing more is tried.
       if (f.outcome === 'timeout' || performance.now() >= deadline) {
         out.notes.push(`AIA fetching stopped after ${opts.timeout} ms`);
-        return out;
+        return;
       }
     }
   }
-  return out;
 }
