@@ -403,11 +403,12 @@ export function handshake(target: HandshakeTarget, config: ConnectorConfig): Pro
       let chain: Certificate[];
       try {
         chain = peerChain(socket);
+        // Inside the try: this runs in an event handler, where a throw would be uncaught.
+        info.chain = chain.map((c) => c.summary());
       } catch (err) {
         fail(err instanceof SSLError ? err : badEncoding(err, address));
         return;
       }
-      info.chain = chain.map((c) => c.summary());
       settled = true;
       clearTimeout(timer);
       socket.removeListener('error', onError);
@@ -614,8 +615,15 @@ export function createConnector(config: ConnectorConfig): buildConnector.connect
             h.socket.removeListener('error', onLateAlert);
             h.socket.destroy(mapSocketError(e, h.info.address, h.info.sni, clientCert, true));
           };
+          try {
+            // A callback that throws refuses the connection (and must not become an unhandled
+            // rejection of this promise chain, with the socket left open and undici waiting).
+            config.onConnection?.(origin, h.info);
+          } catch (err) {
+            refuse(err);
+            return;
+          }
           h.socket.on('error', onLateAlert);
-          config.onConnection?.(origin, h.info);
           callback(null, h.socket);
         };
         try {

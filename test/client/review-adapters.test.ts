@@ -14,6 +14,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
+import { request as undiciRequest } from 'undici';
+import { dispatcher } from '../../src/index.js';
 import { createRoot, type Issued, issue, tempDir } from '../support/pki.js';
 import { startProxy, type TestProxy } from '../support/proxy.js';
 import { startTlsServer, type TestServer } from '../support/servers.js';
@@ -103,5 +105,39 @@ describe('agent() under axios with a proxy', () => {
     assert.ok(r.codes?.includes('ERR_AGENT_BYPASSED'), JSON.stringify(r));
     assert.match(r.message ?? '', /proxy: false/);
     assert.equal(server.requests, before, 'no request reached the server');
+  });
+});
+
+describe('an onConnection callback that throws', () => {
+  test('refuses that connection with its error: no hang, no unhandled rejection, the socket closed', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    const boom = new Error('boom from onConnection');
+    const d = dispatcher({
+      verify: root.pem,
+      trustEnv: false,
+      onConnection: () => {
+        throw boom;
+      },
+    });
+    try {
+      const before = server.requests;
+      const outcome = await Promise.race([
+        undiciRequest(server.url('/'), { dispatcher: d }).then(
+          () => 'answered',
+          (e: unknown) => e,
+        ),
+        new Promise((r) => setTimeout(() => r('hung'), 3000)),
+      ]);
+      assert.equal(outcome, boom);
+      assert.equal(server.requests, before);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(unhandled, []);
+      assert.equal(server.openConnections, 0);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await d.destroy();
+    }
   });
 });
