@@ -202,8 +202,11 @@ export class Session {
       // The jar's cookies for this URL, unless the caller set a Cookie header of their own
       // (requests does the same); that header is dropped when a redirect leaves the origin.
       let sent = headers;
+      // For the jar, a connection verify: false left unverified is no more secure than http:
+      // Secure cookies are neither sent over it nor taken from it (RFC 6265bis §5.7, §5.8.3).
+      const jarUrl = trust === null && current.protocol === 'https:' ? insecureView(current) : current;
       if (headers.cookie === undefined) {
-        const cookie = cookieStore.cookieHeader(current);
+        const cookie = cookieStore.cookieHeader(jarUrl);
         if (cookie) sent = { ...headers, cookie };
       }
       // Proxy-Authorization is for a proxy: one that forwards an http:// request reads it. Through
@@ -259,7 +262,7 @@ export class Session {
       });
       const setCookie = response.rawHeader('set-cookie');
       if (setCookie !== undefined)
-        cookieStore.setCookies(Array.isArray(setCookie) ? setCookie : [setCookie], current);
+        cookieStore.setCookies(Array.isArray(setCookie) ? setCookie : [setCookie], jarUrl);
       const rawLocation = response.rawHeader('location');
       const location = Array.isArray(rawLocation) ? (rawLocation[0] ?? null) : (rawLocation ?? null);
       if (!allowRedirects || !REDIRECT_STATUSES.has(response.status) || location === null) return response;
@@ -349,6 +352,13 @@ export class Session {
     this.#pools.set(key, entry);
     return entry;
   }
+}
+
+/** The URL as the cookie jar sees an unverified https connection: as http. */
+function insecureView(url: URL): URL {
+  const view = new URL(url.href);
+  view.protocol = 'http:';
+  return view;
 }
 
 /**
