@@ -285,6 +285,17 @@ export class Session {
       if (next.protocol !== 'https:' && next.protocol !== 'http:') {
         throw new InvalidURL(`the server redirected to an unsupported scheme: ${next.href}`);
       }
+      // RFC 9110 §4.2.4: userinfo in a URI from an untrusted source is an error (it disguises
+      // the authority); the URL a Session is given is held to the same rule (parseUrl).
+      if (next.username || next.password) {
+        throw new InvalidURL(
+          `the server redirected to a URL with credentials in it (${next.protocol}//…@${next.host}${next.pathname}), which is refused`,
+          {
+            code: 'ERR_URL_CREDENTIALS',
+            hint: 'Pass allowRedirects: false to see the redirect itself.',
+          },
+        );
+      }
       // 303 always, and 301/302 for anything but GET/HEAD, become GET without a body (as
       // browsers and requests do); 307/308 keep method and body.
       if (
