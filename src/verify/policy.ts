@@ -112,7 +112,10 @@ interface RoleRule {
   hygiene: boolean;
   /** Citation for presence and criticality. */
   rule: string;
-  /** Presence depends on the certificate (e.g. AKI is not required of self-issued certificates). */
+  /**
+   * Whether the presence rule applies to this certificate (e.g. AKI is not required of
+   * self-issued certificates); a required or forbidden extension is neither when it returns false.
+   */
   when?: (cert: Certificate, ctx: PolicyContext) => boolean;
 }
 
@@ -239,8 +242,16 @@ export const EXTENSION_RULES: readonly ExtensionRule[] = [
     // CA/B BR §7.1.2.2.x (subordinate CA EKU is non-critical); presence optional (pyca: many old
     // CAs lack it, and validators treat absence as any).
     intermediate: nonCritical('optional', 'CA/B BR §7.1.2.10.6'),
-    // CA/B BR §7.1.2.1.2: root certificates "MUST NOT" carry extKeyUsage.
-    anchor: { presence: 'forbidden', criticality: 'either', hygiene: true, rule: 'CA/B BR §7.1.2.1.2' },
+    // CA/B BR §7.1.2.1.2: root certificates "MUST NOT" carry extKeyUsage. A trusted subordinate
+    // CA (an anchor that is not self-issued) is not a root: its EKU is normal (§7.1.2.10.6), and
+    // refusing it would make trusting an intermediate break the chains that go through it.
+    anchor: {
+      presence: 'forbidden',
+      criticality: 'either',
+      hygiene: true,
+      rule: 'CA/B BR §7.1.2.1.2',
+      when: (c) => c.selfIssued,
+    },
     check: (cert, role, ctx) => {
       const oids = cert.extKeyUsage!.oids;
       const purpose = EKU[ctx.purpose];
@@ -556,7 +567,7 @@ export function checkExtensions(cert: Certificate, role: Role, ctx: PolicyContex
       }
       continue;
     }
-    if (r.presence === 'forbidden') {
+    if (r.presence === 'forbidden' && applies) {
       out.push(
         problem(
           'PROFILE_VIOLATION',
