@@ -89,16 +89,29 @@ function checkHeader(name: string, value: string, what: string): void {
   if (/[\r\n\0]/.test(value)) throw optionError(`${what}: the value of '${name}' contains a line break`);
 }
 
+/**
+ * A proxy setting as error messages show it: 'user:password@' becomes '…@' (messages end up in
+ * logs and error trackers). Up to the last '@' before the path, as URL parsing splits it.
+ */
+function redactUserinfo(text: string): string {
+  return text.replace(
+    /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)?[^/?#]*@/,
+    (_m, scheme: string | undefined) => `${scheme ?? ''}…@`,
+  );
+}
+
 /** Parses a proxy URL; a missing scheme means http:// (as curl and requests assume). */
 export function parseProxyUrl(input: string | URL, what: string): URL {
   if (input instanceof URL) input = input.href;
   if (typeof input !== 'string' || input.trim() === '') throw optionError(`${what} is empty`);
-  const text = input.trim();
+  const raw = input.trim();
+  const text = redactUserinfo(raw);
   let url: URL;
   try {
-    url = new URL(/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text) ? text : `http://${text}`);
-  } catch (err) {
-    throw optionError(`${what} '${text}' is not a valid URL`, err);
+    url = new URL(/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(raw) ? raw : `http://${raw}`);
+  } catch {
+    // Not the TypeError as cause: its `input` holds the password.
+    throw optionError(`${what} '${text}' is not a valid URL`);
   }
   if (url.protocol.startsWith('socks')) {
     throw optionError(`${what} '${url.protocol}//${url.host}' is a SOCKS proxy, which is not supported`);

@@ -8,7 +8,9 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, test } from 'node:test';
+import { inspect } from 'node:util';
 import { request as undiciRequest } from 'undici';
+import { resolveProxy } from '../../src/client/proxy.js';
 import { ConfigError, dispatcher, Session } from '../../src/index.js';
 import { createRoot, type Issued, issue } from '../support/pki.js';
 import { startProxy, type TestProxy } from '../support/proxy.js';
@@ -123,4 +125,30 @@ describe('a Proxy-Authorization request header', () => {
       await d.close();
     }
   });
+});
+
+describe('a malformed proxy setting', () => {
+  // Error messages end up in logs, CI output and error trackers: the password must not.
+  for (const value of [
+    'http://user:s3cret@proxy:99999',
+    'ftp://user:s3cret@proxy:21',
+    'user:s3cret@proxy:bad',
+    'http://user:s3cret@',
+    'http://user:s3cret@[::1',
+    'http://user:p@s3cret@proxy:bad',
+  ]) {
+    test(`${value.replace('s3cret', '…')}: a ConfigError that does not show the password`, () => {
+      assert.throws(
+        () => resolveProxy(value, 'HTTPS_PROXY', { trustEnv: false }),
+        (e: unknown) => {
+          assert.ok(e instanceof ConfigError, String(e));
+          assert.equal(e.code, 'ERR_PROXY_OPTION');
+          assert.doesNotMatch(`${e.message} ${e.hint}`, /s3cret/);
+          assert.doesNotMatch(inspect(e, { depth: 5 }), /s3cret/, 'nor its cause');
+          assert.match(e.message, /HTTPS_PROXY/);
+          return true;
+        },
+      );
+    });
+  }
 });
