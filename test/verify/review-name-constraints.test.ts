@@ -93,3 +93,37 @@ describe('directoryName constraints with non-string attribute values', () => {
     );
   });
 });
+
+describe('IPv4-mapped IPv6 SANs and IPv4 exclusions', () => {
+  const root = createRoot({ nameConstraints: { excluded: ['IP:10.0.0.0/8'] } });
+  const inter = intermediate(root);
+  const v = (sans: string[], name: string) =>
+    code(() =>
+      verifyServer({
+        chain: [cert(issue(inter, { sans })), cert(inter)],
+        trust: anchorsFrom([cert(root)], 'inline'),
+        name,
+      }),
+    );
+
+  it('an excluded IPv4 address cannot come back as ::ffff:a.b.c.d', () => {
+    assert.equal(v(['IP:10.0.0.1'], '10.0.0.1'), 'NAME_CONSTRAINTS_VIOLATED');
+    assert.equal(v(['IP:::ffff:10.0.0.1'], '::ffff:10.0.0.1'), 'NAME_CONSTRAINTS_VIOLATED');
+  });
+
+  it('addresses outside the exclusion, mapped or not, still verify', () => {
+    assert.equal(v(['IP:192.0.2.1'], '192.0.2.1'), 'ok');
+    assert.equal(v(['IP:::ffff:192.0.2.1'], '::ffff:192.0.2.1'), 'ok');
+    assert.equal(v(['IP:2001:db8::1'], '2001:db8::1'), 'ok');
+  });
+
+  it('the reason names the embedded address', () => {
+    const cc = compileNameConstraints(cert(root).nameConstraints!);
+    const mapped = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 1, 2, 3]);
+    const r = checkNameConstraints(cc, { sans: [{ type: 'ip', bytes: mapped }], hasSan: true });
+    assert.match(
+      r?.reason ?? '',
+      /embeds the IPv4 address 10\.1\.2\.3, in the excluded subtree IP:10\.0\.0\.0\/8/,
+    );
+  });
+});

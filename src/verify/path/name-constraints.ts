@@ -390,13 +390,37 @@ function checkIp(
       reason: 'is not a valid IP address, so it cannot be shown to satisfy the name constraints',
     };
   }
-  const within = (c: IpConstraint): boolean => {
-    if (c.addr.length !== bytes.length) return false;
-    for (let i = 0; i < bytes.length; i++)
-      if ((bytes[i]! & c.mask[i]!) !== (c.addr[i]! & c.mask[i]!)) return false;
+  const within = (c: IpConstraint, b: Uint8Array = bytes): boolean => {
+    if (c.addr.length !== b.length) return false;
+    for (let i = 0; i < b.length; i++) if ((b[i]! & c.mask[i]!) !== (c.addr[i]! & c.mask[i]!)) return false;
     return true;
   };
-  return check(list, name, within, within, (c) => c.text, budget);
+  const v = check(list, name, within, within, (c) => c.text, budget);
+  if (v) return v;
+  // An IPv4-mapped IPv6 SAN (::ffff:a.b.c.d) reaches the IPv4 address a client dials for
+  // https://[::ffff:a.b.c.d]/: a CA excluded from an IPv4 range must not escape the exclusion
+  // this way. Fail closed: test the embedded address against the IPv4 exclusions too (rustls-
+  // webpki and Go compare by length only; this is stricter on purpose, found in review).
+  const v4 = mappedIpv4(bytes);
+  if (v4) {
+    for (const c of list.excluded) {
+      budget?.spend('nameConstraintComparisons');
+      if (within(c, v4))
+        return {
+          name,
+          reason: `embeds the IPv4 address ${ipToString(v4)}, in the excluded subtree ${c.text}`,
+        };
+    }
+  }
+  return undefined;
+}
+
+/** The IPv4 address inside an IPv4-mapped IPv6 address (RFC 4291 §2.5.5.2), if it is one. */
+function mappedIpv4(bytes: Uint8Array): Uint8Array | undefined {
+  if (bytes.length !== 16) return undefined;
+  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return undefined;
+  if (bytes[10] !== 0xff || bytes[11] !== 0xff) return undefined;
+  return bytes.subarray(12);
 }
 
 function checkEmail(
