@@ -247,6 +247,12 @@ function planOf(opts: ResolveTrustOptions): Plan {
       }
     }
     const raw = verify.ca;
+    // `{ ca: config.caPath }` with the variable unset must not quietly mean "every public root".
+    if ('ca' in verify && raw === undefined) {
+      throw optionError(
+        'verify.ca is present but undefined (an unset variable?); give a CA path or PEM, or leave the key out to use the defaults.',
+      );
+    }
     const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
     if (raw !== undefined && list.length === 0) throw optionError('verify.ca is an empty list.');
     const items = list.map((v, i) => itemOf(v, Array.isArray(raw) ? `verify.ca[${i}]` : 'verify.ca'));

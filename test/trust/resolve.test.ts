@@ -295,6 +295,8 @@ describe('resolveTrust: verify forms', () => {
       'unknown key "bundle"',
     );
     throwsConfig(() => resolveTrust({ verify: { ca: [] } }), 'ERR_CA_OPTION', 'empty list');
+    // An unset variable must not widen trust to every public root.
+    throwsConfig(() => resolveTrust({ verify: { ca: undefined } }), 'ERR_CA_OPTION', 'present but undefined');
     throwsConfig(
       () => resolveTrust({ verify: { ca: [minePem, 7 as never] } }),
       'ERR_CA_OPTION',
