@@ -16,6 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import net from 'node:net';
+import { domainToASCII } from 'node:url';
 import { Agent, type Dispatcher } from 'undici';
 import { ConfigError, ConnectTimeout, INSECURE_WARNING, ProxyError, SSLError } from '../errors.js';
 import { type DialRequest, handshake, verifyHandshake } from '../tls/connector.js';
@@ -294,7 +295,9 @@ export function bypassesProxy(noProxy: string | readonly string[], host: string,
       if (list.check(h, family)) return true;
       continue;
     }
-    const name = entry.replace(/^\*?\./, '').replace(/\.$/, '');
+    // URL hosts come as A-labels (WHATWG URL): an entry written in Unicode ('bücher.de') too.
+    const unicode = entry.replace(/^\*?\./, '').replace(/\.$/, '');
+    const name = domainToASCII(unicode) || unicode;
     if (name === '' || hostFamily !== null) continue;
     if (h === name || h.endsWith(`.${name}`)) return true;
   }

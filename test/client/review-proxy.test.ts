@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { inspect } from 'node:util';
 import { request as undiciRequest } from 'undici';
-import { resolveProxy } from '../../src/client/proxy.js';
+import { bypassesProxy, resolveProxy } from '../../src/client/proxy.js';
 import { ConfigError, dispatcher, Session } from '../../src/index.js';
 import { createRoot, type Issued, issue } from '../support/pki.js';
 import { startProxy, type TestProxy } from '../support/proxy.js';
@@ -149,6 +149,29 @@ describe('a malformed proxy setting', () => {
           return true;
         },
       );
+    });
+  }
+});
+
+describe('NO_PROXY forms', () => {
+  // [entry, URL as given, goes direct?]: the host is taken from the URL as the Session does.
+  const rows: [string, string, boolean][] = [
+    ['bücher.example', 'https://bücher.example/', true],
+    ['BÜCHER.example.', 'https://xn--bcher-kva.example/', true],
+    ['.bücher.example', 'https://www.bücher.example/', true],
+    ['xn--bcher-kva.example', 'https://bücher.example/', true],
+    ['example.com', 'https://EXAMPLE.COM./', true],
+    ['example.com', 'https://notexample.com/', false],
+    ['[0:0::1]:443', 'https://[::1]/', true],
+    ['[::1]:8443', 'https://[::1]/', false],
+    ['127.0.0.0/8', 'http://0x7f.1/', true],
+    ['127.0.0.1', 'http://[::ffff:127.0.0.1]/', false],
+  ];
+  for (const [entry, url, direct] of rows) {
+    test(`${entry} vs ${url}: ${direct ? 'direct' : 'proxied'}`, () => {
+      const u = new URL(url);
+      const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
+      assert.equal(bypassesProxy(entry, u.hostname, port), direct);
     });
   }
 });
