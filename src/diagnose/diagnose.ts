@@ -632,7 +632,7 @@ const LINT_FIX: Partial<Record<FindingCode, (c: Certificate, role: Role, days: n
   CERT_NOT_YET_VALID: (c) =>
     `Check this machine's clock (the certificate starts ${c.notBefore.toISOString()}); otherwise the certificate was issued for a later date and the server must use a current one.`,
   WEAK_KEY: (c) =>
-    `Reissue ${describe(c)} with an RSA key of at least 2048 bits or a P-256/P-384 EC key (it has ${keyText(c)}).`,
+    `Reissue ${describe(c)} with an RSA key of 2048 to 8192 bits (public exponent 65537) or a P-256/P-384 EC key (it has ${keyText(c)}).`,
   WEAK_ALGORITHM: (c) =>
     `Reissue ${describe(c)} with a SHA-256 (or stronger) signature (it is signed with ${c.signatureAlgorithm.name}).`,
   WRONG_PURPOSE: (c) =>
