@@ -9,7 +9,9 @@
  */
 import { createHash, createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import tls from 'node:tls';
+import { domainToASCII } from 'node:url';
 import { ConfigError, SSLError } from '../errors.js';
 import type { ConnectorConfig, ConnectTarget, TlsInfo } from '../tls/connector.js';
 import type { TrustAnchors } from '../trust/types.js';
@@ -88,12 +90,14 @@ export function normaliseFingerprints(input: string | readonly string[], what: s
   return out;
 }
 
-/** A host name as pins are looked up by it: lower case, no IPv6 brackets, no trailing dot. */
+/** A host name as pins are looked up by it: lower case, no IPv6 brackets, no trailing dot, A-labels. */
 function pinHost(host: string): string {
-  return host
+  const h = host
     .toLowerCase()
     .replace(/^\[|\]$/g, '')
     .replace(/\.$/, '');
+  // URL hosts and names verified come as A-labels; a table key may be written in Unicode.
+  return net.isIP(h) ? h : domainToASCII(h) || h;
 }
 
 /**

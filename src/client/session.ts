@@ -182,7 +182,12 @@ export class Session {
       const sameOrigin = current.origin === firstOrigin;
       // serverName, connectTo and the per-request pin describe the origin of the URL asked for;
       // a redirect elsewhere is verified normally (the decision is recorded in ARCHITECTURE.md).
-      const hostPins = pinTable ? pinsForHost(pinTable, current.hostname) : undefined;
+      // A Session's host pins follow the name verified (serverName, on its origin), else the URL
+      // host: a connection that proves a pinned name is held to that name's pins.
+      const verifiedHost = sameOrigin && o.serverName !== undefined ? o.serverName : current.hostname;
+      const hostPins = pinTable
+        ? (pinsForHost(pinTable, verifiedHost) ?? pinsForHost(pinTable, current.hostname))
+        : undefined;
       const spki = sameOrigin && requestPins ? requestPins : hostPins;
       const fingerprints = sameOrigin ? requestFingerprints : undefined;
       const pins: PinSet | undefined =
