@@ -271,7 +271,7 @@ export class Session {
       const rawLocation = response.rawHeader('location');
       const location = Array.isArray(rawLocation) ? (rawLocation[0] ?? null) : (rawLocation ?? null);
       if (!allowRedirects || !REDIRECT_STATUSES.has(response.status) || location === null) return response;
-      await response.dump();
+      await discardRedirectBody(response);
       history.push(response);
       if (history.length > maxRedirects) {
         throw new TooManyRedirects(
@@ -367,6 +367,23 @@ export class Session {
     }
     this.#pools.set(key, entry);
     return entry;
+  }
+}
+
+// Go's net/http reads at most 2 KiB of a redirect's body (client.go, maxBodySlurpSize) so that a
+// small one leaves the connection reusable; past that it closes the body, and so do we.
+const REDIRECT_BODY_MAX = 2 << 10;
+
+/**
+ * Reads and drops a redirect's body, up to REDIRECT_BODY_MAX; a longer one (an endless one
+ * would hold the request forever) is abandoned with its connection.
+ */
+async function discardRedirectBody(response: Response): Promise<void> {
+  let seen = 0;
+  // Leaving the loop early destroys the stream, and with it undici's body and connection.
+  for await (const chunk of response.stream()) {
+    seen += (chunk as Buffer).length;
+    if (seen > REDIRECT_BODY_MAX) return;
   }
 }
 

@@ -63,3 +63,39 @@ describe('redirects', () => {
     }
   });
 });
+
+describe('the body of a redirect', () => {
+  test('an endless one does not hold the request: read up to a bound, then the connection is dropped', async () => {
+    const timers = new Set<NodeJS.Timeout>();
+    const endless = await startTlsServer({
+      cert: issue(root),
+      handler: (req, res) => {
+        if (req.url === '/landed') {
+          res.end('landed');
+          return;
+        }
+        res.writeHead(302, { location: '/landed' });
+        // A body that never ends: 16 KiB every 5 ms.
+        const t = setInterval(() => res.write(Buffer.alloc(16 * 1024, 0x61)), 5);
+        timers.add(t);
+        res.on('close', () => clearInterval(t));
+      },
+    });
+    const s = new Session({ verify: root.pem, trustEnv: false, timeout: { connect: 5000, read: 5000 } });
+    try {
+      const started = performance.now();
+      const r = await Promise.race([
+        s.get(endless.url('/start')),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('still draining after 3 s')), 3000),
+        ),
+      ]);
+      assert.equal(await r.text(), 'landed');
+      assert.ok(performance.now() - started < 3000);
+    } finally {
+      for (const t of timers) clearInterval(t);
+      await s.close();
+      await endless.close();
+    }
+  });
+});
