@@ -7,11 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { inspect } from 'node:util';
 import { request as undiciRequest } from 'undici';
 import { bypassesProxy, resolveProxy } from '../../src/client/proxy.js';
-import { ConfigError, dispatcher, Session } from '../../src/index.js';
+import { ConfigError, dispatcher, Session, SSLError } from '../../src/index.js';
 import { createRoot, type Issued, issue } from '../support/pki.js';
 import { startProxy, type TestProxy } from '../support/proxy.js';
 import { type PlainServer, startHttpServer, startTlsServer, type TestServer } from '../support/servers.js';
@@ -174,4 +175,53 @@ describe('NO_PROXY forms', () => {
       assert.equal(bypassesProxy(entry, u.hostname, port), direct);
     });
   }
+});
+
+describe('what a proxy says cannot stand in for the target', () => {
+  test('bytes after the 200 to CONNECT (a smuggled response) go to the TLS handshake, which refuses them', async () => {
+    // A "proxy" that answers CONNECT and then plays the target in plain HTTP.
+    const fake = net.createServer((c) => {
+      c.on('error', () => {});
+      c.once('data', () => {
+        c.write(
+          'HTTP/1.1 200 Connection established\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nforged',
+        );
+      });
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    const port = (fake.address() as net.AddressInfo).port;
+    const s = new Session({ ...base, verify: root.pem, proxy: `http://127.0.0.1:${port}` });
+    try {
+      await assert.rejects(s.get(target.url('/')), (e: unknown) => {
+        assert.ok(e instanceof SSLError, String(e));
+        assert.equal(e.code, 'HANDSHAKE_FAILED');
+        return true;
+      });
+    } finally {
+      await s.close();
+      await new Promise<void>((r) => fake.close(() => r()));
+    }
+  });
+
+  test('an unverified https proxy (proxyVerify: false) leaves the target verified: an untrusted target fails', async () => {
+    const tlsProxy = await startProxy({ tls: { cert: issue(createRoot({ cn: 'proxy operator' })) } });
+    const untrusted = createRoot({ cn: 'not trusted' });
+    const s = new Session({ ...base, verify: untrusted.pem, proxy: tlsProxy.url, proxyVerify: false });
+    const warn = () => {};
+    process.on('warning', warn);
+    try {
+      const before = target.bytesReceived;
+      await assert.rejects(s.get(target.url('/')), (e: unknown) => {
+        assert.ok(e instanceof SSLError, String(e));
+        assert.ok(['UNKNOWN_ISSUER', 'INCOMPLETE_CHAIN'].includes(e.code), e.code);
+        assert.doesNotMatch(e.message, /HTTPS proxy/, 'the failure is about the target, not the proxy');
+        return true;
+      });
+      assert.equal(target.bytesReceived, before);
+    } finally {
+      process.off('warning', warn);
+      await s.close();
+      await tlsProxy.close();
+    }
+  });
 });
