@@ -62,7 +62,10 @@ export interface AdapterOptions {
   proxyVerify?: VerifyOption;
   /** Hosts that go direct; replaces NO_PROXY. */
   noProxy?: string | readonly string[];
-  /** Called with what each new connection proved (chain, anchor, protocol), and its origin. */
+  /**
+   * Called with what each new connection proved (chain, anchor, protocol), and its origin, before
+   * the library may use it. A throw refuses that connection: the library gets the error.
+   */
   onConnection?: (info: TlsInfo, origin: string) => void;
 }
 
