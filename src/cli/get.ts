@@ -1,4 +1,5 @@
 /** `certainly get URL`: fetch a URL with verification, printing the body (or JSON). */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ClientCertOption } from '../client/options.js';
 import { Session } from '../client/session.js';
@@ -16,7 +17,8 @@ export const GET_USAGE = `usage: certainly get URL [options]
   --connect-to H:P     connect to H:P instead of the URL host; still verify the URL host
   --cert FILE          client certificate (PEM or DER; with its key in it, unless --key)
   --key FILE           the client certificate's private key
-  --pass PASSPHRASE    passphrase of the key (or of the PKCS#12 bundle)
+  --pass SOURCE        passphrase of the key (or of the PKCS#12 bundle): env:VAR or file:PATH
+                       (as openssl's -passin; kept out of ps), or the passphrase itself
   --cert-type TYPE     PEM, DER or P12 (a PKCS#12 bundle: certificate and key in one;
                        the default for files ending .p12 or .pfx)
   --pin sha256//B64    accept the server only if its public key has this SPKI hash
@@ -148,7 +150,7 @@ function clientCertOf(values: Values): ClientCertOption | undefined {
     }
     return undefined;
   }
-  const passphrase = pass === undefined ? {} : { passphrase: pass };
+  const passphrase = pass === undefined ? {} : { passphrase: passphraseFrom(pass) };
   if (type === 'p12' || (type === undefined && /\.(p12|pfx)$/i.test(cert))) {
     if (key !== undefined) {
       throw new ConfigError('--key does not go with a PKCS#12 --cert: the bundle holds the key', {
@@ -204,4 +206,37 @@ function parse(argv: string[]) {
       help: { type: 'boolean', short: 'h' },
     },
   });
+}
+
+/**
+ * --pass as openssl's -passin reads it: 'env:VAR' and 'file:PATH' keep the secret out of the
+ * process list (`ps`); anything else is the passphrase itself (curl's --pass).
+ */
+function passphraseFrom(value: string): string {
+  if (value.startsWith('env:')) {
+    const name = value.slice(4);
+    const v = process.env[name];
+    if (v === undefined) {
+      throw new ConfigError(`--pass env:${name}: the environment variable ${name} is not set`, {
+        code: 'ERR_OPTIONS',
+      });
+    }
+    return v;
+  }
+  if (value.startsWith('file:')) {
+    const path = value.slice(5);
+    try {
+      // The first line, as openssl does: a trailing newline is not part of the passphrase.
+      return readFileSync(path, 'utf8').split(/\r?\n/)[0] ?? '';
+    } catch (err) {
+      throw new ConfigError(
+        `--pass file:${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+        {
+          code: 'ERR_OPTIONS',
+          cause: err,
+        },
+      );
+    }
+  }
+  return value;
 }

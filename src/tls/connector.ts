@@ -103,10 +103,15 @@ export interface DialRequest {
 }
 
 const warnedInsecureHosts = new Set<string>();
+// Hosts remembered for the once-per-host warning. Past this the record starts over (a host may
+// then be warned about again): a process that talks to thousands of unverified hosts must not
+// grow without bound for the sake of a warning.
+const MAX_WARNED_HOSTS = 1024;
 
 /** Emits InsecureRequestWarning once per host (users can silence it with process listeners). */
 function warnInsecure(host: string): void {
   if (warnedInsecureHosts.has(host)) return;
+  if (warnedInsecureHosts.size >= MAX_WARNED_HOSTS) warnedInsecureHosts.clear();
   warnedInsecureHosts.add(host);
   process.emitWarning(
     `Unverified HTTPS request to ${host}: certificate verification is off (verify: false). ` +

@@ -218,6 +218,20 @@ describe('certainly get: client certificates, pins, proxies, --ca, --aia', () =>
     assert.notEqual(without.code, 0, 'the server requires a client certificate');
   });
 
+  test('--pass env:VAR and file:PATH keep the passphrase out of the process list', async () => {
+    const certPath = dir.write('alice2.pem', alice.pem);
+    const keyPath = dir.write('alice2.key', keyPemOf(alice.key, { passphrase: 'open sesame' }));
+    const args = ['get', mtls.url('/'), '--ca', rootPath, '--cert', certPath, '--key', keyPath];
+    const fromEnv = await run([...args, '--pass', 'env:ALICE_PASS'], { ALICE_PASS: 'open sesame' });
+    assert.equal(fromEnv.code, 0, fromEnv.stderr);
+    const passFile = dir.write('alice.pass', 'open sesame\n');
+    const fromFile = await run([...args, '--pass', `file:${passFile}`]);
+    assert.equal(fromFile.code, 0, fromFile.stderr);
+    const unset = await run([...args, '--pass', 'env:NOT_SET_ANYWHERE']);
+    assert.equal(unset.code, 2);
+    assert.match(unset.stderr, /NOT_SET_ANYWHERE is not set/);
+  });
+
   test('--cert alone takes the key from the same file, as curl does', async () => {
     const both = dir.write('alice-both.pem', `${alice.pem}${alice.keyPem}`);
     const r = await run(['get', mtls.url('/'), '--ca', rootPath, '--cert', both]);
