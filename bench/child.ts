@@ -77,7 +77,7 @@ async function main(): Promise<void> {
       const { readFileSync } = await import('node:fs');
       const caPem = readFileSync(caPath, 'utf8');
       const { createClient } = await import('./clients.js');
-      const c = createClient(client as never, { origin: new URL(url).origin, caPem, caPath });
+      const c = await createClient(client as never, { origin: new URL(url).origin, caPem, caPath });
       await c.get('/');
       const before = rssMb();
       await Promise.all(Array.from({ length: count }, () => c.get('/')));

@@ -2,13 +2,12 @@
  * The clients compared, each configured the way its documentation says to trust a private CA,
  * and none allowed to resume TLS sessions (so that the new-connection runs measure full
  * handshakes with verification for every client alike).
+ *
+ * Each library is imported when its client is created, so that a process running one client
+ * (bench/client-process.ts) loads that library and nothing of the others.
  */
 import https from 'node:https';
-import axios from 'axios';
-import got from 'got';
-import nodeFetch from 'node-fetch';
-import { Agent, fetch as undiciFetch, request as undiciRequest } from 'undici';
-import { Session } from '../src/client/session.js';
+import type { Agent } from 'undici';
 
 export interface BenchClient {
   get(path: string): Promise<void>;
@@ -52,13 +51,15 @@ function httpsAgent(c: ClientConfig): https.Agent {
   });
 }
 
-function undiciAgent(c: ClientConfig): Agent {
+async function undiciAgent(c: ClientConfig): Promise<Agent> {
+  const { Agent } = await import('undici');
   return new Agent({ connect: { ca: c.caPem, maxCachedSessions: 0 } });
 }
 
-export function createClient(name: ClientName, c: ClientConfig): BenchClient {
+export async function createClient(name: ClientName, c: ClientConfig): Promise<BenchClient> {
   switch (name) {
     case 'certainly': {
+      const { Session } = await import('../src/client/session.js');
       const s = new Session({ verify: c.caPath, trustEnv: false });
       return {
         async get(path) {
@@ -69,7 +70,8 @@ export function createClient(name: ClientName, c: ClientConfig): BenchClient {
       };
     }
     case 'undici request': {
-      const agent = undiciAgent(c);
+      const agent = await undiciAgent(c);
+      const { request: undiciRequest } = await import('undici');
       return {
         async get(path) {
           const r = await undiciRequest(c.origin + path, { dispatcher: agent });
@@ -79,7 +81,8 @@ export function createClient(name: ClientName, c: ClientConfig): BenchClient {
       };
     }
     case 'undici fetch': {
-      const agent = undiciAgent(c);
+      const agent = await undiciAgent(c);
+      const { fetch: undiciFetch } = await import('undici');
       return {
         async get(path) {
           const r = await undiciFetch(c.origin + path, { dispatcher: agent });
@@ -105,6 +108,7 @@ export function createClient(name: ClientName, c: ClientConfig): BenchClient {
       };
     }
     case 'axios': {
+      const { default: axios } = await import('axios');
       const agent = httpsAgent(c);
       const ax = axios.create({ httpsAgent: agent, responseType: 'arraybuffer' });
       return {
@@ -115,6 +119,7 @@ export function createClient(name: ClientName, c: ClientConfig): BenchClient {
       };
     }
     case 'got': {
+      const { default: got } = await import('got');
       const agent = httpsAgent(c);
       const g = got.extend({
         agent: { https: agent },
@@ -129,6 +134,7 @@ export function createClient(name: ClientName, c: ClientConfig): BenchClient {
       };
     }
     case 'node-fetch': {
+      const { default: nodeFetch } = await import('node-fetch');
       const agent = httpsAgent(c);
       return {
         async get(path) {

@@ -7,8 +7,11 @@
  *   node build/bench/run.js            the full run (a few minutes)
  *   node build/bench/run.js --quick    shorter runs; writes nothing unless --write is given too
  *
- * Throughput runs are interleaved: each round runs every client once per scenario, in a rotated
- * order, and the median over rounds is kept, so that drift of a shared machine spreads over all.
+ * Each client runs in a process of its own (bench/client-process.ts, forked once and kept for the
+ * whole throughput run), so that one client's JIT feedback and garbage do not slow the next.
+ * Throughput runs are interleaved: the parent asks each client process in turn, in a rotated
+ * order, to run a slice of the scenario, and takes medians over slices, so that drift of a shared
+ * machine spreads over all clients.
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,7 +20,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRoot, intermediate, issue, pemOf } from '../src/x509/build/pki.js';
 import { renderChart } from './chart.js';
-import { type BenchClient, CLIENT_NAMES, type ClientName, createClient } from './clients.js';
+import type { ClientReply, ClientRequest } from './client-process.js';
+import { CLIENT_NAMES, type ClientConfig, type ClientName } from './clients.js';
 import { benchVerify, type VerifyFigures } from './verify.js';
 
 const ROOT = new URL('../../', import.meta.url); // build/bench/run.js -> the repository root
@@ -99,20 +103,66 @@ async function startServer(key: string, cert: string): Promise<ServerHandle> {
   };
 }
 
-/** Requests per second of `client` at `concurrency` for `ms`; throws on the first failed request. */
-async function measure(client: BenchClient, path: string, concurrency: number, ms: number): Promise<number> {
-  let count = 0;
-  const t0 = performance.now();
-  const end = t0 + ms;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) {
-        await client.get(path);
-        count++;
-      }
-    }),
-  );
-  return (count * 1000) / (performance.now() - t0);
+/** A client in its own process (bench/client-process.ts), asked one thing at a time over IPC. */
+interface ClientProcess {
+  name: ClientName;
+  ask(msg: ClientRequest): Promise<{ count?: number; elapsedMs?: number }>;
+  stop(): Promise<void>;
+}
+
+// --no-memory-reducer: an idle client process (waiting for its next slice) would otherwise start
+// V8's memory reducer, garbage collection that runs while another client is measured and that a
+// process under steady load never does (V8 starts it only when the mutator has gone quiet).
+const CLIENT_EXEC_ARGV = ['--no-memory-reducer'];
+
+function startClientProcess(name: ClientName): ClientProcess {
+  const child = fork(join(HERE, 'client-process.js'), [name], {
+    execArgv: CLIENT_EXEC_ARGV,
+    env: cleanEnv(),
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let pending: { resolve: (r: ClientReply) => void; reject: (e: Error) => void } | undefined;
+  let exited: Error | undefined;
+  child.on('message', (m: ClientReply) => {
+    const p = pending;
+    pending = undefined;
+    p?.resolve(m);
+  });
+  child.once('exit', (code, signal) => {
+    exited = new Error(`the ${name} process exited (${signal ?? code})`);
+    pending?.reject(exited);
+    pending = undefined;
+  });
+  return {
+    name,
+    async ask(msg) {
+      if (exited) throw exited;
+      if (pending) throw new Error(`the ${name} process is busy`);
+      const reply = await new Promise<ClientReply>((resolve, reject) => {
+        pending = { resolve, reject };
+        child.send(msg);
+      });
+      if (reply.type === 'error') throw new Error(reply.message);
+      return reply;
+    },
+    async stop() {
+      if (exited) return;
+      const gone = new Promise<void>((r) => child.once('exit', () => r()));
+      child.disconnect();
+      await gone;
+    },
+  };
+}
+
+/** Requests per second of one slice of `scenario` in the client's own process. */
+async function measure(
+  client: ClientProcess,
+  path: string,
+  concurrency: number,
+  ms: number,
+): Promise<number> {
+  const r = await client.ask({ type: 'run', path, concurrency, ms });
+  return (r.count! * 1000) / r.elapsedMs!;
 }
 
 function median(xs: number[]): number {
@@ -199,7 +249,7 @@ async function main(): Promise<void> {
   writeFileSync(caPath, root.pem);
   const server = await startServer(leaf.keyPem, pemOf(leaf, inter));
   const origin = `https://127.0.0.1:${server.port}`;
-  const cfg = { origin, caPem: root.pem, caPath };
+  const cfg: ClientConfig = { origin, caPem: root.pem, caPath };
   log(
     `bench: server pid ${server.child.pid} at ${origin}; ${SLICES} slices of ${SLICE_MS} ms per client per scenario`,
   );
@@ -210,37 +260,42 @@ async function main(): Promise<void> {
     const throughput: Record<string, Record<ClientName, number>> = {};
     const pairedRatios: Record<string, Record<ClientName, number>> = {};
     let resumed = 0;
-    for (const sc of SCENARIOS) {
-      const before = await server.stats();
-      const clients = new Map<ClientName, BenchClient>();
-      for (const name of CLIENT_NAMES) {
-        const client = createClient(name, cfg);
-        clients.set(name, client);
-        await measure(client, sc.path, sc.concurrency, WARMUP_MS);
-      }
-      const slices: Record<ClientName, number>[] = [];
-      try {
-        for (let i = 0; i < SLICES; i++) {
-          const slice = {} as Record<ClientName, number>;
-          const order = CLIENT_NAMES.map((_, k) => CLIENT_NAMES[(k + i) % CLIENT_NAMES.length]!);
-          for (const name of order)
-            slice[name] = await measure(clients.get(name)!, sc.path, sc.concurrency, SLICE_MS);
-          slices.push(slice);
+    const procs = new Map<ClientName, ClientProcess>(CLIENT_NAMES.map((n) => [n, startClientProcess(n)]));
+    try {
+      for (const sc of SCENARIOS) {
+        const before = await server.stats();
+        // A fresh client per scenario (as a fresh program would make), in the long-lived process.
+        for (const p of procs.values()) {
+          await p.ask({ type: 'open', cfg });
+          await measure(p, sc.path, sc.concurrency, WARMUP_MS);
         }
-      } finally {
-        for (const c of clients.values()) await c.close();
+        const slices: Record<ClientName, number>[] = [];
+        try {
+          for (let i = 0; i < SLICES; i++) {
+            const slice = {} as Record<ClientName, number>;
+            const order = CLIENT_NAMES.map((_, k) => CLIENT_NAMES[(k + i) % CLIENT_NAMES.length]!);
+            for (const name of order)
+              slice[name] = await measure(procs.get(name)!, sc.path, sc.concurrency, SLICE_MS);
+            slices.push(slice);
+          }
+        } finally {
+          // Not measured; a failure here must not hide the one that ended the slices.
+          for (const p of procs.values()) await p.ask({ type: 'close' }).catch(() => {});
+        }
+        if (sc.path === '/close') resumed += (await server.stats()).resumed - before.resumed;
+        throughput[sc.id] = Object.fromEntries(
+          CLIENT_NAMES.map((n) => [n, median(slices.map((s) => s[n]))]),
+        ) as Record<ClientName, number>;
+        // certainly / other, slice by slice, then the median.
+        pairedRatios[sc.id] = Object.fromEntries(
+          CLIENT_NAMES.map((n) => [n, median(slices.map((s) => ratio(s.certainly, s[n])))]),
+        ) as Record<ClientName, number>;
+        log(
+          `  ${sc.id.padEnd(14)} ${CLIENT_NAMES.map((n) => `${n} ${fmt(throughput[sc.id]![n])}`).join(', ')} req/s`,
+        );
       }
-      if (sc.path === '/close') resumed += (await server.stats()).resumed - before.resumed;
-      throughput[sc.id] = Object.fromEntries(
-        CLIENT_NAMES.map((n) => [n, median(slices.map((s) => s[n]))]),
-      ) as Record<ClientName, number>;
-      // certainly / other, slice by slice, then the median.
-      pairedRatios[sc.id] = Object.fromEntries(
-        CLIENT_NAMES.map((n) => [n, median(slices.map((s) => ratio(s.certainly, s[n])))]),
-      ) as Record<ClientName, number>;
-      log(
-        `  ${sc.id.padEnd(14)} ${CLIENT_NAMES.map((n) => `${n} ${fmt(throughput[sc.id]![n])}`).join(', ')} req/s`,
-      );
+    } finally {
+      await Promise.all([...procs.values()].map((p) => p.stop()));
     }
     const loadAfter = loadavg()[0]!;
 
@@ -348,6 +403,8 @@ async function main(): Promise<void> {
       method: {
         server: 'node:https in a separate process on 127.0.0.1, 12-byte body, P-256 leaf + intermediate',
         trust: 'every client trusts the same private root; TLS session resumption off for every client',
+        isolation:
+          'throughput: each client in its own long-lived node process (bench/client-process.ts, forked once for the whole throughput run, loading only its own library; --no-memory-reducer), asked over IPC to run one slice at a time, so only one client runs at any moment; the server in another process',
         sliceMs: SLICE_MS,
         slices: SLICES,
         warmupMs: WARMUP_MS,
@@ -390,7 +447,7 @@ async function main(): Promise<void> {
             unit: 'req/s',
             rows: CLIENT_NAMES.map((n) => ({ label: n, value: throughput[sc.id]![n] })),
           })),
-          `npm run bench, ${results.date.slice(0, 10)}, Node ${process.version}, ${results.environment.cpu}; loopback, server in its own process`,
+          `npm run bench, ${results.date.slice(0, 10)}, Node ${process.version}, ${results.environment.cpu}; loopback; server and each client in its own process`,
         ),
       );
       updateReadme(table, results.date.slice(0, 10));
