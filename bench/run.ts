@@ -6,6 +6,7 @@
  *
  *   node build/bench/run.js            the full run (a few minutes)
  *   node build/bench/run.js --quick    shorter runs; writes nothing unless --write is given too
+ *   node build/bench/run.js --no-write the full run, printed only (to check run-to-run spread)
  *
  * Each client runs in a process of its own (bench/client-process.ts, forked once and kept for the
  * whole throughput run), so that one client's JIT feedback and garbage do not slow the next.
@@ -27,7 +28,7 @@ import { benchVerify, type VerifyFigures } from './verify.js';
 const ROOT = new URL('../../', import.meta.url); // build/bench/run.js -> the repository root
 const HERE = fileURLToPath(new URL('.', import.meta.url)); // build/bench/
 const QUICK = process.argv.includes('--quick');
-const WRITE = !QUICK || process.argv.includes('--write');
+const WRITE = process.argv.includes('--write') || (!QUICK && !process.argv.includes('--no-write'));
 // Measured time per client per scenario per round, and rounds: enough for run-to-run spread
 // of a few per cent on the 2-core machine this project runs on (checked by repeating runs).
 // Each client is measured in short slices, all clients one after another, again and again; ratios
