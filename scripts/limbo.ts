@@ -302,6 +302,11 @@ function main(argv: string[]): number {
   process.stdout.write(
     `${summary.total} testcases in ${(summary.elapsedMs / 1000).toFixed(1)} s: ${summary.pass} pass, ${summary.fail} fail, ${summary.skipped} skipped; result written to ${out instanceof URL ? fileURLToPath(out) : out}\n`,
   );
+  if (summary.unexpected.length === 0 && summary.fail > 0) {
+    process.stdout.write(
+      `every failure is a listed divergence, with its reason, in ${fileURLToPath(EXPECTATIONS_FILE)}\n`,
+    );
+  }
   if (summary.unexpected.length > 0) {
     process.stdout.write(
       `\n${summary.unexpected.length} result(s) not in ${fileURLToPath(EXPECTATIONS_FILE)}:\n`,
