@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { SSLError, type VerifyCode } from '../../src/errors.js';
+import type { SSLError, VerifyCode } from '../../src/errors.js';
 import { CachingVerifier, nodeVerifier, type SignatureVerifier } from '../../src/verify/crypto.js';
 import { anchorsFrom, type VerifyServerOptions, verifyServer } from '../../src/verify/index.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
@@ -21,6 +21,7 @@ import {
   selfSigned,
   standardPki,
 } from '../support/pki.js';
+import { failure } from './_helpers.js';
 
 const parsed = new WeakMap<Issued, Certificate>();
 function cert(i: Issued): Certificate {
@@ -34,16 +35,6 @@ function cert(i: Issued): Certificate {
 
 function verify(chain: Issued[], roots: Issued[], opts: Partial<VerifyServerOptions> = {}) {
   return verifyServer({ chain: chain.map(cert), trust: anchorsFrom(roots.map(cert), 'inline'), ...opts });
-}
-
-function failure(fn: () => unknown): SSLError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof SSLError) return err;
-    throw err;
-  }
-  assert.fail('expected an SSLError');
 }
 
 function expectCode(fn: () => unknown, code: VerifyCode, position?: number): SSLError {

@@ -13,13 +13,13 @@ import {
   randomBytes,
 } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { SSLError } from '../../src/errors.js';
 import { MAX_RSA_BITS, MAX_RSA_EXPONENT, verifySignature } from '../../src/verify/crypto.js';
 import { anchorsFrom, verifyServer } from '../../src/verify/index.js';
 import { checkPublicKey } from '../../src/verify/policy.js';
 import { bitString, integer, nul, oid, sequence } from '../../src/x509/build/der-writer.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
 import { createRoot, type Issued, intermediate, issue, type KeyPair } from '../support/pki.js';
+import { failure } from './_helpers.js';
 
 const b64u = (n: bigint) => {
   const hex = n.toString(16);
@@ -88,16 +88,6 @@ function modulusOf(bits: number): bigint {
 }
 
 const publicKeyOf = (spki: Buffer) => parseCertificate(createRoot({ spkiDer: spki }).der).publicKey;
-
-function failure(fn: () => unknown): SSLError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof SSLError) return err;
-    throw err;
-  }
-  assert.fail('expected an SSLError');
-}
 
 const verify = (chain: Issued[], root: Issued) =>
   verifyServer({

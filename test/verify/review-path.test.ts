@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SSLError } from '../../src/errors.js';
 import { anchorsFrom, verifyServer } from '../../src/verify/index.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
 import { createRoot, type Issued, intermediate, issue } from '../support/pki.js';
+import { failure } from './_helpers.js';
 
 const cert = (i: Issued) => parseCertificate(i.der);
 /** A source that is not a user file: the profile is enforced in full (policy.ts). */
@@ -20,16 +20,6 @@ function verify(chain: Issued[], anchors: Issued[]) {
     trust: anchorsFrom(anchors.map(cert), SYSTEM),
     name: 'localhost',
   });
-}
-
-function failure(fn: () => unknown): SSLError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof SSLError) return err;
-    throw err;
-  }
-  assert.fail('expected an SSLError');
 }
 
 describe('a trusted intermediate is held to the intermediate profile, not the root one', () => {
