@@ -303,7 +303,7 @@ function fullReport(r: CheckReport, s: Style, flags: Flags): string[] {
     lines.push(`  name        ${r.name}  (SNI ${c.sni ?? 'none: IP literal'})`);
   }
   if (r.chain.length > 0) {
-    lines.push(`  chain as sent${r.chainSource === 'node' ? ' (as node linked it; order unknown)' : ''}:`);
+    lines.push(`  chain as sent${r.chainSource === 'node' ? ' (as node:tls exposes it)' : ''}:`);
     for (const c of r.chain) {
       lines.push(`    #${c.position} ${c.subject || '(empty subject)'}`);
       const names =

@@ -73,7 +73,7 @@ const DIAGNOSE_CODES = {
   },
   CHAIN_NOT_READ: {
     severity: 'info',
-    meaning: 'the chain exactly as sent could not be read; node’s linked view of it was used',
+    meaning: 'the handshake could not be read; the chain as node:tls exposes it was used',
   },
   // The check could not be made
   DNS_FAILED: { severity: 'error', meaning: 'the host name does not resolve' },

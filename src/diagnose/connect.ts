@@ -10,6 +10,7 @@ import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import tls from 'node:tls';
 import { ConnectionError, ConnectTimeout, SSLError } from '../errors.js';
+import { peerCertificatesDer } from '../tls/connector.js';
 import { contextFor } from '../tls/context.js';
 import type { TrustAnchors } from '../trust/types.js';
 import type { ReferenceName } from '../verify/identity.js';
@@ -42,8 +43,11 @@ export interface Wire {
   sentPositions?: number[];
   /** Certificates of the chain as sent that could not be parsed, by position. */
   unparsed?: { position: number; message: string }[];
-  /** Node's linked view (getPeerCertificate(true)): what the library's connector verifies. */
-  linked?: Certificate[];
+  /**
+   * The chain as node:tls exposes it (getPeerX509Certificate, in the order received; what the
+   * library's connector verifies), up to the first certificate our parser refuses.
+   */
+  nodeChain?: Certificate[];
   openssl?: { authorized: boolean; error: string | null };
   /** Why the connection failed, when it did. */
   error?: Error;
@@ -218,7 +222,7 @@ export async function connectForDiagnosis(opts: WireOptions): Promise<Wire> {
           authorized: s.authorized,
           error: s.authorizationError ? String(s.authorizationError) : null,
         };
-        wire.linked = linkedChain(s);
+        wire.nodeChain = nodeChain(s);
         const ders = certificatesFromFlight({
           bytes: tap!.received(),
           protocol: wire.protocol,
@@ -249,19 +253,15 @@ export async function connectForDiagnosis(opts: WireOptions): Promise<Wire> {
   });
 }
 
-/** getPeerCertificate(true), parsed: leaf first, each linked to its issuer (see wire.ts). */
-function linkedChain(socket: tls.TLSSocket): Certificate[] {
+/** The connector's view of the chain (peerCertificatesDer), parsed up to the first refusal. */
+function nodeChain(socket: tls.TLSSocket): Certificate[] {
   const out: Certificate[] = [];
-  const seen = new Set<string>();
-  let c = socket.getPeerCertificate(true) as tls.DetailedPeerCertificate | undefined;
-  while (c?.raw && !seen.has(c.fingerprint256)) {
-    seen.add(c.fingerprint256);
+  for (const der of peerCertificatesDer(socket)) {
     try {
-      out.push(parseCertificate(new Uint8Array(c.raw)));
+      out.push(parseCertificate(new Uint8Array(der)));
     } catch {
       break;
     }
-    c = c.issuerCertificate;
   }
   return out;
 }

@@ -294,14 +294,14 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
     };
   }
 
-  if (wire.error || !wire.linked) {
+  if (wire.error || !wire.nodeChain) {
     const err = wire.error ?? new Error('the connection ended before the handshake');
     ctx.add(findingFor(err, { name: report.name }));
     if (err instanceof SSLError) report.verification = { ok: false, code: err.code, message: err.message };
     return finish(report);
   }
 
-  const chain = wire.sent ?? wire.linked;
+  const chain = wire.sent ?? wire.nodeChain;
   if (wire.sent && wire.sentPositions) sentPositions.set(chain, wire.sentPositions);
   report.chainSource = wire.sent ? 'wire' : 'node';
   report.chain = chain.map((c, i) => certReport(c, 'sent', time, wire.sentPositions?.[i] ?? i));
@@ -310,7 +310,7 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
       severity: 'info',
       code: 'CHAIN_NOT_READ',
       message:
-        'the chain exactly as the server sent it could not be read from the handshake; the order and any extra certificates are unknown',
+        'the handshake could not be read, so the chain shown is the one node:tls exposes (in the order received), up to any certificate that cannot be parsed',
       fix: 'Nothing to do for the connection; to see the chain as sent, run openssl s_client -showcerts.',
     });
   }
@@ -463,7 +463,6 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
     : onPath;
   expiringSoon(ctx, withAnchor, chain, warnDays);
   chainShape(ctx, chain, withAnchor);
-  linkedViewLoses(ctx, wire, first, verify);
   leafShape(ctx, leaf);
   opensslVerdict(ctx, wire, first, identityError);
   return finish(report);
@@ -752,29 +751,6 @@ function chainShape(ctx: Context, chain: readonly Certificate[], onPath: readonl
       position: topPos,
     });
   }
-}
-
-/**
- * When node's linked view of the chain (getPeerCertificate(true), what the library's connector
- * verifies today) drops certificates the server did send, and the chain verifies only with them:
- * say so on the CHAIN_ORDER finding, because Node-based clients then fail where others succeed.
- */
-function linkedViewLoses(
-  ctx: Context,
-  wire: Wire,
-  first: { verified?: VerifiedPath; error?: SSLError },
-  verify: (certs: readonly Certificate[]) => { verified?: VerifiedPath; error?: SSLError },
-): void {
-  const order = ctx.findings.find((f) => f.code === 'CHAIN_ORDER');
-  if (!order || !first.verified || !wire.sent || !wire.linked) return;
-  const linked = new Set(wire.linked.map((c) => c.fingerprintSha256));
-  const lost = wire.sent.filter((c) => !linked.has(c.fingerprintSha256));
-  if (lost.length === 0) return;
-  const again = verify(wire.linked);
-  if (!again.error) return;
-  order.message +=
-    `; Node's TLS layer links the certificates it receives and drops ${lost.map(describe).join(' and ')} ` +
-    `when they arrive in this order, so Node-based clients (certainly's own client among them, today) fail with ${again.error.code}`;
 }
 
 /** The server certificate's own shape: many names, an empty subject. */

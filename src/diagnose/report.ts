@@ -61,7 +61,7 @@ export interface CheckReport {
   } | null;
   /** The chain exactly as the server sent it, leaf first. */
   chain: CertificateReport[];
-  /** 'wire': read from the handshake; 'node': node's linked view (order and extras lost); 'none'. */
+  /** 'wire': read from the handshake; 'node': as node:tls exposes it (in the order received); 'none'. */
   chainSource: 'wire' | 'node' | 'none';
   /** The verified path, leaf first, ending with the anchor; null when verification failed. */
   path: CertificateReport[] | null;

@@ -1,12 +1,13 @@
 /**
  * The certificate chain exactly as the server sent it, read from the handshake bytes.
  *
- * node:tls cannot say what was sent: `getPeerCertificate(true)` links each certificate to its
- * issuer among those sent and drops the rest, so a chain sent out of order, or with extra
- * certificates, comes back shorter and reordered (measured on Node 20 and 24: a server sending
- * [leaf, I1, I2] where I2 issued the leaf yields [leaf, I2]; I1 is gone). Diagnosis needs the
- * truth, so the connection runs through a tap that keeps the bytes the server sends, and this
- * module finds the Certificate handshake message in them:
+ * node:tls's `getPeerCertificate(true)` links each certificate to its issuer and loses some
+ * (a server sending [leaf, I1, I2] where I2 issued the leaf yields [leaf, I2] on Node 20 and 24);
+ * `getPeerX509Certificate()`, which the connector walks (tls/connector.ts peerCertificatesDer),
+ * keeps the order received. What only the handshake bytes give diagnosis is the position of a
+ * certificate OpenSSL accepted and our parser refuses, and every certificate after it. So the
+ * connection runs through a tap that keeps the bytes the server sends, and this module finds the
+ * Certificate handshake message in them:
  *  - TLS 1.2 (RFC 5246 §7.4.2): the message is in the clear;
  *  - TLS 1.3 (RFC 8446 §4.4.2): it is encrypted with the server handshake traffic keys, which
  *    come from the secret node:tls reports on its 'keylog' event (NSS key log format) and the

@@ -174,10 +174,15 @@ export const MAX_PEER_CERTIFICATES = 64;
  * as [leaf, I2] (measured on Node 20.20 and 24.22) and the path cannot be built.
  */
 export function peerChain(socket: tls.TLSSocket): Certificate[] {
-  const out: Certificate[] = [];
+  return peerCertificatesDer(socket).map(parseCached);
+}
+
+/** The DER of each certificate the server sent, in the order sent (see peerChain), unparsed. */
+export function peerCertificatesDer(socket: tls.TLSSocket): Buffer[] {
+  const out: Buffer[] = [];
   let c: X509Certificate | undefined = socket.getPeerX509Certificate();
   while (c !== undefined && out.length < MAX_PEER_CERTIFICATES) {
-    out.push(parseCached(c.raw));
+    out.push(c.raw);
     const next: X509Certificate | undefined = c.issuerCertificate;
     if (next === c) break;
     c = next;
