@@ -10,8 +10,8 @@
  * verifyChain() is the offline form for the public API and the CLI: PEM or DER in, a plain result
  * object out.
  */
-import { rootCertificates } from 'node:tls';
 import { ConfigError, ParseError, SSLError } from '../errors.js';
+import { BUNDLED_SOURCE, loadBundled } from '../trust/bundled.js';
 import type { TrustAnchor, TrustAnchors } from '../trust/types.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { parsePem } from '../x509/pem.js';
@@ -232,21 +232,9 @@ function dersOf(input: string | Uint8Array): Uint8Array[] {
 
 let bundled: TrustAnchors | undefined;
 
-/** Node's bundled Mozilla roots (tls.rootCertificates) as anchors with source 'bundled'. */
+/** Node's bundled Mozilla roots as anchors with source 'bundled' (parsed once, by trust/bundled.ts). */
 export function bundledAnchors(): TrustAnchors {
-  if (!bundled) {
-    const certs: Certificate[] = [];
-    for (const pem of rootCertificates) {
-      for (const der of parsePem(pem, 'CERTIFICATE')) {
-        try {
-          certs.push(parseCertificate(der));
-        } catch {
-          // A root our parser refuses cannot anchor a path anyway.
-        }
-      }
-    }
-    bundled = anchorsFrom(certs, 'bundled');
-  }
+  bundled ??= anchorsFrom(loadBundled().certs, BUNDLED_SOURCE);
   return bundled;
 }
 
