@@ -122,7 +122,12 @@ export function runTestcase(tc: Testcase): { result: Result; context: string } {
   if (tc.key_usage && tc.key_usage.length > 0)
     opts.requiredKeyUsage = tc.key_usage as VerifyChainOptions['requiredKeyUsage'];
   if (tc.max_chain_depth !== null && tc.max_chain_depth !== undefined) opts.maxDepth = tc.max_chain_depth;
-  if (tc.crls && tc.crls.length > 0) opts.crls = tc.crls;
+  // x509-limbo's CRL cases expect a CRL that cannot be used to fail the chain (CRL checking on,
+  // as OpenSSL's crl_check): revocation 'hard' (the default 'soft' would record it as unknown).
+  if (tc.crls && tc.crls.length > 0) {
+    opts.crls = tc.crls;
+    opts.revocation = 'hard';
+  }
   try {
     const r = verifyChain(opts);
     if (r.ok) return { result: 'SUCCESS', context: `path of ${r.path.length} to ${r.anchor.subject}` };

@@ -54,10 +54,15 @@ export const VERIFY_CODES = {
   },
   PROFILE_VIOLATION: { rank: 40, meaning: 'a certificate breaks a rule of the RFC 5280 / webpki profile' },
   BUDGET_EXCEEDED: { rank: 100, meaning: 'path building gave up: the chain is too complex to search' },
-  REVOKED: { rank: 80, meaning: 'a certificate in the path has been revoked' },
+  CERT_REVOKED: { rank: 80, meaning: 'a certificate in the path has been revoked' },
   REVOCATION_UNKNOWN: {
     rank: 75,
-    meaning: "a CRL given for a certificate's issuer could not be used, so its revocation status is unknown",
+    meaning:
+      "a certificate's revocation status is required or was given but could not be established (a CRL or OCSP response that cannot be used)",
+  },
+  MUST_STAPLE_MISSING: {
+    rank: 76,
+    meaning: 'the server certificate requires a stapled OCSP response (must-staple) and none usable was sent',
   },
   // Connection-level
   PIN_MISMATCH: { rank: 95, meaning: "the server's public key does not match any configured pin" },

@@ -21,6 +21,9 @@ order) as a connection would, and prints the path to a trusted root or why there
   --ca PATH            trust the CAs in this file or directory instead of the defaults (repeatable)
   --time ISO           verify at this time (e.g. 2024-03-01T00:00:00Z) instead of now
   --crl PATH           check revocation against this CRL (PEM or DER; repeatable; none fetched)
+  --revocation MODE    soft (default: a CRL that cannot be used leaves the status unknown, a
+                       note), hard (the server certificate's status is required; an unusable
+                       CRL fails), off
   --purpose P          server (default) or client
   --max-depth N        most intermediates allowed in a path (default 8)
   --strict             apply every rule of the profile, also for CAs from --ca files
@@ -37,6 +40,7 @@ function parse(argv: string[]) {
       ca: { type: 'string', multiple: true },
       time: { type: 'string' },
       crl: { type: 'string', multiple: true },
+      revocation: { type: 'string' },
       purpose: { type: 'string' },
       'max-depth': { type: 'string' },
       strict: { type: 'boolean' },
@@ -123,6 +127,7 @@ export async function runVerify(argv: string[], io: Io): Promise<number> {
       ...(maxDepth !== undefined ? { maxDepth } : {}),
       ...(values.strict ? { relaxPrivateAnchors: false } : {}),
       ...(crls.length > 0 ? { crls } : {}),
+      ...(values.revocation !== undefined ? { revocation: revocationOption(values.revocation) } : {}),
     };
   } catch (err) {
     if (json) io.stdout.write(`${JSON.stringify({ ok: false, ...errorToJson(err) }, null, 2)}\n`);
@@ -164,6 +169,7 @@ export async function runVerify(argv: string[], io: Io): Promise<number> {
           path: result.path,
           anchor: { ...result.anchor, certificate: verified.anchor.cert.summary() },
           notes: verified.notes,
+          revocation: verified.revocation,
         },
         null,
         2,
@@ -184,9 +190,20 @@ export async function runVerify(argv: string[], io: Io): Promise<number> {
   lines.push(`anchor: ${result.anchor.subject}`);
   lines.push(`  from: ${result.anchor.sources.join(', ')}`);
   lines.push(...describeCertificate(verified.anchor.cert.summary(), '    '));
+  for (const c of verified.revocation.certificates) {
+    if (c.status === 'unchecked') continue;
+    lines.push(
+      `revocation: ${c.depth === 0 ? 'server certificate' : `intermediate ${c.depth}`}: ${c.status}${c.source ? ` (${c.source})` : ''}`,
+    );
+  }
   for (const n of verified.notes) lines.push(s.yellow(`note: ${n}`));
   io.stdout.write(`${lines.join('\n')}\n`);
   return 0;
+}
+
+function revocationOption(value: string): 'off' | 'soft' | 'hard' {
+  if (value === 'off' || value === 'soft' || value === 'hard') return value;
+  throw new ConfigError(`--revocation '${value}' is not one of off, soft, hard`, { code: 'ERR_OPTIONS' });
 }
 
 /** The other candidate paths' failures, after the main one: useful when the first is not the whole story. */

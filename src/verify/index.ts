@@ -23,12 +23,14 @@ import { parseReferenceName, type ReferenceName, verifyIdentity } from './identi
 import { Budget, type BudgetLimits } from './path/budget.js';
 import { DEFAULT_MAX_DEPTH, PathBuilder } from './path/builder.js';
 import { EKU_BY_NAME, type PolicyContext, type Purpose } from './policy.js';
+import { REVOCATION_MODES, type RevocationMode, type RevocationReport } from './revocation.js';
 
 export { anchorsFrom, combineAnchors } from './anchors.js';
 export { type Crl, parseCrl, readCrls } from './crl.js';
 export { CachingVerifier, clearCryptoCaches, nodeVerifier, type SignatureVerifier } from './crypto.js';
 export { Budget, type BudgetLimits, DEFAULT_BUDGET } from './path/budget.js';
 export { DEFAULT_MAX_DEPTH } from './path/builder.js';
+export type { RevocationCheck, RevocationMode, RevocationReport } from './revocation.js';
 
 export interface VerifyServerOptions {
   /** The chain as the server sent it: leaf first, the rest in any order; extras and duplicates allowed. */
@@ -59,14 +61,22 @@ export interface VerifyServerOptions {
   relaxPrivateAnchors?: boolean;
   /** CRLs to check the path against (crl.ts: only these, nothing is fetched); if undefined, none. */
   crls?: readonly Crl[];
+  /**
+   * What to do about revocation (revocation.ts): 'off'; 'soft' (the default: use what is present,
+   * an unusable source makes the status unknown, recorded, not an error); 'hard' (the leaf's
+   * status is required, and any unusable source fails with REVOCATION_UNKNOWN).
+   */
+  revocation?: RevocationMode;
 }
 
 export interface VerifiedPath {
   /** Leaf first, excluding the anchor (a leaf that is itself the anchor is listed once). */
   path: Certificate[];
   anchor: TrustAnchor;
-  /** Things worth knowing that did not fail verification (relaxed rules, …). */
+  /** Things worth knowing that did not fail verification (relaxed rules, unknown revocation status, …). */
   notes: string[];
+  /** What was checked for revocation, and how (revocation.ts). */
+  revocation: RevocationReport;
 }
 
 const USER_FILE_SOURCE = /^(file|dir|env):/;
@@ -86,6 +96,17 @@ function ekuOid(name: string): string {
   if (!/^\d+(\.\d+)+$/.test(oid))
     throw new ConfigError(`requiredEku: '${name}' is neither a known extended key usage nor an OID`);
   return oid;
+}
+
+/** Checks a `revocation` option's value. Throws ConfigError. */
+export function revocationMode(value: unknown): RevocationMode {
+  if (value === undefined) return 'soft';
+  if (typeof value === 'string' && (REVOCATION_MODES as readonly string[]).includes(value))
+    return value as RevocationMode;
+  throw new ConfigError(
+    `revocation: ${JSON.stringify(value) ?? String(value)} is not one of ${REVOCATION_MODES.map((m) => `'${m}'`).join(', ')}`,
+    { code: 'ERR_REVOCATION_OPTION' },
+  );
 }
 
 /** Verifies a server's chain and (if `name` is given) its identity. Throws SSLError. */
@@ -137,12 +158,19 @@ export function verifyServer(opts: VerifyServerOptions): VerifiedPath {
     relaxHygiene: relax ? isUserFileAnchor : () => false,
     chain: summaries,
     ...(opts.crls ? { crls: opts.crls } : {}),
+    revocation: revocationMode(opts.revocation),
   });
 
   let verified: VerifiedPath;
   try {
     const built = builder.build();
-    verified = { path: built.path, anchor: built.anchor, notes: built.notes };
+    verified = { path: built.path, anchor: built.anchor, notes: built.notes, revocation: built.revocation };
+    for (const c of built.revocation.certificates) {
+      if (c.status === 'unknown')
+        verified.notes.push(
+          `the revocation status of certificate ${c.depth} of the path ("${c.subject}") is unknown: ${(c.reasons ?? []).join('; ')}`,
+        );
+    }
   } catch (err) {
     if (err instanceof SSLError && ref !== undefined && err.code !== 'BUDGET_EXCEEDED') {
       try {
@@ -204,8 +232,10 @@ export interface VerifyChainOptions {
   maxDepth?: number;
   budget?: Partial<BudgetLimits>;
   relaxPrivateAnchors?: boolean;
-  /** CRLs (PEM 'X509 CRL' text or DER) to check the path against; if undefined, no revocation check. */
+  /** CRLs (PEM 'X509 CRL' text or DER) to check the path against; if undefined, none. */
   crls?: (string | Uint8Array)[];
+  /** 'off' | 'soft' (the default) | 'hard': see {@link VerifyServerOptions.revocation}. */
+  revocation?: RevocationMode;
 }
 
 export type VerifyChainResult =
@@ -324,6 +354,7 @@ export function verifyChain(opts: VerifyChainOptions): VerifyChainResult {
       ...(opts.budget ? { budget: opts.budget } : {}),
       ...(opts.relaxPrivateAnchors !== undefined ? { relaxPrivateAnchors: opts.relaxPrivateAnchors } : {}),
       ...(crls ? { crls } : {}),
+      ...(opts.revocation !== undefined ? { revocation: opts.revocation } : {}),
     });
     if (broken.length > 0) {
       verified.notes.push(

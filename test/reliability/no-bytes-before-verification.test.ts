@@ -39,9 +39,10 @@ interface Case {
 
 /** Codes no real connection can produce here, and why (the completeness test reads this). */
 const NOT_ON_A_CONNECTION: Partial<Record<VerifyCode, string>> = {
-  REVOKED:
+  CERT_REVOKED:
     'revocation (CRL/OCSP) is not checked on connections yet (CRLs are passed only to verifyChain), so nothing can be found revoked',
   REVOCATION_UNKNOWN: 'the same: without CRLs on connections, no revocation status can be unknown',
+  MUST_STAPLE_MISSING: 'stapled OCSP responses are not requested on connections yet',
   NO_CERTIFICATE:
     'a server without a certificate needs anonymous cipher suites, which node:tls clients never offer: such a server fails as HANDSHAKE_FAILED',
 };

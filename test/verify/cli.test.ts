@@ -108,14 +108,30 @@ describe('certainly verify', () => {
     const clean = dir.write('clean.crl', makeCrl(inter));
     const bad = capture();
     assert.equal(await runVerify([chainFile, '--ca', rootFile, '--crl', revoked], bad.io), 1);
-    assert.match(bad.out.stderr, /\[REVOKED\]/);
+    assert.match(bad.out.stderr, /\[CERT_REVOKED\]/);
     const good = capture();
     assert.equal(await runVerify([chainFile, '--ca', rootFile, '--crl', clean], good.io), 0, good.out.stderr);
+    assert.match(good.out.stdout, /revocation: server certificate: good \(crl\)/);
     const missing = capture();
     assert.equal(
       await runVerify([chainFile, '--ca', rootFile, '--crl', `${dir.path}/none.crl`], missing.io),
       2,
     );
+    // A CRL that cannot be used: a note under soft (the default), a failure under --revocation hard.
+    const stale = dir.write('stale.crl', makeCrl(inter, { crlNumber: false }));
+    const soft = capture();
+    assert.equal(await runVerify([chainFile, '--ca', rootFile, '--crl', stale], soft.io), 0, soft.out.stderr);
+    assert.match(soft.out.stdout, /revocation: server certificate: unknown \(crl\)/);
+    assert.match(soft.out.stdout, /note: the revocation status .* is unknown: .*no CRLNumber/);
+    const hard = capture();
+    assert.equal(
+      await runVerify([chainFile, '--ca', rootFile, '--crl', stale, '--revocation', 'hard'], hard.io),
+      1,
+    );
+    assert.match(hard.out.stderr, /\[REVOCATION_UNKNOWN\]/);
+    const typo = capture();
+    assert.equal(await runVerify([chainFile, '--revocation', 'strict'], typo.io), 2);
+    assert.match(typo.out.stderr, /--revocation 'strict' is not one of off, soft, hard/);
   });
 
   it('says what is wrong with the command line (exit code 2)', async () => {

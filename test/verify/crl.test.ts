@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, SSLError, type VerifyCode } from '../../src/errors.js';
 import { parseCrl, readCrls } from '../../src/verify/crl.js';
-import { anchorsFrom, verifyChain, verifyServer } from '../../src/verify/index.js';
-import { integer } from '../../src/x509/build/der-writer.js';
+import { anchorsFrom, type RevocationMode, verifyChain, verifyServer } from '../../src/verify/index.js';
+import { contextPrimitive, explicit, implicit, integer, sequence } from '../../src/x509/build/der-writer.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
 import { toPem } from '../../src/x509/pem.js';
 import { createRoot, intermediate, issue, reissue } from '../support/pki.js';
@@ -20,8 +20,14 @@ const leaf = issue(inter);
 const chain = [parseCertificate(leaf.der), parseCertificate(inter.der)];
 const trust = anchorsFrom([parseCertificate(root.der)], 'inline');
 
-function check(crls: Buffer[], c = chain) {
-  return verifyServer({ chain: c, trust, name: 'localhost', crls: crls.map((d) => parseCrl(d)) });
+function check(crls: Buffer[], c = chain, revocation?: RevocationMode) {
+  return verifyServer({
+    chain: c,
+    trust,
+    name: 'localhost',
+    crls: crls.map((d) => parseCrl(d)),
+    ...(revocation ? { revocation } : {}),
+  });
 }
 
 function expectCode(fn: () => unknown, code: VerifyCode, position: number): SSLError {
@@ -55,18 +61,127 @@ describe('CRLs', () => {
   });
 
   it('refuses a revoked leaf and a revoked intermediate, naming them', () => {
-    const err = expectCode(() => check([makeCrl(inter, { revoked: [leaf] })]), 'REVOKED', 0);
+    const err = expectCode(() => check([makeCrl(inter, { revoked: [leaf] })]), 'CERT_REVOKED', 0);
     assert.match(err.message, /was revoked on .*CRL of "CN=certainly Test Intermediate/);
-    expectCode(() => check([makeCrl(inter), makeCrl(root, { revoked: [inter] })]), 'REVOKED', 1);
+    expectCode(() => check([makeCrl(inter), makeCrl(root, { revoked: [inter] })]), 'CERT_REVOKED', 1);
   });
 
-  it('ignores CRLs of other issuers and CRLs signed by another key with the same name', () => {
+  it('ignores CRLs of other issuers (the status is then unchecked, an error only under hard)', () => {
     const stranger = createRoot();
-    assert.equal(check([makeCrl(stranger, { revoked: [leaf] })]).path.length, 2);
-    assert.equal(check([makeCrl(inter, { revoked: [leaf], signWith: stranger })]).path.length, 2);
+    const r = check([makeCrl(stranger, { revoked: [leaf] })]);
+    assert.equal(r.path.length, 2);
+    assert.equal(r.revocation.certificates[0]!.status, 'unchecked');
+    const err = expectCode(() => check([makeCrl(stranger)], chain, 'hard'), 'REVOCATION_UNKNOWN', 0);
+    assert.match(err.message, /no stapled OCSP response and no CRL of its issuer/);
   });
 
-  it('fails when the issuer gives a CRL that cannot be used', () => {
+  it('never reads "good" from a CRL of the right name that the issuer did not sign', () => {
+    const stranger = createRoot();
+    // The signature is another key's: not usable, so the status is unknown (soft: recorded).
+    const forged = makeCrl(inter, { signWith: stranger });
+    const r = check([forged]);
+    assert.equal(r.revocation.certificates[0]!.status, 'unknown');
+    assert.match(r.revocation.certificates[0]!.reasons!.join(), /signature does not verify/);
+    assert.ok(r.notes.some((n) => /revocation status .* is unknown/.test(n)));
+    const err = expectCode(() => check([forged], chain, 'hard'), 'REVOCATION_UNKNOWN', 0);
+    assert.match(err.message, /signature does not verify/);
+    // Its authorityKeyIdentifier names another key (wrong issuer), even though it is signed well.
+    const wrongAki = makeCrl(inter, {
+      extraExtensions: [{ oid: '2.5.29.35', value: sequence(contextPrimitive(0, Buffer.alloc(20, 7))) }],
+    });
+    expectCode(() => check([wrongAki], chain, 'hard'), 'REVOCATION_UNKNOWN', 0);
+    assert.match(check([wrongAki]).revocation.certificates[0]!.reasons!.join(), /wrong issuer/);
+    // A usable CRL of the issuer next to a forged one still decides.
+    assert.equal(check([forged, makeCrl(inter)], chain, 'hard').revocation.certificates[0]!.status, 'good');
+    expectCode(() => check([forged, makeCrl(inter, { revoked: [leaf] })]), 'CERT_REVOKED', 0);
+  });
+
+  it('records a good status with its source and dates; off checks nothing', () => {
+    const r = check([makeCrl(inter), makeCrl(root)], chain, 'hard');
+    assert.deepEqual(
+      r.revocation.certificates.map((c) => [c.depth, c.status, c.source]),
+      [
+        [0, 'good', 'crl'],
+        [1, 'good', 'crl'],
+      ],
+    );
+    assert.equal(r.revocation.mode, 'hard');
+    assert.ok(r.revocation.certificates[0]!.nextUpdate! > new Date());
+    const off = check([makeCrl(inter, { revoked: [leaf] })], chain, 'off');
+    assert.deepEqual(off.revocation.certificates, []);
+    assert.throws(
+      () => check([], chain, 'strict' as 'hard'),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        /revocation: "strict" is not one of 'off', 'soft', 'hard'/.test(e.message),
+    );
+  });
+
+  it('a partial-scope CRL (issuingDistributionPoint) does not cover the certificate', () => {
+    const uri = (u: string) => contextPrimitive(6, Buffer.from(u));
+    const dpName = (u: string) => explicit(0, implicit(0, sequence(uri(u))));
+    const idp = (...parts: Buffer[]) => [{ oid: '2.5.29.28', critical: true, value: sequence(...parts) }];
+    const flag = (n: number) => contextPrimitive(n, Buffer.from([0xff])); // [n] IMPLICIT BOOLEAN TRUE
+    const scoped: [string, Buffer, number, RegExp][] = [
+      [
+        'onlySomeReasons',
+        makeCrl(inter, { extraExtensions: idp(contextPrimitive(3, Buffer.from([7, 0x80]))) }),
+        0,
+        /only some revocation reasons/,
+      ],
+      [
+        'onlyContainsCACerts, for a leaf',
+        makeCrl(inter, { extraExtensions: idp(flag(2)) }),
+        0,
+        /only CA certificates/,
+      ],
+      [
+        'onlyContainsUserCerts, for an intermediate',
+        makeCrl(root, { extraExtensions: idp(flag(1)) }),
+        1,
+        /only end-entity/,
+      ],
+      ['onlyContainsAttributeCerts', makeCrl(inter, { extraExtensions: idp(flag(5)) }), 0, /only attribute/],
+      ['indirectCRL', makeCrl(inter, { extraExtensions: idp(flag(4)) }), 0, /indirect CRL/],
+      [
+        'another distribution point',
+        makeCrl(inter, { extraExtensions: idp(dpName('http://crl.example/2.crl')) }),
+        0,
+        /not one of the certificate's cRLDistributionPoints/,
+      ],
+    ];
+    for (const [label, der, depth, why] of scoped) {
+      const soft = check([der, ...(depth === 1 ? [makeCrl(inter)] : [])]);
+      const c = soft.revocation.certificates[depth]!;
+      assert.equal(c.status, 'unknown', label);
+      assert.match(c.reasons!.join(), why, label);
+      const err = expectCode(
+        () => check([der, ...(depth === 1 ? [makeCrl(inter)] : [])], chain, 'hard'),
+        'REVOCATION_UNKNOWN',
+        depth,
+      );
+      assert.match(err.message, why, label);
+    }
+    // The scopes that do cover: user certificates for the leaf, CA certificates for the
+    // intermediate, and the distribution point the leaf names.
+    const cdp = sequence(sequence(explicit(0, implicit(0, sequence(uri('http://crl.example/1.crl'))))));
+    const l = issue(inter, { extensions: [{ oid: '2.5.29.31', value: cdp }] });
+    const c = [parseCertificate(l.der), parseCertificate(inter.der)];
+    const covered = check(
+      [
+        makeCrl(inter, { extraExtensions: idp(dpName('http://crl.example/1.crl'), flag(1)) }),
+        makeCrl(root, { extraExtensions: idp(flag(2)) }),
+      ],
+      c,
+      'hard',
+    );
+    assert.deepEqual(
+      covered.revocation.certificates.map((x) => x.status),
+      ['good', 'good'],
+    );
+  });
+
+  it('fails under hard, and records unknown under soft, when the issuer gives a CRL that cannot be used', () => {
     const unusable: [string, Buffer][] = [
       ['no CRLNumber', makeCrl(inter, { crlNumber: false })],
       ['critical CRLNumber', makeCrl(inter, { crlNumber: 'critical' })],
@@ -88,14 +203,15 @@ describe('CRLs', () => {
       ],
     ];
     for (const [label, der] of unusable) {
-      const err = expectCode(() => check([der]), 'REVOCATION_UNKNOWN', 0);
+      const err = expectCode(() => check([der], chain, 'hard'), 'REVOCATION_UNKNOWN', 0);
       assert.match(err.message, /revocation status .* is unknown/, label);
+      assert.equal(check([der]).revocation.certificates[0]!.status, 'unknown', label);
     }
     // RFC 5280 §6.3.3 (f): a CA whose keyUsage lacks cRLSign cannot sign CRLs.
     const noCrlSign = intermediate(root, { keyUsage: ['keyCertSign'] });
     const l = issue(noCrlSign);
     const c = [parseCertificate(l.der), parseCertificate(noCrlSign.der)];
-    const err = expectCode(() => check([makeCrl(noCrlSign)], c), 'REVOCATION_UNKNOWN', 0);
+    const err = expectCode(() => check([makeCrl(noCrlSign)], c, 'hard'), 'REVOCATION_UNKNOWN', 0);
     assert.match(err.message, /cRLSign|signing CRLs/);
   });
 
@@ -108,7 +224,7 @@ describe('CRLs', () => {
     const r = verifyServer({ chain: c, trust: both, crls });
     assert.equal(r.anchor.cert.subject.text, parseCertificate(root.der).subject.text);
     const onlyOther = anchorsFrom([parseCertificate(otherRoot.der)], 'inline');
-    expectCode(() => verifyServer({ chain: c, trust: onlyOther, crls }), 'REVOKED', 1);
+    expectCode(() => verifyServer({ chain: c, trust: onlyOther, crls }), 'CERT_REVOKED', 1);
   });
 
   it('verifyChain takes CRLs as PEM or DER, and refuses a malformed one', () => {
@@ -118,7 +234,7 @@ describe('CRLs', () => {
       crls: [toPem(makeCrl(inter, { revoked: [leaf] }), 'X509 CRL')],
     });
     assert.equal(r.ok, false);
-    if (!r.ok) assert.equal(r.error.code, 'REVOKED');
+    if (!r.ok) assert.equal(r.error.code, 'CERT_REVOKED');
     assert.equal(
       verifyChain({ chain: [leaf.pem, inter.pem], ca: root.pem, crls: [makeCrl(inter)] }).ok,
       true,

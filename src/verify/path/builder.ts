@@ -29,16 +29,11 @@
 import { SSLError, VERIFY_CODES, type VerifyCode } from '../../errors.js';
 import type { TrustAnchor, TrustAnchors } from '../../trust/types.js';
 import type { Certificate, CertificateSummary } from '../../x509/types.js';
-import { type Crl, crlProblem, crlSignedBy, revocationOf } from '../crl.js';
+import type { Crl } from '../crl.js';
 import type { SignatureVerifier } from '../crypto.js';
 import { noSubjectAltNameHint } from '../identity.js';
-import {
-  checkCertificate,
-  checkSignatureAlgorithm,
-  type PolicyContext,
-  type Problem,
-  type Role,
-} from '../policy.js';
+import { checkCertificate, type PolicyContext, type Problem, type Role } from '../policy.js';
+import { checkRevocation, type RevocationMode, type RevocationReport } from '../revocation.js';
 import type { Budget } from './budget.js';
 import { checkNameConstraints, compileNameConstraints } from './name-constraints.js';
 
@@ -76,8 +71,10 @@ export interface BuildInput {
   relaxHygiene: (anchor: TrustAnchor) => boolean;
   /** Summaries of the chain as sent, for errors. */
   chain: CertificateSummary[];
-  /** CRLs to check each certificate of a finished path against (see crl.ts); none: no revocation check. */
+  /** CRLs to check each certificate of a finished path against (see crl.ts). */
   crls?: readonly Crl[];
+  /** See revocation.ts; if undefined, 'soft'. */
+  revocation?: RevocationMode;
 }
 
 export interface BuiltPath {
@@ -85,6 +82,7 @@ export interface BuiltPath {
   path: Certificate[];
   anchor: TrustAnchor;
   notes: string[];
+  revocation: RevocationReport;
 }
 
 interface Failure {
@@ -218,6 +216,7 @@ export class PathBuilder {
           path: [leaf],
           anchor: selfAnchor,
           notes: [...done, 'the server certificate is itself a trust anchor'],
+          revocation: { mode: this.input.revocation ?? 'soft', mustStaple: false, certificates: [] },
         };
       }
       // Strict hygiene refused it as its own anchor: it may still have an issuer that works.
@@ -363,12 +362,9 @@ export class PathBuilder {
       if (cand.anchor) {
         const notes = this.finish(cand.anchor, [...this.hygiene, own]);
         if (!notes) continue;
-        const revoked = this.revocation(this.path, cand.anchor);
-        if (revoked) {
-          this.fail(revoked);
-          continue;
-        }
-        return { path: [...this.path], anchor: cand.anchor, notes };
+        const revocation = this.revocation(this.path, cand.anchor);
+        if (!revocation) continue;
+        return { path: [...this.path], anchor: cand.anchor, notes, revocation };
       }
 
       this.path.push(cert);
@@ -400,45 +396,25 @@ export class PathBuilder {
     return undefined;
   }
 
-  /**
-   * Checks every certificate of a finished path (leaf first, anchor excluded) against the CRLs of
-   * its issuer (crl.ts says which CRLs count); returns the first failure, if any.
-   */
-  private revocation(path: readonly Certificate[], anchor: TrustAnchor): Failure | undefined {
-    const crls = this.input.crls;
-    if (!crls || crls.length === 0) return undefined;
-    const time = this.input.ctx.time;
-    for (let i = 0; i < path.length; i++) {
-      const cert = path[i]!;
-      const issuer = path[i + 1] ?? anchor.cert;
-      const role: Role = i === 0 ? 'leaf' : 'intermediate';
-      for (const crl of crls) {
-        if (crl.issuer.key !== issuer.subject.key) continue;
-        this.input.budget.spend('signatures');
-        if (!crlSignedBy(crl, issuer)) continue; // another key of the same name: not this issuer's CRL
-        const why = checkSignatureAlgorithm(crl.signatureAlgorithm)?.message ?? crlProblem(crl, issuer, time);
-        if (why) {
-          return {
-            code: 'REVOCATION_UNKNOWN',
-            message: `the revocation status of the ${this.describe(cert, role)} is unknown: the CRL of "${issuer.subject.text}" cannot be used, as ${why}`,
-            cert,
-            position: this.positionOf(cert),
-            hint: `Get a current, well-formed CRL from "${issuer.subject.text}", or leave revocation out of this verification.`,
-          };
-        }
-        const entry = revocationOf(crl, cert);
-        if (entry) {
-          return {
-            code: 'REVOKED',
-            message: `the ${this.describe(cert, role)} was revoked on ${entry.date.toISOString()} (CRL of "${issuer.subject.text}", serial ${cert.serialHex})`,
-            cert,
-            position: this.positionOf(cert),
-            hint: 'The certificate has been revoked by its CA: the server must be given a new one.',
-          };
-        }
-      }
+  /** Checks the revocation of a finished path (revocation.ts); records the failure, if any. */
+  private revocation(path: readonly Certificate[], anchor: TrustAnchor): RevocationReport | undefined {
+    const { report, failure } = checkRevocation(
+      path,
+      anchor.cert,
+      {
+        mode: this.input.revocation ?? 'soft',
+        ...(this.input.crls ? { crls: this.input.crls } : {}),
+        time: this.input.ctx.time,
+        spend: () => this.input.budget.spend('signatures'),
+      },
+      (depth) => this.describe(path[depth]!, depth === 0 ? 'leaf' : 'intermediate'),
+    );
+    if (failure) {
+      const cert = path[failure.depth]!;
+      this.fail({ ...failure, cert, position: this.positionOf(cert) });
+      return undefined;
     }
-    return undefined;
+    return report;
   }
 
   private checkConstraints(
