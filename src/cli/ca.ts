@@ -20,6 +20,8 @@ import { type ResolvedTrust, resolveTrust, type VerifyOption } from '../trust/re
 import type { TrustStore } from '../trust/store.js';
 import type { TrustAnchor } from '../trust/types.js';
 import type { CertificateSummary } from '../x509/types.js';
+import { type CommandSpec, helpText, parseCommand, UsageError, usageFailure } from './args.js';
+import { quote } from './safe.js';
 
 /** What `ca explain` learns from a connection attempt (the connector provides it). */
 export interface CaExplainResult {
@@ -42,25 +44,40 @@ export interface CaIo {
   explain?: CaExplainFn;
 }
 
-const USAGE = `usage: certainly ca <command> [options]
-
-commands:
+export const CA = {
+  name: 'ca',
+  synopsis: 'COMMAND [ARG] [options]',
+  about: `commands:
   info              which trust sources are in effect and why, with counts
   list              every trust anchor (--source S to filter, --json)
   find TEXT         anchors whose subject, fingerprint, SPKI pin or serial contain TEXT
   pem               the effective CA bundle as PEM (--source S to filter)
-  explain URL       which anchor verifies that server, and from which source
-
-options:
-  --ca PATH         trust this CA file or directory instead of the defaults (repeatable)
-  --no-system       leave out the operating system's store
-  --no-bundled      leave out Node's bundled Mozilla roots
-  --no-env          ignore REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE, SSL_CERT_DIR,
-                    NODE_EXTRA_CA_CERTS
-  --system-root DIR read the Linux-layout system store under DIR
-  --source S        only anchors from sources starting with S (bundled, system, file:/x, env, …)
-  --json            machine-readable output (info, list, find)
-`;
+  explain URL       which anchor verifies that server, and from which source`,
+  args: { min: 0, max: Number.MAX_SAFE_INTEGER, name: 'a command (info, list, find, pem, explain)' },
+  options: {
+    ca: {
+      type: 'string',
+      value: 'PATH',
+      multiple: true,
+      help: 'trust this CA file or directory instead of the defaults (repeatable)',
+    },
+    'no-system': { type: 'boolean', help: "leave out the operating system's store" },
+    'no-bundled': { type: 'boolean', help: "leave out Node's bundled Mozilla roots" },
+    'no-env': {
+      type: 'boolean',
+      help: 'ignore REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE, SSL_CERT_DIR,\nNODE_EXTRA_CA_CERTS',
+    },
+    'system-root': { type: 'string', value: 'DIR', help: 'read the Linux-layout system store under DIR' },
+    source: {
+      type: 'string',
+      value: 'S',
+      help: 'only anchors from sources starting with S (bundled, system, file:/x, env, …)',
+    },
+    json: { type: 'boolean', help: 'machine-readable output (info, list, find)' },
+  },
+  footer:
+    'exit codes: 0 done, 1 nothing found (find; explain without a verified anchor),\n            2 a usage or configuration error',
+} as const satisfies CommandSpec;
 
 interface Parsed {
   command?: string;
@@ -75,62 +92,21 @@ interface Parsed {
   help: boolean;
 }
 
-class UsageError extends Error {}
-
 function parseArgs(argv: string[]): Parsed {
-  const p: Parsed = {
-    args: [],
-    ca: [],
-    noSystem: false,
-    noBundled: false,
-    noEnv: false,
-    json: false,
-    help: false,
-  };
   const rest = argv[0] === 'ca' ? argv.slice(1) : argv;
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i]!;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const value = (): string => {
-      if (eq > 0) return arg.slice(eq + 1);
-      const v = rest[++i];
-      if (v === undefined) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--ca':
-        p.ca.push(value());
-        break;
-      case '--no-system':
-        p.noSystem = true;
-        break;
-      case '--no-bundled':
-        p.noBundled = true;
-        break;
-      case '--no-env':
-        p.noEnv = true;
-        break;
-      case '--system-root':
-        p.systemRoot = value();
-        break;
-      case '--source':
-        p.source = value();
-        break;
-      case '--json':
-        p.json = true;
-        break;
-      case '-h':
-      case '--help':
-        p.help = true;
-        break;
-      default:
-        if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option '${arg}'`);
-        if (p.command === undefined) p.command = arg;
-        else p.args.push(arg);
-    }
-  }
-  return p;
+  const { values: v, args, help } = parseCommand(CA, rest);
+  return {
+    ...(args[0] !== undefined ? { command: args[0] } : {}),
+    args: args.slice(1),
+    ca: v.ca,
+    noSystem: v['no-system'] === true,
+    noBundled: v['no-bundled'] === true,
+    noEnv: v['no-env'] === true,
+    ...(v['system-root'] !== undefined ? { systemRoot: v['system-root'] } : {}),
+    ...(v.source !== undefined ? { source: v.source } : {}),
+    json: v.json === true,
+    help,
+  };
 }
 
 /** The verify option the flags describe; undefined = as a client with no verify in code. */
@@ -277,7 +253,7 @@ async function explain(trust: ResolvedTrust, p: Parsed, io: CaIo): Promise<numbe
   try {
     url = new URL(raw.includes('://') ? raw : `https://${raw}`);
   } catch {
-    throw new UsageError(`'${raw}' is not a URL`);
+    throw new UsageError(`${quote(raw)} is not a URL`);
   }
   // TODO(connector): main.ts passes io.explain, built on tls/connector, which connects with
   // `trust` and returns the chain and the anchor. Until it is wired, say so and stop.
@@ -316,17 +292,15 @@ export async function runCa(argv: string[], io: CaIo): Promise<number> {
   try {
     p = parseArgs(argv);
   } catch (err) {
-    write(io.stderr, `certainly ca: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
+    if (err instanceof UsageError) return usageFailure(CA, err, io.stderr);
+    throw err;
   }
   if (p.help) {
-    io.stdout.write(USAGE);
+    io.stdout.write(helpText(CA));
     return 0;
   }
-  if (p.command === undefined) {
-    io.stderr.write(USAGE);
-    return 2;
-  }
+  if (p.command === undefined)
+    return usageFailure(CA, new UsageError('which command? info, list, find, pem or explain'), io.stderr);
   try {
     const verify = verifyOf(p);
     const trust = resolveTrust({
@@ -346,13 +320,10 @@ export async function runCa(argv: string[], io: CaIo): Promise<number> {
       case 'pem':
         return pem(trust.store.anchors, p, io);
       default:
-        throw new UsageError(`unknown command '${p.command}'`);
+        throw new UsageError(`unknown command ${quote(p.command)} (info, list, find, pem or explain)`);
     }
   } catch (err) {
-    if (err instanceof UsageError) {
-      write(io.stderr, `certainly ca: ${err.message}\n\n${USAGE}`);
-      return 2;
-    }
+    if (err instanceof UsageError) return usageFailure(CA, err, io.stderr);
     if (err instanceof CertainlyError) {
       // Rendered from the error's fields: its message (which already says what to do) and code.
       write(io.stderr, `certainly ca: ${err.message}\n  (${err.code})`);

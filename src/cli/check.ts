@@ -26,31 +26,8 @@ import { CertainlyError } from '../errors.js';
 import { parseConnectTo } from '../tls/connector.js';
 import { type ResolvedTrust, resolveTrust, systemRootOf, type VerifyOption } from '../trust/resolve.js';
 import { parseReferenceName } from '../verify/identity.js';
+import { type CommandSpec, helpText, parseCommand, UsageError, usageFailure } from './args.js';
 import { type Io, styler } from './render.js';
-
-export const CHECK_USAGE = `usage: certainly check TARGET... [options]
-
-Diagnoses the TLS certificate of each target and names the fix. A target is a URL
-(https://host[:port]/), host or host:port; - reads targets from standard input.
-
-  --server-name NAME   verify NAME (and send it as SNI) instead of the target's host
-  --connect-to H:P     connect to H:P instead; still verify the target's host (or NAME)
-  --ca PATH            trust this CA file or directory instead of the defaults (repeatable)
-  --no-system          leave out the operating system's store
-  --no-bundled         leave out Node's bundled Mozilla roots
-  --no-env             ignore REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE, SSL_CERT_DIR, NODE_EXTRA_CA_CERTS
-  --system-root DIR    read the Linux-layout system store under DIR
-  --warn-days N        warn when a certificate expires within N days (default ${DEFAULT_WARN_DAYS})
-  --no-aia             do not fetch a missing intermediate from its AIA caIssuers URL
-  --timeout MS         TCP + TLS handshake limit per target (default 10000)
-  --concurrency N      targets checked at once (default 4)
-  -f, --file F         read targets from F, one per line (# comments)
-  --json               print the reports as JSON (schema/check-report.schema.json)
-  -v, --verbose        print the full report for healthy endpoints too
-
-exit codes: 0 all verified (warnings allowed), 1 a verification problem,
-            2 a usage or connection error
-`;
 
 /** Targets checked at once by default: enough to hide latency, few enough not to look like a scan. */
 const DEFAULT_CONCURRENCY = 4;
@@ -59,12 +36,80 @@ const MAX_CONCURRENCY = 64;
 /** Targets read from a file or stdin at most: a list of a million lines is a mistake, not a run. */
 const MAX_TARGETS = 10_000;
 
+export const CHECK = {
+  name: 'check',
+  synopsis: 'TARGET... [options]',
+  about:
+    'Diagnoses the TLS certificate of each target and names the fix. A target is a URL\n(https://host[:port]/), host or host:port; - reads targets from standard input.',
+  args: { min: 0, max: Number.MAX_SAFE_INTEGER, name: 'a target' },
+  options: {
+    'server-name': {
+      type: 'string',
+      value: 'NAME',
+      help: "verify NAME (and send it as SNI) instead of the target's host",
+    },
+    'connect-to': {
+      type: 'string',
+      value: 'H:P',
+      help: "connect to H:P instead; still verify the target's host (or NAME)",
+    },
+    ca: {
+      type: 'string',
+      value: 'PATH',
+      multiple: true,
+      help: 'trust this CA file or directory instead of the defaults (repeatable)',
+    },
+    'no-system': { type: 'boolean', help: "leave out the operating system's store" },
+    'no-bundled': { type: 'boolean', help: "leave out Node's bundled Mozilla roots" },
+    'no-env': {
+      type: 'boolean',
+      help: 'ignore REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE, SSL_CERT_DIR,\nNODE_EXTRA_CA_CERTS',
+    },
+    'system-root': { type: 'string', value: 'DIR', help: 'read the Linux-layout system store under DIR' },
+    // 3650: ten years, longer than any certificate a public CA issues.
+    'warn-days': {
+      type: 'number',
+      value: 'N',
+      min: 0,
+      max: 3650,
+      help: `warn when a certificate expires within N days (default ${DEFAULT_WARN_DAYS})`,
+    },
+    'no-aia': { type: 'boolean', help: 'do not fetch a missing intermediate from its AIA caIssuers URL' },
+    // 10 minutes: past that a handshake is not slow, it is stuck.
+    timeout: {
+      type: 'number',
+      value: 'MS',
+      min: 1,
+      max: 600_000,
+      help: 'TCP + TLS handshake limit per target (default 10000)',
+    },
+    concurrency: {
+      type: 'number',
+      value: 'N',
+      integer: true,
+      min: 1,
+      max: MAX_CONCURRENCY,
+      help: `targets checked at once (default ${DEFAULT_CONCURRENCY})`,
+    },
+    targets: {
+      type: 'string',
+      short: 'f',
+      alias: ['file'],
+      value: 'FILE',
+      multiple: true,
+      help: 'read targets from FILE, one per line (# comments; - for stdin)',
+    },
+    json: { type: 'boolean', help: 'print the reports as JSON (schema/check-report.schema.json)' },
+    verbose: { type: 'boolean', short: 'v', help: 'print the full report for healthy endpoints too' },
+  },
+  footer:
+    'exit codes: 0 all verified (warnings allowed), 1 a verification problem,\n            2 a usage or connection error',
+} as const satisfies CommandSpec;
+
 export interface CheckIo extends Io {
   /** Where `-` reads targets from; default process.stdin. */
   stdin?: NodeJS.ReadableStream;
 }
-
-class UsageError extends Error {}
 
 interface Flags {
   targets: string[];
@@ -88,100 +133,27 @@ interface Flags {
   trustDetail?: string;
 }
 
-function numberFlag(flag: string, text: string, min: number, max: number): number {
-  const n = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text) || !Number.isFinite(n) || n < min || n > max)
-    throw new UsageError(`${flag} takes a number from ${min} to ${max}, not '${text}'`);
-  return n;
-}
-
-function parseFlags(argv: string[]): Flags {
-  const f: Flags = {
-    targets: [],
-    files: [],
-    stdin: false,
-    ca: [],
-    noSystem: false,
-    noBundled: false,
-    noEnv: false,
-    warnDays: DEFAULT_WARN_DAYS,
-    aia: true,
-    timeout: 10_000,
-    concurrency: DEFAULT_CONCURRENCY,
-    json: false,
-    verbose: false,
-    help: false,
+function flagsOf(argv: string[]): Flags {
+  const { values: v, args, help } = parseCommand(CHECK, argv);
+  return {
+    targets: args.filter((a) => a !== '-'),
+    files: v.targets.filter((f) => f !== '-'),
+    stdin: args.includes('-') || v.targets.includes('-'),
+    ...(v['server-name'] !== undefined ? { serverName: v['server-name'] } : {}),
+    ...(v['connect-to'] !== undefined ? { connectTo: v['connect-to'] } : {}),
+    ca: v.ca,
+    noSystem: v['no-system'] === true,
+    noBundled: v['no-bundled'] === true,
+    noEnv: v['no-env'] === true,
+    ...(v['system-root'] !== undefined ? { systemRoot: v['system-root'] } : {}),
+    warnDays: v['warn-days'] ?? DEFAULT_WARN_DAYS,
+    aia: v['no-aia'] !== true,
+    timeout: v.timeout ?? 10_000,
+    concurrency: v.concurrency ?? DEFAULT_CONCURRENCY,
+    json: v.json === true,
+    verbose: v.verbose === true,
+    help,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const value = (): string => {
-      if (eq > 0) return arg.slice(eq + 1);
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--server-name':
-        f.serverName = value();
-        break;
-      case '--connect-to':
-        f.connectTo = value();
-        break;
-      case '--ca':
-        f.ca.push(value());
-        break;
-      case '--no-system':
-        f.noSystem = true;
-        break;
-      case '--no-bundled':
-        f.noBundled = true;
-        break;
-      case '--no-env':
-        f.noEnv = true;
-        break;
-      case '--system-root':
-        f.systemRoot = value();
-        break;
-      case '--warn-days':
-        // 3650: ten years, longer than any certificate a public CA issues.
-        f.warnDays = numberFlag(flag, value(), 0, 3650);
-        break;
-      case '--no-aia':
-        f.aia = false;
-        break;
-      case '--timeout':
-        // 10 minutes: past that a handshake is not slow, it is stuck.
-        f.timeout = numberFlag(flag, value(), 1, 600_000);
-        break;
-      case '--concurrency':
-        f.concurrency = Math.floor(numberFlag(flag, value(), 1, MAX_CONCURRENCY));
-        break;
-      case '-f':
-      case '--file':
-        f.files.push(value());
-        break;
-      case '--json':
-        f.json = true;
-        break;
-      case '-v':
-      case '--verbose':
-        f.verbose = true;
-        break;
-      case '-h':
-      case '--help':
-        f.help = true;
-        break;
-      case '-':
-        f.stdin = true;
-        break;
-      default:
-        if (arg.startsWith('-')) throw new UsageError(`unknown option '${arg}'`);
-        f.targets.push(arg);
-    }
-  }
-  return f;
 }
 
 /** Lines of a target list: trimmed, blank lines and # comments skipped. */
@@ -190,6 +162,22 @@ export function targetLines(text: string): string[] {
     .split(/\r?\n/)
     .map((l) => l.replace(/(^|\s)#.*$/, '').trim())
     .filter((l) => l !== '');
+}
+
+/** Runs a library parser on a flag's value; its error becomes a usage error naming the flag. */
+function asUsage(flag: string | undefined, parse: () => unknown): void {
+  try {
+    parse();
+  } catch (err) {
+    if (err instanceof CertainlyError)
+      throw new UsageError(flag === undefined ? err.message : `${flag}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** A target that can be dialled and verified, or a UsageError saying why not (a..b, 300 characters). */
+function validTarget(target: string): void {
+  asUsage(undefined, () => parseReferenceName(parseTarget(target).host));
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -214,13 +202,7 @@ async function collectTargets(f: Flags, io: CheckIo): Promise<string[]> {
   if (f.stdin) out.push(...targetLines(await readAll(io.stdin ?? process.stdin)));
   if (out.length === 0) throw new UsageError('no target given');
   if (out.length > MAX_TARGETS) throw new UsageError(`${out.length} targets; at most ${MAX_TARGETS} per run`);
-  for (const t of out) {
-    try {
-      parseTarget(t);
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-  }
+  for (const t of out) validTarget(t);
   return out;
 }
 
@@ -396,14 +378,14 @@ export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
   let targets: string[];
   let trust: ResolvedTrust;
   try {
-    flags = parseFlags(argv);
+    flags = flagsOf(argv);
     if (flags.help) {
-      io.stdout.write(CHECK_USAGE);
+      io.stdout.write(helpText(CHECK));
       return 0;
     }
     targets = await collectTargets(flags, io);
-    if (flags.serverName !== undefined) parseReferenceName(flags.serverName);
-    if (flags.connectTo !== undefined) parseConnectTo(flags.connectTo);
+    if (flags.serverName !== undefined) asUsage('--server-name', () => parseReferenceName(flags.serverName!));
+    if (flags.connectTo !== undefined) asUsage('--connect-to', () => parseConnectTo(flags.connectTo!));
     const verify = verifyOf(flags);
     trust = resolveTrust({
       ...(verify === undefined ? {} : { verify }),
@@ -412,9 +394,10 @@ export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
       ...(flags.systemRoot === undefined ? {} : { systemRoot: flags.systemRoot }),
     });
   } catch (err) {
+    if (err instanceof UsageError) return usageFailure(CHECK, err, io.stderr);
     const msg = err instanceof Error ? err.message : String(err);
     const hint = err instanceof CertainlyError && err.hint ? `\n  fix: ${err.hint}` : '';
-    io.stderr.write(`certainly check: ${msg}${hint}\n${err instanceof UsageError ? `\n${CHECK_USAGE}` : ''}`);
+    io.stderr.write(`certainly check: ${msg}${hint}\n`);
     return 2;
   }
   if (trust.insecure) {

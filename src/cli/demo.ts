@@ -10,10 +10,10 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Session } from '../client/session.js';
 import { INSECURE_WARNING, SSLError } from '../errors.js';
 import { createRoot, issue } from '../x509/build/pki.js';
+import { type CommandSpec, helpText, parseCommand, UsageError, usageFailure } from './args.js';
 import { describeTls, type Io, renderError, styler } from './render.js';
 
 interface DemoServer {
@@ -41,12 +41,24 @@ async function serve(cert: string, key: string, body: string): Promise<DemoServe
   };
 }
 
+export const DEMO = {
+  name: 'demo',
+  synopsis: '',
+  about: 'Runs the seed scenario on loopback and shows its fix. Needs no network.',
+  args: { min: 0, max: 0, name: 'nothing' },
+  options: {},
+} as const satisfies CommandSpec;
+
 export async function runDemo(argv: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } } });
-  if (values.help) {
-    io.stdout.write(
-      'usage: certainly demo\n\nRuns the seed scenario on loopback and shows its fix. Needs no network.\n',
-    );
+  let parsed: ReturnType<typeof parseCommand<typeof DEMO.options>>;
+  try {
+    parsed = parseCommand(DEMO, argv);
+  } catch (err) {
+    if (err instanceof UsageError) return usageFailure(DEMO, err, io.stderr);
+    throw err;
+  }
+  if (parsed.help) {
+    io.stdout.write(helpText(DEMO));
     return 0;
   }
   const s = styler(io.stdout, io.env);

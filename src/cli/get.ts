@@ -1,58 +1,112 @@
 /** `certainly get URL`: fetch a URL with verification, printing the body (or JSON). */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { ClientCertOption } from '../client/options.js';
 import { Session } from '../client/session.js';
-import { ConfigError } from '../errors.js';
+import { CertainlyError, ConfigError } from '../errors.js';
 import { parseConnectTo } from '../tls/connector.js';
 import { privateAddressKind } from '../verify/aia.js';
+import { parseReferenceName } from '../verify/identity.js';
+import { type CommandSpec, helpText, type Parsed, parseCommand, UsageError, usageFailure } from './args.js';
 import { describeTls, errorToJson, exitCodeFor, type Io, renderError } from './render.js';
+import { quote } from './safe.js';
 
-export const GET_USAGE = `usage: certainly get URL [options]
-
-  --verify PATH        CA file or directory to trust instead of the defaults
-  --ca PATH            the same as --verify
-  -k, --insecure       do not verify the certificate (warns; for diagnosis only)
-  --server-name NAME   verify NAME (and send it as SNI) instead of the URL host
-  --connect-to H:P     connect to H:P instead of the URL host; still verify the URL host
-  --cert FILE          client certificate (PEM or DER; with its key in it, unless --key)
-  --key FILE           the client certificate's private key
-  --pass SOURCE        passphrase of the key (or of the PKCS#12 bundle): env:VAR or file:PATH
-                       (as openssl's -passin; kept out of ps), or the passphrase itself
-  --cert-type TYPE     PEM, DER or P12 (a PKCS#12 bundle: certificate and key in one;
-                       the default for files ending .p12 or .pfx)
-  --pin sha256//B64    accept the server only if its public key has this SPKI hash
-                       (repeatable, or several separated by ';'; after verification)
-  -x, --proxy URL      use this proxy (http:// or https://); '' for none, whatever
-                       HTTPS_PROXY says
-  --aia                fetch an intermediate the server did not send from the URL in its
-                       certificate (from a private or loopback address only when the
-                       server's own address is one)
-  -H, --header 'K: V'  add a request header (repeatable)
-  -X, --method M       request method (default GET)
-  -d, --data TEXT      request body
-  -i, --include        print the status line and headers before the body
-  -v, --verbose        print the TLS details to stderr
-  --timeout MS         connect and read timeout
-  --json               print {status, url, headers, tls, body} as JSON (errors too)
-`;
+export const GET = {
+  name: 'get',
+  synopsis: 'URL [options]',
+  about: 'Fetches URL, verifying the server; prints the body (or, with --json, everything as JSON).',
+  args: { min: 1, max: 1, name: 'a URL' },
+  options: {
+    verify: { type: 'string', value: 'PATH', help: 'CA file or directory to trust instead of the defaults' },
+    ca: { type: 'string', value: 'PATH', help: 'the same as --verify' },
+    insecure: {
+      type: 'boolean',
+      short: 'k',
+      help: 'do not verify the certificate (warns; for diagnosis only)',
+    },
+    'server-name': {
+      type: 'string',
+      value: 'NAME',
+      help: 'verify NAME (and send it as SNI) instead of the URL host',
+    },
+    'connect-to': {
+      type: 'string',
+      value: 'H:P',
+      help: 'connect to H:P instead of the URL host; still verify the URL host',
+    },
+    cert: {
+      type: 'string',
+      value: 'FILE',
+      help: 'client certificate (PEM or DER; with its key in it, unless --key)',
+    },
+    key: { type: 'string', value: 'FILE', help: "the client certificate's private key" },
+    pass: {
+      type: 'string',
+      value: 'SOURCE',
+      help: "passphrase of the key (or of the PKCS#12 bundle): env:VAR or file:PATH\n(as openssl's -passin; kept out of ps), or the passphrase itself",
+    },
+    'cert-type': {
+      type: 'string',
+      value: 'TYPE',
+      choices: ['PEM', 'DER', 'P12'],
+      help: 'PEM, DER or P12 (a PKCS#12 bundle: certificate and key in one;\nthe default for files ending .p12 or .pfx)',
+    },
+    pin: {
+      type: 'string',
+      value: 'sha256//B64',
+      multiple: true,
+      help: "accept the server only if its public key has this SPKI hash\n(repeatable, or several separated by ';'; after verification)",
+    },
+    proxy: {
+      type: 'string',
+      short: 'x',
+      value: 'URL',
+      help: "use this proxy (http:// or https://); '' for none, whatever\nHTTPS_PROXY says",
+    },
+    aia: {
+      type: 'boolean',
+      help: "fetch an intermediate the server did not send from the URL in its\ncertificate (from a private or loopback address only when the\nserver's own address is one)",
+    },
+    header: {
+      type: 'string',
+      short: 'H',
+      value: "'K: V'",
+      multiple: true,
+      help: 'add a request header (repeatable)',
+    },
+    method: {
+      type: 'string',
+      short: 'X',
+      value: 'M',
+      help: 'request method (default GET, or POST with --data)',
+    },
+    data: { type: 'string', short: 'd', value: 'TEXT', help: 'request body' },
+    include: { type: 'boolean', short: 'i', help: 'print the status line and headers before the body' },
+    verbose: { type: 'boolean', short: 'v', help: 'print the TLS details to stderr' },
+    // 10 minutes: past that a connect or a read is not slow, it is stuck.
+    timeout: { type: 'number', value: 'MS', min: 1, max: 600_000, help: 'connect and read timeout' },
+    json: { type: 'boolean', help: 'print {status, url, headers, tls, body} as JSON (errors too)' },
+  },
+  footer: 'exit codes: 0 done, 1 the certificate was refused, 2 a usage or connection error',
+} as const satisfies CommandSpec;
 
 export async function runGet(argv: string[], io: Io): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
+  let parsed: Parsed<typeof GET.options>;
   try {
-    parsed = parse(argv);
+    parsed = parseCommand(GET, argv);
   } catch (err) {
-    io.stderr.write(`${(err as Error).message}\n\n${GET_USAGE}`);
-    return 2;
+    if (err instanceof UsageError) return usageFailure(GET, err, io.stderr);
+    throw err;
   }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout.write(GET_USAGE);
+  const { values, args: positionals } = parsed;
+  if (parsed.help) {
+    io.stdout.write(helpText(GET));
     return 0;
   }
-  if (positionals.length !== 1) {
-    io.stderr.write(`certainly get takes exactly one URL\n\n${GET_USAGE}`);
-    return 2;
+  try {
+    checkUrl(positionals[0]!);
+  } catch (err) {
+    if (err instanceof UsageError) return usageFailure(GET, err, io.stderr);
+    throw err;
   }
   const session = new Session();
   try {
@@ -77,7 +131,7 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       if (i <= 0) throw new ConfigError(`header '${h}' is not 'Name: value'`, { code: 'ERR_OPTIONS' });
       headers.push([h.slice(0, i).trim(), h.slice(i + 1).trim()]);
     }
-    const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
+    const timeout = values.timeout;
     const r = await session.request(
       values.method ?? (values.data !== undefined ? 'POST' : 'GET'),
       positionals[0]!,
@@ -131,17 +185,31 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
   }
 }
 
-type Values = ReturnType<typeof parse>['values'];
+/** The URL argument: absolute, http or https, with a host that can be verified (a..b cannot). */
+function checkUrl(text: string): void {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`${quote(text)} is not a URL: give an absolute one, like https://example.com/`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new UsageError(`${quote(text)} is not an http or https URL`);
+  }
+  try {
+    parseReferenceName(url.hostname);
+  } catch (err) {
+    if (err instanceof CertainlyError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+type Values = Parsed<typeof GET.options>['values'];
 
 /** --cert, --key, --pass and --cert-type as the client's `cert` option (curl's flags and defaults). */
 function clientCertOf(values: Values): ClientCertOption | undefined {
   const { cert, key, pass } = values;
   const type = values['cert-type']?.toLowerCase();
-  if (type !== undefined && type !== 'pem' && type !== 'der' && type !== 'p12') {
-    throw new ConfigError(`--cert-type must be PEM, DER or P12, not '${values['cert-type']}'`, {
-      code: 'ERR_OPTIONS',
-    });
-  }
   if (cert === undefined) {
     if (key !== undefined || pass !== undefined || type !== undefined) {
       throw new ConfigError('--key, --pass and --cert-type go with --cert FILE (the client certificate)', {
@@ -177,35 +245,6 @@ function serverIsLocal(url: string, connectTo: string | undefined): boolean {
   }
   host = host.replace(/^\[|\]$/g, '');
   return host.toLowerCase() === 'localhost' || privateAddressKind(host) !== undefined;
-}
-
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      verify: { type: 'string' },
-      ca: { type: 'string' },
-      insecure: { type: 'boolean', short: 'k' },
-      cert: { type: 'string' },
-      key: { type: 'string' },
-      pass: { type: 'string' },
-      'cert-type': { type: 'string' },
-      pin: { type: 'string', multiple: true },
-      proxy: { type: 'string', short: 'x' },
-      aia: { type: 'boolean' },
-      'server-name': { type: 'string' },
-      'connect-to': { type: 'string' },
-      header: { type: 'string', short: 'H', multiple: true },
-      method: { type: 'string', short: 'X' },
-      data: { type: 'string', short: 'd' },
-      include: { type: 'boolean', short: 'i' },
-      verbose: { type: 'boolean', short: 'v' },
-      timeout: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
 }
 
 /**

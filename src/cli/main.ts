@@ -3,6 +3,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Io } from './render.js';
+import { quote } from './safe.js';
 
 const USAGE = `certainly — HTTPS requests with certificate verification that explains itself
 
@@ -53,6 +54,10 @@ const commands: Record<string, () => Promise<Command>> = {
 
 export async function main(argv: string[], io: Io): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === 'help' && rest[0] !== undefined && Object.hasOwn(commands, rest[0])) {
+    // `certainly help get` is `certainly get --help`.
+    return (await commands[rest[0]]!())(['--help'], io);
+  }
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     io.stdout.write(USAGE);
     return name === undefined ? 2 : 0;
@@ -61,9 +66,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.stdout.write('certainly 0.1.0\n');
     return 0;
   }
-  const load = commands[name];
+  const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!load) {
-    io.stderr.write(`certainly: unknown command '${name}'\n\n${USAGE}`);
+    io.stderr.write(
+      `certainly: unknown command ${quote(name)} (get, check, verify, ca, demo)\nusage: certainly <command> [options]  (certainly help lists the commands)\n`,
+    );
     return 2;
   }
   return (await load())(rest, io);

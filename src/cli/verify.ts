@@ -5,67 +5,81 @@
  * message, hint). Exit codes: 0 verified, 1 verification failed, 2 usage or unreadable input.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { ConfigError, type SSLError } from '../errors.js';
 import { resolveTrust } from '../trust/resolve.js';
 import { type VerifyChainOptions, verifyChain } from '../verify/index.js';
 import type { CertificateSummary } from '../x509/types.js';
+import { type CommandSpec, helpText, type Parsed, parseCommand, UsageError, usageFailure } from './args.js';
 import { describeCertificate, errorToJson, type Io, renderError, styler } from './render.js';
 
-export const VERIFY_USAGE = `usage: certainly verify CHAIN.pem [options]
-
-Verifies a certificate chain (PEM or DER; the server's certificate first, then the rest in any
-order) as a connection would, and prints the path to a trusted root or why there is none.
-
-  --name HOST          the host name or IP address to verify (default: no name check)
-  --ca PATH            trust the CAs in this file or directory instead of the defaults (repeatable)
-  --time ISO           verify at this time (e.g. 2024-03-01T00:00:00Z) instead of now
-  --crl PATH           check revocation against this CRL (PEM or DER; repeatable; none fetched)
-  --revocation MODE    soft (default: a CRL that cannot be used leaves the status unknown, a
-                       note), hard (the server certificate's status is required; an unusable
-                       CRL fails), off
-  --purpose P          server (default) or client
-  --max-depth N        most intermediates allowed in a path (default 8)
-  --strict             apply every rule of the profile, also for CAs from --ca files
-  --json               print the result as JSON
-  -h, --help           this text
-`;
-
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      name: { type: 'string' },
-      ca: { type: 'string', multiple: true },
-      time: { type: 'string' },
-      crl: { type: 'string', multiple: true },
-      revocation: { type: 'string' },
-      purpose: { type: 'string' },
-      'max-depth': { type: 'string' },
-      strict: { type: 'boolean' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
+export const VERIFY = {
+  name: 'verify',
+  synopsis: 'CHAIN.pem [options]',
+  about:
+    "Verifies a certificate chain (PEM or DER; the server's certificate first, then the rest in any\norder) as a connection would, and prints the path to a trusted root or why there is none.",
+  args: { min: 1, max: 1, name: 'a chain file' },
+  options: {
+    name: {
+      type: 'string',
+      value: 'HOST',
+      help: 'the host name or IP address to verify (default: no name check)',
     },
-  });
-}
+    ca: {
+      type: 'string',
+      value: 'PATH',
+      multiple: true,
+      help: 'trust the CAs in this file or directory instead of the defaults (repeatable)',
+    },
+    time: {
+      type: 'string',
+      value: 'ISO',
+      help: 'verify at this time (e.g. 2024-03-01T00:00:00Z) instead of now',
+    },
+    crl: {
+      type: 'string',
+      value: 'PATH',
+      multiple: true,
+      help: 'check revocation against this CRL (PEM or DER; repeatable; none fetched)',
+    },
+    revocation: {
+      type: 'string',
+      value: 'MODE',
+      choices: ['soft', 'hard', 'off'],
+      help: "soft (default: a CRL that cannot be used leaves the status unknown, a\nnote), hard (the server certificate's status is required; an unusable\nCRL fails), off",
+    },
+    purpose: {
+      type: 'string',
+      value: 'P',
+      choices: ['server', 'client'],
+      help: 'server (default) or client',
+    },
+    // 64: far past any real chain (the verifier's own default is 8); a bound on a typo.
+    'max-depth': {
+      type: 'number',
+      value: 'N',
+      integer: true,
+      min: 0,
+      max: 64,
+      help: 'most intermediates allowed in a path (default 8)',
+    },
+    strict: { type: 'boolean', help: 'apply every rule of the profile, also for CAs from --ca files' },
+    json: { type: 'boolean', help: 'print the result as JSON' },
+  },
+  footer: 'exit codes: 0 verified, 1 verification failed, 2 usage or unreadable input',
+} as const satisfies CommandSpec;
 
 export async function runVerify(argv: string[], io: Io): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
+  let parsed: Parsed<typeof VERIFY.options>;
   try {
-    parsed = parse(argv);
+    parsed = parseCommand(VERIFY, argv);
   } catch (err) {
-    io.stderr.write(`${(err as Error).message}\n\n${VERIFY_USAGE}`);
-    return 2;
+    if (err instanceof UsageError) return usageFailure(VERIFY, err, io.stderr);
+    throw err;
   }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout.write(VERIFY_USAGE);
+  const { values, args: positionals } = parsed;
+  if (parsed.help) {
+    io.stdout.write(helpText(VERIFY));
     return 0;
-  }
-  if (positionals.length !== 1) {
-    io.stderr.write(`certainly verify takes exactly one chain file\n\n${VERIFY_USAGE}`);
-    return 2;
   }
   const file = positionals[0]!;
   const json = values.json === true;
@@ -85,18 +99,7 @@ export async function runVerify(argv: string[], io: Io): Promise<number> {
       );
     }
     const purpose = values.purpose ?? 'server';
-    if (purpose !== 'server' && purpose !== 'client') {
-      throw new ConfigError(`--purpose must be server or client, not '${purpose}'`, { code: 'ERR_OPTIONS' });
-    }
-    let maxDepth: number | undefined;
-    if (values['max-depth'] !== undefined) {
-      maxDepth = Number(values['max-depth']);
-      if (!Number.isInteger(maxDepth) || maxDepth < 0) {
-        throw new ConfigError(`--max-depth must be a whole number, not '${values['max-depth']}'`, {
-          code: 'ERR_OPTIONS',
-        });
-      }
-    }
+    const maxDepth = values['max-depth'];
     if (values.time !== undefined && Number.isNaN(new Date(values.time).getTime())) {
       throw new ConfigError(`--time '${values.time}' is not a date (use ISO 8601: 2024-03-01T00:00:00Z)`, {
         code: 'ERR_OPTIONS',
