@@ -16,12 +16,13 @@
  */
 import { CertainlyError } from '../errors.js';
 import { type AnchorClass, classifyAnchor, describeAnchor } from '../trust/classify.js';
-import { type ResolvedTrust, resolveTrust, type VerifyOption } from '../trust/resolve.js';
+import { type ResolvedTrust, type ResolveTrustOptions, resolveTrust } from '../trust/resolve.js';
 import type { TrustStore } from '../trust/store.js';
 import type { TrustAnchor } from '../trust/types.js';
 import type { CertificateSummary } from '../x509/types.js';
 import { type CommandSpec, helpText, parseCommand, UsageError, usageFailure } from './args.js';
 import { quote } from './safe.js';
+import { TRUST_OPTIONS, trustOptionsOf } from './trust-flags.js';
 
 /** What `ca explain` learns from a connection attempt (the connector provides it). */
 export interface CaExplainResult {
@@ -55,19 +56,7 @@ export const CA = {
   explain URL       which anchor verifies that server, and from which source`,
   args: { min: 0, max: Number.MAX_SAFE_INTEGER, name: 'a command (info, list, find, pem, explain)' },
   options: {
-    ca: {
-      type: 'string',
-      value: 'PATH',
-      multiple: true,
-      help: 'trust this CA file or directory instead of the defaults (repeatable)',
-    },
-    'no-system': { type: 'boolean', help: "leave out the operating system's store" },
-    'no-bundled': { type: 'boolean', help: "leave out Node's bundled Mozilla roots" },
-    'no-env': {
-      type: 'boolean',
-      help: 'ignore REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE, SSL_CERT_DIR,\nNODE_EXTRA_CA_CERTS',
-    },
-    'system-root': { type: 'string', value: 'DIR', help: 'read the Linux-layout system store under DIR' },
+    ...TRUST_OPTIONS,
     source: {
       type: 'string',
       value: 'S',
@@ -82,38 +71,23 @@ export const CA = {
 interface Parsed {
   command?: string;
   args: string[];
-  ca: string[];
-  noSystem: boolean;
-  noBundled: boolean;
-  noEnv: boolean;
-  systemRoot?: string;
+  trust: ResolveTrustOptions;
   source?: string;
   json: boolean;
   help: boolean;
 }
 
-function parseArgs(argv: string[]): Parsed {
+function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Parsed {
   const rest = argv[0] === 'ca' ? argv.slice(1) : argv;
   const { values: v, args, help } = parseCommand(CA, rest);
   return {
     ...(args[0] !== undefined ? { command: args[0] } : {}),
     args: args.slice(1),
-    ca: v.ca,
-    noSystem: v['no-system'] === true,
-    noBundled: v['no-bundled'] === true,
-    noEnv: v['no-env'] === true,
-    ...(v['system-root'] !== undefined ? { systemRoot: v['system-root'] } : {}),
+    trust: trustOptionsOf(v, env),
     ...(v.source !== undefined ? { source: v.source } : {}),
     json: v.json === true,
     help,
   };
-}
-
-/** The verify option the flags describe; undefined = as a client with no verify in code. */
-function verifyOf(p: Parsed): VerifyOption | undefined {
-  if (p.ca.length > 0) return { ca: p.ca, bundled: false, system: false };
-  if (p.noSystem || p.noBundled) return { bundled: !p.noBundled, system: !p.noSystem };
-  return undefined;
 }
 
 function write(stream: NodeJS.WritableStream, text: string): void {
@@ -290,7 +264,7 @@ async function explain(trust: ResolvedTrust, p: Parsed, io: CaIo): Promise<numbe
 export async function runCa(argv: string[], io: CaIo): Promise<number> {
   let p: Parsed;
   try {
-    p = parseArgs(argv);
+    p = parseArgs(argv, io.env);
   } catch (err) {
     if (err instanceof UsageError) return usageFailure(CA, err, io.stderr);
     throw err;
@@ -302,13 +276,7 @@ export async function runCa(argv: string[], io: CaIo): Promise<number> {
   if (p.command === undefined)
     return usageFailure(CA, new UsageError('which command? info, list, find, pem or explain'), io.stderr);
   try {
-    const verify = verifyOf(p);
-    const trust = resolveTrust({
-      ...(verify === undefined ? {} : { verify }),
-      trustEnv: !p.noEnv,
-      env: io.env,
-      ...(p.systemRoot === undefined ? {} : { systemRoot: p.systemRoot }),
-    });
+    const trust = resolveTrust(p.trust);
     if (p.command === 'info') return info(trust, p, io);
     if (p.command === 'explain') return await explain(trust, p, io);
     if (trust.insecure) throw new UsageError('no anchors: verification is off');

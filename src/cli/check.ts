@@ -24,10 +24,16 @@ import {
 } from '../diagnose/index.js';
 import { CertainlyError } from '../errors.js';
 import { parseConnectTo } from '../tls/connector.js';
-import { type ResolvedTrust, resolveTrust, systemRootOf, type VerifyOption } from '../trust/resolve.js';
+import {
+  type ResolvedTrust,
+  type ResolveTrustOptions,
+  resolveTrust,
+  systemRootOf,
+} from '../trust/resolve.js';
 import { parseReferenceName } from '../verify/identity.js';
 import { type CommandSpec, helpText, parseCommand, UsageError, usageFailure } from './args.js';
 import { type Io, styler } from './render.js';
+import { TRUST_OPTIONS, trustOptionsOf } from './trust-flags.js';
 
 /** Targets checked at once by default: enough to hide latency, few enough not to look like a scan. */
 const DEFAULT_CONCURRENCY = 4;
@@ -53,19 +59,7 @@ export const CHECK = {
       value: 'H:P',
       help: "connect to H:P instead; still verify the target's host (or NAME)",
     },
-    ca: {
-      type: 'string',
-      value: 'PATH',
-      multiple: true,
-      help: 'trust this CA file or directory instead of the defaults (repeatable)',
-    },
-    'no-system': { type: 'boolean', help: "leave out the operating system's store" },
-    'no-bundled': { type: 'boolean', help: "leave out Node's bundled Mozilla roots" },
-    'no-env': {
-      type: 'boolean',
-      help: 'ignore REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE, SSL_CERT_DIR,\nNODE_EXTRA_CA_CERTS',
-    },
-    'system-root': { type: 'string', value: 'DIR', help: 'read the Linux-layout system store under DIR' },
+    ...TRUST_OPTIONS,
     // 3650: ten years, longer than any certificate a public CA issues.
     'warn-days': {
       type: 'number',
@@ -118,10 +112,7 @@ interface Flags {
   serverName?: string;
   connectTo?: string;
   ca: string[];
-  noSystem: boolean;
-  noBundled: boolean;
-  noEnv: boolean;
-  systemRoot?: string;
+  trust: ResolveTrustOptions;
   warnDays: number;
   aia: boolean;
   timeout: number;
@@ -133,7 +124,7 @@ interface Flags {
   trustDetail?: string;
 }
 
-function flagsOf(argv: string[]): Flags {
+function flagsOf(argv: string[], env: NodeJS.ProcessEnv): Flags {
   const { values: v, args, help } = parseCommand(CHECK, argv);
   return {
     targets: args.filter((a) => a !== '-'),
@@ -142,10 +133,7 @@ function flagsOf(argv: string[]): Flags {
     ...(v['server-name'] !== undefined ? { serverName: v['server-name'] } : {}),
     ...(v['connect-to'] !== undefined ? { connectTo: v['connect-to'] } : {}),
     ca: v.ca,
-    noSystem: v['no-system'] === true,
-    noBundled: v['no-bundled'] === true,
-    noEnv: v['no-env'] === true,
-    ...(v['system-root'] !== undefined ? { systemRoot: v['system-root'] } : {}),
+    trust: trustOptionsOf(v, env),
     warnDays: v['warn-days'] ?? DEFAULT_WARN_DAYS,
     aia: v['no-aia'] !== true,
     timeout: v.timeout ?? 10_000,
@@ -204,12 +192,6 @@ async function collectTargets(f: Flags, io: CheckIo): Promise<string[]> {
   if (out.length > MAX_TARGETS) throw new UsageError(`${out.length} targets; at most ${MAX_TARGETS} per run`);
   for (const t of out) validTarget(t);
   return out;
-}
-
-function verifyOf(f: Flags): VerifyOption | undefined {
-  if (f.ca.length > 0) return { ca: f.ca, bundled: false, system: false };
-  if (f.noSystem || f.noBundled) return { bundled: !f.noBundled, system: !f.noSystem };
-  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -378,7 +360,7 @@ export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
   let targets: string[];
   let trust: ResolvedTrust;
   try {
-    flags = flagsOf(argv);
+    flags = flagsOf(argv, io.env);
     if (flags.help) {
       io.stdout.write(helpText(CHECK));
       return 0;
@@ -386,13 +368,7 @@ export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
     targets = await collectTargets(flags, io);
     if (flags.serverName !== undefined) asUsage('--server-name', () => parseReferenceName(flags.serverName!));
     if (flags.connectTo !== undefined) asUsage('--connect-to', () => parseConnectTo(flags.connectTo!));
-    const verify = verifyOf(flags);
-    trust = resolveTrust({
-      ...(verify === undefined ? {} : { verify }),
-      trustEnv: !flags.noEnv,
-      env: io.env,
-      ...(flags.systemRoot === undefined ? {} : { systemRoot: flags.systemRoot }),
-    });
+    trust = resolveTrust(flags.trust);
   } catch (err) {
     if (err instanceof UsageError) return usageFailure(CHECK, err, io.stderr);
     const msg = err instanceof Error ? err.message : String(err);
@@ -408,11 +384,7 @@ export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
   flags.trustDetail = trust.explanation.detail;
   // The OS store a failed chain is compared with: the same one resolveTrust reads (--system-root,
   // else CERTAINLY_SYSTEM_ROOT unless --no-env).
-  const systemRoot = systemRootOf({
-    ...(flags.systemRoot === undefined ? {} : { systemRoot: flags.systemRoot }),
-    trustEnv: !flags.noEnv,
-    env: io.env,
-  });
+  const systemRoot = systemRootOf(flags.trust);
   const s = styler(io.stdout, io.env);
   const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
   const progress = tty && targets.length > 1 ? new Progress(io.stderr, targets.length) : undefined;
