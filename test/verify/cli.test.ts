@@ -131,7 +131,7 @@ describe('certainly verify', () => {
     assert.match(hard.out.stderr, /\[REVOCATION_UNKNOWN\]/);
     const typo = capture();
     assert.equal(await runVerify([chainFile, '--revocation', 'strict'], typo.io), 2);
-    assert.match(typo.out.stderr, /--revocation 'strict' is not one of off, soft, hard/);
+    assert.match(typo.out.stderr, /--revocation takes soft, hard or off, not 'strict'/);
   });
 
   it('says what is wrong with the command line (exit code 2)', async () => {
