@@ -42,7 +42,7 @@ export {
 export * from './errors.js';
 // The error classes as one namespace too (`errors.SSLError`), as requests has requests.exceptions.
 export * as errors from './errors.js';
-export type { TlsInfo } from './tls/connector.js';
+export type { TlsInfo } from './tls/handshake.js';
 export type { EnvConsidered } from './trust/env.js';
 // Which anchors a configuration means, and why (diagnose() takes resolveTrust(...).store).
 export {

@@ -23,7 +23,7 @@ import {
   parseTarget,
 } from '../diagnose/index.js';
 import { CertainlyError } from '../errors.js';
-import { parseConnectTo } from '../tls/connector.js';
+import { parseConnectTo } from '../tls/target.js';
 import {
   type ResolvedTrust,
   type ResolveTrustOptions,

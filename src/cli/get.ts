@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { ClientCertOption } from '../client/options.js';
 import { Session } from '../client/session.js';
 import { CertainlyError, ConfigError } from '../errors.js';
-import { parseConnectTo } from '../tls/connector.js';
+import { parseConnectTo } from '../tls/target.js';
 import { privateAddressKind } from '../verify/aia.js';
 import { parseReferenceName } from '../verify/identity.js';
 import { type CommandSpec, helpText, type Parsed, parseCommand, UsageError, usageFailure } from './args.js';

@@ -2,7 +2,7 @@
  * Rendering for the CLI: always from an error's fields, never by parsing messages.
  */
 import { CertainlyError, SSLError, VERIFY_CODES } from '../errors.js';
-import type { TlsInfo } from '../tls/connector.js';
+import type { TlsInfo } from '../tls/handshake.js';
 import type { CertificateSummary } from '../x509/types.js';
 
 export interface Io {

@@ -21,11 +21,13 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { Agent, type buildConnector } from 'undici';
 import { ConfigError } from '../errors.js';
-import { type ConnectorConfig, createConnector, parseConnectTo, type TlsInfo } from '../tls/connector.js';
+import { type ConnectorConfig, createConnector } from '../tls/connector.js';
+import type { TlsInfo } from '../tls/handshake.js';
+import { parseConnectTo } from '../tls/target.js';
 import { resolveTrust, type VerifyOption } from '../trust/resolve.js';
 import { type AiaOption, resolveAia } from '../verify/aia.js';
 import type { ClientCertOption } from './options.js';
-import { ProxiedAgent, type ProxyOption, proxyChooser, proxyDial, proxyFromEnv } from './proxy.js';
+import { ProxiedAgent, type ProxyOption, proxyChooser, proxyFromEnv } from './proxy.js';
 import {
   connectorConfig,
   hostPinTable,
@@ -158,7 +160,7 @@ function adapterConfig(
     ...(allPins || hostPins.size > 0 || fingerprints.length > 0 ? { pins: pinsFor } : {}),
     ...(aia ? { aia } : {}),
     ...(onConnection ? { onConnection: (origin: string, info: TlsInfo) => onConnection(info, origin) } : {}),
-    ...(proxied ? { dial: proxyDial(choose) } : {}),
+    ...(proxied ? { proxyFor: choose } : {}),
   });
   return { config, proxied, choose };
 }

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import { CertainlyError, HTTPError } from '../errors.js';
-import type { TlsInfo } from '../tls/connector.js';
+import type { TlsInfo } from '../tls/handshake.js';
 import { headersOf } from './options.js';
 
 /** Header fields as undici returns them: lower-case names, repeated fields as arrays. */

@@ -7,16 +7,17 @@
  * once, when its pool is created, so that a wrong passphrase or a key that belongs to another
  * certificate is a ConfigError before any connection, naming which of the two it is.
  */
-import { createHash, createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
+import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { domainToASCII } from 'node:url';
 import { ConfigError, SSLError } from '../errors.js';
-import type { ConnectorConfig, ConnectTarget, TlsInfo } from '../tls/connector.js';
+import type { ConnectorConfig } from '../tls/connector.js';
+import type { TlsInfo } from '../tls/handshake.js';
+import type { ConnectTarget } from '../tls/target.js';
 import type { TrustAnchors } from '../trust/types.js';
 import { completeChain, type ResolvedAia } from '../verify/aia.js';
-import { isUserFileAnchor } from '../verify/index.js';
 import type { Certificate } from '../x509/types.js';
 import type { ClientCertOption } from './options.js';
 
@@ -191,35 +192,6 @@ export function checkPins(
 }
 
 // ---------------------------------------------------------------------------------------------
-// What a verified connection proved, as a pool key
-
-const verificationKeys = new WeakMap<TrustAnchors, string>();
-
-/**
- * The part of a pool key that says how connections were verified: 'insecure', or the anchor set
- * (trust.key) plus the anchors whose hygiene rules the verifier relaxes (every source a user file:
- * verify/index.ts isUserFileAnchor). trust.key alone is the anchors, not their sources, so a
- * connection verified leniently against a root from 'ca.pem' would otherwise serve a request
- * that gives the same root inline, which the strict profile refuses.
- */
-export function verificationKey(trust: TrustAnchors | null): string {
-  if (trust === null) return 'insecure';
-  let key = verificationKeys.get(trust);
-  if (key === undefined) {
-    const relaxed = trust.anchors
-      .filter(isUserFileAnchor)
-      .map((a) => a.cert.fingerprintSha256)
-      .sort();
-    key =
-      relaxed.length === 0
-        ? trust.key
-        : `${trust.key}+relaxed:${createHash('sha256').update(relaxed.join('\n')).digest('hex')}`;
-    verificationKeys.set(trust, key);
-  }
-  return key;
-}
-
-// ---------------------------------------------------------------------------------------------
 // The connector configuration, as Session pools and the adapters both build it
 
 /** What a pool's connections are made with, read and checked already (but the client certificate). */
@@ -235,7 +207,7 @@ export interface ConnectionOptions {
   /** AIA fetching for missing intermediates; only with trust. */
   aia?: ResolvedAia;
   onConnection?: ConnectorConfig['onConnection'];
-  dial?: ConnectorConfig['dial'];
+  proxyFor?: ConnectorConfig['proxyFor'];
 }
 
 /** The connector configuration for these options; the client certificate is read and checked here (ConfigError). */
@@ -257,7 +229,7 @@ export function connectorConfig(o: ConnectionOptions): ConnectorConfig {
       : {}),
     ...(aia && o.trust ? { completeChain: (chain, trust) => completeChain(chain, trust, aia) } : {}),
     ...(o.onConnection ? { onConnection: o.onConnection } : {}),
-    ...(o.dial ? { dial: o.dial } : {}),
+    ...(o.proxyFor ? { proxyFor: o.proxyFor } : {}),
   };
 }
 

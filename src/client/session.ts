@@ -6,11 +6,12 @@
  * verify: false is never reused by a verified request (requests' CVE-2024-35195), and a
  * connection verified for serverName A never serves a request that asked for B.
  */
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import { CertainlyError, ConfigError, InvalidURL, TooManyRedirects } from '../errors.js';
-import { type ConnectTarget, createConnector, parseConnectTo, type TlsInfo } from '../tls/connector.js';
+import { createConnector } from '../tls/connector.js';
+import type { TlsInfo } from '../tls/handshake.js';
+import { type ConnectTarget, parseConnectTo } from '../tls/target.js';
 import { resolveTrust } from '../trust/resolve.js';
 import type { TrustAnchors } from '../trust/types.js';
 import { type ResolvedAia, resolveAia } from '../verify/aia.js';
@@ -27,7 +28,8 @@ import {
   resolveTimeouts,
   type SessionOptions,
 } from './options.js';
-import { ProxiedAgent, proxyAuthHeaderError, proxyChooser, proxyDial, type ResolvedProxy } from './proxy.js';
+import { poolKey } from './pool.js';
+import { ProxiedAgent, proxyAuthHeaderError, proxyChooser, type ResolvedProxy } from './proxy.js';
 import { type BodySource, Response, SentRequest } from './response.js';
 import { backoffDelay, isRetryable, resolveRetries, sleep } from './retry.js';
 import {
@@ -37,7 +39,6 @@ import {
   normalisePins,
   type PinSet,
   pinsForHost,
-  verificationKey,
 } from './security.js';
 import { mapUndiciError } from './undici-errors.js';
 
@@ -49,7 +50,7 @@ interface PoolEntry {
 }
 
 /** Per-connection settings that decide which pool a request may use. */
-interface ConnectionSettings {
+export interface ConnectionSettings {
   trust: TrustAnchors | null;
   serverName?: string;
   connectTo?: ConnectTarget;
@@ -354,7 +355,7 @@ export class Session {
         connectorConfig({
           ...s,
           onConnection: (origin, info) => lastTls.set(origin, info),
-          ...(proxy ? { dial: proxyDial(() => proxy) } : {}),
+          ...(proxy ? { proxyFor: () => proxy } : {}),
         }),
       ),
     };
@@ -425,31 +426,6 @@ function untilAborted(
       },
     );
   });
-}
-
-function poolKey(s: ConnectionSettings): string {
-  // The common case (trust and a timeout, nothing else) without JSON: this runs per request.
-  if (!s.serverName && !s.connectTo && !s.cert && !s.pins && !s.aia && !s.proxy) {
-    return `${verificationKey(s.trust)}\u0000${s.connectTimeout}`;
-  }
-  const certKey = s.cert
-    ? createHash('sha256').update(JSON.stringify(s.cert, bufferReplacer)).digest('base64')
-    : '';
-  return JSON.stringify([
-    verificationKey(s.trust),
-    s.serverName ?? null,
-    s.connectTo ?? null,
-    s.connectTimeout,
-    certKey,
-    s.pins ?? null,
-    s.aia ?? null,
-    s.proxy?.key ?? null,
-  ]);
-}
-
-function bufferReplacer(_k: string, v: unknown): unknown {
-  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
-  return v;
 }
 
 function hasDefined(o: object): boolean {

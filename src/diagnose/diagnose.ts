@@ -13,7 +13,7 @@
  *    certificates, too many names, a root only this machine trusts.
  */
 import { ConfigError, InvalidURL, SSLError, type VerifyCode } from '../errors.js';
-import { type ConnectTarget, parseConnectTo } from '../tls/connector.js';
+import { type ConnectTarget, parseConnectTo, resolveTarget } from '../tls/target.js';
 import { bundledNodeVersion, loadBundled } from '../trust/bundled.js';
 import { classifyAnchor, describeAnchor } from '../trust/classify.js';
 import type { TrustExplanation } from '../trust/resolve.js';
@@ -22,7 +22,7 @@ import { loadSystem } from '../trust/system/index.js';
 import type { TrustAnchor, TrustAnchors } from '../trust/types.js';
 import { type AiaOptions, aiaCanHelp, completeChain, privateAddressKind } from '../verify/aia.js';
 import { defaultVerifier } from '../verify/crypto.js';
-import { parseReferenceName, type ReferenceName, verifyIdentity } from '../verify/identity.js';
+import { type ReferenceName, verifyIdentity } from '../verify/identity.js';
 import { isUserFileAnchor, type VerifiedPath, verifyServer } from '../verify/index.js';
 import { checkCertificate, type PolicyContext, type Role } from '../verify/policy.js';
 import type { Certificate } from '../x509/types.js';
@@ -222,14 +222,17 @@ interface Context {
 /** Diagnoses one endpoint. Throws InvalidURL or ConfigError for unusable input only. */
 export async function diagnose(target: string, options: DiagnoseOptions): Promise<CheckReport> {
   const { host, port, url } = parseTarget(target);
-  const name = options.serverName ?? host;
-  const ref = parseReferenceName(name);
-  const dial =
+  const connectTo =
     options.connectTo === undefined
-      ? { host, port }
+      ? undefined
       : typeof options.connectTo === 'string'
         ? parseConnectTo(options.connectTo)
         : options.connectTo;
+  const tlsTarget = resolveTarget(host, port, {
+    ...(options.serverName !== undefined ? { serverName: options.serverName } : {}),
+    ...(connectTo ? { connectTo } : {}),
+  });
+  const ref = tlsTarget.name;
   const warnDays = options.warnDays ?? DEFAULT_WARN_DAYS;
   if (!Number.isFinite(warnDays) || warnDays < 0)
     throw new ConfigError(`warnDays must be a number of days (0 or more), not ${warnDays}`, {
@@ -253,9 +256,7 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
   };
 
   const wire = await connectForDiagnosis({
-    host: dial.host,
-    port: dial.port ?? port,
-    name: ref,
+    target: tlsTarget,
     trust: options.trust,
     timeout: options.timeout ?? DEFAULT_CHECK_TIMEOUT_MS,
     ...(options.alpn ? { alpn: options.alpn } : {}),

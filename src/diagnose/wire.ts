@@ -17,76 +17,14 @@
  * algorithm, a malformed record) returns undefined, and the caller falls back to node's view.
  */
 import { createDecipheriv, createHmac } from 'node:crypto';
-import type { Socket } from 'node:net';
-import { Duplex } from 'node:stream';
 import { brotliDecompressSync, inflateSync } from 'node:zlib';
-
-/**
- * Bytes of the server's flight kept at most. RFC 8446 allows a certificate_list of 2^24-1 bytes,
- * but real chains are a few KB (one with 1000 SANs is ~30 KB); 1 MiB covers any real chain with
- * room to spare and keeps a hostile server from growing memory without limit.
- */
-export const MAX_CAPTURE_BYTES = 1024 * 1024;
+import { MAX_CAPTURE_BYTES } from '../tls/tap.js';
 
 /**
  * Certificates read from one Certificate message at most. Web PKI chains have 2-4; servers that
  * send their whole bundle may send a few dozen. 64 bounds the work on a hostile message.
  */
 export const MAX_WIRE_CERTIFICATES = 64;
-
-/** A duplex stream over a connected socket that keeps a copy of every byte received. */
-export class TapStream extends Duplex {
-  readonly #socket: Socket;
-  readonly #chunks: Buffer[] = [];
-  #kept = 0;
-  /** True once more than MAX_CAPTURE_BYTES arrived (the rest was passed on, not kept). */
-  overflowed = false;
-
-  constructor(socket: Socket) {
-    super();
-    this.#socket = socket;
-    socket.on('data', (d: Buffer) => {
-      if (this.#kept + d.length <= MAX_CAPTURE_BYTES) {
-        this.#chunks.push(d);
-        this.#kept += d.length;
-      } else this.overflowed = true;
-      if (!this.push(d)) socket.pause();
-    });
-    socket.on('end', () => this.push(null));
-    socket.on('error', (err) => this.destroy(err));
-    socket.on('close', () => {
-      if (!this.destroyed) this.push(null);
-    });
-  }
-
-  /** The bytes received so far (up to MAX_CAPTURE_BYTES). */
-  received(): Buffer {
-    return Buffer.concat(this.#chunks, this.#kept);
-  }
-
-  /** Stops keeping bytes (after the handshake) and frees what was kept. */
-  release(): void {
-    this.#chunks.length = 0;
-    this.#kept = MAX_CAPTURE_BYTES + 1;
-  }
-
-  override _read(): void {
-    this.#socket.resume();
-  }
-
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.#socket.write(chunk, cb);
-  }
-
-  override _final(cb: (err?: Error | null) => void): void {
-    this.#socket.end(cb);
-  }
-
-  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    this.#socket.destroy();
-    cb(err);
-  }
-}
 
 /** TLS 1.3 cipher suites: AEAD, key length and hash (RFC 8446 Appendix B.4). */
 const TLS13_SUITES: Record<string, { aead: string; keyLength: number; hash: string; tagLength: number }> = {
@@ -305,8 +243,5 @@ function decryptRecord(
   }
 }
 
-/** The SERVER_HANDSHAKE_TRAFFIC_SECRET from one key log line, if that is what the line holds. */
-export function serverHandshakeSecretOf(line: Buffer | string): Buffer | undefined {
-  const m = /^SERVER_HANDSHAKE_TRAFFIC_SECRET [0-9a-fA-F]+ ([0-9a-fA-F]+)\s*$/.exec(String(line));
-  return m ? Buffer.from(m[1]!, 'hex') : undefined;
-}
+export { serverHandshakeSecretOf } from '../tls/handshake.js';
+export { MAX_CAPTURE_BYTES };

@@ -1,11 +1,13 @@
 /**
  * One connection attempt that reports instead of throwing: what the server sent and what our
- * verifier made of it. For `certainly ca explain` and diagnosis; nothing is sent over the socket.
+ * verifier made of it. For `certainly ca explain`; it runs the one handshake (handshake.ts) and
+ * sends nothing over the socket.
  */
 import { SSLError } from '../errors.js';
 import type { VerifiedPath } from '../verify/index.js';
 import type { Certificate } from '../x509/types.js';
-import { type ConnectorConfig, handshake, type TlsInfo, verifyHandshake } from './connector.js';
+import { type Handshake, handshake, type TlsInfo, type VerifyConfig, verifyHandshake } from './handshake.js';
+import { resolveTarget, type TargetOptions } from './target.js';
 
 export interface ProbeResult {
   /** Present when the handshake completed. */
@@ -19,12 +21,18 @@ export interface ProbeResult {
   handshakeMs?: number;
 }
 
-export async function probe(url: URL, config: ConnectorConfig): Promise<ProbeResult> {
+export interface ProbeConfig extends VerifyConfig, TargetOptions {
+  /** TCP + TLS limit, ms; default 10 000. */
+  connectTimeout?: number;
+}
+
+export async function probe(url: URL, config: ProbeConfig): Promise<ProbeResult> {
   const port = Number(url.port) || 443;
   const started = performance.now();
-  let h: Awaited<ReturnType<typeof handshake>>;
+  let h: Handshake;
   try {
-    h = await handshake({ host: url.hostname, port }, config);
+    const target = resolveTarget(url.hostname, port, config);
+    h = await handshake(target, { trust: config.trust, timeout: config.connectTimeout ?? 10_000 });
   } catch (err) {
     return { chain: [], error: err as Error };
   }

@@ -11,8 +11,8 @@ import tls from 'node:tls';
 import { request as undiciRequest } from 'undici';
 import { checkPins } from '../../src/client/security.js';
 import { agent, dispatcher, Session, SSLError } from '../../src/index.js';
-import type { Handshake, TlsInfo } from '../../src/tls/connector.js';
-import { verifyHandshake } from '../../src/tls/connector.js';
+import type { Handshake, TlsInfo } from '../../src/tls/handshake.js';
+import { verifyHandshake } from '../../src/tls/handshake.js';
 import { createRoot, type Issued, issue, pemOf } from '../support/pki.js';
 
 let root: Issued;

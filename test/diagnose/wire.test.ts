@@ -13,7 +13,7 @@ import {
   MAX_WIRE_CERTIFICATES,
   serverHandshakeSecretOf,
 } from '../../src/diagnose/wire.js';
-import { parseReferenceName } from '../../src/verify/identity.js';
+import { resolveTarget } from '../../src/tls/target.js';
 import { createRoot, type Issued, intermediate, issue, pemOf } from '../support/index.js';
 
 let root: Issued;
@@ -44,9 +44,7 @@ async function serve(certs: Issued[], opts: tls.TlsOptions = {}): Promise<number
 
 function connect(port: number): Promise<Wire> {
   return connectForDiagnosis({
-    host: '127.0.0.1',
-    port,
-    name: parseReferenceName('localhost'),
+    target: resolveTarget('localhost', port, { connectTo: { host: '127.0.0.1' } }),
     trust: null,
     timeout: 5000,
   });

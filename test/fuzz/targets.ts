@@ -20,7 +20,7 @@ import {
   timeValue,
 } from '../../src/der/reader.js';
 import { CertainlyError, ConfigError, InvalidURL, ParseError, SSLError } from '../../src/errors.js';
-import { parseConnectTo } from '../../src/tls/connector.js';
+import { parseConnectTo } from '../../src/tls/target.js';
 import { anchorsFrom } from '../../src/verify/anchors.js';
 import { parseReferenceName } from '../../src/verify/identity.js';
 import { verifyServer } from '../../src/verify/index.js';

@@ -1,0 +1,80 @@
+/**
+ * Pool keys: which pooled connections a request may reuse. A key holds what verification of a
+ * connection proved (trust identity and its relaxations, reference name, dial address, pins,
+ * client certificate, AIA, proxy), so a connection verified one way never serves a request that
+ * asked for another (requests' CVE-2024-35195). Shared by Session and the proxy keys.
+ */
+import { createHash } from 'node:crypto';
+import type { ConnectTarget } from '../tls/target.js';
+import { identityKey } from '../tls/target.js';
+import type { TrustAnchors } from '../trust/types.js';
+import { isUserFileAnchor } from '../verify/index.js';
+
+/** What a pool key is made of (Session's per-connection settings satisfy it). */
+export interface PoolKeyInput {
+  trust: TrustAnchors | null;
+  serverName?: string | undefined;
+  connectTo?: ConnectTarget | undefined;
+  connectTimeout: number;
+  /** The client certificate option (hashed into the key). */
+  cert?: unknown;
+  pins?: unknown;
+  aia?: unknown;
+  /** The proxy, by its key (URL, credentials hashed, proxy trust). */
+  proxy?: { key: string } | undefined;
+}
+
+const verificationKeys = new WeakMap<TrustAnchors, string>();
+
+/**
+ * The part of a pool key that says how connections were verified: 'insecure', or the anchor set
+ * (trust.key) plus the anchors whose hygiene rules the verifier relaxes (every source a user file:
+ * verify/index.ts isUserFileAnchor). trust.key alone is the anchors, not their sources, so a
+ * connection verified leniently against a root from 'ca.pem' would otherwise serve a request
+ * that gives the same root inline, which the strict profile refuses.
+ */
+export function verificationKey(trust: TrustAnchors | null): string {
+  if (trust === null) return 'insecure';
+  let key = verificationKeys.get(trust);
+  if (key === undefined) {
+    const relaxed = trust.anchors
+      .filter(isUserFileAnchor)
+      .map((a) => a.cert.fingerprintSha256)
+      .sort();
+    key =
+      relaxed.length === 0
+        ? trust.key
+        : `${trust.key}+relaxed:${createHash('sha256').update(relaxed.join('\n')).digest('hex')}`;
+    verificationKeys.set(trust, key);
+  }
+  return key;
+}
+
+/**
+ * The pool a request may use: everything verification proves (ARCHITECTURE.md: pool keys contain
+ * what verification proves, never less). Two spellings of one identity are one key
+ * (tls/target.ts identityKey): 'API.example.com' and 'api.example.com' share connections.
+ */
+export function poolKey(s: PoolKeyInput): string {
+  // The common case (trust and a timeout, nothing else) without JSON: this runs per request.
+  if (!s.serverName && !s.connectTo && !s.cert && !s.pins && !s.aia && !s.proxy) {
+    return `${verificationKey(s.trust)}\u0000${s.connectTimeout}`;
+  }
+  const certKey = s.cert
+    ? createHash('sha256').update(JSON.stringify(s.cert, bufferReplacer)).digest('base64')
+    : '';
+  return JSON.stringify([
+    verificationKey(s.trust),
+    identityKey(s.serverName, s.connectTo),
+    s.connectTimeout,
+    certKey,
+    s.pins ?? null,
+    s.aia ?? null,
+    s.proxy?.key ?? null,
+  ]);
+}
+
+function bufferReplacer(_k: string, v: unknown): unknown {
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+  return v;
+}

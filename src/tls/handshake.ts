@@ -1,0 +1,778 @@
+/**
+ * THE one place that opens a connection for a TLS target (STYLE.md, after urllib3's ssl_.py):
+ * every request, adapter, `check`, `ca explain` and intermediate (AIA) fetch comes through here.
+ *
+ *   direct:      TCP to target.dialHost:dialPort, then TLS;
+ *   HTTP proxy:  TCP (http://) or verified TLS (https://) to the proxy, CONNECT host:port
+ *                (RFC 9110 §9.3.6), then TLS with the *target* inside the tunnel;
+ *   SOCKS5:      TCP to the proxy, RFC 1928 CONNECT (socks5h: the proxy resolves the name), then
+ *                TLS with the target inside.
+ *
+ * TLS runs with SNI from the Target (none for IP literals), node:tls doing the handshake with
+ * `rejectUnauthorized: false` and Node's name check off; *our* verifier decides (verifyHandshake),
+ * before the socket is handed to anyone, so no application byte reaches a server whose
+ * certificate failed. On any failure every socket is destroyed. Socket and proxy errors are
+ * mapped to typed errors here, once, so `get` and `check` say the same thing about the same fault.
+ *
+ * A tap (HandshakeTap) lets diagnosis read what only the connection knows: DNS answers and
+ * timings, TCP and TLS times, the bytes the server sent and the TLS 1.3 handshake secret (to read
+ * the Certificate message as sent). diagnose/ reads a handshake's result; it opens no socket.
+ */
+
+import type { X509Certificate } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import net from 'node:net';
+import tls from 'node:tls';
+import { ConnectionError, ConnectTimeout, INSECURE_WARNING, ProxyError, SSLError } from '../errors.js';
+import { type AnchorClass, classifyAnchor, describeAnchor } from '../trust/classify.js';
+import type { TrustAnchor, TrustAnchors } from '../trust/types.js';
+import { type VerifiedPath, verifyServer } from '../verify/index.js';
+import { parseCertificate } from '../x509/index.js';
+import type { Certificate, CertificateSummary } from '../x509/types.js';
+import { contextFor } from './context.js';
+import { TapStream } from './tap.js';
+import { formatAddress, resolveTarget, type Target } from './target.js';
+import { openConnectTunnel, openSocks5Tunnel } from './tunnel.js';
+
+/** Client certificate options as node:tls takes them (read and checked by tls/client-cert.ts). */
+export type ClientTlsOptions = Pick<tls.ConnectionOptions, 'cert' | 'key' | 'passphrase' | 'pfx'>;
+
+/** A proxy a connection goes through, as client/proxy.ts resolved it. */
+export interface ProxyRoute {
+  protocol: 'http:' | 'https:' | 'socks5:' | 'socks5h:';
+  /** The proxy's host (no brackets) and port. */
+  host: string;
+  port: number;
+  /** The proxy's URL without credentials, for messages ('http://127.0.0.1:3128'). */
+  display: string;
+  /** Where the proxy came from, for hints: 'the proxy option', 'HTTPS_PROXY'. */
+  source: string;
+  /** HTTP proxies: headers for the CONNECT request (Proxy-Authorization among them). */
+  headers: Record<string, string>;
+  /** https:// proxies: the anchors for the proxy's own certificate (null: unverified). */
+  trust: TrustAnchors | null | undefined;
+  /** SOCKS5: username/password authentication (RFC 1929). */
+  auth?: { username: string; password: string };
+}
+
+/** What a connection proved about the server, for Response.tls and diagnosis. */
+export interface TlsInfo {
+  /** 'TLSv1.3', 'TLSv1.2', … */
+  protocol: string | null;
+  cipher: string | null;
+  alpn: string | null;
+  /** The SNI sent, or null (IP literals get none). */
+  sni: string | null;
+  /** The name that was verified. */
+  verifiedName: string;
+  /** host:port dialled. */
+  address: string;
+  /** The chain as the server sent it (as far as node:tls exposes it), leaf first. */
+  chain: CertificateSummary[];
+  /**
+   * The trust anchor that ended the verified path; absent when verify is off. `kind`: a public
+   * root ('bundled'), a root only the OS trusts ('system-only': a corporate root or a
+   * TLS-inspecting proxy, which `note` then says), or a CA you configured ('user').
+   */
+  anchor?: { subject: string; sources: string[]; kind: AnchorClass; note?: string };
+  /** False only for verify: false. */
+  verified: boolean;
+  /** OpenSSL's own verdict against the same anchors, kept as a cross-check. */
+  openssl: { authorized: boolean; error: string | null };
+  /** Intermediates fetched from the certificates' AIA URLs (the `aia` option), not sent by the server. */
+  fetched?: CertificateSummary[];
+}
+
+/**
+ * Certificates taken from one handshake at most. Web PKI chains have 2-4; servers that send a
+ * whole bundle send a few dozen. The bound keeps a hostile server from making us parse thousands.
+ */
+export const MAX_PEER_CERTIFICATES = 64;
+
+/**
+ * The certificates the server sent, leaf first, in the order sent, extras and duplicates kept.
+ *
+ * getPeerX509Certificate() walks OpenSSL's peer chain as received. We do not use
+ * getPeerCertificate(true): it links each certificate to its issuer and stops early when the
+ * issuer it finds is the last one left, so [leaf, I1, I2] with I2 the leaf's issuer comes back
+ * as [leaf, I2] (measured on Node 20.20 and 24.22) and the path cannot be built.
+ */
+export function peerChain(socket: tls.TLSSocket): Certificate[] {
+  return peerCertificatesDer(socket).map(parseCached);
+}
+
+/** The DER of each certificate the server sent, in the order sent (see peerChain), unparsed. */
+export function peerCertificatesDer(socket: tls.TLSSocket): Buffer[] {
+  const out: Buffer[] = [];
+  let c: X509Certificate | undefined = socket.getPeerX509Certificate();
+  while (c !== undefined && out.length < MAX_PEER_CERTIFICATES) {
+    out.push(c.raw);
+    const next: X509Certificate | undefined = c.issuerCertificate;
+    if (next === c) break;
+    c = next;
+  }
+  return out;
+}
+
+/** Parsed certificates by DER, so a warm pool does not parse the same chain again. */
+const parsedCache = new Map<string, Certificate>();
+const PARSED_CACHE_MAX = 512; // a few hundred distinct server chains per process; bounded memory
+function parseCached(der: Buffer): Certificate {
+  const key = der.toString('base64');
+  const hit = parsedCache.get(key);
+  if (hit) return hit;
+  const cert = parseCertificate(new Uint8Array(der.buffer, der.byteOffset, der.byteLength));
+  if (parsedCache.size >= PARSED_CACHE_MAX) parsedCache.delete(parsedCache.keys().next().value as string);
+  parsedCache.set(key, cert);
+  return cert;
+}
+
+// TLS alerts a server sends about the client's certificate (RFC 8446 §6.2, RFC 5246 §7.2.2):
+// certificate_required (116), bad_certificate (42), unsupported_certificate (43),
+// certificate_revoked (44), certificate_expired (45), certificate_unknown (46), unknown_ca (48),
+// access_denied (49). OpenSSL names a received alert ERR_SSL_<version>_ALERT_<NAME>.
+const CLIENT_CERT_ALERT =
+  /_ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNSUPPORTED_CERTIFICATE|CERTIFICATE_REVOKED|CERTIFICATE_EXPIRED|CERTIFICATE_UNKNOWN|UNKNOWN_CA|ACCESS_DENIED)$/;
+
+/** The hint for an alert about the client certificate, or undefined for other alerts. */
+function clientCertHint(code: string, clientCert: boolean): string | undefined {
+  const m = CLIENT_CERT_ALERT.exec(code);
+  if (!m) {
+    if (!clientCert && code.endsWith('_ALERT_HANDSHAKE_FAILURE')) {
+      return 'The server refused the handshake. It may require a client certificate (pass cert: { cert, key } or { pfx }), or accept no TLS version or cipher this client offers.';
+    }
+    return undefined;
+  }
+  if (!clientCert) return 'The server requires a client certificate: pass cert: { cert, key } (or { pfx }).';
+  switch (m[1]) {
+    case 'UNKNOWN_CA':
+      return 'The server does not trust the issuer of the client certificate: use a certificate from the CA the server expects, and put its intermediates in the cert file after it.';
+    case 'CERTIFICATE_EXPIRED':
+      return 'The server says the client certificate has expired: renew it.';
+    case 'CERTIFICATE_REVOKED':
+      return 'The server says the client certificate has been revoked: get a new one.';
+    case 'CERTIFICATE_REQUIRED':
+      return 'The server wanted a client certificate it can accept and got none: check that cert is issued by one of the CAs the server accepts.';
+    default:
+      return 'The server refused the client certificate: check that it is the one the server expects, issued by a CA it trusts, within its validity, and allowed for client authentication (extended key usage clientAuth).';
+  }
+}
+
+/** OpenSSL's SSL_MAX_CERT_LIST_DEFAULT (ssl.h: 1024 * 100 bytes), in KiB, for messages. */
+const MAX_CERT_LIST_KIB = 100;
+
+export function mapSocketError(
+  err: NodeJS.ErrnoException,
+  address: string,
+  sni: string | null,
+  clientCert = false,
+  afterHandshake = false,
+): Error {
+  if (err instanceof SSLError || err instanceof ConnectionError || err instanceof ConnectTimeout) return err;
+  const code = err.code ?? '';
+  const alert = /_ALERT_([A-Z0-9_]+)$/.exec(code)?.[1];
+  if (alert) {
+    const name = alert.toLowerCase().replace(/_/g, ' ');
+    const certHint = clientCertHint(code, clientCert);
+    const about = CLIENT_CERT_ALERT.test(code)
+      ? clientCert
+        ? ', refusing the client certificate'
+        : ', asking for a client certificate'
+      : '';
+    return new SSLError(
+      `${afterHandshake ? 'after the TLS handshake, ' : 'TLS handshake failed: '}the server at ${address} sent the alert "${name}"${about}`,
+      {
+        code: 'HANDSHAKE_FAILED',
+        cause: err,
+        hint:
+          certHint ??
+          `The server and this client could not agree on TLS${sni ? ` for ${sni}` : ''}; check that ${address} speaks TLS (not plain HTTP) and supports TLS 1.2 or 1.3.`,
+      },
+    );
+  }
+  if (clientCert && code === 'ECONNRESET' && /before secure TLS connection/i.test(err.message)) {
+    // With a client certificate offered, a reset in the middle of the handshake is how many
+    // servers (Node's among them) refuse a certificate they do not accept: say so.
+    return new SSLError(
+      `TLS handshake failed: the server at ${address} closed the connection during the handshake, after a client certificate was offered`,
+      {
+        code: 'HANDSHAKE_FAILED',
+        cause: err,
+        hint: 'Servers do this when they refuse a client certificate without saying why: check that cert is the one the server expects, issued by a CA it trusts and within its validity.',
+      },
+    );
+  }
+  if (code === 'ERR_SSL_EXCESSIVE_MESSAGE_SIZE' || /excessive message size/i.test(err.message)) {
+    // OpenSSL caps the server's Certificate (and CertificateRequest) message at max_cert_list,
+    // SSL_MAX_CERT_LIST_DEFAULT = 100 KiB (ssl.h; statem_clnt.c), which Node gives no option to
+    // raise; its other messages have fixed caps a working server never reaches.
+    return new SSLError(
+      `TLS handshake with ${address} failed: the server's certificate chain is larger than OpenSSL accepts ` +
+        `(excessive message size: over ${MAX_CERT_LIST_KIB} KiB in one handshake message)`,
+      {
+        code: 'HANDSHAKE_FAILED',
+        cause: err,
+        hint:
+          `The server must send a smaller certificate chain (under ${MAX_CERT_LIST_KIB} KiB, the limit of every ` +
+          'OpenSSL-based client: Node, curl, Python): fewer subjectAltName entries per certificate (split the names ' +
+          'over several certificates, chosen by SNI), no large extensions, and no extra or duplicate certificates.',
+      },
+    );
+  }
+  if (
+    code.startsWith('ERR_SSL') ||
+    code.startsWith('ERR_TLS') ||
+    /alert|handshake|SSL routines/i.test(err.message)
+  ) {
+    return new SSLError(`TLS handshake with ${address} failed: ${err.message}`, {
+      code: 'HANDSHAKE_FAILED',
+      cause: err,
+      hint: /certificate required|alert number 116/i.test(err.message)
+        ? 'The server asks for a client certificate: pass cert: { cert, key }.'
+        : `The server and this client could not agree on TLS${sni ? ` for ${sni}` : ''}; check that ${address} speaks TLS (not plain HTTP) and supports TLS 1.2 or 1.3.`,
+    });
+  }
+  const why: Record<string, string> = {
+    ECONNREFUSED: 'the connection was refused (nothing listens on that port)',
+    ECONNRESET: 'the connection was reset by the server',
+    ENOTFOUND: 'the host name could not be resolved (DNS)',
+    EAI_AGAIN: 'the host name could not be resolved right now (DNS)',
+    EHOSTUNREACH: 'the host is unreachable',
+    ENETUNREACH: 'the network is unreachable',
+    EPIPE: 'the server closed the connection',
+  };
+  return new ConnectionError(`could not connect to ${address}: ${why[code] ?? err.message}`, {
+    code: code ? `ERR_CONNECTION_${code.replace(/^E/, '')}` : 'ERR_CONNECTION',
+    cause: err,
+  });
+}
+
+function badEncoding(err: unknown, address: string): SSLError {
+  return new SSLError(
+    `the server at ${address} sent a certificate that cannot be parsed: ${(err as Error).message}`,
+    {
+      code: 'BAD_ENCODING',
+      cause: err,
+      hint: 'The server is misconfigured: its certificate file is corrupt or not X.509.',
+    },
+  );
+}
+
+/**
+ * Verifies a completed handshake: path, identity, then pins (config.afterVerify). Throws
+ * SSLError; returns the verified path. For verify: false only the pins are checked (as curl
+ * checks --pinnedpubkey with -k): a pin the user gave is never silently ignored.
+ */
+export function verifyHandshake(h: Handshake, config: VerifyConfig): VerifiedPath | undefined {
+  const trust = config.trust;
+  if (trust === null) {
+    try {
+      // Even with no certificate at all: a pin must then fail, not be skipped.
+      config.afterVerify?.(h.chain, h.info);
+    } catch (err) {
+      if (err instanceof SSLError && err.chain === undefined) err.chain = h.info.chain;
+      throw err;
+    }
+    return undefined;
+  }
+  try {
+    if (h.chain.length === 0) {
+      throw new SSLError(`the server at ${h.info.address} sent no certificate`, {
+        code: 'NO_CERTIFICATE',
+        expected: h.info.verifiedName,
+        hint: 'The server is misconfigured: it must present a certificate.',
+      });
+    }
+    const verified = verifyServer({
+      chain: h.chain,
+      name: h.target.name,
+      trust,
+      ...(config.time ? { time: config.time } : {}),
+    });
+    h.info.verified = true;
+    h.info.anchor = anchorInfo(verified.anchor);
+    config.afterVerify?.(h.chain, h.info);
+    return verified;
+  } catch (err) {
+    if (err instanceof SSLError) {
+      if (err.chain === undefined) err.chain = h.info.chain;
+      if (INTERCEPTION_HINT_CODES.has(err.code)) noteInterception(err, h, trust, config.time);
+    }
+    throw err;
+  }
+}
+
+/** The anchor as Response.tls shows it: where it came from, and what kind of root it is. */
+function anchorInfo(anchor: TrustAnchor): NonNullable<TlsInfo['anchor']> {
+  const kind = classifyAnchor(anchor);
+  return {
+    subject: anchor.cert.subject.text,
+    sources: [...anchor.sources],
+    kind,
+    ...(kind === 'system-only' ? { note: describeAnchor(anchor) } : {}),
+  };
+}
+
+// Failures that come after a path was found: the anchor it reached may explain them.
+const INTERCEPTION_HINT_CODES = new Set(['HOSTNAME_MISMATCH', 'NO_SUBJECT_ALT_NAME', 'PIN_MISMATCH']);
+
+/**
+ * When the name (or pin) fails on a chain that does reach an anchor only the operating system
+ * trusts, say so: a TLS-inspecting proxy mints certificates from such a root, and a wrong name or
+ * key is then its doing, not the server's (issue 4: "corporate interception, recognised").
+ */
+function noteInterception(err: SSLError, h: Handshake, trust: TrustAnchors, time: Date | undefined): void {
+  let anchor: TrustAnchor;
+  try {
+    anchor = verifyServer({ chain: h.chain, trust, ...(time ? { time } : {}) }).anchor;
+  } catch {
+    return;
+  }
+  if (classifyAnchor(anchor) !== 'system-only') return;
+  const note = `The chain ends at ${describeAnchor(anchor)}.`;
+  err.hint = err.hint ? `${err.hint} ${note}` : note;
+}
+
+/** What verifyHandshake checks a handshake against. */
+export interface VerifyConfig {
+  /** The anchors, or null for verify: false (then only afterVerify runs). */
+  trust: TrustAnchors | null;
+  /** Verification time (tests); default now. */
+  time?: Date;
+  /** Checks run after path validation and identity (pins). Throw SSLError to refuse. */
+  afterVerify?: (chain: Certificate[], info: TlsInfo) => void;
+}
+
+/** One TLS handshake, before any verification: the socket, what was sent, what was negotiated. */
+export interface Handshake {
+  socket: tls.TLSSocket;
+  /** The certificates the server sent, leaf first (see peerChain). */
+  chain: Certificate[];
+  /** Their DER, as sent (unparsed: diagnosis reports one our parser refuses). */
+  ders: Buffer[];
+  info: TlsInfo;
+  target: Target;
+}
+
+/** What diagnosis learns from a connection; filled as the connection goes, kept on failure. */
+export interface HandshakeTap {
+  /** Direct connections: the DNS answers for the host dialled (every one, in the system's order). */
+  dns?: DnsResult;
+  /** The address TCP connected to: an IP and port (direct), or the proxy's. */
+  address?: string;
+  /** TCP connect time (to the target, or to the proxy and through its tunnel), ms. */
+  tcpMs?: number;
+  /** TLS handshake time, ms. */
+  tlsMs?: number;
+  /** The bytes the server sent up to the end of the handshake (bounded; see TapStream). */
+  received?: Buffer;
+  /** TLS 1.3: the server handshake traffic secret from the key log, to read the Certificate message. */
+  serverHandshakeSecret?: Buffer;
+}
+
+export interface DnsResult {
+  host: string;
+  /** Every answer of getaddrinfo (dns.lookup with all: true), in the order the system gave them. */
+  addresses: { address: string; family: 4 | 6 }[];
+  ms: number;
+  /** The system's error code when the name did not resolve (ENOTFOUND, EAI_AGAIN, …). */
+  error?: string;
+}
+
+export interface HandshakeOptions {
+  /** The anchors OpenSSL's cross-check uses (null: verify: false). */
+  trust: TrustAnchors | null;
+  /** Time for everything (DNS, TCP, proxy, TLS), ms. */
+  timeout: number;
+  /** ALPN protocols to offer; default ['http/1.1']. */
+  alpn?: string[];
+  /** The client certificate (node:tls options), sent when the server asks. */
+  clientCert?: ClientTlsOptions;
+  localAddress?: string;
+  /** The proxy to go through, or none. */
+  proxy?: ProxyRoute | null;
+  /** Diagnosis: record timings and bytes (see HandshakeTap). */
+  tap?: HandshakeTap;
+}
+
+/** Resolves `host` (all answers), timed; never throws. */
+export async function resolveHost(host: string): Promise<DnsResult> {
+  const started = performance.now();
+  if (net.isIP(host)) {
+    return { host, addresses: [{ address: host, family: net.isIPv6(host) ? 6 : 4 }], ms: 0 };
+  }
+  try {
+    const all = await lookup(host, { all: true });
+    return {
+      host,
+      addresses: all.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 })),
+      ms: performance.now() - started,
+    };
+  } catch (err) {
+    return {
+      host,
+      addresses: [],
+      ms: performance.now() - started,
+      error: (err as NodeJS.ErrnoException).code ?? 'ERROR',
+    };
+  }
+}
+
+/** Guards one connection attempt: one deadline, one settle, every socket destroyed on failure. */
+class Attempt {
+  readonly #sockets: { on(e: 'error', f: () => void): unknown; destroy(): unknown }[] = [];
+  readonly #deadline: number;
+  #settled = false;
+  constructor(timeoutMs: number) {
+    this.#deadline = Date.now() + timeoutMs;
+  }
+  get settled(): boolean {
+    return this.#settled;
+  }
+  remaining(): number {
+    return Math.max(1, this.#deadline - Date.now());
+  }
+  own<S extends { on(e: 'error', f: () => void): unknown; destroy(): unknown }>(s: S): S {
+    this.#sockets.push(s);
+    return s;
+  }
+  /** Ends the attempt in failure: every socket it owns is destroyed. */
+  fail(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    for (const s of this.#sockets) {
+      s.on('error', () => {}); // late errors of a socket we gave up on
+      s.destroy();
+    }
+  }
+  succeed(): void {
+    this.#settled = true;
+  }
+}
+
+/** Runs `work` against a deadline; ConnectTimeout (from `timeoutError`) when it passes first. */
+function withDeadline<T>(attempt: Attempt, work: Promise<T>, timeoutError: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      attempt.fail();
+      reject(timeoutError());
+    }, attempt.remaining());
+    work.then(
+      (v) => {
+        clearTimeout(timer);
+        if (attempt.settled) return;
+        resolve(v);
+      },
+      (err: Error) => {
+        clearTimeout(timer);
+        attempt.fail();
+        reject(err);
+      },
+    );
+  });
+}
+
+/** A TCP connection; rejects with the socket error as node gave it (mapped by the caller). */
+function tcp(attempt: Attempt, host: string, port: number, localAddress?: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = attempt.own(net.connect({ host, port, ...(localAddress ? { localAddress } : {}) }));
+    const onError = (e: Error) => reject(e);
+    s.once('error', onError);
+    s.once('connect', () => {
+      s.removeListener('error', onError);
+      resolve(s);
+    });
+  });
+}
+
+/**
+ * A TLS client; resolves on secureConnect with the certificates the server sent, read there:
+ * node frees the peer chain once the secureConnect handlers have run (measured on Node 20.20,
+ * TLS 1.3: getPeerX509Certificate() is undefined a microtask later).
+ */
+function tlsClient(
+  attempt: Attempt,
+  opts: tls.ConnectionOptions,
+  onSocket?: (s: tls.TLSSocket) => void,
+): Promise<{ socket: tls.TLSSocket; ders: Buffer[] }> {
+  return new Promise((resolve, reject) => {
+    const s = attempt.own(tls.connect(opts));
+    onSocket?.(s);
+    const onError = (e: Error) => reject(e);
+    s.on('error', onError);
+    s.once('secureConnect', () => {
+      s.removeListener('error', onError);
+      resolve({ socket: s, ders: peerCertificatesDer(s) });
+    });
+  });
+}
+
+const warnedInsecureProxies = new Set<string>();
+
+/** InsecureRequestWarning, once per proxy, for an https:// proxy whose certificate is not checked. */
+function warnInsecureProxy(proxy: ProxyRoute): void {
+  if (warnedInsecureProxies.has(proxy.display)) return;
+  if (warnedInsecureProxies.size >= 1024) warnedInsecureProxies.clear(); // bounded, as warnInsecure
+  warnedInsecureProxies.add(proxy.display);
+  process.emitWarning(
+    `Unverified HTTPS proxy ${proxy.display} (from ${proxy.source}): the proxy's certificate is not checked ` +
+      `(proxyVerify: false), so anyone on the path to the proxy can read the proxy credentials and the ` +
+      `target host names. Targets are still verified through the tunnel. Trust the proxy's CA instead ` +
+      `(proxyVerify: 'proxy-ca.pem').`,
+    INSECURE_WARNING,
+  );
+}
+
+/** Socket errors in words, for the proxy leg (the target's are worded by mapSocketError). */
+const PROXY_SOCKET_REASONS: Record<string, string> = {
+  ECONNREFUSED: 'the connection was refused (nothing listens on that port)',
+  ECONNRESET: 'the connection was reset',
+  ENOTFOUND: 'the host name could not be resolved (DNS)',
+  EAI_AGAIN: 'the host name could not be resolved right now (DNS)',
+  EHOSTUNREACH: 'the host is unreachable',
+  ENETUNREACH: 'the network is unreachable',
+};
+
+/** Why a connection to the proxy itself failed, as a ProxyError (SSLErrors stay SSLErrors). */
+function proxyLegError(proxy: ProxyRoute, err: unknown): Error {
+  if (err instanceof ProxyError || err instanceof ConnectTimeout) return err as Error;
+  if (err instanceof SSLError) {
+    err.message = `HTTPS proxy ${proxy.display}: ${err.message}`;
+    err.hint = `This is the proxy's own certificate (the proxy from ${proxy.source}). ${
+      err.hint ?? ''
+    } To trust the proxy's CA, pass proxyVerify: 'proxy-ca.pem'.`.trim();
+    return err;
+  }
+  const errno = (err as NodeJS.ErrnoException | undefined)?.code;
+  const message =
+    (errno && PROXY_SOCKET_REASONS[errno]) ??
+    (err instanceof Error ? err.message.replace(/^could not connect to \S+: /, '') : String(err));
+  return new ProxyError(`could not connect to the proxy ${proxy.display}: ${message}`, {
+    code: 'ERR_PROXY_CONNECT',
+    proxy: proxy.display,
+    cause: err,
+    hint: `Check the proxy address and that the proxy is running (it comes from ${proxy.source}); pass proxy: false to go direct.`,
+  });
+}
+
+/** A TCP (http://, socks5://) or verified TLS (https://) connection to the proxy itself. */
+async function connectToProxy(attempt: Attempt, proxy: ProxyRoute): Promise<net.Socket> {
+  if (proxy.protocol === 'https:') {
+    const trust = proxy.trust ?? null;
+    let h: Handshake;
+    try {
+      h = await handshake(resolveTarget(proxy.host, proxy.port), { trust, timeout: attempt.remaining() });
+    } catch (err) {
+      throw proxyLegError(proxy, err);
+    }
+    attempt.own(h.socket);
+    if (trust === null) warnInsecureProxy(proxy);
+    try {
+      verifyHandshake(h, { trust });
+    } catch (err) {
+      throw proxyLegError(proxy, err);
+    }
+    return h.socket;
+  }
+  try {
+    return await tcp(attempt, proxy.host, proxy.port);
+  } catch (err) {
+    throw proxyLegError(proxy, err);
+  }
+}
+
+/**
+ * The byte stream to the target's TLS port: through the proxy's tunnel, or TCP to the address
+ * chosen (`dialHost`: the target's, or a resolved IP for diagnosis). ConnectionError, ProxyError
+ * or SSLError (an https proxy's certificate) on failure; the attempt owns every socket.
+ */
+async function openStream(
+  attempt: Attempt,
+  target: Target,
+  dialHost: string,
+  opts: Pick<HandshakeOptions, 'proxy' | 'localAddress'>,
+): Promise<net.Socket> {
+  const proxy = opts.proxy;
+  if (!proxy) {
+    try {
+      return await tcp(attempt, dialHost, target.dialPort, opts.localAddress);
+    } catch (err) {
+      throw mapSocketError(err as NodeJS.ErrnoException, target.address, target.sni);
+    }
+  }
+  const socket = await connectToProxy(attempt, proxy);
+  if (proxy.protocol === 'socks5:' || proxy.protocol === 'socks5h:') {
+    return openSocks5Tunnel(socket, proxy, target.dialHost, target.dialPort);
+  }
+  return openConnectTunnel(socket, proxy, target.dialHost, target.dialPort);
+}
+
+function timeoutError(
+  target: Target,
+  timeoutMs: number,
+  phase: string,
+  proxy: ProxyRoute | null | undefined,
+): ConnectTimeout {
+  const p = phase;
+  return new ConnectTimeout(
+    p === 'proxy' && proxy
+      ? `the proxy ${proxy.display} did not open a connection to ${target.address} within ${timeoutMs} ms`
+      : `connecting to ${target.address} (${p === 'TLS handshake' ? 'TCP and TLS handshake' : p}) took longer than ${timeoutMs} ms`,
+    {
+      hint:
+        p === 'TLS handshake'
+          ? `Something accepts TCP on ${target.address} but does not answer TLS: check the port, or a firewall that holds connections; or raise timeout.connect.`
+          : p === 'proxy'
+            ? `The proxy (from ${proxy?.source ?? 'the proxy option'}) is stalled or slow; check it, or raise timeout.connect.`
+            : `Check that ${target.address} is reachable from here (firewall, VPN, routing), or raise timeout.connect.`,
+    },
+  );
+}
+
+/**
+ * Connects and completes the TLS handshake with `rejectUnauthorized: false`; verifies nothing
+ * (verifyHandshake does). Rejects with ConnectionError, ConnectTimeout, ProxyError or SSLError
+ * (HANDSHAKE_FAILED); every socket is destroyed on any failure.
+ */
+export async function handshake(target: Target, opts: HandshakeOptions): Promise<Handshake> {
+  const attempt = new Attempt(opts.timeout);
+  const tap = opts.tap;
+  let phase = opts.proxy ? 'proxy' : 'TCP connection';
+  const work = async (): Promise<Handshake> => {
+    let dialHost = target.dialHost;
+    if (tap && !opts.proxy) {
+      // Diagnosis reports every DNS answer and dials the first, as node would.
+      const dns = await resolveHost(dialHost);
+      tap.dns = dns;
+      const first = dns.addresses[0];
+      if (!first) {
+        const why =
+          dns.error === 'EAI_AGAIN'
+            ? 'the host name could not be resolved right now (DNS)'
+            : 'the host name could not be resolved (DNS)';
+        throw new ConnectionError(`could not connect to ${target.address}: ${why}`, {
+          code: `ERR_CONNECTION_${(dns.error ?? 'NOTFOUND').replace(/^E/, '')}`,
+        });
+      }
+      dialHost = first.address;
+      tap.address = formatAddress(first.address, target.dialPort);
+    } else if (tap && opts.proxy) {
+      tap.address = formatAddress(opts.proxy.host, opts.proxy.port);
+    }
+    // Direct and untapped: node:tls dials itself (its own TCP socket, the fastest path). Else TLS
+    // runs over the stream opened first: a proxy's tunnel, or TCP through diagnosis's tap.
+    const tcpStarted = performance.now();
+    const raw = tap || opts.proxy ? await openStream(attempt, target, dialHost, opts) : undefined;
+    if (tap) tap.tcpMs = performance.now() - tcpStarted;
+    phase = 'TLS handshake';
+    const tlsStarted = performance.now();
+    const tapStream = tap && raw ? attempt.own(new TapStream(raw)) : undefined;
+    let socket: tls.TLSSocket;
+    let ders: Buffer[];
+    try {
+      ({ socket, ders } = await tlsClient(
+        attempt,
+        {
+          ...(tapStream || raw
+            ? { socket: tapStream ?? raw }
+            : {
+                host: target.dialHost,
+                port: target.dialPort,
+                ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+              }),
+          ...(target.sni ? { servername: target.sni } : {}),
+          ALPNProtocols: opts.alpn ?? ['http/1.1'],
+          rejectUnauthorized: false,
+          // OpenSSL's verdict (socket.authorized) is computed against our anchors, as a cross-check;
+          // Node's own name check is switched off: identity is ours.
+          checkServerIdentity: () => undefined,
+          secureContext: contextFor(opts.trust, opts.clientCert),
+        },
+        (s) => {
+          // The stream below (a tunnel, a tap) lives as long as the TLS socket on top of it,
+          // and its errors are the TLS socket's.
+          if (!raw) return;
+          s.once('close', () => raw.destroy());
+          raw.on('error', (e) => s.destroy(e));
+          if (tap) {
+            s.on('keylog', (line: Buffer) => {
+              tap.serverHandshakeSecret ??= serverHandshakeSecretOf(line);
+            });
+          }
+        },
+      ));
+    } catch (err) {
+      throw mapSocketError(
+        err as NodeJS.ErrnoException,
+        target.address,
+        target.sni,
+        opts.clientCert !== undefined,
+      );
+    }
+    if (tap) {
+      tap.tlsMs = performance.now() - tlsStarted;
+      tap.received = tapStream!.received();
+      tapStream!.release();
+    }
+    const info: TlsInfo = {
+      protocol: socket.getProtocol(),
+      cipher: socket.getCipher()?.name ?? null,
+      alpn: typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : null,
+      sni: target.sni,
+      verifiedName: target.verifiedName,
+      address: target.address,
+      chain: [],
+      verified: false,
+      openssl: {
+        authorized: socket.authorized,
+        error: socket.authorizationError ? String(socket.authorizationError) : null,
+      },
+    };
+    let chain: Certificate[] = [];
+    try {
+      chain = ders.map(parseCached);
+      info.chain = chain.map((c) => c.summary());
+    } catch (err) {
+      // Diagnosis reads the certificates itself and reports the one that does not parse.
+      if (!tap) throw err instanceof SSLError ? err : badEncoding(err, target.address);
+    }
+    return { socket, ders, chain, info, target };
+  };
+  const h = await withDeadline(attempt, work(), () => timeoutError(target, opts.timeout, phase, opts.proxy));
+  attempt.succeed();
+  return h;
+}
+
+/** The SERVER_HANDSHAKE_TRAFFIC_SECRET from one key log line, if that is what the line holds. */
+export function serverHandshakeSecretOf(line: Buffer | string): Buffer | undefined {
+  const m = /^SERVER_HANDSHAKE_TRAFFIC_SECRET [0-9a-fA-F]+ ([0-9a-fA-F]+)\s*$/.exec(String(line));
+  return m ? Buffer.from(m[1]!, 'hex') : undefined;
+}
+
+/**
+ * A connection for a plain http:// target: TCP to the host, or to the proxy (which the request
+ * then addresses in absolute form). ConnectionError, ConnectTimeout or ProxyError.
+ */
+export async function dialPlain(
+  host: string,
+  port: number,
+  opts: { timeout: number; proxy?: ProxyRoute | null; localAddress?: string },
+): Promise<net.Socket> {
+  const attempt = new Attempt(opts.timeout);
+  const address = formatAddress(host, port);
+  const proxy = opts.proxy;
+  const work = proxy
+    ? connectToProxy(attempt, proxy)
+    : tcp(attempt, host, port, opts.localAddress).catch((err: NodeJS.ErrnoException) => {
+        throw mapSocketError(err, address, null);
+      });
+  const s = await withDeadline(attempt, work, () =>
+    proxy
+      ? new ConnectTimeout(`connecting to the proxy ${proxy.display} took longer than ${opts.timeout} ms`, {
+          hint: `Check that the proxy (from ${proxy.source}) is reachable, or raise timeout.connect.`,
+        })
+      : new ConnectTimeout(`connecting to ${address} took longer than ${opts.timeout} ms`),
+  );
+  attempt.succeed();
+  return s;
+}
