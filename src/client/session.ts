@@ -8,7 +8,7 @@
  */
 import { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
-import { CertainlyError, ConfigError, InvalidURL, TooManyRedirects } from '../errors.js';
+import { CertainlyError, ConfigError, InvalidURL } from '../errors.js';
 import { createConnector } from '../tls/connector.js';
 import type { TlsInfo } from '../tls/handshake.js';
 import { type ConnectTarget, parseConnectTo } from '../tls/target.js';
@@ -30,8 +30,9 @@ import {
 } from './options.js';
 import { poolKey } from './pool.js';
 import { ProxiedAgent, proxyAuthHeaderError, proxyChooser, type ResolvedProxy } from './proxy.js';
+import { type Hop, nextHop } from './redirect.js';
 import { type BodySource, Response, SentRequest } from './response.js';
-import { backoffDelay, isRetryable, resolveRetries, sleep } from './retry.js';
+import { backoffDelay, isRetryable, type RetryPolicy, resolveRetries, sleep } from './retry.js';
 import {
   connectorConfig,
   hostPinTable,
@@ -63,7 +64,31 @@ export interface ConnectionSettings {
   proxy?: ResolvedProxy;
 }
 
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/**
+ * What a request decided once, before its first hop, and every hop uses: the merged options and
+ * what was validated from them. retriesLeft counts down across all hops of the request.
+ */
+interface RequestPlan {
+  /** The request's options over the Session's. */
+  o: RequestOptions & SessionOptions;
+  signal: AbortSignal | undefined;
+  timeouts: { connect: number; read: number };
+  allowRedirects: boolean;
+  maxRedirects: number;
+  /** The origin of the URL asked for: serverName, connectTo and the request's pins apply to it only. */
+  firstOrigin: string;
+  trust: TrustAnchors | null;
+  connectTo: ConnectTarget | undefined;
+  requestPins: string[] | undefined;
+  requestFingerprints: string[] | undefined;
+  pinTable: Map<string, string[]> | undefined;
+  aia: ResolvedAia | undefined;
+  retry: RetryPolicy;
+  retriesLeft: number;
+  cookieStore: CookieStore;
+  chooseProxy: (url: URL) => ResolvedProxy | null;
+}
+
 // How many pools one Session keeps at most; each distinct (trust, serverName, connectTo, cert,
 // pins) costs one undici Agent. Past this the oldest is closed.
 const MAX_POOLS = 32;
@@ -124,32 +149,49 @@ export class Session {
     return this.request('OPTIONS', url, options);
   }
 
-  /** Sends one request, following redirects unless allowRedirects is false. */
+  /**
+   * Sends one request, following redirects unless allowRedirects is false: the plan (what stays
+   * fixed across hops) is made once, then the hop step (#sendHop: one request and its response
+   * on one URL) and the redirect step (nextHop in redirect.ts: follow or not, and where) alternate.
+   */
   async request(method: Method, url: string | URL, options: RequestOptions = {}): Promise<Response> {
     if (this.#closed) throw new CertainlyError('this Session is closed', { code: 'ERR_SESSION_CLOSED' });
+    const plan = this.#plan(options);
+    const d = this.defaults;
+    const first = parseUrl(url);
+    applyParams(first, d.params);
+    if (options.params !== d.params) applyParams(first, options.params);
+    plan.firstOrigin = first.origin;
+    const headers: HeaderRecord =
+      d.headers === undefined && options.headers === undefined
+        ? {}
+        : mergeHeaders(d.headers, options.headers);
+    const body = encodeBody(plan.o, headers);
+    // Like any Authorization header, the one from `auth` goes to the first origin only (nextHop).
+    if (plan.o.auth !== undefined && headers.authorization === undefined)
+      headers.authorization = authorizationHeader(plan.o.auth);
+
+    let hop: Hop | null = { url: first, method: method.toUpperCase(), headers, body };
+    const history: Response[] = [];
+    for (;;) {
+      const response = await this.#sendHop(plan, hop, history);
+      hop = await nextHop(hop, response, history, plan.allowRedirects, plan.maxRedirects);
+      if (hop === null) return response;
+    }
+  }
+
+  /** Merges and validates the options of one request into what every hop of it uses. */
+  #plan(options: RequestOptions): RequestPlan {
     const d = this.defaults;
     // Request options over the Session's; an unset (undefined) request option keeps the Session's.
     const o = (hasDefined(options) ? withDefined(d, options) : d) as RequestOptions & SessionOptions;
     const timeouts = resolveTimeouts(o.timeout);
-    const allowRedirects = o.allowRedirects ?? true;
     const maxRedirects = o.maxRedirects ?? d.maxRedirects ?? DEFAULTS.maxRedirects;
     if (!Number.isInteger(maxRedirects) || maxRedirects < 0) {
       throw new ConfigError(`maxRedirects must be a whole number >= 0, not ${String(maxRedirects)}`, {
         code: 'ERR_OPTIONS',
       });
     }
-
-    let current = parseUrl(url);
-    applyParams(current, d.params);
-    if (options.params !== d.params) applyParams(current, options.params);
-    const firstOrigin = current.origin;
-    let headers: HeaderRecord =
-      d.headers === undefined && options.headers === undefined
-        ? {}
-        : mergeHeaders(d.headers, options.headers);
-    let body = encodeBody(o, headers);
-    let verb = method.toUpperCase();
-
     // Trust is resolved once per request (cached inside resolveTrust by configuration, which
     // also reads CERTAINLY_SYSTEM_ROOT when trustEnv is on).
     const resolved = resolveTrust({
@@ -157,182 +199,133 @@ export class Session {
       trustEnv: o.trustEnv ?? true,
     });
     const trust = resolved.insecure ? null : resolved.store;
-    const connectTo = o.connectTo === undefined ? undefined : parseConnectTo(o.connectTo);
     if (o.serverName !== undefined) parseReferenceName(o.serverName); // validates early: InvalidURL
-    const requestPins = o.pin === undefined ? undefined : normalisePins(o.pin, 'pin');
-    const requestFingerprints =
-      o.fingerprint === undefined ? undefined : normaliseFingerprints(o.fingerprint, 'fingerprint');
-    const pinTable = d.pins ? hostPinTable(d.pins) : undefined;
-    const aia = resolveAia(o.aia);
     const retry = resolveRetries(o.retries);
-    let retriesLeft = retry.total;
-    // Like any Authorization header, the one from `auth` goes to the first origin only (below).
-    if (o.auth !== undefined && headers.authorization === undefined)
-      headers.authorization = authorizationHeader(o.auth);
-    // Without a Session jar, cookies still live across the redirects of this one request.
-    const cookieStore = this.#cookieStore ?? new CookieJar();
-    const chooseProxy = proxyChooser({
-      ...(o.proxy === undefined ? {} : { proxy: o.proxy }),
-      ...(o.proxyVerify === undefined ? {} : { proxyVerify: o.proxyVerify }),
-      ...(o.noProxy === undefined ? {} : { noProxy: o.noProxy }),
-      trustEnv: o.trustEnv ?? true,
-    });
+    return {
+      o,
+      signal: options.signal,
+      timeouts,
+      allowRedirects: o.allowRedirects ?? true,
+      maxRedirects,
+      firstOrigin: '',
+      trust,
+      connectTo: o.connectTo === undefined ? undefined : parseConnectTo(o.connectTo),
+      requestPins: o.pin === undefined ? undefined : normalisePins(o.pin, 'pin'),
+      requestFingerprints:
+        o.fingerprint === undefined ? undefined : normaliseFingerprints(o.fingerprint, 'fingerprint'),
+      pinTable: d.pins ? hostPinTable(d.pins) : undefined,
+      aia: resolveAia(o.aia),
+      retry,
+      retriesLeft: retry.total,
+      // Without a Session jar, cookies still live across the redirects of this one request.
+      cookieStore: this.#cookieStore ?? new CookieJar(),
+      chooseProxy: proxyChooser({
+        ...(o.proxy === undefined ? {} : { proxy: o.proxy }),
+        ...(o.proxyVerify === undefined ? {} : { proxyVerify: o.proxyVerify }),
+        ...(o.noProxy === undefined ? {} : { noProxy: o.noProxy }),
+        trustEnv: o.trustEnv ?? true,
+      }),
+    };
+  }
 
-    const history: Response[] = [];
-    for (;;) {
-      const sameOrigin = current.origin === firstOrigin;
-      // serverName, connectTo and the per-request pin describe the origin of the URL asked for;
-      // a redirect elsewhere is verified normally (the decision is recorded in ARCHITECTURE.md).
-      // A Session's host pins follow the name verified (serverName, on its origin), else the URL
-      // host: a connection that proves a pinned name is held to that name's pins.
-      const verifiedHost = sameOrigin && o.serverName !== undefined ? o.serverName : current.hostname;
-      const hostPins = pinTable
-        ? (pinsForHost(pinTable, verifiedHost) ?? pinsForHost(pinTable, current.hostname))
-        : undefined;
-      const spki = sameOrigin && requestPins ? requestPins : hostPins;
-      const fingerprints = sameOrigin ? requestFingerprints : undefined;
-      const pins: PinSet | undefined =
-        spki || fingerprints ? { spki: spki ?? [], fingerprints: fingerprints ?? [] } : undefined;
-      const settings: ConnectionSettings = {
-        trust,
-        connectTimeout: timeouts.connect,
-        ...(sameOrigin && o.serverName !== undefined ? { serverName: o.serverName } : {}),
-        ...(sameOrigin && connectTo ? { connectTo } : {}),
-        ...(o.cert ? { cert: o.cert } : {}),
-        ...(pins ? { pins } : {}),
-        ...(aia && trust ? { aia } : {}),
-      };
-      const proxy = chooseProxy(current);
-      if (proxy) settings.proxy = proxy;
-      const pool = this.#pool(settings);
-      // The jar's cookies for this URL, unless the caller set a Cookie header of their own
-      // (requests does the same); that header is dropped when a redirect leaves the origin.
-      let sent = headers;
-      // For the jar, a connection verify: false left unverified is no more secure than http:
-      // Secure cookies are neither sent over it nor taken from it (RFC 6265bis §5.7, §5.8.3).
-      const jarUrl = trust === null && current.protocol === 'https:' ? insecureView(current) : current;
-      if (headers.cookie === undefined) {
-        const cookie = cookieStore.cookieHeader(jarUrl);
-        if (cookie) sent = { ...headers, cookie };
-      }
-      // Proxy-Authorization is for a proxy: one that forwards an http:// request reads it. Through
-      // a tunnel it would reach the target (refused, as undici's ProxyAgent does); on a direct
-      // connection there is no proxy to read it, so the origin does not get it either.
-      if (sent['proxy-authorization'] !== undefined && !(proxy && current.protocol === 'http:')) {
-        if (proxy) throw proxyAuthHeaderError(proxy, current.host);
-        sent = { ...sent };
-        delete sent['proxy-authorization'];
-      }
-      const started = performance.now();
-      let data: Dispatcher.ResponseData;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          // An aborted signal sends nothing: undici would still open (and verify) a connection.
-          options.signal?.throwIfAborted();
-          data = await untilAborted(
-            pool.agent.request({
-              origin: current.origin,
-              path: current.pathname + current.search,
-              method: verb as Dispatcher.HttpMethod,
-              headers: sent,
-              body: body ?? null,
-              headersTimeout: timeouts.read,
-              bodyTimeout: timeouts.read,
-              ...(options.signal ? { signal: options.signal } : {}),
-            }),
-            options.signal,
-          );
-          break;
-        } catch (err) {
-          const mapped = mapUndiciError(err, current, timeouts, settings.cert !== undefined);
-          // A stream body is spent after one attempt: only strings and bytes are sent again.
-          if (retriesLeft > 0 && isRetryable(mapped, verb, !(body instanceof Readable))) {
-            retriesLeft--;
-            await sleep(backoffDelay(retry, attempt), options.signal);
-            continue;
-          }
-          throw mapped;
-        }
-      }
-      const hopUrl = current;
-      const response = new Response({
-        mapError: (e) => mapUndiciError(e, hopUrl, timeouts, settings.cert !== undefined),
-        status: data.statusCode,
-        rawHeaders: data.headers,
-        url: current.href,
-        body: data.body as unknown as BodySource,
-        history: [...history],
-        tls: current.protocol === 'https:' ? pool.lastTls.get(current.origin) : undefined,
-        request: new SentRequest(verb, current.href, sent),
-        elapsed: performance.now() - started,
-      });
-      const setCookie = response.rawHeader('set-cookie');
-      if (setCookie !== undefined)
-        cookieStore.setCookies(Array.isArray(setCookie) ? setCookie : [setCookie], jarUrl);
-      const rawLocation = response.rawHeader('location');
-      const location = Array.isArray(rawLocation) ? (rawLocation[0] ?? null) : (rawLocation ?? null);
-      if (!allowRedirects || !REDIRECT_STATUSES.has(response.status) || location === null) return response;
-      await discardRedirectBody(response);
-      history.push(response);
-      if (history.length > maxRedirects) {
-        throw new TooManyRedirects(
-          `exceeded ${maxRedirects} redirects (last: ${current.href} -> ${location})`,
-          {
-            hint: 'Raise maxRedirects, or pass allowRedirects: false to see the redirect itself.',
-          },
-        );
-      }
-      let next: URL;
-      try {
-        next = new URL(location, current);
-      } catch (err) {
-        throw new InvalidURL(`the server redirected to an invalid URL: ${location}`, { cause: err });
-      }
-      if (next.protocol !== 'https:' && next.protocol !== 'http:') {
-        throw new InvalidURL(`the server redirected to an unsupported scheme: ${next.href}`);
-      }
-      // RFC 9110 §4.2.4: userinfo in a URI from an untrusted source is an error (it disguises
-      // the authority); the URL a Session is given is held to the same rule (parseUrl).
-      if (next.username || next.password) {
-        throw new InvalidURL(
-          `the server redirected to a URL with credentials in it (${next.protocol}//…@${next.host}${next.pathname}), which is refused`,
-          {
-            code: 'ERR_URL_CREDENTIALS',
-            hint: 'Pass allowRedirects: false to see the redirect itself.',
-          },
-        );
-      }
-      // 303 always, and 301/302 for anything but GET/HEAD, become GET without a body (as
-      // browsers and requests do); 307/308 keep method and body.
-      if (
-        response.status === 303 ||
-        ((response.status === 301 || response.status === 302) && verb !== 'HEAD')
-      ) {
-        if (verb !== 'GET' && verb !== 'HEAD') {
-          verb = 'GET';
-          body = undefined;
-          headers = { ...headers };
-          for (const h of ['content-type', 'content-length', 'transfer-encoding']) delete headers[h];
-        }
-      } else if (body instanceof Readable) {
-        throw new ConfigError(
-          `cannot follow the ${response.status} redirect to ${next.href}: the request body was a stream and is spent`,
-          {
-            code: 'ERR_REDIRECT_BODY',
-            hint: 'Send the body as a string or Buffer, or pass allowRedirects: false.',
-          },
-        );
-      }
-      // Credentials do not cross origins, nor go from https down to http (requests'
-      // rebuild_auth and should_strip_auth).
-      if (next.origin !== current.origin) {
-        headers = { ...headers };
-        delete headers.authorization;
-        delete headers.cookie;
-        delete headers['proxy-authorization'];
-      }
-      current = next;
+  /**
+   * The hop step: sends `hop` on the pool its URL and the plan choose (retrying connection
+   * errors as plan.retry allows), and returns its response with the jar updated from it.
+   */
+  async #sendHop(plan: RequestPlan, hop: Hop, history: readonly Response[]): Promise<Response> {
+    const { o, trust, timeouts, signal } = plan;
+    const current = hop.url;
+    const sameOrigin = current.origin === plan.firstOrigin;
+    // serverName, connectTo and the per-request pin describe the origin of the URL asked for;
+    // a redirect elsewhere is verified normally (the decision is recorded in ARCHITECTURE.md).
+    // A Session's host pins follow the name verified (serverName, on its origin), else the URL
+    // host: a connection that proves a pinned name is held to that name's pins.
+    const verifiedHost = sameOrigin && o.serverName !== undefined ? o.serverName : current.hostname;
+    const pinTable = plan.pinTable;
+    const hostPins = pinTable
+      ? (pinsForHost(pinTable, verifiedHost) ?? pinsForHost(pinTable, current.hostname))
+      : undefined;
+    const spki = sameOrigin && plan.requestPins ? plan.requestPins : hostPins;
+    const fingerprints = sameOrigin ? plan.requestFingerprints : undefined;
+    const pins: PinSet | undefined =
+      spki || fingerprints ? { spki: spki ?? [], fingerprints: fingerprints ?? [] } : undefined;
+    const settings: ConnectionSettings = {
+      trust,
+      connectTimeout: timeouts.connect,
+      ...(sameOrigin && o.serverName !== undefined ? { serverName: o.serverName } : {}),
+      ...(sameOrigin && plan.connectTo ? { connectTo: plan.connectTo } : {}),
+      ...(o.cert ? { cert: o.cert } : {}),
+      ...(pins ? { pins } : {}),
+      ...(plan.aia && trust ? { aia: plan.aia } : {}),
+    };
+    const proxy = plan.chooseProxy(current);
+    if (proxy) settings.proxy = proxy;
+    const pool = this.#pool(settings);
+    // The jar's cookies for this URL, unless the caller set a Cookie header of their own
+    // (requests does the same); that header is dropped when a redirect leaves the origin.
+    let sent = hop.headers;
+    // For the jar, a connection verify: false left unverified is no more secure than http:
+    // Secure cookies are neither sent over it nor taken from it (RFC 6265bis §5.7, §5.8.3).
+    const jarUrl = trust === null && current.protocol === 'https:' ? insecureView(current) : current;
+    if (sent.cookie === undefined) {
+      const cookie = plan.cookieStore.cookieHeader(jarUrl);
+      if (cookie) sent = { ...sent, cookie };
     }
+    // Proxy-Authorization is for a proxy: one that forwards an http:// request reads it. Through
+    // a tunnel it would reach the target (refused, as undici's ProxyAgent does); on a direct
+    // connection there is no proxy to read it, so the origin does not get it either.
+    if (sent['proxy-authorization'] !== undefined && !(proxy && current.protocol === 'http:')) {
+      if (proxy) throw proxyAuthHeaderError(proxy, current.host);
+      sent = { ...sent };
+      delete sent['proxy-authorization'];
+    }
+    const hasCert = settings.cert !== undefined;
+    const started = performance.now();
+    let data: Dispatcher.ResponseData;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // An aborted signal sends nothing: undici would still open (and verify) a connection.
+        signal?.throwIfAborted();
+        data = await untilAborted(
+          pool.agent.request({
+            origin: current.origin,
+            path: current.pathname + current.search,
+            method: hop.method as Dispatcher.HttpMethod,
+            headers: sent,
+            body: hop.body ?? null,
+            headersTimeout: timeouts.read,
+            bodyTimeout: timeouts.read,
+            ...(signal ? { signal } : {}),
+          }),
+          signal,
+        );
+        break;
+      } catch (err) {
+        const mapped = mapUndiciError(err, current, timeouts, hasCert);
+        // A stream body is spent after one attempt: only strings and bytes are sent again.
+        if (plan.retriesLeft > 0 && isRetryable(mapped, hop.method, !(hop.body instanceof Readable))) {
+          plan.retriesLeft--;
+          await sleep(backoffDelay(plan.retry, attempt), signal);
+          continue;
+        }
+        throw mapped;
+      }
+    }
+    const response = new Response({
+      mapError: (e) => mapUndiciError(e, current, timeouts, hasCert),
+      status: data.statusCode,
+      rawHeaders: data.headers,
+      url: current.href,
+      body: data.body as unknown as BodySource,
+      history: [...history],
+      tls: current.protocol === 'https:' ? pool.lastTls.get(current.origin) : undefined,
+      request: new SentRequest(hop.method, current.href, sent),
+      elapsed: performance.now() - started,
+    });
+    const setCookie = response.rawHeader('set-cookie');
+    if (setCookie !== undefined)
+      plan.cookieStore.setCookies(Array.isArray(setCookie) ? setCookie : [setCookie], jarUrl);
+    return response;
   }
 
   /** Closes every pooled connection; the Session cannot be used afterwards. */
@@ -368,23 +361,6 @@ export class Session {
     }
     this.#pools.set(key, entry);
     return entry;
-  }
-}
-
-// Go's net/http reads at most 2 KiB of a redirect's body (client.go, maxBodySlurpSize) so that a
-// small one leaves the connection reusable; past that it closes the body, and so do we.
-const REDIRECT_BODY_MAX = 2 << 10;
-
-/**
- * Reads and drops a redirect's body, up to REDIRECT_BODY_MAX; a longer one (an endless one
- * would hold the request forever) is abandoned with its connection.
- */
-async function discardRedirectBody(response: Response): Promise<void> {
-  let seen = 0;
-  // Leaving the loop early destroys the stream, and with it undici's body and connection.
-  for await (const chunk of response.stream()) {
-    seen += (chunk as Buffer).length;
-    if (seen > REDIRECT_BODY_MAX) return;
   }
 }
 
