@@ -21,7 +21,7 @@ import type { TrustStore } from '../trust/store.js';
 import type { TrustAnchor } from '../trust/types.js';
 import type { CertificateSummary } from '../x509/types.js';
 import { type CommandSpec, helpText, parseCommand, UsageError, usageFailure } from './args.js';
-import { quote } from './safe.js';
+import { esc, jsonText, quote } from './safe.js';
 import { TRUST_OPTIONS, trustOptionsOf } from './trust-flags.js';
 
 /** What `ca explain` learns from a connection attempt (the connector provides it). */
@@ -120,7 +120,7 @@ function info(trust: ResolvedTrust, p: Parsed, io: CaIo): number {
   for (const a of store?.anchors ?? []) classes[classifyAnchor(a)]++;
   if (p.json) {
     const out = { insecure: trust.insecure, anchors: store?.size ?? 0, key: store?.key, classes, ...e };
-    write(io.stdout, JSON.stringify(out, null, 2));
+    io.stdout.write(jsonText(out));
     return 0;
   }
   const lines: string[] = [];
@@ -161,7 +161,7 @@ function info(trust: ResolvedTrust, p: Parsed, io: CaIo): number {
 function list(store: TrustStore, p: Parsed, io: CaIo, anchors: readonly TrustAnchor[]): number {
   const chosen = anchors.filter((a) => matchesSource(a, p.source));
   if (p.json) {
-    write(io.stdout, JSON.stringify(chosen.map(anchorJson), null, 2));
+    io.stdout.write(jsonText(chosen.map(anchorJson)));
     return 0;
   }
   const lines = chosen.map(anchorLine);
@@ -187,7 +187,7 @@ function find(store: TrustStore, p: Parsed, io: CaIo): number {
     );
   });
   if (p.json) {
-    write(io.stdout, JSON.stringify(hits.map(anchorJson), null, 2));
+    io.stdout.write(jsonText(hits.map(anchorJson)));
     return hits.length > 0 ? 0 : 1;
   }
   if (hits.length === 0) {
@@ -241,8 +241,8 @@ async function explain(trust: ResolvedTrust, p: Parsed, io: CaIo): Promise<numbe
   const r = await io.explain(url, trust);
   const lines = [url.href, '  chain sent by the server:'];
   r.chain.forEach((c, i) => {
-    lines.push(`    ${i}  ${c.subject}`);
-    lines.push(`       issued by ${c.issuer}`);
+    lines.push(`    ${i}  ${esc(c.subject)}`);
+    lines.push(`       issued by ${esc(c.issuer)}`);
   });
   if (r.anchor) {
     lines.push(`  verified by: ${describeAnchor(r.anchor)}`);
@@ -251,9 +251,9 @@ async function explain(trust: ResolvedTrust, p: Parsed, io: CaIo): Promise<numbe
     lines.push('  not verified: verify is false.');
   } else {
     lines.push(
-      `  not verified: ${r.error ? `${r.error.code}: ${r.error.message}` : 'no anchor was reached'}`,
+      `  not verified: ${r.error ? `${r.error.code}: ${esc(r.error.message)}` : 'no anchor was reached'}`,
     );
-    if (r.error?.hint) lines.push(`  hint: ${r.error.hint}`);
+    if (r.error?.hint) lines.push(`  hint: ${esc(r.error.hint)}`);
     lines.push(`  anchors in effect: ${trust.explanation.detail}`);
   }
   write(io.stdout, lines.join('\n'));

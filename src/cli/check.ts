@@ -33,6 +33,7 @@ import {
 import { parseReferenceName } from '../verify/identity.js';
 import { type CommandSpec, helpText, parseCommand, UsageError, usageFailure } from './args.js';
 import { type Io, styler } from './render.js';
+import { esc, jsonText, writeControl } from './safe.js';
 import { TRUST_OPTIONS, trustOptionsOf } from './trust-flags.js';
 
 /** Targets checked at once by default: enough to hide latency, few enough not to look like a scan. */
@@ -226,11 +227,11 @@ function tryLine(r: CheckReport, f: Finding, flags: Flags): string | undefined {
 function findingLines(r: CheckReport, f: Finding, s: Style, flags: Flags): string[] {
   const color = f.severity === 'error' ? s.red : f.severity === 'warning' ? s.yellow : s.dim;
   const lines = [
-    `  ${color(`${MARK[f.severity]} ${f.code}`)}  ${f.message}`,
-    `      ${s.bold('fix:')} ${f.fix}`,
+    `  ${color(`${MARK[f.severity]} ${f.code}`)}  ${esc(f.message)}`,
+    `      ${s.bold('fix:')} ${esc(f.fix)}`,
   ];
   const t = tryLine(r, f, flags);
-  if (t) lines.push(`      ${s.bold('try:')} ${t}`);
+  if (t) lines.push(`      ${s.bold('try:')} ${esc(t)}`);
   if (f.verifyCode === 'CERT_EXPIRED' || f.verifyCode === 'CERT_NOT_YET_VALID') {
     lines.push(`      this machine's clock: ${r.checkedAt}`);
   }
@@ -247,7 +248,7 @@ function summaryLine(r: CheckReport, s: Style): string {
     r.connection ? ms((r.connection.tcpMs ?? 0) + (r.connection.tlsMs ?? 0)) : '',
   ];
   if (leaf) bits.push(`expires ${leaf.notAfter.slice(0, 10)} (${relDays(leaf.daysLeft)})`);
-  if (r.anchor) bits.push(`via "${r.anchor.subject}" [${r.anchor.class}]`);
+  if (r.anchor) bits.push(`via "${esc(r.anchor.subject)}" [${r.anchor.class}]`);
   const mark = r.status === 'warning' ? s.yellow('!') : s.green('✓');
   return `${mark} ${s.bold(r.url)}  verified for ${r.name}  ${s.dim(`(${bits.filter(Boolean).join(', ')})`)}`;
 }
@@ -269,21 +270,21 @@ function fullReport(r: CheckReport, s: Style, flags: Flags): string[] {
   if (r.chain.length > 0) {
     lines.push(`  chain as sent${r.chainSource === 'node' ? ' (as node:tls exposes it)' : ''}:`);
     for (const c of r.chain) {
-      lines.push(`    #${c.position} ${c.subject || '(empty subject)'}`);
+      lines.push(`    #${c.position} ${esc(c.subject) || '(empty subject)'}`);
       const names =
         c.subjectAltNames.length === 0
           ? '(no subjectAltName)'
-          : c.subjectAltNames.slice(0, 6).join(', ') +
+          : c.subjectAltNames.slice(0, 6).map(esc).join(', ') +
             (c.subjectAltNames.length > 6 ? `, … (${c.subjectAltNames.length} in all)` : '');
       lines.push(`       names    ${names}`);
-      lines.push(`       issuer   ${c.issuer || '(empty)'}`);
+      lines.push(`       issuer   ${esc(c.issuer) || '(empty)'}`);
       lines.push(
         `       valid    ${c.notBefore.slice(0, 19)}Z to ${c.notAfter.slice(0, 19)}Z (${relDays(c.daysLeft)})`,
       );
       lines.push(`       key      ${c.key}, signed with ${c.signatureAlgorithm}${c.isCA ? ', CA' : ''}`);
       lines.push(`       sha256   ${hexColons(c.fingerprintSha256)}`);
       lines.push(`       pin      ${c.pin}`);
-      if (c.aia) lines.push(`       issuer at ${c.aia.join(', ')}`);
+      if (c.aia) lines.push(`       issuer at ${c.aia.map(esc).join(', ')}`);
     }
   }
   if (r.path) {
@@ -291,22 +292,22 @@ function fullReport(r: CheckReport, s: Style, flags: Flags): string[] {
       `  path        ${r.path.map((c) => (c.origin === 'sent' ? `#${c.position}` : c.origin === 'aia' ? 'AIA' : 'trust store')).join(' -> ')}`,
     );
   }
-  if (r.anchor) lines.push(`  anchor      ${r.anchor.description}`);
+  if (r.anchor) lines.push(`  anchor      ${esc(r.anchor.description)}`);
   else if (flags.trustDetail) lines.push(`  trust       ${flags.trustDetail}`);
   if (r.identity) {
     lines.push(
-      `  identity    ${r.identity.matched ? `matches ${r.identity.name}` : `${r.identity.code}: ${r.identity.message}`}`,
+      `  identity    ${r.identity.matched ? `matches ${esc(r.identity.name)}` : `${r.identity.code}: ${esc(String(r.identity.message))}`}`,
     );
   }
   if (r.openssl) {
     lines.push(
-      `  openssl     ${r.openssl.authorized ? 'accepts the chain' : `refuses the chain: ${r.openssl.error}`} ${s.dim('(path only; same anchors)')}`,
+      `  openssl     ${r.openssl.authorized ? 'accepts the chain' : `refuses the chain: ${esc(String(r.openssl.error))}`} ${s.dim('(path only; same anchors)')}`,
     );
   }
   if (r.aia) {
     for (const f of r.aia.fetches) {
       lines.push(
-        `  aia         ${f.url}: ${f.ok ? `found "${f.issuer?.subject}"` : `failed: ${f.error}`} ${s.dim(`(${ms(f.ms)})`)}`,
+        `  aia         ${esc(f.url)}: ${f.ok ? `found "${esc(String(f.issuer?.subject))}"` : `failed: ${esc(String(f.error))}`} ${s.dim(`(${ms(f.ms)})`)}`,
       );
     }
   }
@@ -340,7 +341,7 @@ class Progress {
     const filled = Math.round((this.#done / this.#total) * width);
     const bar = `[${'='.repeat(filled)}${' '.repeat(width - filled)}] ${this.#done}/${this.#total} `;
     const room = Math.max(0, (this.#stream.columns ?? 80) - bar.length - 1);
-    this.#stream.write(`\r\x1b[2K${bar}${label.slice(0, room)}`);
+    writeControl(this.#stream, `\r\x1b[2K${bar}${esc(label).slice(0, room)}`);
     this.#shown = true;
   }
   tick(label: string): void {
@@ -348,7 +349,7 @@ class Progress {
     this.draw(label);
   }
   clear(): void {
-    if (this.#shown) this.#stream.write('\r\x1b[2K');
+    if (this.#shown) writeControl(this.#stream, '\r\x1b[2K');
     this.#shown = false;
   }
 }
@@ -438,7 +439,7 @@ export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
       },
       reports: done,
     };
-    io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    io.stdout.write(jsonText(out));
   } else if (targets.length > 1) {
     const counts = { ok: 0, warning: 0, error: 0, unreachable: 0 };
     for (const r of done) counts[r.status]++;

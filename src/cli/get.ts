@@ -1,5 +1,7 @@
 /** `certainly get URL`: fetch a URL with verification, printing the body (or JSON). */
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import type { ClientCertOption } from '../client/options.js';
 import { Session } from '../client/session.js';
 import { CertainlyError, ConfigError } from '../errors.js';
@@ -8,7 +10,7 @@ import { privateAddressKind } from '../verify/aia.js';
 import { parseReferenceName } from '../verify/identity.js';
 import { type CommandSpec, helpText, type Parsed, parseCommand, UsageError, usageFailure } from './args.js';
 import { describeTls, errorToJson, exitCodeFor, type Io, renderError } from './render.js';
-import { quote } from './safe.js';
+import { esc, jsonText, quote } from './safe.js';
 
 export const GET = {
   name: 'get',
@@ -148,7 +150,6 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
         ...(aia ? { aia } : {}),
       },
     );
-    const body = await r.text();
     if (values.json) {
       const out = {
         status: r.status,
@@ -156,9 +157,9 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
         headers: Object.fromEntries(r.headers),
         history: r.history.map((h) => ({ status: h.status, url: h.url })),
         tls: r.tls ?? null,
-        body,
+        body: await r.text(),
       };
-      io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      io.stdout.write(jsonText(out));
       return 0;
     }
     if (values.verbose && r.tls)
@@ -168,21 +169,45 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
           .join('\n')}\n`,
       );
     if (values.include) {
-      io.stdout.write(`HTTP ${r.status} ${r.reason}\n`);
-      for (const [k, v] of r.headers) io.stdout.write(`${k}: ${v}\n`);
-      io.stdout.write('\n');
+      const lines = [`HTTP ${r.status} ${esc(r.reason)}`];
+      for (const [k, v] of r.headers) lines.push(`${esc(k)}: ${esc(v)}`);
+      io.stdout.write(`${lines.join('\n')}\n\n`);
     }
-    io.stdout.write(body);
-    if (body !== '' && !body.endsWith('\n') && (io.stdout as { isTTY?: boolean }).isTTY)
-      io.stdout.write('\n');
-    return 0;
+    return await writeBody(r.stream(), io.stdout, io.stderr);
   } catch (err) {
-    if (values.json) io.stdout.write(`${JSON.stringify(errorToJson(err), null, 2)}\n`);
+    if (values.json) io.stdout.write(jsonText(errorToJson(err)));
     else io.stderr.write(renderError(err, io));
     return exitCodeFor(err);
   } finally {
     await session.close();
   }
+}
+
+/**
+ * The body, byte for byte and chunk by chunk (constant memory, whatever its size). On a terminal
+ * a body with a NUL byte is not written, as curl refuses: binary output can leave the terminal
+ * in any state. Returns the exit code: 0, or 23 when the output cannot be written (curl's code).
+ */
+async function writeBody(
+  body: Readable,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
+  const tty = (out as { isTTY?: boolean }).isTTY === true;
+  let last = -1;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    if (chunk.length === 0) continue;
+    if (tty && chunk.includes(0)) {
+      body.destroy();
+      err.write('certainly get: the body is binary and output is a terminal; not written. Use > FILE.\n');
+      return 23;
+    }
+    if (!out.write(chunk)) await once(out, 'drain');
+    last = chunk[chunk.length - 1]!;
+  }
+  // On a terminal, end with a newline so the prompt does not follow the body on its last line.
+  if (tty && last !== -1 && last !== 0x0a) out.write('\n');
+  return 0;
 }
 
 /** The URL argument: absolute, http or https, with a host that can be verified (a..b cannot). */

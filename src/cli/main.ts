@@ -3,7 +3,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Io } from './render.js';
-import { quote } from './safe.js';
+import { quote, safeStream } from './safe.js';
 
 const USAGE = `certainly — HTTPS requests with certificate verification that explains itself
 
@@ -52,7 +52,13 @@ const commands: Record<string, () => Promise<Command>> = {
   },
 };
 
-export async function main(argv: string[], io: Io): Promise<number> {
+export async function main(argv: string[], rawIo: Io): Promise<number> {
+  // Every string written goes through the escaping net (safe.ts); bytes (a body) pass as they are.
+  const io = {
+    ...rawIo,
+    stdout: safeStream(rawIo.stdout, rawIo.env),
+    stderr: safeStream(rawIo.stderr, rawIo.env),
+  };
   const [name, ...rest] = argv;
   if (name === 'help' && rest[0] !== undefined && Object.hasOwn(commands, rest[0])) {
     // `certainly help get` is `certainly get --help`.
@@ -85,7 +91,24 @@ function isEntryPoint(): boolean {
   }
 }
 
+/**
+ * A reader that went away (`certainly ca pem | head -1`) or a full disk: stop at once, quietly,
+ * with curl's code for a write error (23). EPIPE is the normal end of a pipeline, not a fault.
+ */
+function onWriteError(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' && stream !== process.stderr) {
+      try {
+        process.stderr.write(`certainly: cannot write the output: ${err.code ?? err.message}\n`);
+      } catch {}
+    }
+    process.exit(23);
+  });
+}
+
 if (isEntryPoint()) {
+  onWriteError(process.stdout);
+  onWriteError(process.stderr);
   main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
     (code) => {
       process.exitCode = code;

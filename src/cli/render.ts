@@ -4,6 +4,7 @@
 import { CertainlyError, SSLError, VERIFY_CODES } from '../errors.js';
 import type { TlsInfo } from '../tls/handshake.js';
 import type { CertificateSummary } from '../x509/types.js';
+import { colourOn, esc } from './safe.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream;
@@ -13,7 +14,7 @@ export interface Io {
 
 /** Colour only on a TTY and when NO_COLOR is unset (https://no-color.org). */
 export function styler(stream: NodeJS.WritableStream, env: NodeJS.ProcessEnv) {
-  const on = (stream as { isTTY?: boolean }).isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb';
+  const on = colourOn(stream, env);
   const wrap = (open: number, close: number) => (s: string) => (on ? `\x1b[${open}m${s}\x1b[${close}m` : s);
   return {
     red: wrap(31, 39),
@@ -25,9 +26,12 @@ export function styler(stream: NodeJS.WritableStream, env: NodeJS.ProcessEnv) {
 }
 
 export function describeCertificate(c: CertificateSummary, indent = '  '): string[] {
-  const lines = [`${indent}subject: ${c.subject || '(empty)'}`, `${indent}issuer:  ${c.issuer || '(empty)'}`];
+  const lines = [
+    `${indent}subject: ${esc(c.subject) || '(empty)'}`,
+    `${indent}issuer:  ${esc(c.issuer) || '(empty)'}`,
+  ];
   if (c.subjectAltNames.length > 0) {
-    const shown = c.subjectAltNames.slice(0, 8).join(', ');
+    const shown = c.subjectAltNames.slice(0, 8).map(esc).join(', ');
     const more = c.subjectAltNames.length > 8 ? ` … (${c.subjectAltNames.length} in all)` : '';
     lines.push(`${indent}names:   ${shown}${more}`);
   } else {
@@ -46,24 +50,24 @@ export function renderError(err: unknown, io: Io): string {
   if (err instanceof SSLError) {
     const lines = [
       `${s.red(s.bold('certificate verification failed'))} ${s.dim(`[${err.code}]`)}`,
-      `  ${err.message}`,
+      `  ${esc(err.message)}`,
     ];
-    if (err.expected !== undefined) lines.push(`  expected name: ${err.expected}`);
+    if (err.expected !== undefined) lines.push(`  expected name: ${esc(err.expected)}`);
     if (err.presented && err.presented.length > 0)
-      lines.push(`  the certificate says: ${err.presented.join(', ')}`);
+      lines.push(`  the certificate says: ${err.presented.map(esc).join(', ')}`);
     if (err.position !== undefined) lines.push(`  failing certificate: #${err.position} in the chain`);
     if (err.certificate) lines.push(...describeCertificate(err.certificate, '    '));
-    if (err.hint) lines.push(`  ${s.bold('fix:')} ${err.hint}`);
+    if (err.hint) lines.push(`  ${s.bold('fix:')} ${esc(err.hint)}`);
     const meaning = VERIFY_CODES[err.code]?.meaning;
     if (meaning && !err.message.includes(meaning)) lines.push(s.dim(`  (${err.code}: ${meaning})`));
     return `${lines.join('\n')}\n`;
   }
   if (err instanceof CertainlyError) {
-    const lines = [`${s.red(s.bold(err.name))} ${s.dim(`[${err.code}]`)}: ${err.message}`];
-    if (err.hint) lines.push(`  ${s.bold('fix:')} ${err.hint}`);
+    const lines = [`${s.red(s.bold(err.name))} ${s.dim(`[${esc(err.code)}]`)}: ${esc(err.message)}`];
+    if (err.hint) lines.push(`  ${s.bold('fix:')} ${esc(err.hint)}`);
     return `${lines.join('\n')}\n`;
   }
-  return `${s.red('error')}: ${err instanceof Error ? err.message : String(err)}\n`;
+  return `${s.red('error')}: ${esc(err instanceof Error ? err.message : String(err))}\n`;
 }
 
 /** JSON form of an error: its fields, for --json. */
@@ -84,7 +88,7 @@ export function describeTls(t: TlsInfo): string[] {
     `TLS: ${t.protocol ?? '?'} ${t.cipher ?? ''}${t.alpn ? `, ALPN ${t.alpn}` : ''}`,
     `connected to ${t.address}, SNI ${t.sni ?? '(none: IP literal)'}, verified name ${t.verifiedName}`,
   ];
-  if (t.anchor) lines.push(`trusted via: ${t.anchor.subject} (from ${t.anchor.sources.join(', ')})`);
+  if (t.anchor) lines.push(`trusted via: ${esc(t.anchor.subject)} (from ${t.anchor.sources.join(', ')})`);
   else if (!t.verified) lines.push('NOT VERIFIED (verify: false)');
   return lines;
 }

@@ -51,3 +51,50 @@ export function quote(value: string): string {
     value.length > QUOTE_MAX ? `${value.slice(0, QUOTE_MAX)}… (${value.length} characters)` : value;
   return `'${esc(shown)}'`;
 }
+
+/**
+ * JSON for --json: exact (parses to the same value), with DEL, C1 controls and format
+ * characters written as \uXXXX escapes, which JSON.stringify leaves raw; so a terminal showing
+ * it is not steered either. C0 controls JSON escapes already.
+ */
+export function jsonText(value: unknown): string {
+  return `${JSON.stringify(value, null, 2).replace(/[\x7f-\x9f\p{Cf}\u2028\u2029]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
+}
+
+/** The stream under a safe one, for the few writes that are control sequences of our own. */
+const RAW = Symbol('certainly.rawStream');
+
+/** Colour only on a TTY and when NO_COLOR is unset (https://no-color.org). */
+export function colourOn(stream: NodeJS.WritableStream, env: NodeJS.ProcessEnv): boolean {
+  return (stream as { isTTY?: boolean }).isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb';
+}
+
+/**
+ * `stream` with every string written through terminalText(): the net under the renderers, so
+ * that a value from outside that a renderer forgot to esc() still cannot steer the terminal.
+ * Buffers pass as they are (a body being downloaded is bytes, not text for a person).
+ */
+export function safeStream(stream: NodeJS.WritableStream, env: NodeJS.ProcessEnv): NodeJS.WritableStream {
+  if ((stream as unknown as Record<symbol, unknown>)[RAW]) return stream;
+  const colour = colourOn(stream, env);
+  return new Proxy(stream, {
+    get(target, prop) {
+      if (prop === RAW) return target;
+      if (prop === 'write') {
+        return (chunk: unknown, ...rest: unknown[]) =>
+          (target.write as (...a: unknown[]) => boolean)(
+            typeof chunk === 'string' ? terminalText(chunk, colour) : chunk,
+            ...rest,
+          );
+      }
+      const v = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
+/** Writes a control sequence of our own (a progress line's \r and erase) past the net. */
+export function writeControl(stream: NodeJS.WritableStream, text: string): void {
+  const raw = (stream as unknown as Record<symbol, NodeJS.WritableStream | undefined>)[RAW] ?? stream;
+  raw.write(text);
+}

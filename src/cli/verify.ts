@@ -11,6 +11,7 @@ import { type VerifyChainOptions, verifyChain } from '../verify/index.js';
 import type { CertificateSummary } from '../x509/types.js';
 import { type CommandSpec, helpText, type Parsed, parseCommand, UsageError, usageFailure } from './args.js';
 import { describeCertificate, errorToJson, type Io, renderError, styler } from './render.js';
+import { esc, jsonText } from './safe.js';
 
 export const VERIFY = {
   name: 'verify',
@@ -133,7 +134,7 @@ export async function runVerify(argv: string[], io: Io): Promise<number> {
       ...(values.revocation !== undefined ? { revocation: revocationOption(values.revocation) } : {}),
     };
   } catch (err) {
-    if (json) io.stdout.write(`${JSON.stringify({ ok: false, ...errorToJson(err) }, null, 2)}\n`);
+    if (json) io.stdout.write(jsonText({ ok: false, ...errorToJson(err) }));
     else io.stderr.write(renderError(err, io));
     return 2;
   }
@@ -142,7 +143,7 @@ export async function runVerify(argv: string[], io: Io): Promise<number> {
   try {
     result = verifyChain(opts);
   } catch (err) {
-    if (json) io.stdout.write(`${JSON.stringify({ ok: false, ...errorToJson(err) }, null, 2)}\n`);
+    if (json) io.stdout.write(jsonText({ ok: false, ...errorToJson(err) }));
     else io.stderr.write(renderError(err, io));
     return 2;
   }
@@ -151,9 +152,7 @@ export async function runVerify(argv: string[], io: Io): Promise<number> {
   if (!result.ok) {
     const err = result.error;
     if (json) {
-      io.stdout.write(
-        `${JSON.stringify({ ok: false, time, ...errorToJson(err), candidates: err.candidates ?? [] }, null, 2)}\n`,
-      );
+      io.stdout.write(jsonText({ ok: false, time, ...errorToJson(err), candidates: err.candidates ?? [] }));
     } else {
       io.stderr.write(renderError(err, io));
       io.stderr.write(renderCandidates(err));
@@ -164,19 +163,15 @@ export async function runVerify(argv: string[], io: Io): Promise<number> {
   const { verified } = result;
   if (json) {
     io.stdout.write(
-      `${JSON.stringify(
-        {
-          ok: true,
-          name: opts.name ?? null,
-          time,
-          path: result.path,
-          anchor: { ...result.anchor, certificate: verified.anchor.cert.summary() },
-          notes: verified.notes,
-          revocation: verified.revocation,
-        },
-        null,
-        2,
-      )}\n`,
+      jsonText({
+        ok: true,
+        name: opts.name ?? null,
+        time,
+        path: result.path,
+        anchor: { ...result.anchor, certificate: verified.anchor.cert.summary() },
+        notes: verified.notes,
+        revocation: verified.revocation,
+      }),
     );
     return 0;
   }
@@ -190,7 +185,7 @@ export async function runVerify(argv: string[], io: Io): Promise<number> {
     lines.push(`  ${i === 0 ? 'server certificate' : `intermediate ${i}`}`);
     lines.push(...describeCertificate(c, '    '));
   });
-  lines.push(`anchor: ${result.anchor.subject}`);
+  lines.push(`anchor: ${esc(result.anchor.subject)}`);
   lines.push(`  from: ${result.anchor.sources.join(', ')}`);
   lines.push(...describeCertificate(verified.anchor.cert.summary(), '    '));
   for (const c of verified.revocation.certificates) {
@@ -199,7 +194,7 @@ export async function runVerify(argv: string[], io: Io): Promise<number> {
       `revocation: ${c.depth === 0 ? 'server certificate' : `intermediate ${c.depth}`}: ${c.status}${c.source ? ` (${c.source})` : ''}`,
     );
   }
-  for (const n of verified.notes) lines.push(s.yellow(`note: ${n}`));
+  for (const n of verified.notes) lines.push(s.yellow(`note: ${esc(n)}`));
   io.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }
@@ -215,6 +210,6 @@ function renderCandidates(err: SSLError): string {
   if (list.length === 0) return '';
   const lines = ['  other candidate paths failed too:'];
   for (const c of list)
-    lines.push(`    [${c.code}]${c.position !== undefined ? ` #${c.position}` : ''} ${c.message}`);
+    lines.push(`    [${c.code}]${c.position !== undefined ? ` #${c.position}` : ''} ${esc(c.message)}`);
   return `${lines.join('\n')}\n`;
 }
