@@ -6,7 +6,27 @@
  * as undici does).
  */
 
-import type { CertificateSummary } from './x509/types.js';
+/**
+ * A JSON-safe description of a certificate, used in errors, Response.tls and reports. Declared
+ * here because errors.ts imports nothing; x509/types.ts re-exports it.
+ */
+export interface CertificateSummary {
+  subject: string;
+  issuer: string;
+  commonName?: string;
+  /** SANs as text: 'DNS:example.com', 'IP:10.0.0.6', 'email:…', 'URI:…'. */
+  subjectAltNames: string[];
+  serial: string;
+  notBefore: string;
+  notAfter: string;
+  keyType: string;
+  keyBits: number;
+  signatureAlgorithm: string;
+  isCA: boolean;
+  fingerprintSha256: string;
+  spkiSha256: string;
+  aia?: string[];
+}
 
 /**
  * The verification failure codes, in one table: code, rank, one-line meaning.

@@ -3,6 +3,8 @@
  * Parsing lives in certificate.ts; this file has types only.
  */
 
+import type { CertificateSummary } from '../errors.js';
+
 /** One attribute of a relative distinguished name. */
 export interface NameAttribute {
   /** Dotted OID, e.g. '2.5.4.3' for commonName. */
@@ -185,21 +187,5 @@ export interface Certificate {
   toPEM(): string;
 }
 
-/** A JSON-safe description of a certificate, used in errors, Response.tls and reports. */
-export interface CertificateSummary {
-  subject: string;
-  issuer: string;
-  commonName?: string;
-  /** SANs as text: 'DNS:example.com', 'IP:10.0.0.6', 'email:…', 'URI:…'. */
-  subjectAltNames: string[];
-  serial: string;
-  notBefore: string;
-  notAfter: string;
-  keyType: string;
-  keyBits: number;
-  signatureAlgorithm: string;
-  isCA: boolean;
-  fingerprintSha256: string;
-  spkiSha256: string;
-  aia?: string[];
-}
+/** A JSON-safe description of a certificate; declared in errors.ts, which imports nothing. */
+export type { CertificateSummary };

@@ -5,6 +5,7 @@
  * 10,000-SAN certificate.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { createServer as createNetServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -146,32 +147,25 @@ describe('certificate faults', () => {
     }
   });
 
-  test('a 100 KB certificate verifies (and is refused nowhere else), within the timeout', async (t) => {
-    // A non-critical private extension of 100,000 bytes: the certificate is about 100 KB, the
-    // size RFC 8446 and OpenSSL (max_cert_list, 100 KiB by default) put near the edge.
+  test('a 100 KB certificate verifies, within the timeout', async (t) => {
+    // A non-critical private extension of 98,000 bytes: the certificate and its intermediate
+    // come to about 99 KB, just under the 100 KiB OpenSSL accepts in a Certificate message
+    // (max_cert_list; the 300 KB test below is over it). So it must verify: a refusal here is a
+    // failure, not an alternative outcome.
     const big = issue(inter, {
       extensions: [{ oid: '1.3.6.1.4.1.55555.2', value: octetString(Buffer.alloc(98_000, 0x61)) }],
     });
     assert.ok(big.der.length > 98_000);
+    assert.ok(big.der.length + inter.der.length < 100 * 1024, "the chain must fit OpenSSL's 100 KiB limit");
     const server = await startTlsServer({ cert: big, chain: [inter] });
     try {
       const t0 = performance.now();
-      const outcome = await session.get(server.url('/'), { verify: root.pem, timeout: 5000 }).then(
-        (r) => r,
-        (e: unknown) => e,
-      );
+      const r = await session.get(server.url('/'), { verify: root.pem, timeout: 5000 });
       const ms = performance.now() - t0;
-      if (outcome instanceof Error) {
-        // If OpenSSL's limit on the Certificate message is below the chain's size, the handshake
-        // fails: still a typed error, with nothing sent.
-        assertTyped(outcome, SSLError, 'HANDSHAKE_FAILED');
-        assert.equal(server.bytesReceived, 0);
-      } else {
-        assert.equal((outcome as { status: number }).status, 200);
-      }
-      t.diagnostic(
-        `${big.der.length} bytes: ${outcome instanceof Error ? outcome.message : 'verified, 200'} in ${ms.toFixed(0)} ms`,
-      );
+      assert.equal(r.status, 200);
+      // The verifier saw the whole certificate, not a truncated one.
+      assert.equal(r.tls?.chain[0]?.fingerprintSha256, createHash('sha256').update(big.der).digest('hex'));
+      t.diagnostic(`${big.der.length} bytes: verified, 200 in ${ms.toFixed(0)} ms`);
       assert.ok(ms < 5000, `took ${ms} ms`);
     } finally {
       await server.close();
@@ -196,25 +190,24 @@ describe('certificate faults', () => {
   });
 
   describe('a certificate with 10,000 SANs', () => {
-    const names = Array.from({ length: 9_999 }, (_, i) => `DNS:h${i}.example`);
+    // Short names ('0.x' … '7pp.x', 7 bytes each in DER) keep the certificate near 70 KB, under
+    // OpenSSL's 100 KiB limit on the Certificate message, so the handshake completes and the
+    // verifier (not OpenSSL) decides: the claims below cannot be dodged by a size refusal.
+    const names = Array.from({ length: 9_999 }, (_, i) => `DNS:${i.toString(36)}.x`);
     test('the name it carries last verifies, quickly', async (t) => {
       const leaf = issue(inter, { sans: [...names, 'IP:127.0.0.1'] });
+      assert.ok(leaf.der.length + inter.der.length < 100 * 1024, `${leaf.der.length} bytes`);
       const server = await startTlsServer({ cert: leaf, chain: [inter] });
       try {
         const t0 = performance.now();
-        const outcome = await session.get(server.url('/'), { verify: root.pem, timeout: 5000 }).then(
-          (r) => r,
-          (e: unknown) => e,
-        );
+        const r = await session.get(server.url('/'), { verify: root.pem, timeout: 5000 });
         const ms = performance.now() - t0;
-        if (outcome instanceof Error) {
-          // About 150 KB: over OpenSSL's 100 KiB limit on the Certificate message.
-          assertTyped(outcome, SSLError, 'HANDSHAKE_FAILED');
-          assertTooLargeExplained(outcome as SSLError);
-        } else assert.equal((outcome as { status: number }).status, 200);
-        t.diagnostic(
-          `${leaf.der.length} bytes: ${outcome instanceof Error ? outcome.message : 'verified, 200'} in ${ms.toFixed(0)} ms`,
-        );
+        assert.equal(r.status, 200);
+        // The name matched is the 10,000th: every SAN was read.
+        const sans = r.tls?.chain[0]?.subjectAltNames ?? [];
+        assert.equal(sans.length, 10_000);
+        assert.equal(sans.at(-1), 'IP:127.0.0.1');
+        t.diagnostic(`${leaf.der.length} bytes: verified, 200 in ${ms.toFixed(0)} ms`);
         assert.ok(ms < 5000, `took ${ms} ms`);
       } finally {
         await server.close();
@@ -226,15 +219,10 @@ describe('certificate faults', () => {
       const server = await startTlsServer({ cert: leaf, chain: [inter] });
       try {
         const { err, ms } = await failure(session.get(server.url('/'), { verify: root.pem, timeout: 5000 }));
-        if ((err as SSLError).code === 'HANDSHAKE_FAILED') {
-          assertTyped(err, SSLError, 'HANDSHAKE_FAILED');
-          assertTooLargeExplained(err as SSLError);
-        } else {
-          assertTyped(err, SSLError, 'HOSTNAME_MISMATCH');
-          const e = err as SSLError;
-          assert.equal(e.presented?.length, 10_000);
-          assert.ok(e.message.length < 2000, `message of ${e.message.length} characters`);
-        }
+        assertTyped(err, SSLError, 'HOSTNAME_MISMATCH');
+        const e = err as SSLError;
+        assert.equal(e.presented?.length, 10_000);
+        assert.ok(e.message.length < 2000, `message of ${e.message.length} characters`);
         assert.ok(ms < 5000, `took ${ms} ms`);
         assert.equal(server.bytesReceived, 0);
       } finally {
