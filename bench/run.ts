@@ -19,7 +19,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { arch, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRoot, intermediate, issue, pemOf } from '../src/x509/build/pki.js';
+import { createRoot, intermediate, issue, pemOf } from '../src/testing/pki.js';
 import { renderChart } from './chart.js';
 import type { ClientReply, ClientRequest } from './client-process.js';
 import { CLIENT_NAMES, type ClientConfig, type ClientName } from './clients.js';

@@ -9,8 +9,8 @@
  *   ../shared/conformance is present, as { name, value, unit } rows.
  */
 import { existsSync } from 'node:fs';
+import { createRoot, type Issued, intermediate, issue, type KeyType } from '../src/testing/pki.js';
 import { anchorsFrom, clearCryptoCaches, verifyServer } from '../src/verify/index.js';
-import { createRoot, type Issued, intermediate, issue, type KeyType } from '../src/x509/build/pki.js';
 import { parseCertificate } from '../src/x509/certificate.js';
 
 export interface VerifyFigures {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session } from '../client/session.js';
 import { INSECURE_WARNING, SSLError } from '../errors.js';
-import { createRoot, issue } from '../x509/build/pki.js';
+import { createCA } from '../testing/index.js';
 import { type CommandSpec, helpText, parseCommand, UsageError, usageFailure } from './args.js';
 import { describeTls, type Io, renderError, styler } from './render.js';
 
@@ -95,11 +95,11 @@ export async function runDemo(argv: string[], io: Io): Promise<number> {
     out(s.bold('certainly demo — "Certificate did not match expected hostname: 10.0.0.6", and its fix'));
     out();
     out('Setting up, on loopback only:');
-    const ca = createRoot({ subject: 'CN=Example Corp Private CA, O=Example Corp' });
-    const leaf = issue(ca, { cn: '*.example.com', sans: ['DNS:*.example.com', 'DNS:example.com'] });
+    const ca = createCA({ subject: 'CN=Example Corp Private CA, O=Example Corp' });
+    const leaf = ca.issue('*.example.com', 'example.com');
     const caPath = join(dir, 'example-corp-ca.pem');
     writeFileSync(caPath, ca.pem);
-    const good = await serve(leaf.pem + ca.pem, leaf.keyPem, '{"hello":"from api.example.com"}\n');
+    const good = await serve(leaf.chainPem + ca.pem, leaf.keyPem, '{"hello":"from api.example.com"}\n');
     servers.push(good);
     const url = `https://127.0.0.1:${good.port}/`;
     out(`  - a private CA, "Example Corp Private CA", saved to ${caPath}`);
@@ -156,12 +156,8 @@ export async function runDemo(argv: string[], io: Io): Promise<number> {
     );
 
     step(4, 'Why verify: false is the wrong fix:');
-    const impostorKey = createRoot({ subject: 'CN=Totally Legit CA' });
-    const impostorLeaf = issue(impostorKey, {
-      cn: '*.example.com',
-      sans: ['DNS:*.example.com', 'DNS:example.com'],
-    });
-    const impostor = await serve(impostorLeaf.pem, impostorLeaf.keyPem, '{"hello":"from an impostor"}\n');
+    const impostorLeaf = createCA({ subject: 'CN=Totally Legit CA' }).issue('*.example.com', 'example.com');
+    const impostor = await serve(impostorLeaf.certPem, impostorLeaf.keyPem, '{"hello":"from an impostor"}\n');
     servers.push(impostor);
     const impostorUrl = `https://127.0.0.1:${impostor.port}/`;
     out(`    An impostor at ${impostorUrl} presents its own certificate for *.example.com.`);

@@ -20,11 +20,11 @@ import {
   timeValue,
 } from '../../src/der/reader.js';
 import { CertainlyError, ConfigError, InvalidURL, ParseError, SSLError } from '../../src/errors.js';
+import { bitString, children, sequence } from '../../src/testing/der-writer.js';
 import { parseConnectTo } from '../../src/tls/target.js';
 import { anchorsFrom } from '../../src/verify/anchors.js';
 import { parseReferenceName } from '../../src/verify/identity.js';
 import { verifyServer } from '../../src/verify/index.js';
-import { bitString, children, sequence } from '../../src/x509/build/der-writer.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
 import { parsePem, readCertificates, toPem } from '../../src/x509/index.js';
 import { ipToString, parseIp } from '../../src/x509/ip.js';

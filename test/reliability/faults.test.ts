@@ -16,7 +16,7 @@ import {
   Session,
   SSLError,
 } from '../../src/index.js';
-import { octetString } from '../../src/x509/build/der-writer.js';
+import { octetString } from '../../src/testing/der-writer.js';
 import { createRoot, type Issued, intermediate, issue } from '../support/pki.js';
 import { type RawServerMode, startRawTlsServer, startTlsServer } from '../support/servers.js';
 

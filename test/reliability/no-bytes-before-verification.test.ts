@@ -12,7 +12,7 @@ import { createServer as createNetServer, type Server, type Socket } from 'node:
 import { after, before, describe, test } from 'node:test';
 import { createServer as createTlsServer } from 'node:tls';
 import { Session, SSLError, VERIFY_CODES, type VerifyCode } from '../../src/index.js';
-import { octetString, oid, printableString, sequence, set } from '../../src/x509/build/der-writer.js';
+import { octetString, oid, printableString, sequence, set } from '../../src/testing/der-writer.js';
 import {
   createRoot,
   crossSignedMesh,

@@ -26,7 +26,7 @@ import {
   toPem,
   utcTime,
   utf8String,
-} from '../../src/x509/build/der-writer.js';
+} from '../../src/testing/der-writer.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 

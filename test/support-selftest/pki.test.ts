@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { type TestContext, test } from 'node:test';
-import { children, octetString, readTlv, utf8String } from '../../src/x509/build/der-writer.js';
+import { children, octetString, readTlv, utf8String } from '../../src/testing/der-writer.js';
 import {
   createRoot,
   encodeName,

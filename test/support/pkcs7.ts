@@ -7,7 +7,7 @@ import {
   sequence,
   set,
   setUnsorted,
-} from '../../src/x509/build/der-writer.js';
+} from '../../src/testing/der-writer.js';
 import type { Issued } from './pki.js';
 
 export function pkcs7Of(...certs: Issued[]): Buffer {

@@ -1,14 +1,14 @@
 /**
- * Test-only helpers on top of the certificate factory (src/x509/build/pki.ts, which the
- * `certainly demo` command shares): temporary directories and PKCS#12 bundles.
+ * Test-only helpers on top of the certificate factory (src/testing/pki.ts, shipped as
+ * `certainly/testing` and used by the `certainly demo` command): temporary directories and PKCS#12 bundles.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
-import { createRoot, generateKey, type Issued, intermediate, pemOf } from '../../src/x509/build/pki.js';
+import { createRoot, generateKey, type Issued, intermediate, pemOf } from '../../src/testing/pki.js';
 
-export * from '../../src/x509/build/pki.js';
+export * from '../../src/testing/pki.js';
 
 /** A fresh directory under the OS temp dir; write() creates parent directories and returns the path. */
 export function tempDir(prefix = 'certainly-test-'): {

@@ -12,7 +12,7 @@ import {
   oid,
   sequence,
   time,
-} from '../../src/x509/build/der-writer.js';
+} from '../../src/testing/der-writer.js';
 import type { Issued } from '../support/pki.js';
 
 export const DAY = 86_400_000;

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, SSLError, type VerifyCode } from '../../src/errors.js';
+import { contextPrimitive, explicit, implicit, integer, sequence } from '../../src/testing/der-writer.js';
 import { parseCrl, readCrls } from '../../src/verify/crl.js';
 import { anchorsFrom, type RevocationMode, verifyChain, verifyServer } from '../../src/verify/index.js';
-import { contextPrimitive, explicit, implicit, integer, sequence } from '../../src/x509/build/der-writer.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
 import { toPem } from '../../src/x509/pem.js';
 import { createRoot, intermediate, issue, reissue } from '../support/pki.js';

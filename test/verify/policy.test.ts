@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { rootCertificates } from 'node:tls';
 import type { VerifyCode } from '../../src/errors.js';
+import { boolean, contextPrimitive, integer, oid, sequence, tlv } from '../../src/testing/der-writer.js';
 import {
   checkCertificate,
   EXTENSION_RULES,
@@ -15,7 +16,6 @@ import {
   type Purpose,
   type Role,
 } from '../../src/verify/policy.js';
-import { boolean, contextPrimitive, integer, oid, sequence, tlv } from '../../src/x509/build/der-writer.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
 import { parsePem } from '../../src/x509/pem.js';
 import {

@@ -13,10 +13,10 @@ import {
   randomBytes,
 } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { bitString, integer, nul, oid, sequence } from '../../src/testing/der-writer.js';
 import { MAX_RSA_BITS, MAX_RSA_EXPONENT, verifySignature } from '../../src/verify/crypto.js';
 import { anchorsFrom, verifyServer } from '../../src/verify/index.js';
 import { checkPublicKey } from '../../src/verify/policy.js';
-import { bitString, integer, nul, oid, sequence } from '../../src/x509/build/der-writer.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
 import { createRoot, type Issued, intermediate, issue, type KeyPair } from '../support/pki.js';
 import { failure } from './_helpers.js';

@@ -10,7 +10,7 @@ import {
   octetString,
   oid,
   sequence,
-} from '../../src/x509/build/der-writer.js';
+} from '../../src/testing/der-writer.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
 import { ipToString } from '../../src/x509/ip.js';
 import type { Certificate, GeneralName } from '../../src/x509/types.js';

@@ -10,7 +10,7 @@ import {
   sequence,
   set,
   utf8String,
-} from '../../src/x509/build/der-writer.js';
+} from '../../src/testing/der-writer.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
 import { escapeValue, readName } from '../../src/x509/name.js';
 import { createRoot, encodeName, issue } from '../support/pki.js';

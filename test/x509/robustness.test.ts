@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ParseError } from '../../src/errors.js';
-import { octetString, sequence } from '../../src/x509/build/der-writer.js';
+import { octetString, sequence } from '../../src/testing/der-writer.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
 import { readCertificates } from '../../src/x509/index.js';
 import { createRoot, intermediate, issue } from '../support/pki.js';

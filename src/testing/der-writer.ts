@@ -7,7 +7,7 @@
  * purpose, so `integer(bytes)`, `tlv()` and `raw()` pass content through untouched.
  */
 // Identifier octets (X.690 §8.1.2): the reader's tables, so that both sides speak one language.
-import { CLASS_CONTEXT, CONSTRUCTED, TAG } from '../../der/reader.js';
+import { CLASS_CONTEXT, CONSTRUCTED, TAG } from '../der/reader.js';
 
 type Bytes = Uint8Array;
 

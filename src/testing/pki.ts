@@ -27,7 +27,7 @@ import {
   X509Certificate,
 } from 'node:crypto';
 import { isIP } from 'node:net';
-import { ATTRIBUTE_NAMES, EKU_NAMES, HASH_ALGORITHMS, OID, SIGNATURE_ALGORITHMS } from '../oids.js';
+import { ATTRIBUTE_NAMES, EKU_NAMES, HASH_ALGORITHMS, OID, SIGNATURE_ALGORITHMS } from '../x509/oids.js';
 import {
   bitString,
   boolean,
