@@ -7,8 +7,10 @@
  *   a SAN extension fails with NO_SUBJECT_ALT_NAME, and the message says whether its CN would
  *   have matched, because that is what the person reading it wants to know.
  * - DNS names: syntax and matching in hostname.ts (rustls-webpki's rules: wildcard only as the
- *   whole left-most label, one label, at least two labels after it; no partial wildcards;
- *   underscores allowed; trailing dot ignored on the reference, refused on the certificate).
+ *   whole left-most label, one label, at least two labels after it, not over a public suffix of
+ *   the ICANN section as Chromium; no partial wildcards; no hyphen at either end of a label;
+ *   A-labels must decode; underscores allowed; trailing dot ignored on the reference, refused on
+ *   the certificate).
  * - IDNs: a reference U-label is converted to an A-label with node:url domainToASCII (UTS #46,
  *   as the WHATWG URL parser does); presented names must already be A-labels (RFC 5280 §7.2).
  * - IP addresses match iPAddress SANs only, by bytes; DNS names never match iPAddress SANs and IP
@@ -114,9 +116,9 @@ export function parseReferenceName(host: string): ReferenceName {
     }
     return fail(host, problem);
   }
-  // ASCII 'xn--' labels are taken as they are, not decoded: a bogus A-label can only match the
-  // same bogus name in a certificate, and the URL parsers of Node 20 and 24 disagree on them
-  // (domainToASCII('xn--zz.com') is '' on 20, 'xn--zz.com' on 24).
+  // ASCII 'xn--' labels were checked by dnsNameProblem with our own Punycode decoder (an empty or
+  // undecodable A-label is refused), not with domainToASCII: the URL parsers of Node 20 and 24
+  // disagree on them (domainToASCII('xn--zz.com') is '' on 20, 'xn--zz.com' on 24).
   return { kind: 'dns', value: (ascii.endsWith('.') ? ascii.slice(0, -1) : ascii).toLowerCase() };
 }
 

@@ -131,6 +131,34 @@ describe('HOSTNAME_MISMATCH', () => {
     assert.match(e.hint ?? '', /at least two labels/);
   });
 
+  test('a wildcard over a public suffix (ICANN section) is refused, and the hint says why', () => {
+    for (const [san, host] of [
+      ['*.co.uk', 'example.co.uk'],
+      ['*.com.br', 'loja.com.br'],
+    ] as const) {
+      const e = failure(leaf([`DNS:${san}`]), host);
+      assert.equal(e.message, `certificate is valid for ${san}, not ${host}`);
+      assert.match(
+        e.hint ?? '',
+        new RegExp(`wildcard over ${san.slice(2).replace('.', '\\.')}, a public suffix`),
+      );
+    }
+  });
+
+  test('a wildcard over a private-section suffix (as S3 and GitHub Pages serve) is accepted', () => {
+    verifyIdentity(leaf(['DNS:*.s3.amazonaws.com']), 'bucket.s3.amazonaws.com');
+    verifyIdentity(leaf(['DNS:*.github.io']), 'someone.github.io');
+    verifyIdentity(leaf(['DNS:*.example.co.uk']), 'www.example.co.uk');
+  });
+
+  test('a SAN with a trailing hyphen or an A-label that does not decode matches nothing', () => {
+    assert.match(failure(leaf(['DNS:example-.com']), 'example.com').hint ?? '', /check that/);
+    assert.throws(() => verifyIdentity(leaf(['DNS:example-.com']), 'example-.com'), /ends with a hyphen/);
+    assert.throws(() => verifyIdentity(leaf(['DNS:xn--zz.example.com']), 'xn--zz.example.com'), InvalidURL);
+    // A malformed SAN does not spoil the others.
+    verifyIdentity(leaf(['DNS:xn--zz.example.com', 'DNS:*.example.com']), 'xn--bcher-kva.example.com');
+  });
+
   test('an IDN is shown as A-label and Unicode', () => {
     const e = failure(leaf(['DNS:other.org']), 'bücher.de');
     assert.equal(e.expected, 'xn--bcher-kva.de');
