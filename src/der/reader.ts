@@ -359,6 +359,10 @@ export class DerReader {
     const constructed = (first & CONSTRUCTED) !== 0;
     let number = first & 0x1f;
     let p = start + 1;
+    // X.680 §8.6 (Table 1): UNIVERSAL 0 is reserved for the encoding rules (BER's end-of-contents
+    // octets, X.690 §8.1.5), never a value's tag; DER has no end-of-contents at all.
+    if ((first & 0xdf) === 0)
+      derError(what, 'universal tag 0 is reserved (end-of-contents), not a value', start);
     if (number !== 0x1f) return { tag: first, cls, constructed, number, next: p };
     // High-tag-number form (X.690 §8.1.2.4): base-128 octets, high bit set on all but the last.
     number = 0;

@@ -2,7 +2,7 @@
  * X.501 Names (RFC 5280 §4.1.2.4): parsing, the comparison key, and the readable text.
  */
 
-import { type DerReader, derError, isStringTag, stringValue, TAG, type Tlv } from '../der/reader.js';
+import { type DerReader, derError, isStringTag, stringValue, TAG, type Tlv, tagName } from '../der/reader.js';
 import { ATTRIBUTE_NAMES, OID } from './oids.js';
 import type { Name, NameAttribute } from './types.js';
 
@@ -30,8 +30,8 @@ export class ParsedName implements Name {
   /**
    * RFC 5280 §7.1 in spirit (RFC 4518 string preparation, cheaply): string values are compared
    * case-insensitively with leading and trailing white space removed and inner runs collapsed
-   * to one space (and NFKC-normalised when not ASCII), whatever string type encodes them;
-   * non-string values compare by their DER. Attributes within an RDN are compared as a set.
+   * to one space (and NFKC-normalised when not ASCII), whatever string type encodes them.
+   * Attributes within an RDN are compared as a set.
    */
   get key(): string {
     if (this.#key === undefined) {
@@ -49,8 +49,7 @@ export class ParsedName implements Name {
   /**
    * Readable text in encoded order, which in certificates is most significant first (C, O, …,
    * CN), as OpenSSL prints it: 'C=US, O=Example, CN=example.com'. Attributes of one RDN are
-   * joined with ' + '. Special characters are escaped as RFC 4514 §2.4 does; values that are not
-   * strings print as '#' and the hex of their DER (RFC 4514 §2.4). We keep the encoded order
+   * joined with ' + '. Special characters are escaped as RFC 4514 §2.4 does. We keep the encoded order
    * rather than RFC 4514's reversed one because that is what OpenSSL, browsers and most people
    * read; Go's String() reverses it.
    */
@@ -62,21 +61,15 @@ export class ParsedName implements Name {
   }
 }
 
-/** Raw DER of non-string attribute values, kept for key/text (not part of NameAttribute). */
-const rawValues = new WeakMap<NameAttribute, Uint8Array>();
-
 /**
- * The comparison key of one attribute (type and value), as used in {@link ParsedName.key}: string
- * values prepared as described there, other values as the hex of their DER (so two different
- * non-string values never compare equal). Name constraints compare RDNs with it too.
+ * The comparison key of one attribute (type and value), as used in {@link ParsedName.key}: the
+ * string value prepared as described there. Name constraints compare RDNs with it too.
  */
 export function attributeComparisonKey(a: NameAttribute): string {
   return `${a.oid}${attributeKey(a)}`;
 }
 
 function attributeKey(a: NameAttribute): string {
-  const raw = rawValues.get(a);
-  if (raw) return `#${Buffer.from(raw).toString('hex')}`;
   let v = a.value;
   // RFC 4518 §2.2 (NFKC) applies to Unicode; ASCII is already normal, so skip the cost.
   if (/[^\x00-\x7f]/.test(v)) v = v.normalize('NFKC');
@@ -86,8 +79,6 @@ function attributeKey(a: NameAttribute): string {
 }
 
 function attributeText(a: NameAttribute): string {
-  const raw = rawValues.get(a);
-  if (raw) return `${a.type}=#${Buffer.from(raw).toString('hex')}`;
   return `${a.type}=${escapeValue(a.value)}`;
 }
 
@@ -119,6 +110,44 @@ export function escapeValue(v: string): string {
 }
 
 /**
+ * DirectoryString (RFC 5280 §4.1.2.4 and Appendix A; X.520): the string types the attributes of a
+ * Name use. IA5String, NumericString and VisibleString are not among them.
+ */
+const DIRECTORY_STRING: ReadonlySet<number> = new Set([
+  TAG.UTF8_STRING,
+  TAG.PRINTABLE_STRING,
+  TAG.TELETEX_STRING,
+  TAG.UNIVERSAL_STRING,
+  TAG.BMP_STRING,
+]);
+
+/** Attributes whose value is an IA5String (RFC 5280 Appendix A: emailAddress; §4.1.2.4 and RFC 4519: domainComponent). */
+const IA5_ATTRIBUTES: ReadonlySet<string> = new Set(['1.2.840.113549.1.9.1', '0.9.2342.19200300.100.1.25']);
+
+/**
+ * Why a value with identifier `tag` cannot be the value of attribute `oid`, or undefined when it
+ * can: emailAddress and domainComponent are IA5String; the other attributes we know are
+ * DirectoryString (X.520; countryName, serialNumber and dnQualifier are PrintableString, a
+ * DirectoryString choice, which we do not narrow further, as neither Go nor OpenSSL does);
+ * attributes we do not know must at least be a string type (their syntax is not
+ * ours to know, but a Name is text). Go and OpenSSL accept any value here; a value of another
+ * type (an INTEGER, a SEQUENCE) cannot be compared or shown as a name, so it is refused.
+ */
+function valueTypeProblem(oid: string, tag: number): string | undefined {
+  if (IA5_ATTRIBUTES.has(oid)) {
+    return tag === TAG.IA5_STRING
+      ? undefined
+      : `the value is ${tagName(tag)}, but this attribute is an IA5String (RFC 5280)`;
+  }
+  if (ATTRIBUTE_NAMES[oid] !== undefined) {
+    return DIRECTORY_STRING.has(tag)
+      ? undefined
+      : `the value is ${tagName(tag)}, not a DirectoryString (UTF8String, PrintableString, TeletexString, UniversalString or BMPString; RFC 5280 §4.1.2.4)`;
+  }
+  return isStringTag(tag) ? undefined : `the value is ${tagName(tag)}, not a string type`;
+}
+
+/**
  * Reads a Name (SEQUENCE OF RelativeDistinguishedName) from `r`. `what` names the field
  * ('issuer', 'subject', 'subjectAltName directoryName') for messages.
  */
@@ -142,14 +171,9 @@ export function nameFromTlv(r: DerReader, tlv: Tlv, what: string): ParsedName {
       const type = ATTRIBUTE_NAMES[oid] ?? oid;
       const valueTlv = atv.next(`${what} ${type}`);
       atv.end(`${what} ${type}`);
-      let attr: NameAttribute;
-      if (isStringTag(valueTlv.tag)) {
-        attr = { oid, type, tag: valueTlv.tag, value: stringValue(valueTlv, `${what} ${type}`) };
-      } else {
-        attr = { oid, type, tag: valueTlv.tag, value: '' };
-        rawValues.set(attr, valueTlv.der);
-      }
-      rdn.push(attr);
+      const problem = valueTypeProblem(oid, valueTlv.tag);
+      if (problem !== undefined) derError(`${what} ${type}`, problem, valueTlv.start);
+      rdn.push({ oid, type, tag: valueTlv.tag, value: stringValue(valueTlv, `${what} ${type}`) });
     }
     rdns.push(rdn);
   }

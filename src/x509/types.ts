@@ -13,7 +13,7 @@ export interface NameAttribute {
   type: string;
   /** The DER tag of the value (12 UTF8String, 19 PrintableString, 22 IA5String, …). */
   tag: number;
-  /** The value decoded as text ('' where it is not a string type). */
+  /** The value decoded as text (a value that is not a string type is a parse error: x509/name.ts). */
   value: string;
 }
 

@@ -85,6 +85,23 @@ describe('TLV headers', () => {
     rejects(() => new DerReader(b(0x9f, 0x81)).next('x'), /inside a tag/);
   });
 
+  test('universal tag 0 (end-of-contents, X.680 §8.6) is no value, primitive or constructed', () => {
+    rejects(
+      () => new DerReader(b(0x00, 0x00)).next('x'),
+      /x: universal tag 0 is reserved \(end-of-contents\), not a value at offset 0/,
+    );
+    rejects(() => new DerReader(b(0x00, 0x01, 0x41)).next('x'), /universal tag 0 is reserved/);
+    rejects(() => new DerReader(b(0x20, 0x00)).next('x'), /universal tag 0 is reserved/);
+    // Inside a SEQUENCE, at the offset where it is.
+    const inner = new DerReader(b(0x30, 0x05, 0x02, 0x01, 0x01, 0x00, 0x00)).sequence('s');
+    inner.next('first');
+    rejects(() => inner.next('item'), /item: universal tag 0 .* at offset 5/);
+    // Context-specific [0] and application 0 are ordinary tags.
+    assert.equal(new DerReader(b(0x80, 0x00)).next('x').number, 0);
+    assert.equal(new DerReader(b(0xa0, 0x00)).next('x').number, 0);
+    assert.equal(new DerReader(b(0x40, 0x00)).next('x').cls, 1);
+  });
+
   test('expect names the field, the tags and the offset', () => {
     const r = new DerReader(b(0x05, 0x00, 0x02, 0x01, 0x01));
     r.null('first');

@@ -18,6 +18,8 @@ import { createRoot, encodeName, issue } from '../support/pki.js';
 const CN = '2.5.4.3';
 const O = '2.5.4.10';
 const OU = '2.5.4.11';
+const EMAIL = '1.2.840.113549.1.9.1';
+const DC = '0.9.2342.19200300.100.1.25';
 const atv = (type: string, value: Uint8Array) => sequence(oid(type), value);
 const name = (der: Uint8Array) => readName(new DerReader(der), 'subject');
 
@@ -103,17 +105,42 @@ describe('Name.text and attributes', () => {
     assert.equal(n.rdns[4]![0]!.tag, 0x16);
   });
 
-  test('unknown attribute types print as their OID; non-string values as #hex', () => {
-    const n = name(
-      sequence(set(atv('1.2.3.4', utf8String('x'))), set(atv(CN, Buffer.from([0x02, 0x01, 0x05])))),
+  test('unknown attribute types print as their OID', () => {
+    const n = name(sequence(set(atv('1.2.3.4', utf8String('x'))), set(atv(CN, utf8String('y')))));
+    assert.equal(n.text, '1.2.3.4=x, CN=y');
+  });
+
+  test('a value that is not a string type is refused, naming the attribute (RFC 5280 §4.1.2.4)', () => {
+    const INTEGER_5 = Buffer.from([0x02, 0x01, 0x05]);
+    const refused = (der: Uint8Array, pattern: RegExp) =>
+      assert.throws(
+        () => name(der),
+        (e: unknown) => e instanceof ParseError && e.code === 'ERR_DER' && pattern.test(e.message),
+      );
+    refused(sequence(set(atv(CN, INTEGER_5))), /subject CN: the value is INTEGER, not a DirectoryString/);
+    refused(
+      sequence(set(atv('1.2.3.4', INTEGER_5))),
+      /subject 1\.2\.3\.4: the value is INTEGER, not a string type/,
     );
-    assert.equal(n.text, '1.2.3.4=x, CN=#020105');
-    assert.equal(n.rdns[1]![0]!.value, '');
-    assert.equal(n.commonName, '');
-    assert.notEqual(
-      n.key,
-      name(sequence(set(atv('1.2.3.4', utf8String('x'))), set(atv(CN, Buffer.from([0x02, 0x01, 0x06]))))).key,
+    refused(sequence(set(atv(O, sequence()))), /subject O: the value is SEQUENCE, not a DirectoryString/);
+    // IA5String is not a DirectoryString; emailAddress and DC are IA5String and nothing else.
+    refused(
+      sequence(set(atv(CN, ia5String('example.com')))),
+      /CN: the value is IA5String, not a DirectoryString/,
     );
+    refused(
+      sequence(set(atv(EMAIL, utf8String('a@b.example')))),
+      /emailAddress: the value is UTF8String, but this attribute is an IA5String/,
+    );
+    refused(
+      sequence(set(atv(DC, printableString('com')))),
+      /DC: the value is PrintableString, but this attribute is an IA5String/,
+    );
+    // Every DirectoryString choice is accepted for a DirectoryString attribute.
+    for (const value of [utf8String('x'), printableString('x'), bmpString('x')])
+      name(sequence(set(atv(CN, value))));
+    // An unknown attribute may be any string type.
+    assert.equal(name(sequence(set(atv('1.2.3.4', ia5String('x'))))).text, '1.2.3.4=x');
   });
 
   test('RFC 4514 escaping keeps the text unambiguous and on one line', () => {
@@ -141,10 +168,10 @@ describe('Name.text and attributes', () => {
         /subject C: PrintableString contains a character outside its set/.test(e.message),
     );
     assert.throws(
-      () => name(sequence(set(atv(CN, ia5String(Buffer.from([0x61, 0xff])))))),
+      () => name(sequence(set(atv(EMAIL, ia5String(Buffer.from([0x61, 0xff])))))),
       (e: unknown) =>
         e instanceof ParseError &&
-        /subject CN: IA5String contains a non-ASCII byte at offset 14/.test(e.message),
+        /subject emailAddress: IA5String contains a non-ASCII byte at offset 20/.test(e.message),
     );
   });
 });
