@@ -18,7 +18,11 @@ import type * as Tldts from 'tldts';
 let tldts: typeof Tldts | undefined;
 
 function load(): typeof Tldts {
-  if (tldts === undefined) tldts = createRequire(import.meta.url)('tldts') as typeof Tldts;
+  if (tldts === undefined) {
+    // In a CommonJS build (a bundle) `require` exists and import.meta does not; in ESM, the reverse.
+    const req = typeof require === 'function' ? require : createRequire(import.meta.url);
+    tldts = req('tldts') as typeof Tldts;
+  }
   return tldts;
 }
 
