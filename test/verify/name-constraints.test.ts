@@ -12,6 +12,7 @@ import {
   type ConstrainedNames,
   checkNameConstraints,
   compileNameConstraints,
+  MAX_COMPARISONS_PER_CHECK,
 } from '../../src/verify/path/name-constraints.js';
 import { parseIp } from '../../src/x509/ip.js';
 import { readName } from '../../src/x509/name.js';
@@ -211,6 +212,29 @@ describe('name constraints: our table', () => {
       (err: Error & { code?: string }) =>
         err.code === 'BUDGET_EXCEEDED' && /100 name-constraint comparisons/.test(err.message),
     );
+  });
+
+  it('refuses before comparing when the names could need more than 2^20 comparisons (OpenSSL NAME_CHECK_MAX)', () => {
+    // 1,025 DNS SANs x 1,024 dNSName constraints = 1,049,600 possible comparisons > 1,048,576.
+    const constraints = nc(Array.from({ length: 1024 }, (_, i) => `DNS:d${i}.example`));
+    const many = names(Array.from({ length: 1025 }, (_, i) => `DNS:x${i}.d0.example`));
+    const budget = new Budget();
+    assert.equal(MAX_COMPARISONS_PER_CHECK, 1_048_576);
+    assert.throws(
+      () => checkNameConstraints(compileNameConstraints(constraints), many, budget),
+      (err: Error & { code?: string }) =>
+        err.code === 'BUDGET_EXCEEDED' &&
+        /would need up to 1049600 comparisons, more than 1048576/.test(err.message),
+    );
+    assert.equal(budget.used().nameConstraintComparisons, 0, 'nothing was compared');
+    // One name fewer is at the bound: checked, and every SAN matches the first constraint.
+    const fewer = new Budget();
+    const ok = names(Array.from({ length: 1024 }, (_, i) => `DNS:x${i}.d0.example`));
+    assert.equal(checkNameConstraints(compileNameConstraints(constraints), ok, fewer), undefined);
+    assert.equal(fewer.used().nameConstraintComparisons, 1024);
+    // Names of a form no constraint covers cost nothing: IP SANs under dNSName constraints.
+    const ips = names(Array.from({ length: 2000 }, (_, i) => `IP:10.0.${i >> 8}.${i & 255}`));
+    assert.equal(checkNameConstraints(compileNameConstraints(constraints), ips, new Budget()), undefined);
   });
 });
 

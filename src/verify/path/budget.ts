@@ -38,6 +38,9 @@ const KIND_TEXT: Record<BudgetKind, string> = {
   nameConstraintComparisons: 'name-constraint comparisons',
 };
 
+const EXCEEDED_HINT =
+  'The server sent a chain with too many candidate issuers or names; ask its operator to send only the certificates of one path.';
+
 /** A mutable counter for one verification. Not shared between verifications. */
 export class Budget {
   readonly limits: Readonly<BudgetLimits>;
@@ -65,11 +68,23 @@ export class Budget {
         `certificate path building gave up after ${this.limits[kind]} ${KIND_TEXT[kind]}: the chain is too complex to search`,
         {
           code: 'BUDGET_EXCEEDED',
-          hint: 'The server sent a chain with too many candidate issuers or names; ask its operator to send only the certificates of one path.',
+          hint: EXCEEDED_HINT,
         },
       );
     }
     this.left[kind] -= n;
+  }
+
+  /**
+   * Gives up at once, before spending: the work ahead is known to be too much (`why` ends the
+   * sentence). Throws SSLError BUDGET_EXCEEDED, as {@link spend} does when the budget runs out.
+   */
+  exceed(_kind: BudgetKind, why: string): never {
+    // Nothing is spent (used() still says what was done); the search ends with the throw.
+    throw new SSLError(`certificate path building gave up: ${why}`, {
+      code: 'BUDGET_EXCEEDED',
+      hint: EXCEEDED_HINT,
+    });
   }
 
   /** How much of each kind has been spent so far. */

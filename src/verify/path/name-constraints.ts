@@ -36,7 +36,9 @@
  *   (RFC 9525), so it cannot let a name escape a constraint (rustls-webpki ignores it too).
  *
  * Every (name, constraint) pair compared spends one unit of the budget (Go and rustls-webpki
- * count the same way).
+ * count the same way); a certificate whose names could need more than 2^20 comparisons against
+ * one CA's constraints is refused before any (OpenSSL's NAME_CHECK_MAX), see
+ * {@link MAX_COMPARISONS_PER_CHECK}.
  */
 import { ipToString } from '../../x509/ip.js';
 import { attributeComparisonKey } from '../../x509/name.js';
@@ -328,26 +330,37 @@ function check<T>(
   text: (c: T) => string,
   budget: Budget | undefined,
 ): NameConstraintViolation | undefined {
+  // Comparisons are counted here and spent once per list (a call per comparison was a tenth of
+  // the time of the DoS cases); the overshoot is at most one list, which checkNameConstraints
+  // has already bounded.
+  let compared = 0;
   if (list.permitted.length > 0) {
     let ok = false;
     for (const c of list.permitted) {
-      budget?.spend('nameConstraintComparisons');
+      compared++;
       if (permits(c)) {
         ok = true;
         break;
       }
     }
+    budget?.spend('nameConstraintComparisons', compared);
+    compared = 0;
     if (!ok) {
       const shown = list.permitted.slice(0, 3).map(text).join(', ');
       const more = list.permitted.length > 3 ? `, … ${list.permitted.length - 3} more` : '';
       return { name, reason: `is not in any permitted subtree (${shown}${more})` };
     }
   }
+  let violation: NameConstraintViolation | undefined;
   for (const c of list.excluded) {
-    budget?.spend('nameConstraintComparisons');
-    if (excludes(c)) return { name, reason: `is in the excluded subtree ${text(c)}` };
+    compared++;
+    if (excludes(c)) {
+      violation = { name, reason: `is in the excluded subtree ${text(c)}` };
+      break;
+    }
   }
-  return undefined;
+  budget?.spend('nameConstraintComparisons', compared);
+  return violation;
 }
 
 function checkDns(
@@ -486,6 +499,22 @@ export function checkNameConstraints(
   budget?: Budget,
 ): NameConstraintViolation | undefined {
   if (cc.problem) return { name: 'the name constraints', reason: cc.problem, malformedConstraint: true };
+  const worst = worstCaseComparisons(cc, names);
+  if (worst > MAX_COMPARISONS_PER_CHECK) {
+    // Refused before comparing anything: a certificate that could cost this much is a DoS
+    // (x509-limbo pathological::nc-dos-*), and counting it down one comparison at a time took
+    // hundreds of milliseconds.
+    budget?.exceed(
+      'nameConstraintComparisons',
+      `checking a certificate's names against the name constraints of a CA above it would need up to ${worst} comparisons, more than ${MAX_COMPARISONS_PER_CHECK}`,
+    );
+    if (!budget) {
+      return {
+        name: 'the certificate',
+        reason: `has too many names for the name constraints (${worst} comparisons)`,
+      };
+    }
+  }
   if (names.subject) {
     const v = checkDir(cc, names.subject, budget);
     if (v) return v;
@@ -534,6 +563,50 @@ export function checkNameConstraints(
     if (v) return v;
   }
   return undefined;
+}
+
+/**
+ * The most comparisons one certificate's check against one CA may need, above which it is refused
+ * without comparing: OpenSSL's bound (crypto/x509/v3_ncons.c, NAME_CHECK_MAX = 2^20, applied to
+ * (subject entries + SANs) × (permitted + excluded subtrees)). Ours counts only the pairs that
+ * would be compared (a DNS SAN against dNSName constraints, …), so it refuses no more than
+ * OpenSSL does. The running budget (250,000, Go's) still applies to the comparisons made.
+ */
+export const MAX_COMPARISONS_PER_CHECK = 1 << 20;
+
+/** An upper bound of the comparisons {@link checkNameConstraints} makes for these names. */
+function worstCaseComparisons(cc: CompiledNameConstraints, names: ConstrainedNames): number {
+  const size = (list: Compiled<unknown>): number => list.permitted.length + list.excluded.length;
+  let n = 0;
+  if (names.subject) {
+    n += size(cc.dir);
+    if (!names.hasSan) {
+      for (const rdn of names.subject.rdns)
+        for (const a of rdn) if (a.oid === EMAIL_ADDRESS) n += size(cc.email);
+    }
+  }
+  for (const gn of names.sans) {
+    switch (gn.type) {
+      case 'dns':
+        n += size(cc.dns);
+        break;
+      case 'ip':
+        n += size(cc.ip) + cc.ip.excluded.length; // an IPv4-mapped address meets the exclusions twice
+        break;
+      case 'email':
+        n += size(cc.email);
+        break;
+      case 'uri':
+        n += size(cc.uri);
+        break;
+      case 'dirName':
+        n += size(cc.dir);
+        break;
+      default:
+        n += 1;
+    }
+  }
+  return n;
 }
 
 /** For tests and messages: exported helpers of the matching rules. */
