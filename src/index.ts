@@ -42,6 +42,7 @@ export {
 export * from './errors.js';
 // The error classes as one namespace too (`errors.SSLError`), as requests has requests.exceptions.
 export * as errors from './errors.js';
+export { clearAiaCache } from './tls/aia.js';
 export type { TlsInfo } from './tls/handshake.js';
 export type { EnvConsidered } from './trust/env.js';
 // Which anchors a configuration means, and why (diagnose() takes resolveTrust(...).store).
@@ -54,7 +55,7 @@ export {
 } from './trust/resolve.js';
 export type { TrustStore } from './trust/store.js';
 export type { AnchorSource, TrustAnchor, TrustAnchors } from './trust/types.js';
-export { type AiaOption, type AiaOptions, clearAiaCache } from './verify/aia.js';
+export type { AiaOption, AiaOptions } from './verify/aia.js';
 // Offline verification: the connection's verifier on a chain you have.
 export {
   type BudgetLimits,

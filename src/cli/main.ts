@@ -26,12 +26,16 @@ const commands: Record<string, () => Promise<Command>> = {
   verify: async () => (await import('./verify.js')).runVerify,
   demo: async () => (await import('./demo.js')).runDemo,
   ca: async () => {
-    const [{ runCa }, { probe }] = await Promise.all([import('./ca.js'), import('../tls/probe.js')]);
+    const [{ runCa }, { probe }, { anchorsOf }] = await Promise.all([
+      import('./ca.js'),
+      import('../tls/probe.js'),
+      import('../trust/resolve.js'),
+    ]);
     return (argv, io) =>
       runCa(argv, {
         ...io,
         explain: async (url, trust) => {
-          const r = await probe(url, { trust: trust.insecure ? null : trust.store });
+          const r = await probe(url, { trust: anchorsOf(trust) });
           return {
             chain: r.info?.chain ?? [],
             ...(r.verified ? { anchor: r.verified.anchor } : {}),

@@ -24,17 +24,12 @@ import { ConfigError } from '../errors.js';
 import { type ConnectorConfig, createConnector } from '../tls/connector.js';
 import type { TlsInfo } from '../tls/handshake.js';
 import { parseConnectTo } from '../tls/target.js';
-import { resolveTrust, type VerifyOption } from '../trust/resolve.js';
+import { anchorsOf, resolveTrust, type VerifyOption } from '../trust/resolve.js';
 import { type AiaOption, resolveAia } from '../verify/aia.js';
+import { hostPinTable, normaliseFingerprints, normalisePins, pinsForHost } from '../verify/pin.js';
 import type { ClientCertOption } from './options.js';
+import { connectorConfig } from './pool.js';
 import { ProxiedAgent, type ProxyOption, proxyChooser, proxyFromEnv } from './proxy.js';
-import {
-  connectorConfig,
-  hostPinTable,
-  normaliseFingerprints,
-  normalisePins,
-  pinsForHost,
-} from './security.js';
 
 /** Options of dispatcher() and agent(): the connection-level subset of the request options. */
 export interface AdapterOptions {
@@ -152,7 +147,7 @@ function adapterConfig(
     throw new ConfigError(`${what}(options): onConnection must be a function`, { code: 'ERR_OPTIONS' });
   }
   const config = connectorConfig({
-    trust: resolved.insecure ? null : resolved.store,
+    trust: anchorsOf(resolved),
     connectTimeout,
     ...(options.serverName !== undefined ? { serverName: options.serverName } : {}),
     ...(options.connectTo !== undefined ? { connectTo: parseConnectTo(options.connectTo) } : {}),

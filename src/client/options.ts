@@ -4,6 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import { ConfigError } from '../errors.js';
+import type { ClientCertOption } from '../tls/client-cert.js';
 import type { VerifyOption } from '../trust/resolve.js';
 import type { AiaOption } from '../verify/aia.js';
 import type { AuthOption } from './auth.js';
@@ -27,10 +28,7 @@ export type HeaderInit =
 /** `timeout` in ms: one number for both phases, or each phase on its own. */
 export type TimeoutOption = number | { connect?: number; read?: number };
 
-/** A client certificate: PEM/DER files or strings, or a PKCS#12 bundle. */
-export type ClientCertOption =
-  | { cert: string | Uint8Array; key: string | Uint8Array; passphrase?: string }
-  | { pfx: string | Uint8Array; passphrase?: string };
+export type { ClientCertOption };
 
 /** Options every request takes; a Session takes the same as defaults. */
 export interface CommonOptions {

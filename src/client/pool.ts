@@ -5,10 +5,16 @@
  * asked for another (requests' CVE-2024-35195). Shared by Session and the proxy keys.
  */
 import { createHash } from 'node:crypto';
+import { type ClientCertOption, clientTlsOptions } from '../tls/client-cert.js';
+import type { ConnectorConfig } from '../tls/connector.js';
+import type { TlsInfo } from '../tls/handshake.js';
 import type { ConnectTarget } from '../tls/target.js';
 import { identityKey } from '../tls/target.js';
 import type { TrustAnchors } from '../trust/types.js';
+import type { ResolvedAia } from '../verify/aia.js';
 import { isUserFileAnchor } from '../verify/index.js';
+import { checkPins, type PinSet } from '../verify/pin.js';
+import type { Certificate } from '../x509/types.js';
 
 /** What a pool key is made of (Session's per-connection settings satisfy it). */
 export interface PoolKeyInput {
@@ -77,4 +83,46 @@ export function poolKey(s: PoolKeyInput): string {
 function bufferReplacer(_k: string, v: unknown): unknown {
   if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
   return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The connector configuration, as Session pools and the adapters both build it
+
+/** What a pool's connections are made with, read and checked already (but the client certificate). */
+export interface ConnectionOptions {
+  /** The anchors, or null for verify: false. */
+  trust: TrustAnchors | null;
+  connectTimeout: number;
+  serverName?: string;
+  connectTo?: ConnectTarget;
+  cert?: ClientCertOption;
+  /** Checked after verification: one set for every server, or chosen by the name verified. */
+  pins?: PinSet | ((verifiedName: string) => PinSet | undefined);
+  /** AIA fetching for missing intermediates; only with trust. */
+  aia?: ResolvedAia;
+  onConnection?: ConnectorConfig['onConnection'];
+  proxyFor?: ConnectorConfig['proxyFor'];
+}
+
+/** The connector configuration for these options; the client certificate is read and checked here (ConfigError). */
+export function connectorConfig(o: ConnectionOptions): ConnectorConfig {
+  const { pins, aia } = o;
+  return {
+    trust: o.trust,
+    connectTimeout: o.connectTimeout,
+    ...(o.serverName !== undefined ? { serverName: o.serverName } : {}),
+    ...(o.connectTo ? { connectTo: o.connectTo } : {}),
+    ...(o.cert !== undefined ? { tlsOptions: clientTlsOptions(o.cert) } : {}),
+    ...(pins
+      ? {
+          afterVerify: (chain: Certificate[], info: TlsInfo) => {
+            const set = typeof pins === 'function' ? pins(info.verifiedName) : pins;
+            if (set) checkPins(set, chain, info);
+          },
+        }
+      : {}),
+    ...(aia && o.trust ? { aia } : {}),
+    ...(o.onConnection ? { onConnection: o.onConnection } : {}),
+    ...(o.proxyFor ? { proxyFor: o.proxyFor } : {}),
+  };
 }

@@ -20,7 +20,7 @@ import { domainToASCII } from 'node:url';
 import { Agent, type Dispatcher } from 'undici';
 import { ConfigError } from '../errors.js';
 import type { ProxyRoute } from '../tls/handshake.js';
-import { resolveTrust, type VerifyOption } from '../trust/resolve.js';
+import { anchorsOf, resolveTrust, type VerifyOption } from '../trust/resolve.js';
 import type { TrustAnchors } from '../trust/types.js';
 import { verificationKey } from './pool.js';
 
@@ -195,7 +195,7 @@ export function resolveProxy(
       trustEnv: settings.trustEnv ?? true,
       ...(settings.env ? { env: settings.env } : {}),
     });
-    trust = resolved.insecure ? null : resolved.store;
+    trust = anchorsOf(resolved);
     trustKey = verificationKey(trust);
   }
   const display = `${protocol}//${hostPort(host, port)}`;

@@ -12,10 +12,17 @@ import { CertainlyError, ConfigError, InvalidURL } from '../errors.js';
 import { createConnector } from '../tls/connector.js';
 import type { TlsInfo } from '../tls/handshake.js';
 import { type ConnectTarget, parseConnectTo } from '../tls/target.js';
-import { resolveTrust } from '../trust/resolve.js';
+import { anchorsOf, resolveTrust } from '../trust/resolve.js';
 import type { TrustAnchors } from '../trust/types.js';
 import { type ResolvedAia, resolveAia } from '../verify/aia.js';
 import { parseReferenceName } from '../verify/identity.js';
+import {
+  hostPinTable,
+  normaliseFingerprints,
+  normalisePins,
+  type PinSet,
+  pinsForHost,
+} from '../verify/pin.js';
 import { authorizationHeader } from './auth.js';
 import { CookieJar, type CookieStore } from './cookies.js';
 import {
@@ -28,19 +35,12 @@ import {
   resolveTimeouts,
   type SessionOptions,
 } from './options.js';
-import { poolKey } from './pool.js';
+import { connectorConfig, poolKey } from './pool.js';
 import { ProxiedAgent, proxyAuthHeaderError, proxyChooser, type ResolvedProxy } from './proxy.js';
 import { type Hop, nextHop } from './redirect.js';
 import { type BodySource, Response, SentRequest } from './response.js';
 import { backoffDelay, isRetryable, type RetryPolicy, resolveRetries, sleep } from './retry.js';
-import {
-  connectorConfig,
-  hostPinTable,
-  normaliseFingerprints,
-  normalisePins,
-  type PinSet,
-  pinsForHost,
-} from './security.js';
+
 import { mapUndiciError } from './undici-errors.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS' | (string & {});
@@ -198,7 +198,7 @@ export class Session {
       ...(o.verify === undefined ? {} : { verify: o.verify }),
       trustEnv: o.trustEnv ?? true,
     });
-    const trust = resolved.insecure ? null : resolved.store;
+    const trust = anchorsOf(resolved);
     if (o.serverName !== undefined) parseReferenceName(o.serverName); // validates early: InvalidURL
     const retry = resolveRetries(o.retries);
     return {

@@ -13,6 +13,7 @@
  *    certificates, too many names, a root only this machine trusts.
  */
 import { ConfigError, InvalidURL, SSLError, type VerifyCode } from '../errors.js';
+import { completeChain } from '../tls/aia.js';
 import { type ConnectTarget, parseConnectTo, resolveTarget } from '../tls/target.js';
 import { bundledNodeVersion, loadBundled } from '../trust/bundled.js';
 import { classifyAnchor, describeAnchor } from '../trust/classify.js';
@@ -20,7 +21,7 @@ import type { TrustExplanation } from '../trust/resolve.js';
 import { TrustStore } from '../trust/store.js';
 import { loadSystem } from '../trust/system/index.js';
 import type { TrustAnchor, TrustAnchors } from '../trust/types.js';
-import { type AiaOptions, aiaCanHelp, completeChain, privateAddressKind } from '../verify/aia.js';
+import { type AiaOptions, aiaCanHelp, privateAddressKind } from '../verify/aia.js';
 import { defaultVerifier } from '../verify/crypto.js';
 import { type ReferenceName, verifyIdentity } from '../verify/identity.js';
 import { isUserFileAnchor, type VerifiedPath, verifyServer } from '../verify/index.js';

@@ -9,9 +9,10 @@
 import type { buildConnector } from 'undici';
 import { ConnectionError, INSECURE_WARNING, SSLError } from '../errors.js';
 import type { TrustAnchors } from '../trust/types.js';
-import { aiaCanHelp } from '../verify/aia.js';
+import { aiaCanHelp, type ResolvedAia } from '../verify/aia.js';
 import { parseReferenceName } from '../verify/identity.js';
 import type { Certificate } from '../x509/types.js';
+import { completeChain } from './aia.js';
 import {
   type ClientTlsOptions,
   dialPlain,
@@ -37,14 +38,11 @@ export interface ConnectorConfig extends VerifyConfig {
   /** The client certificate, as node:tls takes it (read and checked by tls/client-cert.ts). */
   tlsOptions?: ClientTlsOptions;
   /**
-   * When the path fails for want of an issuer (INCOMPLETE_CHAIN, UNKNOWN_ISSUER): more candidate
-   * intermediates (AIA fetching, verify/aia.ts). They are tried after the certificates the server
-   * sent, never as anchors; `notes` say why nothing helped. Must not throw.
+   * AIA: when the path fails for want of an issuer (INCOMPLETE_CHAIN, UNKNOWN_ISSUER), fetch it
+   * from the caIssuers URLs (tls/aia.ts), through this connection's proxy; fetched certificates
+   * are tried after those the server sent, never as anchors.
    */
-  completeChain?: (
-    chain: readonly Certificate[],
-    trust: TrustAnchors,
-  ) => Promise<{ certs: Certificate[]; notes: string[] }>;
+  aia?: ResolvedAia;
   /** Called with every successful connection's info. */
   onConnection?: (origin: string, info: TlsInfo) => void;
   /**
@@ -154,10 +152,9 @@ export function createConnector(config: ConnectorConfig): buildConnector.connect
           if (config.trust === null) warnInsecure(h.info.verifiedName);
           verifyHandshake(h, config);
         } catch (err) {
-          if (!(err instanceof SSLError) || !config.completeChain || config.trust === null)
-            return refuse(err);
+          if (!(err instanceof SSLError) || !config.aia || config.trust === null) return refuse(err);
           if (!aiaCanHelp(err)) return refuse(err);
-          completeAndVerify(h, config, config.completeChain, config.trust, err).then(accept, refuse);
+          completeAndVerify(h, config, config.aia, config.trust, err, proxy).then(accept, refuse);
           return;
         }
         accept();
@@ -174,9 +171,10 @@ export function createConnector(config: ConnectorConfig): buildConnector.connect
 async function completeAndVerify(
   h: Handshake,
   config: ConnectorConfig,
-  complete: NonNullable<ConnectorConfig['completeChain']>,
+  aia: ResolvedAia,
   trust: TrustAnchors,
   first: SSLError,
+  proxy: ProxyRoute | null,
 ): Promise<void> {
   let lost: Error | undefined;
   const onError = (e: Error) => {
@@ -189,7 +187,7 @@ async function completeAndVerify(
   h.socket.once('close', onClose);
   let extra: { certs: Certificate[]; notes: string[] };
   try {
-    extra = await complete(h.chain, trust);
+    extra = await completeChain(h.chain, trust, { ...aia, proxy });
   } finally {
     h.socket.removeListener('error', onError);
     h.socket.removeListener('close', onClose);

@@ -32,28 +32,12 @@ import type { Certificate, CertificateSummary } from '../x509/types.js';
 import { contextFor } from './context.js';
 import { TapStream } from './tap.js';
 import { formatAddress, resolveTarget, type Target } from './target.js';
-import { openConnectTunnel, openSocks5Tunnel } from './tunnel.js';
+import { openConnectTunnel, openSocks5Tunnel, type ProxyRoute } from './tunnel.js';
+
+export type { ProxyRoute };
 
 /** Client certificate options as node:tls takes them (read and checked by tls/client-cert.ts). */
 export type ClientTlsOptions = Pick<tls.ConnectionOptions, 'cert' | 'key' | 'passphrase' | 'pfx'>;
-
-/** A proxy a connection goes through, as client/proxy.ts resolved it. */
-export interface ProxyRoute {
-  protocol: 'http:' | 'https:' | 'socks5:' | 'socks5h:';
-  /** The proxy's host (no brackets) and port. */
-  host: string;
-  port: number;
-  /** The proxy's URL without credentials, for messages ('http://127.0.0.1:3128'). */
-  display: string;
-  /** Where the proxy came from, for hints: 'the proxy option', 'HTTPS_PROXY'. */
-  source: string;
-  /** HTTP proxies: headers for the CONNECT request (Proxy-Authorization among them). */
-  headers: Record<string, string>;
-  /** https:// proxies: the anchors for the proxy's own certificate (null: unverified). */
-  trust: TrustAnchors | null | undefined;
-  /** SOCKS5: username/password authentication (RFC 1929). */
-  auth?: { username: string; password: string };
-}
 
 /** What a connection proved about the server, for Response.tls and diagnosis. */
 export interface TlsInfo {

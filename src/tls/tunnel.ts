@@ -12,9 +12,27 @@ import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { domainToASCII } from 'node:url';
 import { ProxyError } from '../errors.js';
+import type { TrustAnchors } from '../trust/types.js';
 import { parseIp } from '../x509/index.js';
-import type { ProxyRoute } from './handshake.js';
 import { formatAddress } from './target.js';
+
+/** A proxy a connection goes through, as client/proxy.ts resolved it. */
+export interface ProxyRoute {
+  protocol: 'http:' | 'https:' | 'socks5:' | 'socks5h:';
+  /** The proxy's host (no brackets) and port. */
+  host: string;
+  port: number;
+  /** The proxy's URL without credentials, for messages ('http://127.0.0.1:3128'). */
+  display: string;
+  /** Where the proxy came from, for hints: 'the proxy option', 'HTTPS_PROXY'. */
+  source: string;
+  /** HTTP proxies: headers for the CONNECT request (Proxy-Authorization among them). */
+  headers: Record<string, string>;
+  /** https:// proxies: the anchors for the proxy's own certificate (null: unverified). */
+  trust: TrustAnchors | null | undefined;
+  /** SOCKS5: username/password authentication (RFC 1929). */
+  auth?: { username: string; password: string };
+}
 
 // The proxy's reply to CONNECT is a status line and a few headers. 16 KiB is twice nginx's
 // default large_client_header_buffers (8k); more than that is not a proxy talking.

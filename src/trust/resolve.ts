@@ -75,6 +75,14 @@ export type ResolvedTrust =
   | { insecure: true; explanation: TrustExplanation }
   | { insecure: false; store: TrustStore; explanation: TrustExplanation };
 
+/**
+ * The anchors a connection verifies against, or null for verify: false: the one place that
+ * turns a resolved trust into what the tls layer takes (and pool keys call 'insecure').
+ */
+export function anchorsOf(resolved: ResolvedTrust): TrustStore | null {
+  return resolved.insecure ? null : resolved.store;
+}
+
 export interface ResolveTrustOptions {
   verify?: VerifyOption;
   /** Consult the CA environment variables when verify is not set in code. Default true. */

@@ -1,29 +1,17 @@
 /**
- * Fetching missing intermediates from the Authority Information Access extension's caIssuers
- * URLs (RFC 5280 §4.2.2.1), as browsers do when a server forgets to send its chain. One fetcher
- * serves the library (`aia: true`, through the connector) and `certainly check` (diagnose/),
- * which reports every fetch.
+ * Missing intermediates from the Authority Information Access extension's caIssuers URLs
+ * (RFC 5280 §4.2.2.1), the pure part: the `aia` option and its bounds, which failures AIA can
+ * help, which URLs and addresses may be fetched, and what a response holds. The fetching itself
+ * (through the one dial, so a proxy applies) is tls/aia.ts; verify/ does no I/O.
  *
  * What is fetched only ever joins the pool of *untrusted* intermediates: a certificate is taken
  * only if its signature proves it issued the certificate below it, and it must still chain to an
- * anchor the user trusts, with every check of the verifier; it is never an anchor. Fetches are
- * bounded in size, time, count and redirects, use http or https only, and never reach a private,
- * loopback or link-local address unless `allowPrivate` says so (a certificate is data from the
- * server: it must not make this process probe its own network). The address checked is the
- * address dialled (the check runs inside the connection's DNS lookup), so a DNS answer cannot
- * change between the check and the connection; every redirect is checked like the first URL.
- *
- * node:http/https directly, not our client: verify/ comes before tls/ and client/ (ARCHITECTURE.md).
+ * anchor the user trusts, with every check of the verifier; it is never an anchor.
  */
-import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
-import http from 'node:http';
-import https from 'node:https';
 import { contextTag, DerReader, TAG } from '../der/index.js';
 import { ConfigError, type SSLError } from '../errors.js';
-import type { TrustAnchors } from '../trust/types.js';
 import { parseCertificate, parseIp, parsePem } from '../x509/index.js';
 import type { Certificate } from '../x509/types.js';
-import { defaultVerifier, type SignatureVerifier } from './crypto.js';
 import { DEFAULT_BUDGET } from './path/budget.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -49,13 +37,6 @@ export const AIA_MAX_REDIRECTS = 3;
  * walk cost more than the search that follows it.
  */
 export const AIA_MAX_SIGNATURES = DEFAULT_BUDGET.signatures;
-// The cache: intermediates live for years, but a CA may replace the file behind a URL; an hour
-// bounds how long a stale answer is used. Failures are kept for a minute, so that a burst of
-// connections to a misconfigured server does not hammer the CA (or wait for it) each time.
-const CACHE_TTL_MS = 3600_000;
-const NEGATIVE_TTL_MS = 60_000;
-// Distinct AIA URLs remembered; each holds at most AIA_MAX_BYTES of certificates (≤ 6.4 MiB).
-const CACHE_MAX = 100;
 
 export interface AiaOptions {
   /** Also fetch from private, loopback and link-local addresses (an intranet CA, tests). Default false. */
@@ -103,7 +84,7 @@ export function resolveAia(opt: AiaOption | undefined): ResolvedAia | undefined 
   return withDefaults(opt);
 }
 
-function withDefaults(opt: AiaOptions): ResolvedAia {
+export function withDefaults(opt: AiaOptions): ResolvedAia {
   return {
     allowPrivate: opt.allowPrivate ?? AIA_DEFAULTS.allowPrivate,
     timeout: opt.timeout ?? AIA_DEFAULTS.timeout,
@@ -172,7 +153,7 @@ export function privateAddressKind(address: string): string | undefined {
   return PRIVATE_V4.find(([p, b]) => matchesPrefix(bytes, p, b))?.[2];
 }
 
-const NEEDS_ALLOW_PRIVATE =
+export const NEEDS_ALLOW_PRIVATE =
   'AIA fetches go to public addresses only (a private or loopback address is fetched only with allowPrivate: true)';
 
 /** Checks a URL before it is fetched; returns why it is refused, or undefined. */
@@ -195,35 +176,6 @@ export function refuseUrl(raw: string, allowPrivate: boolean): string | undefine
   if (/^localhost\.?$|\.localhost\.?$/i.test(host))
     return `${host} is only at private or loopback addresses; ${NEEDS_ALLOW_PRIVATE}`;
   return undefined;
-}
-
-type LookupCallback = (
-  err: NodeJS.ErrnoException | null,
-  address: string | LookupAddress[],
-  family?: number,
-) => void;
-
-/** A dns.lookup for http.request that drops private addresses: the check runs on what is dialled. */
-function guardedLookup(allowPrivate: boolean) {
-  return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
-      if (err) {
-        callback(err, '');
-        return;
-      }
-      const usable = allowPrivate ? addresses : addresses.filter((a) => !privateAddressKind(a.address));
-      if (usable.length === 0) {
-        const e = new Failure(
-          'refused',
-          `${hostname} is only at private or loopback addresses (${addresses.map((a) => a.address).join(', ') || 'none'}); ${NEEDS_ALLOW_PRIVATE}`,
-        );
-        callback(e as NodeJS.ErrnoException, '');
-        return;
-      }
-      if (options.all) callback(null, usable);
-      else callback(null, usable[0]!.address, usable[0]!.family);
-    });
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -273,10 +225,6 @@ export function certificatesInResponse(body: Uint8Array): Certificate[] {
   return pkcs7Certificates(body).map((d) => parseCertificate(d));
 }
 
-// ---------------------------------------------------------------------------------------------
-// Fetching one URL
-
-/** What came of one fetch. */
 export type AiaOutcome =
   /** A certificate in the response issued the certificate below (its signature verified). */
   | 'found'
@@ -316,342 +264,4 @@ export interface AiaFetch {
   error?: string;
   /** The response (or the failure) was remembered from a recent fetch. */
   cached?: boolean;
-}
-
-/** An Error that knows its outcome. */
-class Failure extends Error {
-  constructor(
-    readonly outcome: AiaOutcome,
-    message: string,
-    readonly bytes?: number,
-  ) {
-    super(message);
-  }
-}
-
-/** The response to one URL: its certificates, or why there are none. */
-interface Download {
-  outcome: AiaOutcome;
-  certificates: Certificate[];
-  bytes?: number;
-  error?: string;
-}
-
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-
-/** One GET; resolves with the body (status 200) or the redirect target. */
-function getOnce(
-  url: URL,
-  opts: ResolvedAia,
-  deadline: number,
-): Promise<{ body: Buffer } | { location: string }> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const settle = (f: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      f();
-    };
-    const fail = (err: Error) => settle(() => reject(err));
-    const req = (url.protocol === 'https:' ? https : http).get(url, {
-      agent: false,
-      lookup: guardedLookup(opts.allowPrivate) as never,
-      headers: { accept: 'application/pkix-cert, application/pkcs7-mime, application/x-x509-ca-cert, */*' },
-      // The content is checked by its signature, not by the transport (that is why CAs publish
-      // over http): an https URL whose server certificate we cannot verify is still worth reading.
-      ...(url.protocol === 'https:' ? { rejectUnauthorized: false } : {}),
-    });
-    const timer = setTimeout(
-      () => req.destroy(new Failure('timeout', `no complete answer within ${opts.timeout} ms`)),
-      Math.max(1, deadline - performance.now()),
-    );
-    req.on('error', fail);
-    req.on('response', (res) => {
-      // Errors after the answer is decided (a body abandoned below) must not go unhandled.
-      res.on('error', fail);
-      const status = res.statusCode ?? 0;
-      const location = res.headers.location;
-      if (REDIRECTS.has(status) && location) {
-        settle(() => resolve({ location }));
-        req.destroy();
-        return;
-      }
-      if (status !== 200) {
-        fail(new Failure('http-error', `the server answered HTTP status ${status}`));
-        req.destroy();
-        return;
-      }
-      const declared = Number(res.headers['content-length']);
-      if (Number.isFinite(declared) && declared > opts.maxBytes) {
-        fail(
-          new Failure(
-            'too-large',
-            `the response is ${declared} bytes, more than the ${opts.maxBytes} allowed`,
-          ),
-        );
-        req.destroy();
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (d: Buffer) => {
-        size += d.length;
-        if (size > opts.maxBytes) {
-          fail(new Failure('too-large', `the response is larger than the ${opts.maxBytes} bytes allowed`));
-          req.destroy();
-          return;
-        }
-        chunks.push(d);
-      });
-      res.on('end', () => settle(() => resolve({ body: Buffer.concat(chunks) })));
-    });
-  });
-}
-
-/** GET with bounded redirects, each target checked like the first; then the certificates. */
-async function download(raw: string, opts: ResolvedAia, deadline: number): Promise<Download> {
-  let url = raw;
-  try {
-    for (let hop = 0; ; hop++) {
-      const refused = refuseUrl(url, opts.allowPrivate);
-      if (refused) throw new Failure('refused', refused);
-      const r = await getOnce(new URL(url), opts, deadline);
-      if ('body' in r) {
-        try {
-          return { outcome: 'found', certificates: certificatesInResponse(r.body), bytes: r.body.length };
-        } catch (err) {
-          throw new Failure(
-            'not-certificate',
-            `the response is not a certificate: ${(err as Error).message}`,
-            r.body.length,
-          );
-        }
-      }
-      if (hop >= AIA_MAX_REDIRECTS)
-        throw new Failure('http-error', `more than ${AIA_MAX_REDIRECTS} redirects`);
-      url = new URL(r.location, url).toString();
-    }
-  } catch (err) {
-    const f = err instanceof Failure ? err : new Failure('network', (err as Error).message);
-    return {
-      outcome: f.outcome,
-      certificates: [],
-      error: f.message,
-      ...(f.bytes !== undefined ? { bytes: f.bytes } : {}),
-    };
-  }
-}
-
-interface CacheEntry {
-  download: Download;
-  expires: number;
-}
-const cache = new Map<string, CacheEntry>();
-const inFlight = new Map<string, Promise<Download>>();
-
-/** Forgets every cached AIA response (tests; a CA that replaced its file). */
-export function clearAiaCache(): void {
-  cache.clear();
-}
-
-/** How many AIA responses are cached (tests). */
-export function aiaCacheSize(): number {
-  return cache.size;
-}
-
-function remember(key: string, d: Download): void {
-  cache.delete(key);
-  if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
-  cache.set(key, {
-    download: d,
-    expires: Date.now() + (d.outcome === 'found' ? CACHE_TTL_MS : NEGATIVE_TTL_MS),
-  });
-}
-
-/** The response at `url`, from the cache when fetched recently; concurrent callers share one fetch. */
-async function responseAt(
-  url: string,
-  opts: ResolvedAia,
-  deadline: number,
-): Promise<Download & { cached?: boolean }> {
-  const key = `${opts.allowPrivate} ${opts.maxBytes} ${url}`;
-  const hit = cache.get(key);
-  if (hit && hit.expires > Date.now()) return { ...hit.download, cached: true };
-  let p = inFlight.get(key);
-  if (!p) {
-    p = download(url, opts, deadline).then((d) => {
-      // A timeout says nothing about the URL (the limit is the caller's): the next may try again.
-      if (d.outcome !== 'timeout') remember(key, d);
-      inFlight.delete(key);
-      return d;
-    });
-    inFlight.set(key, p);
-    return p;
-  }
-  // Joining another caller's fetch: wait no longer than this caller's own limit.
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<Download>((resolve) => {
-    timer = setTimeout(
-      () =>
-        resolve({
-          outcome: 'timeout',
-          certificates: [],
-          error: `no complete answer within ${opts.timeout} ms`,
-        }),
-      Math.max(1, deadline - performance.now()),
-    );
-  });
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Fetches `url` (or takes it from the cache) and picks the certificate that issued `child`. */
-async function issuerAt(
-  url: string,
-  child: Certificate,
-  opts: ResolvedAia,
-  verifier: SignatureVerifier,
-  deadline: number,
-): Promise<AiaFetch> {
-  const started = performance.now();
-  const d = await responseAt(url, opts, deadline);
-  const base = {
-    url,
-    for: child.subject.text,
-    certificates: d.certificates,
-    ms: performance.now() - started,
-    ...(d.bytes !== undefined ? { bytes: d.bytes } : {}),
-    ...(d.cached ? { cached: true } : {}),
-  };
-  if (d.outcome !== 'found') {
-    const remembered = d.cached ? ' (remembered from a recent attempt)' : '';
-    return { ...base, outcome: d.outcome, ok: false, error: `${d.error}${remembered}` };
-  }
-  const issuer = d.certificates.find(
-    (c) => c.subject.key === child.issuer.key && verifier.verifySignedBy(child, c),
-  );
-  if (issuer) return { ...base, outcome: 'found', ok: true, issuer };
-  return {
-    ...base,
-    outcome: 'no-issuer',
-    ok: false,
-    error:
-      d.certificates.length === 0
-        ? 'the response holds no certificate'
-        : `the response holds no certificate for "${child.issuer.text}": none of the ${d.certificates.length} certificate(s) in it issued "${child.subject.text}"`,
-  };
-}
-
-/** Fetches one caIssuers URL and picks the certificate that issued `child`, if any. Never throws. */
-export function fetchIssuer(
-  url: string,
-  child: Certificate,
-  options: AiaOptions & { verifier?: SignatureVerifier } = {},
-): Promise<AiaFetch> {
-  const opts = withDefaults(options);
-  return issuerAt(url, child, opts, options.verifier ?? defaultVerifier, performance.now() + opts.timeout);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Completing a chain
-
-export interface AiaCompletion {
-  /** The intermediates fetched, in the order found: candidates to try after the chain sent, never anchors. */
-  certs: Certificate[];
-  /** Every fetch made, in order. */
-  fetches: AiaFetch[];
-  /** Why nothing (more) was found, one sentence each (for an error's hint). */
-  notes: string[];
-}
-
-/**
- * Completes a chain through AIA: from the leaf, follows issuers among the certificates sent
- * (signatures checked); where the next issuer is neither sent nor a trust anchor, tries the
- * caIssuers URLs of the certificate on top, in order, until one serves its issuer; then goes on
- * from that issuer. Never throws: failures are in `fetches` and `notes`.
- */
-export async function completeChain(
-  chain: readonly Certificate[],
-  trust: TrustAnchors,
-  options: AiaOptions & { verifier?: SignatureVerifier } = {},
-): Promise<AiaCompletion> {
-  const out: AiaCompletion = { certs: [], fetches: [], notes: [] };
-  let checks = 0;
-  const inner = options.verifier ?? defaultVerifier;
-  const verifier: SignatureVerifier = {
-    verifySignedBy(child, by) {
-      if (++checks > AIA_MAX_SIGNATURES) throw new SignatureBudgetSpent();
-      return inner.verifySignedBy(child, by);
-    },
-  };
-  try {
-    await walk(chain, trust, withDefaults(options), verifier, out);
-  } catch (err) {
-    if (!(err instanceof SignatureBudgetSpent)) throw err;
-    out.notes.push(`AIA completion stopped after ${AIA_MAX_SIGNATURES} signature checks`);
-  }
-  return out;
-}
-
-/** Thrown by completeChain's counting verifier when AIA_MAX_SIGNATURES are spent. */
-class SignatureBudgetSpent extends Error {}
-
-async function walk(
-  chain: readonly Certificate[],
-  trust: TrustAnchors,
-  opts: ResolvedAia,
-  verifier: SignatureVerifier,
-  out: AiaCompletion,
-): Promise<void> {
-  const deadline = performance.now() + opts.timeout;
-  const pool = [...chain];
-  const issued = (child: Certificate, by: Certificate) =>
-    child.issuer.key === by.subject.key && verifier.verifySignedBy(child, by);
-  // Each certificate is on the walk at most once (as the path builder's loop rule): two
-  // certificates that certify each other would otherwise be walked round until the step bound.
-  const visited = new Set<string>(); // SHA-256 fingerprints
-  let top: Certificate | undefined = chain[0];
-  for (let step = 0; top && step < chain.length + AIA_MAX_DEPTH; step++) {
-    const cur: Certificate = top;
-    top = undefined;
-    visited.add(cur.fingerprintSha256);
-    if (trust.issuersOf(cur).some((a) => verifier.verifySignedBy(cur, a.cert))) break;
-    if (cur.selfIssued) break;
-    const known = pool.find((c) => !visited.has(c.fingerprintSha256) && issued(cur, c));
-    if (known) {
-      top = known;
-      continue;
-    }
-    if (out.certs.length >= AIA_MAX_DEPTH) {
-      out.notes.push(`more than ${AIA_MAX_DEPTH} missing issuers; AIA fetching stops there`);
-      break;
-    }
-    const urls = cur.authorityInfoAccess?.caIssuers ?? [];
-    if (urls.length === 0) {
-      out.notes.push(`"${cur.subject.text}" does not say where its issuer can be fetched (no caIssuers URL)`);
-      break;
-    }
-    for (const url of urls.slice(0, AIA_MAX_URLS_PER_CERT)) {
-      const f = await issuerAt(url, cur, opts, verifier, deadline);
-      out.fetches.push(f);
-      if (f.issuer) {
-        if (!pool.some((c) => c.fingerprintSha256 === f.issuer!.fingerprintSha256)) {
-          pool.push(f.issuer);
-          out.certs.push(f.issuer);
-        }
-        top = f.issuer;
-        break;
-      }
-      out.notes.push(`${url}: ${f.error}`);
-      // The time limit is the chain's: once a fetch ran out of it, nothing more is tried.
-      if (f.outcome === 'timeout' || performance.now() >= deadline) {
-        out.notes.push(`AIA fetching stopped after ${opts.timeout} ms`);
-        return;
-      }
-    }
-  }
 }

@@ -8,9 +8,11 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { ConfigError, Session, SSLError } from '../../src/index.js';
-import { AIA_DEFAULTS, aiaCacheSize, clearAiaCache, resolveAia } from '../../src/verify/aia.js';
+import { aiaCacheSize, clearAiaCache } from '../../src/tls/aia.js';
+import { AIA_DEFAULTS, resolveAia } from '../../src/verify/aia.js';
 import { pkcs7Of } from '../support/pkcs7.js';
 import { createRoot, type Issued, intermediate, issue } from '../support/pki.js';
+import { startProxy } from '../support/proxy.js';
 import { type PlainServer, startHttpServer, startTlsServer, type TestServer } from '../support/servers.js';
 
 let root: Issued;
@@ -364,5 +366,34 @@ describe('limits', () => {
     assert.equal(resolveAia(false), undefined);
     assert.deepEqual(resolveAia(true), AIA_DEFAULTS);
     assert.deepEqual(resolveAia({ timeout: 5 }), { ...AIA_DEFAULTS, timeout: 5 });
+  });
+});
+
+describe('AIA fetches go through the connection’s proxy (one dial)', () => {
+  test('an http caIssuers URL is asked of the proxy in absolute form; the target through a CONNECT tunnel', async () => {
+    const proxy = await startProxy();
+    const srv = await leafOnlyServer(inter, [http.url('/inter.der')]);
+    const before = hits.get('/inter.der') ?? 0;
+    try {
+      const r = await session.get(srv.url('/'), { ...allowPrivate, proxy: proxy.url });
+      assert.equal(r.status, 200);
+      assert.deepEqual(
+        r.tls?.fetched?.map((c) => c.commonName),
+        ['aia tests intermediate'],
+      );
+      assert.deepEqual(
+        proxy.connects.map((c) => c.target),
+        [`127.0.0.1:${srv.port}`],
+      );
+      assert.deepEqual(
+        proxy.forwarded.map((f) => `${f.method} ${f.url}`),
+        [`GET ${http.url('/inter.der')}`],
+        'the AIA fetch went to the proxy, not straight to the CA',
+      );
+      assert.equal((hits.get('/inter.der') ?? 0) - before, 1);
+    } finally {
+      await srv.close();
+      await proxy.close();
+    }
   });
 });

@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { hostPinTable, pinsForHost } from '../../src/client/security.js';
 import { Session, SSLError } from '../../src/index.js';
+import { hostPinTable, pinsForHost } from '../../src/verify/pin.js';
 import { createRoot, type Issued, issue } from '../support/pki.js';
 import { startTlsServer, type TestServer } from '../support/servers.js';
 

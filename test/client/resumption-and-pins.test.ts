@@ -9,10 +9,10 @@ import https from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import tls from 'node:tls';
 import { request as undiciRequest } from 'undici';
-import { checkPins } from '../../src/client/security.js';
 import { agent, dispatcher, Session, SSLError } from '../../src/index.js';
 import type { Handshake, TlsInfo } from '../../src/tls/handshake.js';
 import { verifyHandshake } from '../../src/tls/handshake.js';
+import { checkPins } from '../../src/verify/pin.js';
 import { createRoot, type Issued, issue, pemOf } from '../support/pki.js';
 
 let root: Issued;

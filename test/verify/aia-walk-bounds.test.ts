@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { completeChain } from '../../src/tls/aia.js';
 import { TrustStore } from '../../src/trust/store.js';
-import { completeChain } from '../../src/verify/aia.js';
 import { nodeVerifier, type SignatureVerifier } from '../../src/verify/crypto.js';
 import { DEFAULT_BUDGET } from '../../src/verify/path/budget.js';
 import { parseCertificate } from '../../src/x509/index.js';

@@ -9,17 +9,14 @@ import { lookup } from 'node:dns/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { after, afterEach, before, describe, test } from 'node:test';
+import { aiaCacheSize, clearAiaCache, completeChain, fetchIssuer } from '../../src/tls/aia.js';
 import { TrustStore } from '../../src/trust/store.js';
 import {
   AIA_MAX_BYTES,
   AIA_MAX_DEPTH,
   AIA_MAX_URLS_PER_CERT,
   type AiaOutcome,
-  aiaCacheSize,
   certificatesInResponse,
-  clearAiaCache,
-  completeChain,
-  fetchIssuer,
   privateAddressKind,
   refuseUrl,
 } from '../../src/verify/aia.js';
