@@ -26,7 +26,9 @@ import type { TlsInfo } from '../tls/handshake.js';
 import { parseConnectTo } from '../tls/target.js';
 import { anchorsOf, resolveTrust, type VerifyOption } from '../trust/resolve.js';
 import { type AiaOption, resolveAia } from '../verify/aia.js';
+import { revocationMode } from '../verify/index.js';
 import { hostPinTable, normaliseFingerprints, normalisePins, pinsForHost } from '../verify/pin.js';
+import type { RevocationMode } from '../verify/revocation.js';
 import type { ClientCertOption } from './options.js';
 import { connectorConfig } from './pool.js';
 import { ProxiedAgent, type ProxyOption, proxyChooser, proxyFromEnv } from './proxy.js';
@@ -51,6 +53,8 @@ export interface AdapterOptions {
   fingerprint?: string | readonly string[];
   /** Fetch intermediates a server did not send (AIA): true, or { allowPrivate, timeout, maxBytes }. */
   aia?: AiaOption;
+  /** 'soft' (default) | 'hard' | 'off': see RequestOptions.revocation. */
+  revocation?: RevocationMode;
   /** TCP + proxy + TLS handshake time limit, ms. Default 10 000 (undici's). */
   connectTimeout?: number;
   /** A proxy, or false for none; unset: HTTPS_PROXY & co. when trustEnv (see client/proxy.ts). */
@@ -79,6 +83,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'pins',
   'fingerprint',
   'aia',
+  'revocation',
   'connectTimeout',
   'proxy',
   'proxyVerify',
@@ -129,6 +134,7 @@ function adapterConfig(
     return spki.length > 0 || fingerprints.length > 0 ? { spki, fingerprints } : undefined;
   };
   const aia = resolveAia(options.aia);
+  const revocation = revocationMode(options.revocation);
   const choose = proxyChooser(
     {
       ...(options.proxy === undefined ? {} : { proxy: options.proxy }),
@@ -154,6 +160,7 @@ function adapterConfig(
     ...(options.cert !== undefined ? { cert: options.cert } : {}),
     ...(allPins || hostPins.size > 0 || fingerprints.length > 0 ? { pins: pinsFor } : {}),
     ...(aia ? { aia } : {}),
+    ...(revocation !== 'soft' ? { revocation } : {}),
     ...(onConnection ? { onConnection: (origin: string, info: TlsInfo) => onConnection(info, origin) } : {}),
     ...(proxied ? { proxyFor: choose } : {}),
   });

@@ -7,6 +7,7 @@ import { ConfigError } from '../errors.js';
 import type { ClientCertOption } from '../tls/client-cert.js';
 import type { VerifyOption } from '../trust/resolve.js';
 import type { AiaOption } from '../verify/aia.js';
+import type { RevocationMode } from '../verify/revocation.js';
 import type { AuthOption } from './auth.js';
 import type { CookieStore } from './cookies.js';
 import type { ProxyOption } from './proxy.js';
@@ -71,6 +72,13 @@ export interface CommonOptions {
    * candidate intermediates; never anchors. Default false.
    */
   aia?: AiaOption;
+  /**
+   * Revocation: 'soft' (default: a stapled OCSP response and must-staple are checked; a status
+   * that cannot be established is recorded in r.tls.revocation), 'hard' (the server certificate's
+   * status is required: a good stapled OCSP response), or 'off'. A revoked certificate fails
+   * under 'soft' and 'hard' (SSLError CERT_REVOKED).
+   */
+  revocation?: RevocationMode;
   /**
    * A proxy for every URL ('http://user:pass@proxy:3128', or { url, auth, headers, verify }),
    * or false for none. Unset: HTTPS_PROXY / HTTP_PROXY / ALL_PROXY when trustEnv (client/proxy.ts).

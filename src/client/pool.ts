@@ -14,6 +14,7 @@ import type { TrustAnchors } from '../trust/types.js';
 import type { ResolvedAia } from '../verify/aia.js';
 import { isUserFileAnchor } from '../verify/index.js';
 import { checkPins, type PinSet } from '../verify/pin.js';
+import type { RevocationMode } from '../verify/revocation.js';
 import type { Certificate } from '../x509/types.js';
 
 /** What a pool key is made of (Session's per-connection settings satisfy it). */
@@ -26,6 +27,8 @@ export interface PoolKeyInput {
   cert?: unknown;
   pins?: unknown;
   aia?: unknown;
+  /** 'off' | 'hard' (undefined: 'soft'): what revocation verification required. */
+  revocation?: string | undefined;
   /** The proxy, by its key (URL, credentials hashed, proxy trust). */
   proxy?: { key: string } | undefined;
 }
@@ -63,7 +66,7 @@ export function verificationKey(trust: TrustAnchors | null): string {
  */
 export function poolKey(s: PoolKeyInput): string {
   // The common case (trust and a timeout, nothing else) without JSON: this runs per request.
-  if (!s.serverName && !s.connectTo && !s.cert && !s.pins && !s.aia && !s.proxy) {
+  if (!s.serverName && !s.connectTo && !s.cert && !s.pins && !s.aia && !s.proxy && !s.revocation) {
     return `${verificationKey(s.trust)}\u0000${s.connectTimeout}`;
   }
   const certKey = s.cert
@@ -76,6 +79,7 @@ export function poolKey(s: PoolKeyInput): string {
     certKey,
     s.pins ?? null,
     s.aia ?? null,
+    s.revocation ?? null,
     s.proxy?.key ?? null,
   ]);
 }
@@ -100,6 +104,8 @@ export interface ConnectionOptions {
   pins?: PinSet | ((verifiedName: string) => PinSet | undefined);
   /** AIA fetching for missing intermediates; only with trust. */
   aia?: ResolvedAia;
+  /** 'off' | 'soft' | 'hard', checked already; undefined: 'soft'. */
+  revocation?: RevocationMode;
   onConnection?: ConnectorConfig['onConnection'];
   proxyFor?: ConnectorConfig['proxyFor'];
 }
@@ -124,5 +130,6 @@ export function connectorConfig(o: ConnectionOptions): ConnectorConfig {
     ...(aia && o.trust ? { aia } : {}),
     ...(o.onConnection ? { onConnection: o.onConnection } : {}),
     ...(o.proxyFor ? { proxyFor: o.proxyFor } : {}),
+    ...(o.revocation ? { revocation: o.revocation } : {}),
   };
 }

@@ -16,6 +16,7 @@ import { anchorsOf, resolveTrust } from '../trust/resolve.js';
 import type { TrustAnchors } from '../trust/types.js';
 import { type ResolvedAia, resolveAia } from '../verify/aia.js';
 import { parseReferenceName } from '../verify/identity.js';
+import { revocationMode } from '../verify/index.js';
 import {
   hostPinTable,
   normaliseFingerprints,
@@ -23,6 +24,7 @@ import {
   type PinSet,
   pinsForHost,
 } from '../verify/pin.js';
+import type { RevocationMode } from '../verify/revocation.js';
 import { authorizationHeader } from './auth.js';
 import { CookieJar, type CookieStore } from './cookies.js';
 import {
@@ -62,6 +64,8 @@ export interface ConnectionSettings {
   aia?: ResolvedAia;
   /** The proxy this URL goes through (its key separates pools). */
   proxy?: ResolvedProxy;
+  /** 'off' | 'hard'; undefined is 'soft'. */
+  revocation?: RevocationMode;
 }
 
 /**
@@ -83,6 +87,8 @@ interface RequestPlan {
   requestFingerprints: string[] | undefined;
   pinTable: Map<string, string[]> | undefined;
   aia: ResolvedAia | undefined;
+  /** 'off' | 'soft' | 'hard' (verify/revocation.ts), checked. */
+  revocation: RevocationMode;
   retry: RetryPolicy;
   retriesLeft: number;
   cookieStore: CookieStore;
@@ -215,6 +221,7 @@ export class Session {
         o.fingerprint === undefined ? undefined : normaliseFingerprints(o.fingerprint, 'fingerprint'),
       pinTable: d.pins ? hostPinTable(d.pins) : undefined,
       aia: resolveAia(o.aia),
+      revocation: revocationMode(o.revocation),
       retry,
       retriesLeft: retry.total,
       // Without a Session jar, cookies still live across the redirects of this one request.
@@ -257,6 +264,7 @@ export class Session {
       ...(o.cert ? { cert: o.cert } : {}),
       ...(pins ? { pins } : {}),
       ...(plan.aia && trust ? { aia: plan.aia } : {}),
+      ...(plan.revocation !== 'soft' ? { revocation: plan.revocation } : {}),
     };
     const proxy = plan.chooseProxy(current);
     if (proxy) settings.proxy = proxy;

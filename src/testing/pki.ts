@@ -126,6 +126,11 @@ export interface CertOptions {
   aia?: { caIssuers?: string[]; ocsp?: string[] };
   /** certificatePolicies: policy OIDs ('any' = anyPolicy 2.5.29.32.0), no qualifiers. */
   policies?: string[];
+  /**
+   * RFC 7633 TLS Feature extension: the TLS extension numbers the server must use; [5]
+   * (status_request) is "must-staple". Non-critical, as RFC 7633 §6 recommends.
+   */
+  tlsFeature?: number[];
   policiesCritical?: boolean;
   /** Same forms as sans; IP as 'IP:10.0.0.0/8' or 'IP:10.0.0.0/255.0.0.0'. [] writes an empty list. */
   nameConstraints?: { permitted?: string[]; excluded?: string[]; critical?: boolean };
@@ -690,6 +695,9 @@ function build(
         ...(opts.aia.caIssuers ?? []).map((u) => ad(OID.caIssuers, u)),
       );
       exts.push(extension(OID.authorityInfoAccess, false, body));
+    }
+    if (opts.tlsFeature) {
+      exts.push(extension('1.3.6.1.5.5.7.1.24', false, sequence(...opts.tlsFeature.map((n) => integer(n)))));
     }
     if (opts.policies) {
       const body = sequence(...opts.policies.map((p) => sequence(oid(p === 'any' ? OID.anyPolicy : p))));

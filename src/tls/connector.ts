@@ -84,6 +84,8 @@ export function createConnector(config: ConnectorConfig): buildConnector.connect
     timeout: timeoutMs,
     ...(config.alpn ? { alpn: config.alpn } : {}),
     ...(config.tlsOptions ? { clientCert: config.tlsOptions } : {}),
+    // The stapled OCSP response is asked for whenever revocation is on (verify/revocation.ts).
+    ...(config.trust !== null && config.revocation !== 'off' ? { requestOCSP: true } : {}),
   };
   return function connect(opts, callback) {
     const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);

@@ -26,7 +26,12 @@ import tls from 'node:tls';
 import { ConnectionError, ConnectTimeout, INSECURE_WARNING, ProxyError, SSLError } from '../errors.js';
 import { type AnchorClass, classifyAnchor, describeAnchor } from '../trust/classify.js';
 import type { TrustAnchor, TrustAnchors } from '../trust/types.js';
-import { type VerifiedPath, verifyServer } from '../verify/index.js';
+import {
+  type RevocationMode,
+  type RevocationReport,
+  type VerifiedPath,
+  verifyServer,
+} from '../verify/index.js';
 import { parseCertificate } from '../x509/index.js';
 import type { Certificate, CertificateSummary } from '../x509/types.js';
 import { contextFor } from './context.js';
@@ -65,6 +70,8 @@ export interface TlsInfo {
   openssl: { authorized: boolean; error: string | null };
   /** Intermediates fetched from the certificates' AIA URLs (the `aia` option), not sent by the server. */
   fetched?: CertificateSummary[];
+  /** What was checked for revocation, and how (stapled OCSP, CRLs); absent when verify is off. */
+  revocation?: RevocationReport;
 }
 
 /**
@@ -272,9 +279,12 @@ export function verifyHandshake(h: Handshake, config: VerifyConfig): VerifiedPat
       name: h.target.name,
       trust,
       ...(config.time ? { time: config.time } : {}),
+      ...(config.revocation ? { revocation: config.revocation } : {}),
+      ...(h.staple !== undefined ? { staple: h.staple } : {}),
     });
     h.info.verified = true;
     h.info.anchor = anchorInfo(verified.anchor);
+    h.info.revocation = verified.revocation;
     config.afterVerify?.(h.chain, h.info);
     return verified;
   } catch (err) {
@@ -325,6 +335,8 @@ export interface VerifyConfig {
   time?: Date;
   /** Checks run after path validation and identity (pins). Throw SSLError to refuse. */
   afterVerify?: (chain: Certificate[], info: TlsInfo) => void;
+  /** 'off' | 'soft' (default) | 'hard' (verify/revocation.ts). */
+  revocation?: RevocationMode;
 }
 
 /** One TLS handshake, before any verification: the socket, what was sent, what was negotiated. */
@@ -336,6 +348,8 @@ export interface Handshake {
   ders: Buffer[];
   info: TlsInfo;
   target: Target;
+  /** The OCSP response the server stapled; null when asked for and none came; undefined: not asked. */
+  staple?: Buffer | null;
 }
 
 /** What diagnosis learns from a connection; filled as the connection goes, kept on failure. */
@@ -377,6 +391,8 @@ export interface HandshakeOptions {
   proxy?: ProxyRoute | null;
   /** Diagnosis: record timings and bytes (see HandshakeTap). */
   tap?: HandshakeTap;
+  /** Ask for a stapled OCSP response (RFC 6066 status_request, node's requestOCSP). */
+  requestOCSP?: boolean;
 }
 
 /** Resolves `host` (all answers), timed; never throws. */
@@ -653,6 +669,7 @@ export async function handshake(target: Target, opts: HandshakeOptions): Promise
     const tapStream = tap && raw ? attempt.own(new TapStream(raw)) : undefined;
     let socket: tls.TLSSocket;
     let ders: Buffer[];
+    let staple: Buffer | null = null;
     try {
       ({ socket, ders } = await tlsClient(
         attempt,
@@ -671,8 +688,15 @@ export async function handshake(target: Target, opts: HandshakeOptions): Promise
           // Node's own name check is switched off: identity is ours.
           checkServerIdentity: () => undefined,
           secureContext: contextFor(opts.trust, opts.clientCert),
+          ...(opts.requestOCSP ? { requestOCSP: true } : {}),
         },
         (s) => {
+          // Emitted during the handshake, before 'secureConnect', when the server answers the
+          // status_request (an empty response when it has nothing to staple).
+          if (opts.requestOCSP)
+            s.once('OCSPResponse', (r: Buffer) => {
+              staple = r && r.length > 0 ? r : null;
+            });
           // The stream below (a tunnel, a tap) lives as long as the TLS socket on top of it,
           // and its errors are the TLS socket's.
           if (!raw) return;
@@ -720,7 +744,7 @@ export async function handshake(target: Target, opts: HandshakeOptions): Promise
       // Diagnosis reads the certificates itself and reports the one that does not parse.
       if (!tap) throw err instanceof SSLError ? err : badEncoding(err, target.address);
     }
-    return { socket, ders, chain, info, target };
+    return { socket, ders, chain, info, target, ...(opts.requestOCSP ? { staple } : {}) };
   };
   const h = await withDeadline(attempt, work(), () => timeoutError(target, opts.timeout, phase, opts.proxy));
   attempt.succeed();

@@ -67,6 +67,12 @@ export interface VerifyServerOptions {
    * status is required, and any unusable source fails with REVOCATION_UNKNOWN).
    */
   revocation?: RevocationMode;
+  /**
+   * The OCSP response the server stapled (DER), checked for the leaf (ocsp.ts). null: the
+   * connection asked for one and the server sent none (a must-staple leaf then fails);
+   * undefined: not a connection, so must-staple is not checked.
+   */
+  staple?: Uint8Array | null;
 }
 
 export interface VerifiedPath {
@@ -159,6 +165,7 @@ export function verifyServer(opts: VerifyServerOptions): VerifiedPath {
     chain: summaries,
     ...(opts.crls ? { crls: opts.crls } : {}),
     revocation: revocationMode(opts.revocation),
+    ...(opts.staple !== undefined ? { staple: opts.staple } : {}),
   });
 
   let verified: VerifiedPath;
@@ -236,6 +243,8 @@ export interface VerifyChainOptions {
   crls?: (string | Uint8Array)[];
   /** 'off' | 'soft' (the default) | 'hard': see {@link VerifyServerOptions.revocation}. */
   revocation?: RevocationMode;
+  /** A stapled OCSP response (DER) to check for the leaf; offline, so must-staple is not enforced. */
+  ocsp?: Uint8Array;
 }
 
 export type VerifyChainResult =
@@ -355,6 +364,7 @@ export function verifyChain(opts: VerifyChainOptions): VerifyChainResult {
       ...(opts.relaxPrivateAnchors !== undefined ? { relaxPrivateAnchors: opts.relaxPrivateAnchors } : {}),
       ...(crls ? { crls } : {}),
       ...(opts.revocation !== undefined ? { revocation: opts.revocation } : {}),
+      ...(opts.ocsp !== undefined ? { staple: opts.ocsp } : {}),
     });
     if (broken.length > 0) {
       verified.notes.push(

@@ -15,8 +15,10 @@
  *    CRL of their issuer is given (a stapled response covers the leaf only).
  */
 import type { VerifyCode } from '../errors.js';
+import { parseOcspResponse } from '../x509/ocsp.js';
 import type { Certificate } from '../x509/types.js';
 import { type Crl, crlProblem, crlScopeProblem, crlSignedBy, revocationOf } from './crl.js';
+import { checkOcspResponse } from './ocsp.js';
 import { checkSignatureAlgorithm } from './policy.js';
 
 export type RevocationMode = 'off' | 'soft' | 'hard';
@@ -60,6 +62,11 @@ export interface RevocationReport {
 export interface RevocationInput {
   mode: RevocationMode;
   crls?: readonly Crl[];
+  /**
+   * The OCSP response the server stapled (DER); null when this is a connection that asked for
+   * one and got none; undefined when there is no connection (offline: no must-staple check).
+   */
+  staple?: Uint8Array | null;
   time: Date;
   /** Called before each signature check (the path budget). */
   spend: () => void;
@@ -139,6 +146,64 @@ function fromCrls(
   return { ...base, status: 'unchecked' };
 }
 
+/** The status of the leaf `cert` from a stapled OCSP response; undefined when none was stapled. */
+function fromStaple(
+  cert: Certificate,
+  issuer: Certificate,
+  input: RevocationInput,
+): RevocationCheck | undefined {
+  if (!input.staple) return undefined;
+  const base = { depth: 0, subject: cert.subject.text, source: 'staple' as const };
+  let verdict: ReturnType<typeof checkOcspResponse>;
+  try {
+    verdict = checkOcspResponse(parseOcspResponse(input.staple), cert, issuer, input.time, input.spend);
+  } catch (err) {
+    verdict = { ok: false, problem: `it is malformed (${(err as Error).message})` };
+  }
+  if (!verdict.ok)
+    return {
+      ...base,
+      status: 'unknown',
+      reasons: [`the stapled OCSP response cannot be used, as ${verdict.problem}`],
+    };
+  const { single } = verdict;
+  const times = {
+    producedAt: verdict.producedAt,
+    thisUpdate: single.thisUpdate,
+    ...(single.nextUpdate ? { nextUpdate: single.nextUpdate } : {}),
+    responder: verdict.responder,
+  };
+  if (single.status === 'revoked') {
+    const reason = single.revocationReason;
+    return {
+      ...base,
+      status: 'revoked',
+      ...(single.revocationTime ? { revokedAt: single.revocationTime } : {}),
+      ...(reason !== undefined ? { revocationReason: REVOCATION_REASONS[reason] ?? `reason ${reason}` } : {}),
+      ...times,
+    };
+  }
+  if (single.status === 'unknown') {
+    return {
+      ...base,
+      status: 'unknown',
+      reasons: [
+        `the stapled OCSP response (from ${verdict.responder}) says the responder does not know this certificate`,
+      ],
+      ...times,
+    };
+  }
+  return { ...base, status: 'good', ...times };
+}
+
+/** The leaf's status from the staple and the CRLs together: revoked by either wins, then good by either. */
+function combine(staple: RevocationCheck | undefined, crl: RevocationCheck): RevocationCheck {
+  if (!staple || crl.status === 'revoked') return crl;
+  if (staple.status === 'good' || staple.status === 'revoked') return staple;
+  if (crl.status === 'good') return crl;
+  return { ...staple, reasons: [...(staple.reasons ?? []), ...(crl.reasons ?? [])] };
+}
+
 /** The reasonCode entry extension (RFC 5280 §5.3.1) as its name, if present and readable. */
 function reasonCodeOf(extensions: readonly { oid: string; value: Uint8Array }[]): string | undefined {
   const ext = extensions.find((e) => e.oid === '2.5.29.21');
@@ -166,28 +231,66 @@ export function checkRevocation(
   describe: (depth: number) => string,
 ): { report: RevocationReport; failure?: RevocationFailure } {
   const leaf = path[0]!;
-  const report: RevocationReport = { mode: input.mode, mustStaple: mustStaple(leaf), certificates: [] };
+  const report: RevocationReport = {
+    mode: input.mode,
+    mustStaple: mustStaple(leaf),
+    ...(input.staple !== undefined ? { stapled: input.staple !== null } : {}),
+    certificates: [],
+  };
   if (input.mode === 'off') return { report };
   for (let i = 0; i < path.length; i++) {
     const cert = path[i]!;
     const issuer = path[i + 1] ?? anchor;
     if (cert === issuer) break; // a leaf that is itself the anchor
-    const check = fromCrls(cert, issuer, i, input);
+    const crl = fromCrls(cert, issuer, i, input);
+    const check = i === 0 ? combine(fromStaple(cert, issuer, input), crl) : crl;
     report.certificates.push(check);
     if (check.status === 'revoked') {
+      const from =
+        check.source === 'staple'
+          ? `stapled OCSP response from ${check.responder}`
+          : `CRL of "${issuer.subject.text}"`;
       return {
         report,
         failure: {
           code: 'CERT_REVOKED',
           depth: i,
-          message: `the ${describe(i)} ${revokedText(check)} (CRL of "${issuer.subject.text}", serial ${cert.serialHex})`,
+          message: `the ${describe(i)} ${revokedText(check)} (${from}, serial ${cert.serialHex})`,
           hint: 'The certificate has been revoked by its CA: the server must be given a new one.',
         },
       };
     }
   }
-  const failure = input.mode === 'hard' ? hardFailure(report, describe) : undefined;
+  const failure =
+    mustStapleFailure(report, input, describe) ??
+    (input.mode === 'hard' ? hardFailure(report, describe) : undefined);
   return failure ? { report, failure } : { report };
+}
+
+/**
+ * RFC 7633 §4.2.3: a client that asked for the status of a must-staple certificate "MUST treat a
+ * certificate with a TLS feature extension ... as invalid" without it. A staple that cannot be
+ * used is no staple; one whose status is unknown establishes nothing either.
+ */
+function mustStapleFailure(
+  report: RevocationReport,
+  input: RevocationInput,
+  describe: (depth: number) => string,
+): RevocationFailure | undefined {
+  if (!report.mustStaple || input.staple === undefined) return undefined;
+  const leaf = report.certificates[0];
+  if (leaf?.source === 'staple' && leaf.status === 'good') return undefined;
+  const why =
+    input.staple === null
+      ? 'the server sent no OCSP response with its certificate'
+      : (leaf?.reasons ?? []).filter((r) => r.includes('stapled')).join('; ') ||
+        'its stapled OCSP response establishes no status';
+  return {
+    code: 'MUST_STAPLE_MISSING',
+    depth: 0,
+    message: `the ${describe(0)} requires a stapled OCSP response (TLS Feature status_request, "must-staple"), and ${why}`,
+    hint: 'The server must staple a current OCSP response (nginx: ssl_stapling on; Apache: SSLUseStapling on), or be given a certificate without must-staple.',
+  };
 }
 
 /** Under 'hard': the first certificate whose status is required and not established. */

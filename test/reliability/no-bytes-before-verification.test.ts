@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { createServer as createTlsServer } from 'node:tls';
 import { Session, SSLError, VERIFY_CODES, type VerifyCode } from '../../src/index.js';
 import { octetString, oid, printableString, sequence, set } from '../../src/testing/der-writer.js';
+import { opensslOcspResponse } from '../support/ocsp.js';
 import {
   createRoot,
   crossSignedMesh,
@@ -30,7 +31,7 @@ interface Case {
   code: VerifyCode;
   title: string;
   /** The server's certificate and what it sends after it. */
-  serve: () => { cert: Issued; chain: Issued[] };
+  serve: () => { cert: Issued; chain: Issued[]; staple?: Buffer };
   /** Extra request options. */
   options?: Record<string, unknown>;
   /** A server that must run at OpenSSL security level 0 (SHA-1, RSA-1024 certificates). */
@@ -39,10 +40,6 @@ interface Case {
 
 /** Codes no real connection can produce here, and why (the completeness test reads this). */
 const NOT_ON_A_CONNECTION: Partial<Record<VerifyCode, string>> = {
-  CERT_REVOKED:
-    'revocation (CRL/OCSP) is not checked on connections yet (CRLs are passed only to verifyChain), so nothing can be found revoked',
-  REVOCATION_UNKNOWN: 'the same: without CRLs on connections, no revocation status can be unknown',
-  MUST_STAPLE_MISSING: 'stapled OCSP responses are not requested on connections yet',
   NO_CERTIFICATE:
     'a server without a certificate needs anonymous cipher suites, which node:tls clients never offer: such a server fails as HANDSHAKE_FAILED',
 };
@@ -206,6 +203,27 @@ const cases: Case[] = [
     }),
   },
   {
+    code: 'CERT_REVOKED',
+    title: 'a leaf whose stapled OCSP response (made by openssl ocsp) says revoked',
+    serve: () => {
+      const cert = issue(inter);
+      const at = new Date(Date.now() - DAY);
+      const staple = opensslOcspResponse({ issuer: inter, cert, index: [{ cert, revoked: { at } }] });
+      return { cert, chain: [inter], staple };
+    },
+  },
+  {
+    code: 'REVOCATION_UNKNOWN',
+    title: "revocation: 'hard' and a server that staples no OCSP response",
+    serve: () => ({ cert: issue(inter), chain: [inter] }),
+    options: { revocation: 'hard' },
+  },
+  {
+    code: 'MUST_STAPLE_MISSING',
+    title: 'a must-staple leaf (TLS Feature status_request) and no staple',
+    serve: () => ({ cert: issue(inter, { tlsFeature: [5] }), chain: [inter] }),
+  },
+  {
     code: 'PIN_MISMATCH',
     title: 'a valid chain whose key matches no pin',
     serve: () => ({ cert: issue(inter), chain: [inter] }),
@@ -256,8 +274,10 @@ function closeAll(server: Server, sockets: Set<Socket>): Promise<void> {
 describe('no application byte reaches a server whose certificate fails', () => {
   for (const c of cases) {
     test(`${c.code}: ${c.title}`, async () => {
-      const { cert, chain } = c.serve();
-      const server = c.weak ? await startWeakServer(cert, chain) : await startTlsServer({ cert, chain });
+      const { cert, chain, staple } = c.serve();
+      const server = c.weak
+        ? await startWeakServer(cert, chain)
+        : await startTlsServer({ cert, chain, ...(staple ? { staple } : {}) });
       try {
         const url =
           'url' in server && typeof server.url === 'string'

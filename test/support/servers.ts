@@ -46,6 +46,11 @@ export interface TestServerOptions {
   /** Lowest / highest TLS version, e.g. to force TLS 1.2. */
   minVersion?: 'TLSv1.2' | 'TLSv1.3';
   maxVersion?: 'TLSv1.2' | 'TLSv1.3';
+  /**
+   * The OCSP response to staple when a client asks for one (RFC 6066 status_request, node's
+   * 'OCSPRequest' event); undefined: none is stapled.
+   */
+  staple?: Buffer;
   /** Other certificates to serve by SNI name (exact, case-insensitive); `cert` serves the rest and no-SNI. */
   sni?: Record<string, { cert: Issued; chain?: Issued[] }>;
 }
@@ -242,6 +247,11 @@ export async function startTlsServer(opts: TestServerOptions): Promise<TestServe
     ...(opts.minVersion ? { minVersion: opts.minVersion } : {}),
     ...(opts.maxVersion ? { maxVersion: opts.maxVersion } : {}),
   });
+  const staple = opts.staple;
+  if (staple)
+    tlsServer.on('OCSPRequest', (_c: Buffer, _i: Buffer, cb: (e: Error | null, r?: Buffer) => void) =>
+      cb(null, staple),
+    );
   const httpServer = createHttpServer(opts.handler ?? defaultHandler);
   const tracker = socketTracker();
   const counts = { bytes: 0, requests: 0, connections: 0, handshakes: 0, handshakeErrors: 0 };

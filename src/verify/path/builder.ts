@@ -75,6 +75,8 @@ export interface BuildInput {
   crls?: readonly Crl[];
   /** See revocation.ts; if undefined, 'soft'. */
   revocation?: RevocationMode;
+  /** The stapled OCSP response; null: asked for, none sent; undefined: not a connection (revocation.ts). */
+  staple?: Uint8Array | null;
 }
 
 export interface BuiltPath {
@@ -404,6 +406,7 @@ export class PathBuilder {
       {
         mode: this.input.revocation ?? 'soft',
         ...(this.input.crls ? { crls: this.input.crls } : {}),
+        ...(this.input.staple !== undefined ? { staple: this.input.staple } : {}),
         time: this.input.ctx.time,
         spend: () => this.input.budget.spend('signatures'),
       },
