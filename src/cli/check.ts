@@ -70,6 +70,12 @@ export const CHECK = {
       help: `warn when a certificate expires within N days (default ${DEFAULT_WARN_DAYS})`,
     },
     'no-aia': { type: 'boolean', help: 'do not fetch a missing intermediate from its AIA caIssuers URL' },
+    revocation: {
+      type: 'string',
+      value: 'MODE',
+      choices: ['off', 'soft', 'hard'],
+      help: 'soft (default: check a stapled OCSP response; must-staple enforced),\nhard (a good stapled status is required), off',
+    },
     // 10 minutes: past that a handshake is not slow, it is stuck.
     timeout: {
       type: 'number',
@@ -116,6 +122,7 @@ interface Flags {
   trust: ResolveTrustOptions;
   warnDays: number;
   aia: boolean;
+  revocation: 'off' | 'soft' | 'hard';
   timeout: number;
   concurrency: number;
   json: boolean;
@@ -137,6 +144,7 @@ function flagsOf(argv: string[], env: NodeJS.ProcessEnv): Flags {
     trust: trustOptionsOf(v, env),
     warnDays: v['warn-days'] ?? DEFAULT_WARN_DAYS,
     aia: v['no-aia'] !== true,
+    revocation: (v.revocation ?? 'soft') as Flags['revocation'],
     timeout: v.timeout ?? 10_000,
     concurrency: v.concurrency ?? DEFAULT_CONCURRENCY,
     json: v.json === true,
@@ -238,6 +246,25 @@ function findingLines(r: CheckReport, f: Finding, s: Style, flags: Flags): strin
   return lines;
 }
 
+/** The server certificate's revocation status in a line: what was checked and how. */
+function revocationLine(r: CheckReport): string | undefined {
+  const rev = r.revocation;
+  if (!rev) return undefined;
+  if (rev.mode === 'off') return 'not checked (--revocation off)';
+  const leaf = rev.certificates[0];
+  const must = rev.mustStaple ? ', must-staple' : '';
+  if (!leaf || leaf.status === 'unchecked')
+    return `not checked: ${rev.stapled === false ? 'the server stapled no OCSP response' : 'no source'}${must}`;
+  const from =
+    leaf.source === 'staple'
+      ? `stapled OCSP response from ${leaf.responder ?? 'the issuer'}`
+      : (leaf.source ?? '');
+  const when = leaf.producedAt ? `, produced ${leaf.producedAt}` : '';
+  const next = leaf.nextUpdate ? `, next update ${leaf.nextUpdate}` : '';
+  const why = leaf.status === 'unknown' && leaf.reasons ? `: ${leaf.reasons.join('; ')}` : '';
+  return `${leaf.status} (${from}${when}${next}${must})${why}`;
+}
+
 function summaryLine(r: CheckReport, s: Style): string {
   const leaf = r.chain[0];
   if (r.status === 'unreachable') return `${s.red('✗')} ${s.bold(r.url)}  ${s.red('could not be checked')}`;
@@ -294,6 +321,8 @@ function fullReport(r: CheckReport, s: Style, flags: Flags): string[] {
   }
   if (r.anchor) lines.push(`  anchor      ${esc(r.anchor.description)}`);
   else if (flags.trustDetail) lines.push(`  trust       ${flags.trustDetail}`);
+  const rev = revocationLine(r);
+  if (rev) lines.push(`  revocation  ${esc(rev)}`);
   if (r.identity) {
     lines.push(
       `  identity    ${r.identity.matched ? `matches ${esc(r.identity.name)}` : `${r.identity.code}: ${esc(String(r.identity.message))}`}`,
@@ -414,6 +443,7 @@ export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
         ...(flags.connectTo !== undefined ? { connectTo: flags.connectTo } : {}),
         warnDays: flags.warnDays,
         aia: flags.aia,
+        revocation: flags.revocation,
         timeout: flags.timeout,
         ...(systemRoot ? { systemRoot: systemRoot.path } : {}),
       });

@@ -68,6 +68,13 @@ export const GET = {
       type: 'boolean',
       help: "fetch an intermediate the server did not send from the URL in its\ncertificate (from a private or loopback address only when the\nserver's own address is one)",
     },
+    revocation: {
+      type: 'string',
+      value: 'MODE',
+      choices: ['off', 'soft', 'hard'],
+      help: 'soft (default: a stapled OCSP response is checked, must-staple\nenforced), hard (a good stapled status is required), off',
+    },
+    'cert-status': { type: 'boolean', help: "the same as --revocation hard (curl's flag)" },
     header: {
       type: 'string',
       short: 'H',
@@ -127,6 +134,11 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
     const aia = values.aia
       ? { allowPrivate: serverIsLocal(positionals[0]!, values['connect-to']) }
       : undefined;
+    const revocation = values['cert-status'] ? 'hard' : values.revocation;
+    if (values['cert-status'] && values.revocation !== undefined && values.revocation !== 'hard')
+      throw new ConfigError(`--cert-status and --revocation ${values.revocation} contradict each other`, {
+        code: 'ERR_OPTIONS',
+      });
     const headers: [string, string][] = [];
     for (const h of values.header ?? []) {
       const i = h.indexOf(':');
@@ -148,6 +160,7 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
         ...(pins.length > 0 ? { pin: pins } : {}),
         ...(values.proxy !== undefined ? { proxy: values.proxy === '' ? false : values.proxy } : {}),
         ...(aia ? { aia } : {}),
+        ...(revocation ? { revocation: revocation as 'off' | 'soft' | 'hard' } : {}),
       },
     );
     if (values.json) {

@@ -90,6 +90,11 @@ export function describeTls(t: TlsInfo): string[] {
   ];
   if (t.anchor) lines.push(`trusted via: ${esc(t.anchor.subject)} (from ${t.anchor.sources.join(', ')})`);
   else if (!t.verified) lines.push('NOT VERIFIED (verify: false)');
+  const leaf = t.revocation?.certificates[0];
+  if (t.revocation && t.revocation.mode !== 'off')
+    lines.push(
+      `revocation: ${leaf && leaf.status !== 'unchecked' ? `${leaf.status}${leaf.source === 'staple' ? ' (stapled OCSP response)' : leaf.source ? ` (${leaf.source})` : ''}` : 'not checked (no stapled OCSP response)'}${t.revocation.mustStaple ? ', must-staple' : ''}`,
+    );
   return lines;
 }
 

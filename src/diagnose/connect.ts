@@ -42,6 +42,8 @@ export interface Wire {
    */
   nodeChain?: Certificate[];
   openssl?: { authorized: boolean; error: string | null };
+  /** The OCSP response the server stapled; null when asked for and none came (undefined: not asked). */
+  staple?: Buffer | null;
   /** Why the connection failed, when it did. */
   error?: Error;
 }
@@ -56,6 +58,8 @@ export interface WireOptions {
   proxy?: ProxyRoute | null;
   /** A client certificate to present when the server asks. */
   clientCert?: ClientTlsOptions;
+  /** Ask for a stapled OCSP response (RFC 6066 status_request). */
+  requestOCSP?: boolean;
 }
 
 /**
@@ -74,6 +78,7 @@ export async function connectForDiagnosis(opts: WireOptions): Promise<Wire> {
       ...(opts.alpn ? { alpn: opts.alpn } : {}),
       ...(opts.proxy ? { proxy: opts.proxy } : {}),
       ...(opts.clientCert ? { clientCert: opts.clientCert } : {}),
+      ...(opts.requestOCSP ? { requestOCSP: true } : {}),
     });
   } catch (err) {
     wire.error = err as Error;
@@ -90,6 +95,7 @@ export async function connectForDiagnosis(opts: WireOptions): Promise<Wire> {
     wire.cipher = cipher?.standardName ?? cipher?.name ?? null;
     wire.alpn = h.info.alpn;
     wire.openssl = h.info.openssl;
+    if (h.staple !== undefined) wire.staple = h.staple;
     wire.nodeChain = nodeChain(h.ders);
     const ders = certificatesFromFlight({
       bytes: tap.received ?? Buffer.alloc(0),

@@ -24,8 +24,9 @@ import type { TrustAnchor, TrustAnchors } from '../trust/types.js';
 import { type AiaOptions, aiaCanHelp, privateAddressKind } from '../verify/aia.js';
 import { defaultVerifier } from '../verify/crypto.js';
 import { type ReferenceName, verifyIdentity } from '../verify/identity.js';
-import { isUserFileAnchor, type VerifiedPath, verifyServer } from '../verify/index.js';
+import { isUserFileAnchor, revocationMode, type VerifiedPath, verifyServer } from '../verify/index.js';
 import { checkCertificate, type PolicyContext, type Role } from '../verify/policy.js';
+import type { RevocationMode } from '../verify/revocation.js';
 import type { Certificate } from '../x509/types.js';
 import { FINDING_CODES, type FindingCode, UNREACHABLE_CODES } from './codes.js';
 import { connectForDiagnosis, type Wire } from './connect.js';
@@ -77,6 +78,8 @@ export interface DiagnoseOptions {
   compareWith?: { bundled?: TrustAnchors; system?: TrustAnchors };
   /** ALPN protocols to offer; default ['http/1.1']. */
   alpn?: string[];
+  /** 'soft' (default: a stapled OCSP response is asked for and checked), 'hard' or 'off' (verify/revocation.ts). */
+  revocation?: RevocationMode;
 }
 
 /** A target: 'https://host[:port]/…', 'host', 'host:port' or '[v6]:port'. */
@@ -241,6 +244,7 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
     });
   const now = new Date();
   const time = options.time ?? now;
+  const revocation = revocationMode(options.revocation);
   const findings: Finding[] = [];
   const ctx: Context = {
     opts: options,
@@ -261,6 +265,7 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
     trust: options.trust,
     timeout: options.timeout ?? DEFAULT_CHECK_TIMEOUT_MS,
     ...(options.alpn ? { alpn: options.alpn } : {}),
+    requestOCSP: revocation !== 'off',
   });
 
   const report: CheckReport = {
@@ -282,6 +287,7 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
     identity: null,
     openssl: wire.openssl ?? null,
     aia: null,
+    revocation: null,
     findings,
   };
   if (wire.address !== undefined) {
@@ -344,7 +350,16 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
   // 2. The library's verdict, on the chain as sent.
   const verify = (certs: readonly Certificate[]): { verified?: VerifiedPath; error?: SSLError } => {
     try {
-      return { verified: verifyServer({ chain: certs, name: ref, trust: options.trust, time }) };
+      return {
+        verified: verifyServer({
+          chain: certs,
+          name: ref,
+          trust: options.trust,
+          time,
+          revocation,
+          ...(wire.staple !== undefined ? { staple: wire.staple } : {}),
+        }),
+      };
     } catch (err) {
       if (err instanceof SSLError) return { error: err };
       throw err;
@@ -452,6 +467,7 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
       class: classifyAnchor(verified.anchor),
       description: describeAnchor(verified.anchor),
     };
+    report.revocation = JSON.parse(JSON.stringify(verified.revocation)) as CheckReport['revocation'];
     anchorFindings(ctx, verified);
   } else {
     otherProblems(ctx, onPath, chain);
@@ -612,6 +628,18 @@ function anchorFindings(ctx: Context, verified: VerifiedPath): void {
       code: 'PRIVATE_CA',
       message: `the chain ends at ${describe(anchor.cert)}, a CA you configured (${anchor.sources.join(', ')})`,
       fix: 'Nothing to do; clients without this CA file will not trust the server.',
+    });
+  }
+  // revocation 'soft': a status that could not be established is a warning (under 'hard' it failed).
+  for (const c of verified.revocation.certificates) {
+    if (c.status !== 'unknown') continue;
+    ctx.add({
+      severity: 'warning',
+      code: 'REVOCATION_UNKNOWN',
+      verifyCode: 'REVOCATION_UNKNOWN',
+      message: `the revocation status of ${c.depth === 0 ? 'the server certificate' : `certificate ${c.depth} of the path`} is unknown: ${(c.reasons ?? []).join('; ')}`,
+      fix: 'The server should staple a current OCSP response from its CA (nginx: ssl_stapling on); with --revocation hard this endpoint fails.',
+      ...(c.depth === 0 ? { position: 0 } : {}),
     });
   }
   for (const note of verified.notes) {

@@ -95,6 +95,28 @@ export interface CheckReport {
     /** Verification with the fetched intermediates added (what a browser would conclude). */
     completed: { ok: boolean; code?: VerifyCode; message?: string } | null;
   } | null;
+  /**
+   * What was checked for revocation (the stapled OCSP response; verify/revocation.ts), times as
+   * ISO 8601 text; null when the path did not verify or revocation was not looked at.
+   */
+  revocation?: {
+    mode: 'off' | 'soft' | 'hard';
+    mustStaple: boolean;
+    stapled?: boolean;
+    certificates: {
+      depth: number;
+      subject: string;
+      status: 'good' | 'revoked' | 'unknown' | 'unchecked';
+      source?: 'staple' | 'crl' | 'online';
+      reasons?: string[];
+      revokedAt?: string;
+      revocationReason?: string;
+      thisUpdate?: string;
+      nextUpdate?: string;
+      producedAt?: string;
+      responder?: string;
+    }[];
+  } | null;
   /** Most severe first. */
   findings: Finding[];
 }

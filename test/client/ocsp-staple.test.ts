@@ -6,12 +6,20 @@
  * request byte sent to a server that fails.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import { runCheck } from '../../src/cli/check.js';
+import { runGet } from '../../src/cli/get.js';
 import { get, SSLError } from '../../src/index.js';
+import { validate } from '../diagnose/json-schema.js';
 import { hasFaketime, hasOpenssl, type IndexEntry, opensslOcspResponse } from '../support/ocsp.js';
-import { createRoot, type Issued, intermediate, issue } from '../support/pki.js';
+import { createRoot, type Issued, intermediate, issue, tempDir } from '../support/pki.js';
 import { startTlsServer, type TestServer } from '../support/servers.js';
 
+const schema = JSON.parse(
+  readFileSync(new URL('../../../schema/check-report.schema.json', import.meta.url), 'utf8'),
+);
 const skip = hasOpenssl ? false : 'the openssl command is not installed (apt-get install openssl)';
 
 export interface OcspFixture {
@@ -176,5 +184,90 @@ describe('stapled OCSP (responses made by openssl ocsp)', { skip }, () => {
     assert.equal(rev.certificates[0]!.status, 'good');
     // revocation: 'off' is the user's explicit choice: must-staple is not enforced.
     assert.equal((await fetchTls('mustStapleNone', 'off')).revocation!.mustStaple, true);
+  });
+});
+
+class Out extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    this.text += chunk.toString();
+    cb();
+  }
+}
+
+async function cli(run: typeof runGet | typeof runCheck, argv: string[]) {
+  const stdout = new Out();
+  const stderr = new Out();
+  const code = await run(argv, { stdout, stderr, env: {} } as Parameters<typeof runCheck>[1]);
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+describe('stapled OCSP in certainly get and certainly check', { skip }, () => {
+  let caFile: string;
+  let dir: ReturnType<typeof tempDir>;
+  before(() => {
+    dir = tempDir();
+    caFile = dir.write('root.pem', fx.root.pem);
+  });
+  after(() => dir.cleanup());
+
+  // case, --revocation, expected code (undefined: verified), and the status of the leaf.
+  const table: [string, 'soft' | 'hard', string | undefined, string | undefined][] = [
+    ['good', 'hard', undefined, 'good'],
+    ['revoked', 'soft', 'CERT_REVOKED', undefined],
+    ['unknown', 'soft', undefined, 'unknown'],
+    ['unknown', 'hard', 'REVOCATION_UNKNOWN', undefined],
+    ['wrongResponder', 'hard', 'REVOCATION_UNKNOWN', undefined],
+    ['wrongCertId', 'hard', 'REVOCATION_UNKNOWN', undefined],
+    ...(hasFaketime
+      ? ([['expired', 'hard', 'REVOCATION_UNKNOWN', undefined]] as [string, 'hard', string, undefined][])
+      : []),
+    ['none', 'hard', 'REVOCATION_UNKNOWN', undefined],
+    ['mustStapleNone', 'soft', 'MUST_STAPLE_MISSING', undefined],
+    ['mustStapleGood', 'soft', undefined, 'good'],
+  ];
+  for (const [name, mode, code, status] of table) {
+    test(`${name}, --revocation ${mode}: ${code ?? status}`, async () => {
+      const url = fx.servers[name]!.url('/');
+      const g = await cli(runGet, [url, '--verify', caFile, '--revocation', mode, '--json']);
+      const gj = JSON.parse(g.stdout);
+      if (code) {
+        assert.equal(g.code, 1, g.stdout);
+        assert.equal(gj.code, code);
+      } else {
+        assert.equal(g.code, 0, g.stdout);
+        assert.equal(gj.tls.revocation.certificates[0].status, status);
+      }
+      const c = await cli(runCheck, [
+        fx.servers[name]!.origin,
+        '--ca',
+        caFile,
+        '--revocation',
+        mode,
+        '--json',
+      ]);
+      const out = JSON.parse(c.stdout);
+      assert.deepEqual(validate(schema, out), []);
+      const report = out.reports[0];
+      if (code) {
+        assert.equal(c.code, 1, c.stdout);
+        assert.equal(report.verification.code, code);
+      } else {
+        assert.equal(c.code, 0, c.stdout);
+        assert.equal(report.revocation.certificates[0].status, status);
+        if (status === 'unknown')
+          assert.ok(report.findings.some((f: { code: string }) => f.code === 'REVOCATION_UNKNOWN'));
+      }
+    });
+  }
+
+  test('check prints the revocation line; get --cert-status is --revocation hard', async () => {
+    const c = await cli(runCheck, [fx.servers.good!.origin, '--ca', caFile, '-v']);
+    assert.match(c.stdout, /revocation {2}good \(stapled OCSP response from the issuer, produced \d{4}-/);
+    const none = await cli(runGet, [fx.servers.none!.url('/'), '--verify', caFile, '--cert-status']);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /REVOCATION_UNKNOWN/);
+    const v = await cli(runGet, [fx.servers.good!.url('/'), '--verify', caFile, '-v']);
+    assert.match(v.stderr, /revocation: good \(stapled OCSP response\)/);
   });
 });

@@ -20,15 +20,27 @@ import {
   timeValue,
 } from '../../src/der/reader.js';
 import { CertainlyError, ConfigError, InvalidURL, ParseError, SSLError } from '../../src/errors.js';
-import { bitString, children, sequence } from '../../src/testing/der-writer.js';
+import {
+  bitString,
+  children,
+  contextPrimitive,
+  explicit,
+  implicit,
+  sequence,
+} from '../../src/testing/der-writer.js';
 import { parseConnectTo } from '../../src/tls/target.js';
 import { anchorsFrom } from '../../src/verify/anchors.js';
+import { crlProblem, crlScopeProblem, crlSignedBy, parseCrl } from '../../src/verify/crl.js';
 import { parseReferenceName } from '../../src/verify/identity.js';
 import { verifyServer } from '../../src/verify/index.js';
+import { checkOcspResponse } from '../../src/verify/ocsp.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
 import { parsePem, readCertificates, toPem } from '../../src/x509/index.js';
 import { ipToString, parseIp } from '../../src/x509/ip.js';
+import { parseOcspResponse } from '../../src/x509/ocsp.js';
+import { makeOcspResponse } from '../support/ocsp-writer.js';
 import { createRoot, intermediate, issue, selfSigned } from '../support/pki.js';
+import { makeCrl } from '../verify/crl-writer.js';
 import {
   type FuzzTarget,
   FuzzViolation,
@@ -445,6 +457,88 @@ export const urlTarget: FuzzTarget<string> = {
   show: showText,
 };
 
+// ---------------------------------------------------------------------------------------------
+// Revocation: OCSP responses and CRLs (parsed, then judged for the sample leaf)
+
+let revocationCache: ReturnType<typeof buildRevocation> | undefined;
+function buildRevocation() {
+  const { ca, leaf } = pki();
+  const responder = issue(ca, { sans: [], eku: ['OCSPSigning'] });
+  return {
+    leafCert: parseCertificate(leaf.der),
+    ocsp: [
+      makeOcspResponse(ca, leaf),
+      makeOcspResponse(ca, leaf, { status: 'revoked', reason: 1, byKey: true }),
+      makeOcspResponse(ca, leaf, { status: 'unknown', hash: 'sha256', nextUpdate: null }),
+      makeOcspResponse(ca, leaf, { signer: responder }),
+      makeOcspResponse(ca, leaf, { responseStatus: 3 }),
+    ],
+    crls: [
+      makeCrl(ca),
+      makeCrl(ca, { revoked: [leaf, responder] }),
+      makeCrl(ca, {
+        extraExtensions: [
+          {
+            oid: '2.5.29.28',
+            critical: true,
+            value: sequence(
+              explicit(
+                0,
+                implicit(0, sequence(contextPrimitive(6, Buffer.from('http://crl.example/1.crl')))),
+              ),
+              contextPrimitive(1, Buffer.from([0xff])),
+            ),
+          },
+          { oid: '2.5.29.35', value: sequence(contextPrimitive(0, Buffer.alloc(20, 1))) },
+        ],
+      }),
+    ],
+  };
+}
+function revocation() {
+  revocationCache ??= buildRevocation();
+  return revocationCache;
+}
+
+export const ocspTarget: FuzzTarget<Uint8Array> = {
+  name: 'ocsp',
+  corpus: () => revocation().ocsp,
+  mutate: mutateBytes,
+  run(input) {
+    let res: ReturnType<typeof parseOcspResponse>;
+    try {
+      res = parseOcspResponse(input);
+    } catch (err) {
+      return expectTyped(err, ParseError, 'parseOcspResponse');
+    }
+    // What the verifier does with a stapled response: a verdict, never an exception.
+    const v = checkOcspResponse(res, revocation().leafCert, pki().caCert, new Date(), () => {});
+    if (!v.ok && v.problem.length < 10) throw new FuzzViolation(`verdict without a reason: ${v.problem}`);
+    return 'ok';
+  },
+  show: showBytes,
+};
+
+export const crlTarget: FuzzTarget<Uint8Array> = {
+  name: 'crl',
+  corpus: () => revocation().crls,
+  mutate: mutateBytes,
+  run(input) {
+    let crl: ReturnType<typeof parseCrl>;
+    try {
+      crl = parseCrl(input);
+    } catch (err) {
+      return expectTyped(err, ParseError, 'parseCrl');
+    }
+    const { leafCert } = revocation();
+    crlProblem(crl, pki().caCert, new Date());
+    crlScopeProblem(crl, leafCert);
+    crlSignedBy(crl, pki().caCert);
+    return 'ok';
+  },
+  show: showBytes,
+};
+
 /** Every target, in the order the runners use. */
 export const TARGETS: readonly FuzzTarget<Uint8Array | string>[] = [
   derTarget,
@@ -455,6 +549,8 @@ export const TARGETS: readonly FuzzTarget<Uint8Array | string>[] = [
   referenceNameTarget,
   connectToTarget,
   urlTarget,
+  ocspTarget,
+  crlTarget,
 ] as FuzzTarget<Uint8Array | string>[];
 
 export type { Rng };
