@@ -1,13 +1,14 @@
 /**
- * The public API as users get it: `import … from 'certainly'`, which Node resolves through
- * package.json's "name" and "exports" to the built dist/index.js (a package may import itself by
- * name). Every name the documentation promises exists there and is the right kind of thing, the
+ * The public API as users get it: `import … from 'certainly'` and `require('certainly')`, which
+ * Node resolves through package.json's "name" and "exports" to the built bundles dist/esm/index.js
+ * and dist/cjs/index.js (a package may import itself by name). Every name the documentation promises exists there and is the right kind of thing, the
  * built entry matches the source entry (a stale dist/ is caught), and the main pieces work when
  * reached through the package name.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
+import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import * as source from '../src/index.js';
 import { createRoot, type Issued, issue, pemOf, startTlsServer, type TestServer } from './support/index.js';
@@ -61,14 +62,24 @@ before(async () => {
     pkg = (await import(PACKAGE)) as typeof source;
   } catch (err) {
     throw new Error(
-      `import('${PACKAGE}') failed (${(err as Error).message}): run \`npm run build\` first (npm test does), so that dist/index.js exists`,
+      `import('${PACKAGE}') failed (${(err as Error).message}): run \`npm run build\` first (npm test does), so that dist/esm/index.js exists`,
     );
   }
 });
 
 describe("the package entry: import … from 'certainly'", () => {
-  test('resolves to dist/index.js through package.json "exports"', () => {
-    assert.match(import.meta.resolve(PACKAGE), /\/dist\/index\.js$/);
+  test('resolves to dist/esm/index.js through package.json "exports"', () => {
+    assert.match(import.meta.resolve(PACKAGE), /\/dist\/esm\/index\.js$/);
+  });
+
+  test("require('certainly') gives the CommonJS bundle, with the same names, on every Node version", () => {
+    const require = createRequire(import.meta.url);
+    assert.match(require.resolve(PACKAGE), /\/dist\/cjs\/index\.js$/);
+    const cjs = require(PACKAGE) as typeof source;
+    assert.deepEqual(Object.keys(cjs).sort(), Object.keys(source).sort(), 'dist/cjs differs from the source');
+    // Two copies of the package in one process (import and require) still agree on errors.
+    const e = new cjs.SSLError('x', { code: 'UNKNOWN_ISSUER' });
+    assert.ok(e instanceof pkg.SSLError && e instanceof source.CertainlyError);
   });
 
   test('every documented name exists and is the right kind of thing', () => {

@@ -110,7 +110,8 @@ function onWriteError(stream: NodeJS.WriteStream): void {
   });
 }
 
-if (isEntryPoint()) {
+/** Runs the command line with this process's arguments and streams; sets the exit code. */
+export function runCli(): void {
   onWriteError(process.stdout);
   onWriteError(process.stderr);
   main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
@@ -125,3 +126,5 @@ if (isEntryPoint()) {
     },
   );
 }
+
+if (isEntryPoint()) runCli();
