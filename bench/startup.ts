@@ -26,7 +26,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createRoot, issue } from '../src/x509/build/pki.js';
+import { createRoot, issue } from '../src/testing/pki.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url)); // build/bench/startup.js -> repository root
 // Inside the repository, so that 'certainly' (self-reference through "exports") and 'undici'
