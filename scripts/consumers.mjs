@@ -142,6 +142,9 @@ try {
     const v = run(node, ['--version'], app).trim();
     step(`Node ${v}: import (ESM)`, () => run(node, ['esm.mjs'], app).trim());
     step(`Node ${v}: require (CommonJS)`, () => run(node, ['cjs.cjs'], app).trim());
+    step(`Node ${v}: the installed command (node_modules/.bin/certainly --version)`, () =>
+      run(node, [join(app, 'node_modules/.bin/certainly'), '--version'], app).trim(),
+    );
     step(
       `Node ${v}: the esbuild bundles run`,
       () => `${run(node, ['bundle.cjs'], app).trim()}, ${run(node, ['bundle.mjs'], app).trim()}`,
