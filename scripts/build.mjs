@@ -70,6 +70,9 @@ await Promise.all([
     entryPoints: entries,
     format: 'cjs',
     outdir: join(dist, 'cjs'),
+    // import.meta.url (a module finding its own file) as the bundle's own URL, as in ESM.
+    banner: { js: 'const __import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+    define: { 'import.meta.url': '__import_meta_url' },
   }),
 ]);
 writeFileSync(join(dist, 'cjs', 'package.json'), '{ "type": "commonjs" }\n');
