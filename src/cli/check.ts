@@ -14,7 +14,6 @@
  * Exit codes: 0 every endpoint verified (warnings allowed); 1 a verification problem; 2 a usage
  * or configuration error, or an endpoint that could not be reached. The worst target decides.
  */
-import { readFileSync } from 'node:fs';
 import {
   type CheckReport,
   DEFAULT_WARN_DAYS,
@@ -24,6 +23,7 @@ import {
 } from '../diagnose/index.js';
 import { CertainlyError } from '../errors.js';
 import { parseConnectTo } from '../tls/target.js';
+import { describeReadError, FILE_LIMITS, readBounded } from '../trust/load.js';
 import {
   type ResolvedTrust,
   type ResolveTrustOptions,
@@ -188,11 +188,9 @@ async function collectTargets(f: Flags, io: CheckIo): Promise<string[]> {
   for (const file of f.files) {
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      text = readBounded(file, FILE_LIMITS.list).toString('utf8');
     } catch (err) {
-      throw new UsageError(
-        `--file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
-      );
+      throw new UsageError(`--file ${file}: it ${describeReadError(err)}`);
     }
     out.push(...targetLines(text));
   }

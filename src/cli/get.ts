@@ -1,11 +1,11 @@
 /** `certainly get URL`: fetch a URL with verification, printing the body (or JSON). */
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { ClientCertOption } from '../client/options.js';
 import { Session } from '../client/session.js';
 import { CertainlyError, ConfigError } from '../errors.js';
 import { parseConnectTo } from '../tls/target.js';
+import { describeReadError, FILE_LIMITS, readBounded } from '../trust/load.js';
 import { privateAddressKind } from '../verify/aia.js';
 import { parseReferenceName } from '../verify/identity.js';
 import { type CommandSpec, helpText, type Parsed, parseCommand, UsageError, usageFailure } from './args.js';
@@ -304,15 +304,12 @@ function passphraseFrom(value: string): string {
     const path = value.slice(5);
     try {
       // The first line, as openssl does: a trailing newline is not part of the passphrase.
-      return readFileSync(path, 'utf8').split(/\r?\n/)[0] ?? '';
+      return readBounded(path, FILE_LIMITS.passphrase).toString('utf8').split(/\r?\n/)[0] ?? '';
     } catch (err) {
-      throw new ConfigError(
-        `--pass file:${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
-        {
-          code: 'ERR_OPTIONS',
-          cause: err,
-        },
-      );
+      throw new ConfigError(`--pass file:${path}: it ${describeReadError(err)}`, {
+        code: 'ERR_OPTIONS',
+        cause: err,
+      });
     }
   }
   return value;

@@ -4,8 +4,8 @@
  * the path (each certificate, the anchor and where it came from) or the failure (code, position,
  * message, hint). Exit codes: 0 verified, 1 verification failed, 2 usage or unreadable input.
  */
-import { readFileSync } from 'node:fs';
 import { ConfigError, type SSLError } from '../errors.js';
+import { FILE_LIMITS, readUserFile } from '../trust/load.js';
 import { resolveTrust } from '../trust/resolve.js';
 import { type VerifyChainOptions, verifyChain } from '../verify/index.js';
 import type { CertificateSummary } from '../x509/types.js';
@@ -88,17 +88,7 @@ export async function runVerify(argv: string[], io: Io): Promise<number> {
   let opts: VerifyChainOptions;
   let input: Buffer;
   try {
-    try {
-      input = readFileSync(file);
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      throw new ConfigError(
-        `cannot read the chain file ${file}: ${e.code === 'ENOENT' ? 'it does not exist' : e.message}`,
-        {
-          code: 'ERR_OPTIONS',
-        },
-      );
-    }
+    input = readUserFile(file, 'the chain file', FILE_LIMITS.certificates, 'ERR_OPTIONS');
     const purpose = values.purpose ?? 'server';
     const maxDepth = values['max-depth'];
     if (values.time !== undefined && Number.isNaN(new Date(values.time).getTime())) {
@@ -108,13 +98,7 @@ export async function runVerify(argv: string[], io: Io): Promise<number> {
     }
     const crls: Uint8Array[] = [];
     for (const path of values.crl ?? []) {
-      try {
-        crls.push(new Uint8Array(readFileSync(path)));
-      } catch (err) {
-        throw new ConfigError(`cannot read the CRL file ${path}: ${(err as Error).message}`, {
-          code: 'ERR_OPTIONS',
-        });
-      }
+      crls.push(new Uint8Array(readUserFile(path, 'the CRL file', FILE_LIMITS.crl, 'ERR_OPTIONS')));
     }
     // The anchors a request would use: --ca replaces the defaults, as `verify: PATH` does.
     const resolved = resolveTrust({

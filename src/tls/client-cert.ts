@@ -5,9 +5,9 @@
  * presents it.
  */
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { ConfigError } from '../errors.js';
+import { FILE_LIMITS, readUserFile } from '../trust/load.js';
 import type { ClientTlsOptions } from './handshake.js';
 
 /** A client certificate: PEM/DER files or strings, or a PKCS#12 bundle. */
@@ -24,19 +24,11 @@ function readMaybeFile(v: unknown, what: string): { data: string | Buffer; label
     });
   }
   if (v.includes('-----BEGIN')) return { data: v, label: `${what} (PEM text)` };
-  try {
-    return { data: readFileSync(v), label: `${what} '${v}'` };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(
-      `${what}: cannot read '${v}': ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? (err as Error).message)}`,
-      {
-        code: 'ERR_CLIENT_CERT',
-        cause: err,
-        hint: 'Pass a readable file path, or the PEM text itself.',
-      },
-    );
-  }
+  // A regular file of at most FILE_LIMITS.key bytes: no FIFO, device or huge file (issue 14).
+  return {
+    data: readUserFile(v, `${what}: the file`, FILE_LIMITS.key, 'ERR_CLIENT_CERT'),
+    label: `${what} '${v}'`,
+  };
 }
 
 function describe(v: unknown): string {

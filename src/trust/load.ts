@@ -4,8 +4,17 @@
  * (Node's bundle, the system bundle, the system directory) is parsed once per process.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  constants as fsConstants,
+  fstatSync,
+  openSync,
+  readSync,
+  type Stats,
+  statSync,
+} from 'node:fs';
 import { resolve } from 'node:path';
+import { ConfigError } from '../errors.js';
 import { parseCertificate } from '../x509/index.js';
 import type { Certificate } from '../x509/types.js';
 import { caError } from './codes.js';
@@ -62,29 +71,80 @@ export function describeFsError(err: unknown): string {
   }
 }
 
-/** Why readBounded failed, in words: too large, or the fs error described. */
+/** Why readBounded failed, in words: too large, not a regular file, or the fs error described. */
 export function describeReadError(err: unknown): string {
   return err instanceof RangeError ? err.message : describeFsError(err);
 }
 
-/** Reads a whole file, refusing more than MAX_CA_FILE_BYTES. Throws the fs error, or RangeError. */
-export function readBounded(path: string): Buffer {
-  const fd = openSync(path, 'r');
+/** Size caps for the files the library and the CLI read (each in bytes; see readBounded). */
+export const FILE_LIMITS = {
+  /** CA bundles and certificate chains: MAX_CA_FILE_BYTES. */
+  certificates: MAX_CA_FILE_BYTES,
+  /** CRLs: the largest public CRLs are tens of megabytes; 64 MiB refuses a disk image. */
+  crl: 64 * 1024 * 1024,
+  /** Client certificates, keys and PKCS#12 bundles: a few KB in practice; 1 MiB is generous. */
+  key: 1024 * 1024,
+  /** A passphrase file (--pass file:): one line. */
+  passphrase: 64 * 1024,
+  /** A list of hosts (check --targets FILE). */
+  list: MAX_CA_FILE_BYTES,
+} as const;
+
+/** What the file type bits of a stat say a non-regular file is, for messages. */
+function fileKind(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * Reads a whole regular file of at most `limit` bytes (default MAX_CA_FILE_BYTES). The file is
+ * opened first, non-blocking (opening a FIFO for reading would otherwise wait for a writer
+ * forever), and what was opened is checked with fstat, so a path swapped between a check and the
+ * read cannot slip a device or a FIFO in: anything but a regular file is refused, and so is a
+ * file larger than the limit (or one that grows past it while read). Throws the fs error, or a
+ * RangeError whose message ends a sentence ("is a FIFO (named pipe), not a regular file").
+ */
+export function readBounded(path: string, limit: number = MAX_CA_FILE_BYTES): Buffer {
+  const fd = openSync(path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
   try {
-    const size = fstatSync(fd).size;
-    if (size > MAX_CA_FILE_BYTES) {
-      throw new RangeError(`is ${size} bytes, more than the ${MAX_CA_FILE_BYTES} a CA file may have`);
-    }
-    const buf = Buffer.allocUnsafe(size);
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new RangeError(`is ${fileKind(st)}, not a regular file`);
+    if (st.size > limit) throw new RangeError(`is ${st.size} bytes, more than the limit of ${limit} bytes`);
+    // One byte more than the limit, to notice a file that grows while it is read.
+    const buf = Buffer.allocUnsafe(Math.min(st.size, limit) + 1);
     let off = 0;
-    while (off < size) {
-      const n = readSync(fd, buf, off, size - off, off);
+    while (off < buf.length) {
+      const n = readSync(fd, buf, off, buf.length - off, off);
       if (n === 0) break;
       off += n;
     }
+    if (off > limit) throw new RangeError(`grew past the limit of ${limit} bytes while it was read`);
     return buf.subarray(0, off);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * readBounded for a user-given file (a client key, a chain, a passphrase file): any failure is a
+ * ConfigError with `code`, naming `what` and the path, and saying the limit when it is the size.
+ */
+export function readUserFile(path: string, what: string, limit: number, code: string): Buffer {
+  try {
+    return readBounded(path, limit);
+  } catch (err) {
+    throw new ConfigError(`${what} '${path}' ${describeReadError(err)}`, {
+      code,
+      cause: err,
+      hint:
+        err instanceof RangeError
+          ? `give a regular file of at most ${limit} bytes`
+          : 'give the path of a readable regular file',
+    });
   }
 }
 

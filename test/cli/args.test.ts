@@ -43,7 +43,7 @@ const INVALID: [string[], RegExp][] = [
   [['check', 'x', '--ca'], /--ca needs a value \(PATH\)/],
   [['check', 'x', '--server-name', 'a..b'], /--server-name: 'a\.\.b' cannot be a host name/],
   [['check', 'x', '--connect-to', 'a b'], /--connect-to: .*'a b'/],
-  [['check', 'x', '--targets', '/nonexistent/list'], /\/nonexistent\/list: no such file/],
+  [['check', 'x', '--targets', '/nonexistent/list'], /\/nonexistent\/list: it does not exist/],
   [['demo', '--bogus'], /unknown option '--bogus' for certainly demo/],
   [['demo', 'extra'], /it takes no arguments; 'extra' is one too many/],
   [['get'], /a URL is needed/],

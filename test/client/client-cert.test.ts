@@ -265,7 +265,7 @@ describe('client certificates that are wrong: ConfigError saying which part', ()
     await rejectsConfig(
       { cert: '/nonexistent/alice.pem', key: client.keyPem },
       'ERR_CLIENT_CERT',
-      /cannot read '\/nonexistent\/alice.pem': no such file/,
+      /the file '\/nonexistent\/alice.pem' does not exist/,
     );
     await rejectsConfig(
       { cert: client.pem, key: 42 },
