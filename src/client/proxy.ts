@@ -56,7 +56,6 @@ export interface ProxySettings {
 export interface ResolvedProxy extends ProxyRoute {
   /** The proxy's URL without credentials, for messages ('http://127.0.0.1:3128'). */
   display: string;
-  protocol: 'http:' | 'https:';
   /** Host without brackets. */
   host: string;
   port: number;
@@ -71,7 +70,7 @@ export interface ResolvedProxy extends ProxyRoute {
 }
 
 const PROXY_OPTION_HINT =
-  "Use proxy: 'http://host:port' (or https://, with user:pass@ for credentials), " +
+  "Use proxy: 'http://host:port' (or https://, socks5://, socks5h://; user:pass@ for credentials), " +
   '{ url, auth, headers, verify }, or false for no proxy.';
 
 function optionError(message: string, cause?: unknown): ConfigError {
@@ -101,6 +100,12 @@ function redactUserinfo(text: string): string {
   );
 }
 
+/**
+ * The proxy kinds: HTTP CONNECT over TCP or TLS, and SOCKS5 (RFC 1928), where socks5:// resolves
+ * the target's name here and socks5h:// lets the proxy resolve it (curl's and requests' schemes).
+ */
+const PROXY_SCHEMES = new Set(['http:', 'https:', 'socks5:', 'socks5h:']);
+
 /** Parses a proxy URL; a missing scheme means http:// (as curl and requests assume). */
 export function parseProxyUrl(input: string | URL, what: string): URL {
   if (input instanceof URL) input = input.href;
@@ -114,12 +119,11 @@ export function parseProxyUrl(input: string | URL, what: string): URL {
     // Not the TypeError as cause: its `input` holds the password.
     throw optionError(`${what} '${text}' is not a valid URL`);
   }
-  if (url.protocol.startsWith('socks')) {
-    throw optionError(`${what} '${url.protocol}//${url.host}' is a SOCKS proxy, which is not supported`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+  if (!PROXY_SCHEMES.has(url.protocol)) {
     throw optionError(
-      `${what} '${text}' has the scheme '${url.protocol}'; only http:// and https:// proxies work`,
+      url.protocol.startsWith('socks')
+        ? `${what} '${url.protocol}//${url.host}' is a ${url.protocol.slice(0, -1).toUpperCase()} proxy; only SOCKS5 is supported (socks5:// or socks5h://)`
+        : `${what} '${text}' has the scheme '${url.protocol}'; only http://, https://, socks5:// and socks5h:// proxies work`,
     );
   }
   if (url.hostname === '') throw optionError(`${what} '${text}' has no host`);
@@ -157,10 +161,12 @@ export function resolveProxy(
             throw optionError(`${source} must be a URL string or { url, … }, not ${typeof option}`);
           })();
   const url = parseProxyUrl(object.url, source);
-  const protocol = url.protocol as 'http:' | 'https:';
+  const protocol = url.protocol as ResolvedProxy['protocol'];
+  const socks = protocol === 'socks5:' || protocol === 'socks5h:';
   const host = stripBrackets(url.hostname);
-  // No port: the scheme's own (requests and urllib3 do this; curl alone assumes 1080).
-  const port = url.port ? Number(url.port) : protocol === 'https:' ? 443 : 80;
+  // No port: the scheme's own (requests and urllib3 do this; curl alone assumes 1080 for HTTP);
+  // SOCKS: 1080 (RFC 1928 §3).
+  const port = url.port ? Number(url.port) : socks ? 1080 : protocol === 'https:' ? 443 : 80;
   const headers: Record<string, string> = {};
   let credentials: string | undefined;
   if (url.username || url.password) credentials = `${decode(url.username)}:${decode(url.password)}`;
@@ -174,8 +180,16 @@ export function resolveProxy(
       throw optionError(`${source}: auth must be 'user:password' or { username, password }`);
     }
   }
-  if (credentials !== undefined) {
+  let auth: { username: string; password: string } | undefined;
+  if (credentials !== undefined && socks) {
+    // RFC 1929 username/password, in the SOCKS5 sub-negotiation (never an HTTP header).
+    const colon = credentials.indexOf(':');
+    auth = { username: credentials.slice(0, colon), password: credentials.slice(colon + 1) };
+  } else if (credentials !== undefined) {
     headers['proxy-authorization'] = `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
+  }
+  if (object.headers !== undefined && socks) {
+    throw optionError(`${source}: headers are for HTTP proxies; a SOCKS5 proxy takes none`);
   }
   if (object.headers !== undefined) {
     if (typeof object.headers !== 'object' || object.headers === null) {
@@ -199,11 +213,12 @@ export function resolveProxy(
     trustKey = verificationKey(trust);
   }
   const display = `${protocol}//${hostPort(host, port)}`;
-  const headerKey = Object.keys(headers).length
-    ? createHash('sha256')
-        .update(JSON.stringify(Object.entries(headers).sort()))
-        .digest('base64')
-    : '';
+  const headerKey =
+    Object.keys(headers).length || auth
+      ? createHash('sha256')
+          .update(JSON.stringify([Object.entries(headers).sort(), auth ?? null]))
+          .digest('base64')
+      : '';
   return {
     display,
     protocol,
@@ -212,6 +227,7 @@ export function resolveProxy(
     headers,
     trust,
     source,
+    ...(auth ? { auth } : {}),
     key: `${display}|${headerKey}|${trustKey}`,
   };
 }
@@ -373,6 +389,14 @@ export function proxyChooser(
   };
 }
 
+/**
+ * Does this proxy forward http:// requests in absolute form (an HTTP proxy)? Through a SOCKS5
+ * proxy an http:// request goes through a tunnel, as an https:// one does.
+ */
+export function forwardsHttp(proxy: ResolvedProxy): boolean {
+  return proxy.protocol === 'http:' || proxy.protocol === 'https:';
+}
+
 /** Adds headers to undici dispatch headers, whatever shape they come in. */
 function addHeaders(
   headers: Dispatcher.DispatchOptions['headers'],
@@ -463,7 +487,7 @@ export class ProxiedAgent extends Agent {
       }
       if (url?.protocol === 'http:') {
         const proxy = this.#choose(url);
-        if (proxy) {
+        if (proxy && forwardsHttp(proxy)) {
           opts = {
             ...opts,
             path: `${url.origin}${opts.path}`,

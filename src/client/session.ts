@@ -38,7 +38,13 @@ import {
   type SessionOptions,
 } from './options.js';
 import { connectorConfig, poolKey } from './pool.js';
-import { ProxiedAgent, proxyAuthHeaderError, proxyChooser, type ResolvedProxy } from './proxy.js';
+import {
+  forwardsHttp,
+  ProxiedAgent,
+  proxyAuthHeaderError,
+  proxyChooser,
+  type ResolvedProxy,
+} from './proxy.js';
 import { type Hop, nextHop } from './redirect.js';
 import { type BodySource, Response, SentRequest } from './response.js';
 import { backoffDelay, isRetryable, type RetryPolicy, resolveRetries, sleep } from './retry.js';
@@ -282,7 +288,10 @@ export class Session {
     // Proxy-Authorization is for a proxy: one that forwards an http:// request reads it. Through
     // a tunnel it would reach the target (refused, as undici's ProxyAgent does); on a direct
     // connection there is no proxy to read it, so the origin does not get it either.
-    if (sent['proxy-authorization'] !== undefined && !(proxy && current.protocol === 'http:')) {
+    if (
+      sent['proxy-authorization'] !== undefined &&
+      !(proxy && current.protocol === 'http:' && forwardsHttp(proxy))
+    ) {
       if (proxy) throw proxyAuthHeaderError(proxy, current.host);
       sent = { ...sent };
       delete sent['proxy-authorization'];

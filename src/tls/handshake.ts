@@ -770,7 +770,12 @@ export async function dialPlain(
   const address = formatAddress(host, port);
   const proxy = opts.proxy;
   const work = proxy
-    ? connectToProxy(attempt, proxy)
+    ? connectToProxy(attempt, proxy).then((s) =>
+        // An HTTP proxy takes the request itself (absolute form); SOCKS5 opens a tunnel to it.
+        proxy.protocol === 'socks5:' || proxy.protocol === 'socks5h:'
+          ? openSocks5Tunnel(s, proxy, host, port)
+          : s,
+      )
     : tcp(attempt, host, port, opts.localAddress).catch((err: NodeJS.ErrnoException) => {
         throw mapSocketError(err, address, null);
       });

@@ -218,7 +218,7 @@ describe('dispatcher() options', () => {
     assert.throws(() => dispatcher({ verify: '/no/such/ca.pem' }), ConfigError);
     assert.throws(() => dispatcher({ connectTimeout: -1 }), ConfigError);
     assert.throws(() => dispatcher({ pin: 'sha1//abc' }), ConfigError);
-    assert.throws(() => dispatcher({ proxy: 'socks5://p:1' }), ConfigError);
+    assert.throws(() => dispatcher({ proxy: 'socks4://p:1' }), ConfigError);
     assert.throws(() => dispatcher(null as never), ConfigError);
   });
 

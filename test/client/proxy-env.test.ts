@@ -129,7 +129,7 @@ describe('proxy environment variables', () => {
   });
 
   test('a malformed env proxy is a ConfigError naming the variable (at once when eager, else on use)', () => {
-    const env = { HTTPS_PROXY: 'socks5://p:1080' };
+    const env = { HTTPS_PROXY: 'socks4://p:1080' };
     const check = (e: unknown) =>
       e instanceof ConfigError && e.code === 'ERR_PROXY_OPTION' && /HTTPS_PROXY/.test(e.message);
     assert.throws(() => proxyChooser({ env }, { eager: true }), check);
@@ -190,8 +190,9 @@ describe('proxy URLs and credentials', () => {
 
   const BAD: [unknown, RegExp][] = [
     ['', /empty/],
-    ['socks5://p:1080', /SOCKS/],
-    ['ftp://p:21', /only http:\/\/ and https:\/\//],
+    ['socks4://p:1080', /SOCKS4 proxy; only SOCKS5/],
+    [{ url: 'socks5://p', headers: { 'x-a': 'a' } }, /SOCKS5 proxy takes none/],
+    ['ftp://p:21', /only http:\/\/, https:\/\/, socks5/],
     ['http://', /not a valid URL|no host/],
     ['http://p:99999', /not a valid URL/],
     [42, /must be a URL string/],

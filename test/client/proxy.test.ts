@@ -477,7 +477,7 @@ describe('environment and pools', () => {
   });
 
   test('a malformed HTTPS_PROXY is a ConfigError naming it', async () => {
-    await withEnv({ ...clean, HTTPS_PROXY: 'socks5://127.0.0.1:1' }, async () => {
+    await withEnv({ ...clean, HTTPS_PROXY: 'socks4://127.0.0.1:1' }, async () => {
       const s = new Session({ verify: caPath });
       try {
         await assert.rejects(
