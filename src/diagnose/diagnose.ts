@@ -12,12 +12,15 @@
  *    at the first), and the warnings of a chain that works: expiring soon, out of order, extra
  *    certificates, too many names, a root only this machine trusts.
  */
+
+import { type ProxyOption, proxyChooser } from '../client/proxy.js';
 import { ConfigError, InvalidURL, SSLError, type VerifyCode } from '../errors.js';
 import { completeChain } from '../tls/aia.js';
+import { type ClientCertOption, clientTlsOptions } from '../tls/client-cert.js';
 import { type ConnectTarget, parseConnectTo, resolveTarget } from '../tls/target.js';
 import { bundledNodeVersion, loadBundled } from '../trust/bundled.js';
 import { classifyAnchor, describeAnchor } from '../trust/classify.js';
-import type { TrustExplanation } from '../trust/resolve.js';
+import type { TrustExplanation, VerifyOption } from '../trust/resolve.js';
 import { TrustStore } from '../trust/store.js';
 import { loadSystem } from '../trust/system/index.js';
 import type { TrustAnchor, TrustAnchors } from '../trust/types.js';
@@ -80,6 +83,24 @@ export interface DiagnoseOptions {
   alpn?: string[];
   /** 'soft' (default: a stapled OCSP response is asked for and checked), 'hard' or 'off' (verify/revocation.ts). */
   revocation?: RevocationMode;
+  /**
+   * A proxy to connect through, as for requests: 'http://…', 'https://…', 'socks5://…',
+   * 'socks5h://…' or { url, auth, headers, verify }; false for none. The target is still what is
+   * verified, through the tunnel.
+   */
+  proxy?: ProxyOption | false | null;
+  /** Trust for an https:// proxy's own certificate. */
+  proxyVerify?: VerifyOption;
+  /** Hosts that go direct (replaces NO_PROXY). */
+  noProxy?: string | readonly string[];
+  /**
+   * Read HTTPS_PROXY / ALL_PROXY and NO_PROXY from the environment when `proxy` is unset, as
+   * `get` does. Default false here: the library's diagnose() depends on no environment unless
+   * asked (the CLI asks).
+   */
+  trustEnv?: boolean;
+  /** A client certificate to present when the server asks (mutual TLS), as the request option. */
+  cert?: ClientCertOption;
 }
 
 /** A target: 'https://host[:port]/…', 'host', 'host:port' or '[v6]:port'. */
@@ -237,6 +258,14 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
     ...(connectTo ? { connectTo } : {}),
   });
   const ref = tlsTarget.name;
+  // The same proxy choice and client certificate as a request (ConfigError for bad values).
+  const proxy = proxyChooser({
+    ...(options.proxy === undefined ? {} : { proxy: options.proxy }),
+    ...(options.proxyVerify === undefined ? {} : { proxyVerify: options.proxyVerify }),
+    ...(options.noProxy === undefined ? {} : { noProxy: options.noProxy }),
+    trustEnv: options.trustEnv ?? false,
+  })({ protocol: 'https:', hostname: host, port: String(port) });
+  const clientCert = options.cert === undefined ? undefined : clientTlsOptions(options.cert);
   const warnDays = options.warnDays ?? DEFAULT_WARN_DAYS;
   if (!Number.isFinite(warnDays) || warnDays < 0)
     throw new ConfigError(`warnDays must be a number of days (0 or more), not ${warnDays}`, {
@@ -262,6 +291,8 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
 
   const wire = await connectForDiagnosis({
     target: tlsTarget,
+    ...(proxy ? { proxy } : {}),
+    ...(clientCert ? { clientCert } : {}),
     trust: options.trust,
     timeout: options.timeout ?? DEFAULT_CHECK_TIMEOUT_MS,
     ...(options.alpn ? { alpn: options.alpn } : {}),
@@ -397,7 +428,7 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
       const ip = wire.address?.replace(/^\[?([^\]]*?)\]?:\d+$/, '$1') ?? '';
       aiaOpts.allowPrivate = privateAddressKind(ip) !== undefined;
     }
-    const completion = await completeChain(chain, options.trust, aiaOpts);
+    const completion = await completeChain(chain, options.trust, { ...aiaOpts, proxy });
     fetched = completion.certs;
     if (completion.fetches.length > 0)
       report.aia = {

@@ -1,0 +1,171 @@
+/**
+ * diagnose() connects the way a request does (tls/handshake.ts, the one dial): through an HTTP
+ * proxy and a SOCKS5 proxy, with a client certificate; and `check` and `get` name the same
+ * fault with the same error (a table over refused, reset, timeout and a bad certificate, direct
+ * and through a proxy).
+ */
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { resolveProxy } from '../../src/client/proxy.js';
+import { connectForDiagnosis } from '../../src/diagnose/connect.js';
+import { diagnose } from '../../src/diagnose/index.js';
+import { CertainlyError, get } from '../../src/index.js';
+import { resolveTarget } from '../../src/tls/target.js';
+import { resolveTrust } from '../../src/trust/resolve.js';
+import type { TrustStore } from '../../src/trust/store.js';
+import { createRoot, type Issued, issue, tempDir } from '../support/pki.js';
+import { startProxy, type TestProxy } from '../support/proxy.js';
+import { type RawServer, startRawTlsServer, startTlsServer, type TestServer } from '../support/servers.js';
+import { type Socks5Server, startSocks5Server } from '../support/socks5.js';
+
+const dir = tempDir('diag-options-');
+let root: Issued;
+let caPath: string;
+let trust: TrustStore;
+let good: TestServer;
+let wrongName: TestServer;
+let mtls: TestServer;
+let client: Issued;
+let httpProxy: TestProxy;
+let socks: Socks5Server;
+let reset: RawServer;
+let stall: RawServer;
+let closedPort: number;
+
+before(async () => {
+  root = createRoot({ cn: 'diag options root' });
+  caPath = dir.write('root.pem', root.pem);
+  const resolved = resolveTrust({ verify: caPath, trustEnv: false });
+  assert.ok(!resolved.insecure);
+  trust = resolved.store;
+  good = await startTlsServer({ cert: issue(root) });
+  wrongName = await startTlsServer({ cert: issue(root, { sans: ['DNS:elsewhere.test'] }) });
+  const clientRoot = createRoot({ cn: 'diag client root' });
+  client = issue(clientRoot, { cn: 'alice', sans: ['DNS:alice.client'], eku: ['clientAuth'] });
+  // TLS 1.2: the server refuses a missing client certificate inside the handshake (under TLS 1.3
+  // the refusal comes after the client's handshake, as the first read, which check never does).
+  mtls = await startTlsServer({
+    cert: issue(root),
+    requestCert: true,
+    clientCa: clientRoot.pem,
+    maxVersion: 'TLSv1.2',
+  });
+  httpProxy = await startProxy();
+  socks = await startSocks5Server();
+  reset = await startRawTlsServer({ mode: 'reset' });
+  stall = await startRawTlsServer({ mode: 'stall' });
+  const probe = net.createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  closedPort = (probe.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+});
+
+after(async () => {
+  await Promise.all([good, wrongName, mtls, httpProxy, socks, reset, stall].map((s) => s.close()));
+  dir.cleanup();
+});
+
+describe('diagnose() through proxies and with a client certificate', () => {
+  test('through an HTTP proxy (CONNECT): verified, and the proxy saw the tunnel', async () => {
+    const n = httpProxy.connects.length;
+    const r = await diagnose(good.url('/'), { trust, proxy: httpProxy.url, aia: false });
+    assert.equal(r.status, 'ok', JSON.stringify(r.findings));
+    assert.equal(r.verification.ok, true);
+    assert.deepEqual(
+      httpProxy.connects.slice(n).map((c) => c.target),
+      [`127.0.0.1:${good.port}`],
+    );
+  });
+
+  test('through a SOCKS5 proxy (socks5h): verified, and the proxy saw the name', async () => {
+    const n = socks.requests.length;
+    const r = await diagnose(`https://localhost:${good.port}/`, {
+      trust,
+      proxy: socks.url('socks5h'),
+      aia: false,
+    });
+    assert.equal(r.status, 'ok', JSON.stringify(r.findings));
+    assert.deepEqual(socks.requests.slice(n), [{ addressType: 3, host: 'localhost', port: good.port }]);
+  });
+
+  test('HTTPS_PROXY is honoured only with trustEnv, and NO_PROXY applies', async () => {
+    const saved = { HTTPS_PROXY: process.env.HTTPS_PROXY, NO_PROXY: process.env.NO_PROXY };
+    process.env.HTTPS_PROXY = httpProxy.url;
+    try {
+      const n = httpProxy.connects.length;
+      await diagnose(good.url('/'), { trust, aia: false });
+      assert.equal(httpProxy.connects.length - n, 0, 'no trustEnv: direct');
+      await diagnose(good.url('/'), { trust, aia: false, trustEnv: true });
+      assert.equal(httpProxy.connects.length - n, 1, 'trustEnv: through HTTPS_PROXY');
+      process.env.NO_PROXY = '127.0.0.1';
+      await diagnose(good.url('/'), { trust, aia: false, trustEnv: true });
+      assert.equal(httpProxy.connects.length - n, 1, 'NO_PROXY: direct');
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
+  test('a client certificate: the server that requires one is verified with it, refused without', async () => {
+    const without = await diagnose(mtls.url('/'), { trust, aia: false });
+    assert.equal(without.status, 'unreachable', JSON.stringify(without.findings));
+    const withCert = await diagnose(mtls.url('/'), {
+      trust,
+      aia: false,
+      cert: { cert: client.pem, key: client.keyPem },
+    });
+    assert.equal(withCert.status, 'ok', JSON.stringify(withCert.findings));
+  });
+});
+
+/** What `get` throws and what diagnosis's connection reports, as 'Class:code'. */
+function outcome(err: unknown): string {
+  if (err instanceof CertainlyError) return `${err.name}:${err.code}`;
+  return `other:${String(err)}`;
+}
+
+describe('check and get name the same fault the same way', () => {
+  const cases: { name: string; url: () => string; timeout?: number }[] = [
+    { name: 'refused', url: () => `https://127.0.0.1:${closedPort}/` },
+    { name: 'reset in the handshake', url: () => reset.url('/') },
+    { name: 'timeout', url: () => stall.url('/'), timeout: 1500 },
+    { name: 'bad certificate (wrong name)', url: () => wrongName.url('/') },
+  ];
+  for (const via of ['direct', 'through an HTTP proxy'] as const) {
+    for (const c of cases) {
+      test(`${c.name}, ${via}`, async () => {
+        const proxy = via === 'direct' ? false : httpProxy.url;
+        const timeout = c.timeout ?? 10_000;
+        const fromGet = await get(c.url(), {
+          verify: caPath,
+          trustEnv: false,
+          proxy,
+          timeout: { connect: timeout, read: timeout },
+          retries: 0,
+        }).then(
+          () => 'ok',
+          (e: unknown) => outcome(e),
+        );
+        const u = new URL(c.url());
+        const target = resolveTarget(u.hostname, Number(u.port));
+        const wire = await connectForDiagnosis({
+          target,
+          trust,
+          timeout,
+          ...(proxy ? { proxy: resolveProxy(proxy, 'the proxy option', { trustEnv: false }) } : {}),
+        });
+        const report = await diagnose(c.url(), { trust, aia: false, timeout, ...(proxy ? { proxy } : {}) });
+        const fromCheck = wire.error
+          ? outcome(wire.error)
+          : report.verification.ok
+            ? 'ok'
+            : `SSLError:${report.verification.code}`;
+        assert.notEqual(fromGet, 'ok');
+        assert.equal(fromCheck, fromGet);
+      });
+    }
+  }
+});
