@@ -1,7 +1,6 @@
 /** `certainly get URL`: fetch a URL with verification, printing the body (or JSON). */
-import { once } from 'node:events';
-import type { Readable } from 'node:stream';
 import type { ClientCertOption } from '../client/options.js';
+import { DEFAULTS } from '../client/options.js';
 import { Session } from '../client/session.js';
 import { CertainlyError, ConfigError } from '../errors.js';
 import { parseConnectTo } from '../tls/target.js';
@@ -9,6 +8,7 @@ import { describeReadError, FILE_LIMITS, readBounded } from '../trust/load.js';
 import { privateAddressKind } from '../verify/aia.js';
 import { parseReferenceName } from '../verify/identity.js';
 import { type CommandSpec, helpText, type Parsed, parseCommand, UsageError, usageFailure } from './args.js';
+import { remoteName, requestBody, writeBody } from './download.js';
 import { describeTls, errorToJson, exitCodeFor, type Io, renderError } from './render.js';
 import { esc, jsonText, quote } from './safe.js';
 
@@ -88,14 +88,60 @@ export const GET = {
       value: 'M',
       help: 'request method (default GET, or POST with --data)',
     },
-    data: { type: 'string', short: 'd', value: 'TEXT', help: 'request body' },
+    data: {
+      type: 'string',
+      short: 'd',
+      value: 'TEXT',
+      multiple: true,
+      help: 'request body: TEXT, @FILE (newlines dropped) or @- (stdin), as a form\n(several are joined with &); POST unless -X',
+    },
+    'data-binary': {
+      type: 'string',
+      value: 'TEXT',
+      multiple: true,
+      help: 'request body sent as it is: TEXT, @FILE or @- (alone, a file or stdin streams)',
+    },
+    user: {
+      type: 'string',
+      short: 'u',
+      value: 'USER:PASS',
+      help: 'basic auth; with USER alone the password is asked on the terminal',
+    },
+    output: { type: 'string', short: 'o', value: 'FILE', help: 'write the body to FILE (- for stdout)' },
+    'remote-name': {
+      type: 'boolean',
+      short: 'O',
+      help: "write the body to a file named as the URL's last path segment",
+    },
+    silent: { type: 'boolean', short: 's', help: 'no progress line' },
+    fail: {
+      type: 'boolean',
+      short: 'f',
+      help: 'exit 22 without writing the body when the status is 400 or more (as curl)',
+    },
+    head: { type: 'boolean', short: 'I', help: 'send HEAD and print the status line and headers' },
+    location: {
+      type: 'boolean',
+      short: 'L',
+      help: `follow redirects (not followed without it, as curl), at most --max-redirs`,
+    },
+    // The library's default (requests' Session.max_redirects), so the CLI and code agree; curl's is 50.
+    'max-redirs': {
+      type: 'number',
+      value: 'N',
+      integer: true,
+      min: 0,
+      max: 1000,
+      help: `most redirects -L follows (default ${DEFAULTS.maxRedirects}, as requests and the library)`,
+    },
     include: { type: 'boolean', short: 'i', help: 'print the status line and headers before the body' },
     verbose: { type: 'boolean', short: 'v', help: 'print the TLS details to stderr' },
     // 10 minutes: past that a connect or a read is not slow, it is stuck.
     timeout: { type: 'number', value: 'MS', min: 1, max: 600_000, help: 'connect and read timeout' },
     json: { type: 'boolean', help: 'print {status, url, headers, tls, body} as JSON (errors too)' },
   },
-  footer: 'exit codes: 0 done, 1 the certificate was refused, 2 a usage or connection error',
+  footer:
+    'exit codes: 0 done, 1 the certificate was refused, 2 a usage or connection error,\n            22 an HTTP error with --fail, 23 the output could not be written',
 } as const satisfies CommandSpec;
 
 export async function runGet(argv: string[], io: Io): Promise<number> {
@@ -146,23 +192,38 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       headers.push([h.slice(0, i).trim(), h.slice(i + 1).trim()]);
     }
     const timeout = values.timeout;
+    const stdin = (io as { stdin?: NodeJS.ReadableStream }).stdin ?? process.stdin;
+    const body = await requestBody(values.data, values['data-binary'], stdin);
+    if (body?.contentType && !headers.some(([k]) => k.toLowerCase() === 'content-type'))
+      headers.push(['Content-Type', body.contentType]);
+    const auth = values.user === undefined ? undefined : await userAuth(values.user, stdin, io.stderr);
+    const file = values.output ?? (values['remote-name'] ? remoteName(positionals[0]!) : undefined);
     const r = await session.request(
-      values.method ?? (values.data !== undefined ? 'POST' : 'GET'),
+      values.method ?? (values.head ? 'HEAD' : body ? 'POST' : 'GET'),
       positionals[0]!,
       {
         headers,
         ...(values.insecure ? { verify: false } : verify ? { verify } : {}),
         ...(values['server-name'] ? { serverName: values['server-name'] } : {}),
         ...(values['connect-to'] ? { connectTo: values['connect-to'] } : {}),
-        ...(values.data !== undefined ? { data: values.data } : {}),
+        ...(body ? { data: body.data } : {}),
         ...(timeout !== undefined ? { timeout } : {}),
         ...(cert ? { cert } : {}),
         ...(pins.length > 0 ? { pin: pins } : {}),
         ...(values.proxy !== undefined ? { proxy: values.proxy === '' ? false : values.proxy } : {}),
         ...(aia ? { aia } : {}),
         ...(revocation ? { revocation: revocation as 'off' | 'soft' | 'hard' } : {}),
+        ...(auth ? { auth } : {}),
+        allowRedirects: values.location === true,
+        ...(values['max-redirs'] !== undefined ? { maxRedirects: values['max-redirs'] } : {}),
       },
     );
+    if (values.fail && r.status >= 400) {
+      await r.dump();
+      if (values.json) io.stdout.write(jsonText({ status: r.status, url: r.url, error: 'HTTPError' }));
+      else io.stderr.write(`certainly get: the server answered ${r.status} ${esc(r.reason)} (--fail)\n`);
+      return 22;
+    }
     if (values.json) {
       const out = {
         status: r.status,
@@ -181,13 +242,29 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
           .map((l) => `* ${l}`)
           .join('\n')}\n`,
       );
-    if (values.include) {
-      const lines = [`HTTP ${r.status} ${esc(r.reason)}`];
+    if (values.include || values.head) {
+      const version = (r as { httpVersion?: string }).httpVersion ?? '1.1';
+      const lines = [`HTTP/${version} ${r.status} ${esc(r.reason)}`];
       for (const [k, v] of r.headers) lines.push(`${esc(k)}: ${esc(v)}`);
       io.stdout.write(`${lines.join('\n')}\n\n`);
     }
-    return await writeBody(r.stream(), io.stdout, io.stderr);
+    if (values.head) {
+      await r.dump();
+      return 0;
+    }
+    const length = Number(r.headers.get('content-length') ?? Number.NaN);
+    return await writeBody(
+      r.stream(),
+      {
+        ...(file !== undefined ? { file } : {}),
+        progress: values.silent !== true,
+        ...(Number.isSafeInteger(length) ? { length } : {}),
+      },
+      io.stdout,
+      io.stderr,
+    );
   } catch (err) {
+    if (err instanceof UsageError) return usageFailure(GET, err, io.stderr);
     if (values.json) io.stdout.write(jsonText(errorToJson(err)));
     else io.stderr.write(renderError(err, io));
     return exitCodeFor(err);
@@ -196,31 +273,37 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
   }
 }
 
-/**
- * The body, byte for byte and chunk by chunk (constant memory, whatever its size). On a terminal
- * a body with a NUL byte is not written, as curl refuses: binary output can leave the terminal
- * in any state. Returns the exit code: 0, or 23 when the output cannot be written (curl's code).
- */
-async function writeBody(
-  body: Readable,
-  out: NodeJS.WritableStream,
-  err: NodeJS.WritableStream,
-): Promise<number> {
-  const tty = (out as { isTTY?: boolean }).isTTY === true;
-  let last = -1;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    if (chunk.length === 0) continue;
-    if (tty && chunk.includes(0)) {
-      body.destroy();
-      err.write('certainly get: the body is binary and output is a terminal; not written. Use > FILE.\n');
-      return 23;
-    }
-    if (!out.write(chunk)) await once(out, 'drain');
-    last = chunk[chunk.length - 1]!;
+/** -u USER:PASS as basic auth; -u USER asks for the password on the terminal, as curl does. */
+async function userAuth(
+  value: string,
+  stdin: NodeJS.ReadableStream,
+  stderr: NodeJS.WritableStream,
+): Promise<[string, string]> {
+  const i = value.indexOf(':');
+  if (i >= 0) return [value.slice(0, i), value.slice(i + 1)];
+  const tty = stdin as NodeJS.ReadStream;
+  if (tty.isTTY !== true) {
+    throw new UsageError(
+      `-u ${quote(value)} has no password and standard input is not a terminal to ask for it; use -u USER:PASS`,
+    );
   }
-  // On a terminal, end with a newline so the prompt does not follow the body on its last line.
-  if (tty && last !== -1 && last !== 0x0a) out.write('\n');
-  return 0;
+  stderr.write(`Enter the password for ${quote(value)}: `);
+  tty.setRawMode(true);
+  let password = '';
+  try {
+    for await (const chunk of tty as AsyncIterable<Buffer>) {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return [value, password];
+        if (ch === '\u0003' || ch === '\u0004') throw new UsageError('no password given');
+        password = ch === '\u007f' || ch === '\b' ? password.slice(0, -1) : password + ch;
+      }
+    }
+    return [value, password];
+  } finally {
+    tty.setRawMode(false);
+    tty.pause();
+    stderr.write('\n');
+  }
 }
 
 /** The URL argument: absolute, http or https, with a host that can be verified (a..b cannot). */

@@ -1,0 +1,272 @@
+/**
+ * `certainly get` as a download tool, run as a real process against a loopback HTTPS server:
+ * a 100 MB random binary byte for byte to stdout and with -o, -O and its refusals, --fail, -I,
+ * -i, -L/--max-redirs, -d/--data-binary (TEXT, @file, @-), -u.
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { createCipheriv, createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import {
+  createRoot,
+  type Issued,
+  issue,
+  startTlsServer,
+  type TestServer,
+  tempDir,
+} from '../support/index.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const MB = 1 << 20;
+const BIG = 100 * MB;
+
+/** A deterministic pseudo-random byte stream (AES-128-CTR keystream): regenerated, not stored. */
+function* randomChunks(total: number): Generator<Buffer> {
+  const cipher = createCipheriv('aes-128-ctr', Buffer.alloc(16, 7), Buffer.alloc(16, 0));
+  const zeros = Buffer.alloc(MB);
+  for (let sent = 0; sent < total; sent += MB)
+    yield cipher.update(zeros.subarray(0, Math.min(MB, total - sent)));
+}
+
+function sha256Of(total: number): string {
+  const h = createHash('sha256');
+  for (const c of randomChunks(total)) h.update(c);
+  return h.digest('hex');
+}
+
+function run(
+  args: string[],
+  opts: { cwd?: string; input?: string | Buffer } = {},
+): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [CLI, ...args],
+      {
+        env: { PATH: process.env.PATH, NO_COLOR: '1' },
+        timeout: 120_000,
+        encoding: 'buffer',
+        maxBuffer: 16 * MB,
+        ...(opts.cwd ? { cwd: opts.cwd } : {}),
+      },
+      (err, stdout, stderr) => {
+        resolve({
+          code: err ? (typeof err.code === 'number' ? err.code : 99) : 0,
+          stdout,
+          stderr: stderr.toString(),
+        });
+      },
+    );
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
+    else child.stdin!.end();
+  });
+}
+
+const dir = tempDir('cli-download-');
+let root: Issued;
+let server: TestServer;
+let caPath: string;
+const BINARY = Buffer.from([0, 1, 2, 0xff, 0x0d, 0x0a, 0x1b, 0x80, 0]);
+
+before(async () => {
+  root = createRoot({ cn: 'cli download root' });
+  caPath = dir.write('root.pem', root.pem);
+  server = await startTlsServer({
+    cert: issue(root, { sans: ['DNS:localhost', 'IP:127.0.0.1'] }),
+    host: '127.0.0.1',
+    handler: (req, res) => {
+      const url = new URL(req.url ?? '/', 'https://x');
+      if (url.pathname === '/big') {
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': BIG });
+        void pipeline(Readable.from(randomChunks(BIG)), res).catch(() => {});
+        return;
+      }
+      if (url.pathname.startsWith('/files/') || url.pathname === '/bin') {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(BINARY);
+        return;
+      }
+      if (url.pathname === '/missing') {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('no such thing\n');
+        return;
+      }
+      if (url.pathname.startsWith('/hop/')) {
+        const n = Number(url.pathname.slice(5));
+        res.writeHead(302, { location: n > 0 ? `/hop/${n - 1}` : '/bin' }).end('moved\n');
+        return;
+      }
+      // /echo: what was received.
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        res.writeHead(200, { 'content-type': 'application/json', 'x-seen': 'yes' });
+        res.end(JSON.stringify({ method: req.method, headers: req.headers, body: body.toString('base64') }));
+      });
+    },
+  });
+});
+
+after(async () => {
+  await server.close();
+  dir.cleanup();
+});
+
+type Echo = { method: string; headers: Record<string, string>; body: string };
+const echo = (r: { stdout: Buffer }) => JSON.parse(r.stdout.toString()) as Echo;
+
+describe('a 100 MB random binary, byte for byte', () => {
+  const expected = sha256Of(BIG);
+
+  test('to stdout (a pipe)', async () => {
+    const child = spawn(process.execPath, [CLI, 'get', server.url('/big'), '--ca', caPath], {
+      env: { PATH: process.env.PATH },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const hash = createHash('sha256');
+    let n = 0;
+    child.stdout.on('data', (c: Buffer) => {
+      hash.update(c);
+      n += c.length;
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 0, stderr);
+    assert.equal(n, BIG);
+    assert.equal(hash.digest('hex'), expected);
+  });
+
+  test('with -o FILE', async () => {
+    const file = join(dir.path, 'big.bin');
+    const r = await run(['get', server.url('/big'), '--ca', caPath, '-o', file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.length, 0);
+    const hash = createHash('sha256');
+    await pipeline((await import('node:fs')).createReadStream(file), hash);
+    assert.equal(hash.digest('hex'), expected);
+  });
+});
+
+describe('where the body goes', () => {
+  test('-O names the file after the URL; names that could land elsewhere are refused', async () => {
+    const r = await run(['get', server.url('/files/report.bin'), '--ca', caPath, '-O'], { cwd: dir.path });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readFileSync(join(dir.path, 'report.bin')), BINARY);
+    for (const [path, why] of [
+      ['/files/', /names no file/],
+      ['/files/..%2F..%2Fetc%2Fx', /path separator/],
+      ['/files/.bashrc', /hidden file/],
+      ['/files/%2e%2e', /names no file|directory name/],
+      ['/files/a%1b%5b2Jb', /control or invisible/],
+    ] as const) {
+      const bad = await run(['get', server.url(path), '--ca', caPath, '-O'], { cwd: dir.path });
+      assert.equal(bad.code, 2, `${path}: ${bad.stderr}`);
+      assert.match(bad.stderr, why);
+    }
+  });
+
+  test('binary to stdout (a pipe) is written as it is', async () => {
+    const r = await run(['get', server.url('/bin'), '--ca', caPath]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout, BINARY);
+  });
+
+  test('-o into a directory that does not exist: exit 23 and a message', async () => {
+    const r = await run(['get', server.url('/bin'), '--ca', caPath, '-o', join(dir.path, 'no/such/dir/x')]);
+    assert.equal(r.code, 23, r.stderr);
+    assert.match(r.stderr, /cannot write .*ENOENT/);
+  });
+});
+
+describe('curl flags', () => {
+  test('--fail: exit 22 on a 404 and no body; without it the body and exit 0', async () => {
+    const failed = await run(['get', server.url('/missing'), '--ca', caPath, '--fail']);
+    assert.equal(failed.code, 22, failed.stderr);
+    assert.equal(failed.stdout.length, 0);
+    assert.match(failed.stderr, /404/);
+    const plain = await run(['get', server.url('/missing'), '--ca', caPath]);
+    assert.equal(plain.code, 0);
+    assert.equal(plain.stdout.toString(), 'no such thing\n');
+  });
+
+  test('-I sends HEAD and prints the status line and headers; -i puts them before the body', async () => {
+    const head = await run(['get', server.url('/echo'), '--ca', caPath, '-I']);
+    assert.equal(head.code, 0, head.stderr);
+    assert.match(head.stdout.toString(), /^HTTP\/1\.1 200 OK\n/);
+    assert.match(head.stdout.toString(), /\nx-seen: yes\n/);
+    assert.doesNotMatch(head.stdout.toString(), /"method"/);
+    const inc = await run(['get', server.url('/echo'), '--ca', caPath, '-i']);
+    const text = inc.stdout.toString();
+    assert.match(text, /^HTTP\/1\.1 200 OK\n(.+\n)+\n\{"method":"GET"/);
+  });
+
+  test('redirects: not followed without -L (as curl); -L follows; --max-redirs bounds it', async () => {
+    const plain = await run(['get', server.url('/hop/2'), '--ca', caPath]);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.equal(plain.stdout.toString(), 'moved\n');
+    const followed = await run(['get', server.url('/hop/2'), '--ca', caPath, '-L']);
+    assert.equal(followed.code, 0, followed.stderr);
+    assert.deepEqual(followed.stdout, BINARY);
+    const bounded = await run(['get', server.url('/hop/2'), '--ca', caPath, '-L', '--max-redirs', '1']);
+    assert.equal(bounded.code, 2, bounded.stderr);
+    assert.match(bounded.stderr, /TooManyRedirects/);
+  });
+
+  test('-d TEXT (joined with &), -d @file (newlines dropped), -d @- (stdin): a form POST', async () => {
+    const file = dir.write('form.txt', 'b=2\r\nc=3\n');
+    const r = await run(
+      ['get', server.url('/echo'), '--ca', caPath, '-d', 'a=1', '-d', `@${file}`, '-d', '@-'],
+      {
+        input: 'd=4\n',
+      },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const e = echo(r);
+    assert.equal(e.method, 'POST');
+    assert.equal(Buffer.from(e.body, 'base64').toString(), 'a=1&b=2c=3&d=4');
+    assert.equal(e.headers['content-type'], 'application/x-www-form-urlencoded');
+  });
+
+  test('--data-binary @file sends the bytes as they are; @- streams stdin; -H Content-Type wins', async () => {
+    const file = dir.write('bytes.bin', BINARY);
+    const r = await run([
+      'get',
+      server.url('/echo'),
+      '--ca',
+      caPath,
+      '--data-binary',
+      `@${file}`,
+      '-H',
+      'Content-Type: application/octet-stream',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(Buffer.from(echo(r).body, 'base64'), BINARY);
+    assert.equal(echo(r).headers['content-type'], 'application/octet-stream');
+    const piped = await run(['get', server.url('/echo'), '--ca', caPath, '--data-binary', '@-'], {
+      input: BINARY,
+    });
+    assert.equal(piped.code, 0, piped.stderr);
+    assert.deepEqual(Buffer.from(echo(piped).body, 'base64'), BINARY);
+    const missing = await run(['get', server.url('/echo'), '--ca', caPath, '-d', '@/no/such/file']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /-d @\/no\/such\/file: cannot read it \(ENOENT\)/);
+  });
+
+  test('-u user:pass is basic auth; -u user without a terminal to ask on is exit 2', async () => {
+    const r = await run(['get', server.url('/echo'), '--ca', caPath, '-u', 'alice:s3cret:x']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(echo(r).headers.authorization, `Basic ${Buffer.from('alice:s3cret:x').toString('base64')}`);
+    const noPass = await run(['get', server.url('/echo'), '--ca', caPath, '-u', 'alice']);
+    assert.equal(noPass.code, 2);
+    assert.match(noPass.stderr, /no password and standard input is not a terminal/);
+  });
+});
+
+test('the download is not left behind when --fail refuses it', () => {
+  assert.equal(existsSync(join(dir.path, 'missing')), false);
+});
