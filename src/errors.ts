@@ -225,6 +225,24 @@ export type InvalidURL = InstanceType<typeof InvalidURL>;
 /** A bad option, or a CA path that cannot be used; the message names the path and the problem. */
 export const ConfigError = defineError('ConfigError', 'ERR_CONFIG');
 export type ConfigError = InstanceType<typeof ConfigError>;
+/**
+ * The Session was closed: a request made after `close()`, or a body left unread when it was
+ * closed (close() aborts those).
+ */
+export const SessionClosed = defineError('SessionClosed', 'ERR_SESSION_CLOSED');
+export type SessionClosed = InstanceType<typeof SessionClosed>;
+/**
+ * The response body could not be decoded: its Content-Encoding is corrupt or truncated
+ * (ERR_DECODE), or one certainly does not decode (ERR_UNSUPPORTED_ENCODING).
+ */
+export const DecodeError = defineError('DecodeError', 'ERR_DECODE');
+export type DecodeError = InstanceType<typeof DecodeError>;
+/** The response body passed `maxResponseSize` (decoded bytes); the transfer was aborted there. */
+export const ResponseTooLarge = defineError('ResponseTooLarge', 'ERR_RESPONSE_TOO_LARGE');
+export type ResponseTooLarge = InstanceType<typeof ResponseTooLarge>;
+/** The whole exchange (connecting, redirects, retries and the body) took longer than `timeout.total`. */
+export const TotalTimeout = defineError('TotalTimeout', 'ERR_TOTAL_TIMEOUT');
+export type TotalTimeout = InstanceType<typeof TotalTimeout>;
 /** Malformed DER, PEM or certificate structure; `code` says which layer, the message where. */
 export const ParseError = defineError('ParseError', 'ERR_PARSE');
 export type ParseError = InstanceType<typeof ParseError>;

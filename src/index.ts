@@ -6,10 +6,16 @@ export { type Cookie, CookieJar, type CookieStore } from './client/cookies.js';
 export type {
   ClientCertOption,
   CommonOptions,
+  DataOption,
+  DownloadProgress,
+  FileContent,
+  FileSpec,
+  FilesOption,
   Method,
   RequestOptions,
   SessionOptions,
   TimeoutOption,
+  UploadProgress,
 } from './client/index.js';
 export {
   closeDefaultSession,

@@ -48,6 +48,10 @@ const DOCUMENTED: Record<string, 'function' | 'class' | 'object'> = {
   InvalidURL: 'class',
   ConfigError: 'class',
   ProxyError: 'class',
+  SessionClosed: 'class',
+  DecodeError: 'class',
+  ResponseTooLarge: 'class',
+  TotalTimeout: 'class',
   VERIFY_CODES: 'object',
 };
 

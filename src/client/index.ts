@@ -33,12 +33,15 @@ export async function closeDefaultSession(): Promise<void> {
   await s?.close();
 }
 
+export type { DataOption, FileContent, FileSpec, FilesOption } from './body.js';
+export type { DownloadProgress } from './decode.js';
 export type {
   ClientCertOption,
   CommonOptions,
   RequestOptions,
   SessionOptions,
   TimeoutOption,
+  UploadProgress,
 } from './options.js';
 export { Response } from './response.js';
 export { type Method, Session } from './session.js';

@@ -2,16 +2,18 @@
  * Request and Session options, their validation, and the merge rule:
  * request option > Session option > environment (trust/resolve.ts) > defaults.
  */
-import type { Readable } from 'node:stream';
 import { ConfigError } from '../errors.js';
 import type { ClientCertOption } from '../tls/client-cert.js';
 import type { VerifyOption } from '../trust/resolve.js';
 import type { AiaOption } from '../verify/aia.js';
 import type { RevocationMode } from '../verify/revocation.js';
 import type { AuthOption } from './auth.js';
+import type { DataOption, FilesOption } from './body.js';
 import type { CookieStore } from './cookies.js';
+import { ACCEPT_ENCODING, type DownloadProgress } from './decode.js';
 import type { ProxyOption } from './proxy.js';
 import type { RetryOption } from './retry.js';
+import { VERSION } from './version.js';
 
 export type ParamValue =
   | string
@@ -26,8 +28,12 @@ export type HeaderInit =
   | Headers
   | readonly (readonly [string, string])[];
 
-/** `timeout` in ms: one number for both phases, or each phase on its own. */
-export type TimeoutOption = number | { connect?: number; read?: number };
+/**
+ * `timeout` in ms: one number for connect and read, or each on its own. `read` is the longest
+ * wait for the server (for the headers, and between body chunks while the reader wants more);
+ * `total` bounds the whole exchange: connecting, redirects, retries and reading the body.
+ */
+export type TimeoutOption = number | { connect?: number; read?: number; total?: number };
 
 export type { ClientCertOption };
 
@@ -88,12 +94,48 @@ export interface CommonOptions {
   proxyVerify?: VerifyOption;
   /** Hosts that go direct ('example.com, .corp, 10.0.0.0/8, *'); replaces NO_PROXY. */
   noProxy?: string | readonly string[];
+  /**
+   * Undo the response's Content-Encoding (gzip, deflate, br, zstd where Node has it) when it is
+   * read. Default true; false gives the bytes as sent (so does `r.rawStream()`).
+   */
+  decompress?: boolean;
+  /**
+   * Abort a response body past this many bytes (decoded bytes: a decompression bomb stops here)
+   * with ResponseTooLarge. Default: unlimited.
+   */
+  maxResponseSize?: number;
 }
 
 export interface RequestOptions extends CommonOptions {
+  /** A JSON body (Content-Type: application/json). */
   json?: unknown;
-  data?: string | Uint8Array | URLSearchParams | Record<string, string | number | boolean> | Readable;
+  /**
+   * The body: a string, bytes (Buffer, any TypedArray, ArrayBuffer, DataView), a Blob/File,
+   * URLSearchParams or a plain object / [key, value] pairs (form-encoded), FormData (multipart),
+   * a Node Readable, a ReadableStream or an (async) iterable of bytes (streamed, chunked);
+   * null for none. With `files`: form fields beside the files.
+   */
+  data?: DataOption;
+  /**
+   * Files for a multipart/form-data body, as requests' files: { field: content } or
+   * { field: [filename, content, contentType?, headers?] }; content is text, bytes, a Blob,
+   * a stream or an opened FileHandle, streamed as it is sent.
+   */
+  files?: FilesOption;
   signal?: AbortSignal;
+  /** Called as the request body is handed to the connection: { loaded, total } (total when known). */
+  onUploadProgress?: (progress: UploadProgress) => void;
+  /**
+   * Called as the response body is read: { loaded, total } in decoded bytes, and rawLoaded /
+   * rawTotal as sent (they differ under Content-Encoding).
+   */
+  onDownloadProgress?: (progress: DownloadProgress) => void;
+}
+
+/** Progress of an upload: bytes handed to the connection, and the body's length when known. */
+export interface UploadProgress {
+  loaded: number;
+  total: number | undefined;
 }
 
 export interface SessionOptions extends CommonOptions {
@@ -117,7 +159,24 @@ export const DEFAULTS = {
   readTimeout: 300_000,
 } as const;
 
-export function resolveTimeouts(t: TimeoutOption | undefined): { connect: number; read: number } {
+/**
+ * The headers every request sends unless overridden (or removed with undefined): like curl's and
+ * requests', naming the client, accepting anything, and listing exactly the codings we decode.
+ */
+export const DEFAULT_HEADERS: Readonly<HeaderRecord> = Object.freeze({
+  'user-agent': `certainly/${VERSION}`,
+  accept: '*/*',
+  'accept-encoding': ACCEPT_ENCODING,
+});
+
+export interface Timeouts {
+  connect: number;
+  read: number;
+  /** undefined: no total deadline. */
+  total?: number;
+}
+
+export function resolveTimeouts(t: TimeoutOption | undefined): Timeouts {
   if (t === undefined) return { connect: DEFAULTS.connectTimeout, read: DEFAULTS.readTimeout };
   const check = (v: unknown, what: string): number => {
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
@@ -132,10 +191,19 @@ export function resolveTimeouts(t: TimeoutOption | undefined): { connect: number
     return { connect: v, read: v };
   }
   if (typeof t !== 'object' || t === null) return resolveTimeouts(check(t, '') as number);
-  return {
+  for (const k of Object.keys(t)) {
+    if (k !== 'connect' && k !== 'read' && k !== 'total') {
+      throw new ConfigError(`timeout has no '${k}'; it takes connect, read and total (milliseconds)`, {
+        code: 'ERR_TIMEOUT_OPTION',
+      });
+    }
+  }
+  const out: Timeouts = {
     connect: t.connect === undefined ? DEFAULTS.connectTimeout : check(t.connect, '.connect'),
     read: t.read === undefined ? DEFAULTS.readTimeout : check(t.read, '.read'),
   };
+  if (t.total !== undefined) out.total = check(t.total, '.total');
+  return out;
 }
 
 /** Request headers as sent: lower-case names, repeated values joined with ', ' (RFC 9110 §5.3). */

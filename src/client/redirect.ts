@@ -3,13 +3,13 @@
  * and what the next hop sends (URL, method, headers, body). The hop step itself (one request and
  * its response on one URL) is Session's #sendHop; Session.request alternates the two.
  */
-import { Readable } from 'node:stream';
 import { ConfigError, InvalidURL, TooManyRedirects } from '../errors.js';
+import type { EncodedBody } from './body.js';
 import type { HeaderRecord } from './options.js';
 import type { Response } from './response.js';
 
-/** A request body as a hop sends it (spent after one hop when it is a stream). */
-export type HopBody = string | Uint8Array | Readable | undefined;
+/** A request body as a hop sends it (body.ts; spent after one hop when it is a stream). */
+export type HopBody = EncodedBody | undefined;
 
 /** What one hop sends: the redirect step derives the next hop from the last. */
 export interface Hop {
@@ -82,7 +82,7 @@ export async function nextHop(
       headers = { ...headers };
       for (const h of ['content-type', 'content-length', 'transfer-encoding']) delete headers[h];
     }
-  } else if (body instanceof Readable) {
+  } else if (body && !body.replayable) {
     throw new ConfigError(
       `cannot follow the ${response.status} redirect to ${next.href}: the request body was a stream and is spent`,
       {
@@ -108,8 +108,9 @@ export async function nextHop(
  */
 async function discardRedirectBody(response: Response): Promise<void> {
   let seen = 0;
-  // Leaving the loop early destroys the stream, and with it undici's body and connection.
-  for await (const chunk of response.stream()) {
+  // Leaving the loop early destroys the stream, and with it undici's body and connection. As
+  // sent: a body we drop is not worth decoding (nor a DecodeError).
+  for await (const chunk of response.rawStream()) {
     seen += (chunk as Buffer).length;
     if (seen > REDIRECT_BODY_MAX) return;
   }

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import { CertainlyError, HTTPError } from '../errors.js';
 import type { TlsInfo } from '../tls/handshake.js';
+import { type BodyPlan, decodedBody } from './decode.js';
 import { headersOf } from './options.js';
 
 /** Header fields as undici returns them: lower-case names, repeated fields as arrays. */
@@ -49,6 +50,8 @@ export class Response {
   #mapError: (err: unknown) => unknown;
   readonly #raw: RawHeaders;
   #headers: Headers | undefined;
+  readonly #plan: BodyPlan | undefined;
+  readonly #decodeError: Error | undefined;
 
   constructor(init: {
     status: number;
@@ -62,6 +65,10 @@ export class Response {
     elapsed: number;
     /** Turns an error of the body stream (undici's) into ours. */
     mapError?: (err: unknown) => unknown;
+    /** Decoding, size limit, progress; undefined when none applies (the body is read as is). */
+    plan?: BodyPlan | undefined;
+    /** Why the body cannot be decoded (an unsupported Content-Encoding): reading it throws this. */
+    decodeError?: Error | undefined;
   }) {
     this.#mapError = init.mapError ?? ((e) => e);
     this.status = init.status;
@@ -73,6 +80,18 @@ export class Response {
     this.request = init.request;
     this.elapsed = init.elapsed;
     this.#body = init.body;
+    this.#plan = init.plan;
+    this.#decodeError = init.decodeError;
+  }
+
+  /**
+   * Calls `fn` once the body is finished with: read to the end, failed, or dropped (at once if
+   * there is none). The session clears timeout.total's timer with it.
+   */
+  onBodyClosed(fn: () => void): void {
+    const body = this.#body;
+    if (body === null || body.destroyed || body.readableEnded) fn();
+    else body.once('close', fn);
   }
 
   /** The response headers (case-insensitive Headers). */
@@ -91,7 +110,7 @@ export class Response {
     return this.status < 400;
   }
 
-  /** The whole body as bytes (read once, then cached). */
+  /** The whole body as bytes, decoded (read once, then cached). */
   bytes(): Promise<Buffer> {
     if (this.#buffer === null) {
       const body = this.#body;
@@ -100,6 +119,11 @@ export class Response {
         this.#buffer = Promise.reject(
           new CertainlyError('the response body was already taken as a stream', { code: 'ERR_BODY_USED' }),
         );
+      } else if (this.#decodeError) {
+        dropBody(body);
+        this.#buffer = Promise.reject(this.#decodeError);
+      } else if (this.#plan) {
+        this.#buffer = collect(decodedBody(body, this.#plan, this.#mapError));
       } else {
         this.#buffer = body.arrayBuffer().then(
           (ab) => Buffer.from(ab),
@@ -149,13 +173,40 @@ export class Response {
     }
   }
 
-  /** The body as a stream, for large downloads; the other readers cannot be used after. */
+  /** The body as a stream (decoded), for large downloads; the other readers cannot be used after. */
   stream(): Readable {
+    const body = this.#takeBody();
+    if (this.#decodeError) {
+      dropBody(body);
+      throw this.#decodeError;
+    }
+    if (this.#plan) return decodedBody(body, this.#plan, this.#mapError);
+    return this.#mapped(body);
+  }
+
+  /**
+   * The body as the server sent it, Content-Encoding not undone (requests' r.raw); the other
+   * readers cannot be used after. maxResponseSize still applies, to the bytes as sent.
+   */
+  rawStream(): Readable {
+    const body = this.#takeBody();
+    const plan = this.#plan;
+    if (plan?.maxSize !== undefined) {
+      return decodedBody(body, { ...plan, codings: [], onProgress: undefined }, this.#mapError);
+    }
+    return this.#mapped(body);
+  }
+
+  #takeBody(): BodySource {
     const body = this.#body;
     if (body === null) {
       throw new CertainlyError('the response body was already read', { code: 'ERR_BODY_USED' });
     }
     this.#body = null;
+    return body;
+  }
+
+  #mapped(body: BodySource): Readable {
     // Errors while streaming (a stall past the read timeout, a reset) arrive as ours too.
     const out = new PassThrough();
     body.on('error', (err) => out.destroy(this.#mapError(err) as Error));
@@ -187,4 +238,17 @@ export class Response {
       }
     }
   }
+}
+
+/** A stream's chunks as one Buffer. */
+async function collect(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+}
+
+/** Destroys a body nobody will read (undici then emits an abort error, which is expected). */
+export function dropBody(body: Readable): void {
+  body.on('error', () => {});
+  body.destroy();
 }

@@ -6,9 +6,8 @@
  * verify: false is never reused by a verified request (requests' CVE-2024-35195), and a
  * connection verified for serverName A never serves a request that asked for B.
  */
-import { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
-import { CertainlyError, ConfigError, InvalidURL } from '../errors.js';
+import { ConfigError, InvalidURL, SessionClosed, TotalTimeout } from '../errors.js';
 import { createConnector } from '../tls/connector.js';
 import type { TlsInfo } from '../tls/handshake.js';
 import { type ConnectTarget, parseConnectTo } from '../tls/target.js';
@@ -26,16 +25,20 @@ import {
 } from '../verify/pin.js';
 import type { RevocationMode } from '../verify/revocation.js';
 import { authorizationHeader } from './auth.js';
+import { encodeBody, withUploadProgress } from './body.js';
 import { CookieJar, type CookieStore } from './cookies.js';
+import { planFor } from './decode.js';
 import {
   applyParams,
   type ClientCertOption,
+  DEFAULT_HEADERS,
   DEFAULTS,
   type HeaderRecord,
   mergeHeaders,
   type RequestOptions,
   resolveTimeouts,
   type SessionOptions,
+  type Timeouts,
 } from './options.js';
 import { connectorConfig, poolKey } from './pool.js';
 import {
@@ -45,8 +48,9 @@ import {
   proxyChooser,
   type ResolvedProxy,
 } from './proxy.js';
+import { readTimer } from './read-timer.js';
 import { type Hop, nextHop } from './redirect.js';
-import { type BodySource, Response, SentRequest } from './response.js';
+import { type BodySource, dropBody, Response, SentRequest } from './response.js';
 import { backoffDelay, isRetryable, type RetryPolicy, resolveRetries, sleep } from './retry.js';
 
 import { mapUndiciError } from './undici-errors.js';
@@ -55,6 +59,8 @@ export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPT
 
 interface PoolEntry {
   agent: Agent;
+  /** The agent with the read-timer interceptor (read-timer.ts): what requests go through. */
+  dispatcher: Dispatcher;
   lastTls: Map<string, TlsInfo>;
 }
 
@@ -81,8 +87,12 @@ export interface ConnectionSettings {
 interface RequestPlan {
   /** The request's options over the Session's. */
   o: RequestOptions & SessionOptions;
+  /** The caller's signal, joined with the timeout.total deadline when there is one. */
   signal: AbortSignal | undefined;
-  timeouts: { connect: number; read: number };
+  timeouts: Timeouts;
+  /** Undo Content-Encoding when the body is read (decompress option). */
+  decompress: boolean;
+  maxResponseSize: number | undefined;
   allowRedirects: boolean;
   maxRedirects: number;
   /** The origin of the URL asked for: serverName, connectTo and the request's pins apply to it only. */
@@ -167,7 +177,7 @@ export class Session {
    * on one URL) and the redirect step (nextHop in redirect.ts: follow or not, and where) alternate.
    */
   async request(method: Method, url: string | URL, options: RequestOptions = {}): Promise<Response> {
-    if (this.#closed) throw new CertainlyError('this Session is closed', { code: 'ERR_SESSION_CLOSED' });
+    if (this.#closed) throw sessionClosed('this Session is closed: it cannot send requests any more');
     const plan = this.#plan(options);
     const d = this.defaults;
     const first = parseUrl(url);
@@ -176,19 +186,37 @@ export class Session {
     plan.firstOrigin = first.origin;
     const headers: HeaderRecord =
       d.headers === undefined && options.headers === undefined
-        ? {}
-        : mergeHeaders(d.headers, options.headers);
-    const body = encodeBody(plan.o, headers);
+        ? { ...DEFAULT_HEADERS }
+        : mergeHeaders(DEFAULT_HEADERS, d.headers, options.headers);
+    const body = encodeBody(plan.o);
+    if (body) {
+      if (body.contentType !== undefined) headers['content-type'] ??= body.contentType;
+      if (body.length !== undefined) headers['content-length'] ??= String(body.length);
+    }
     // Like any Authorization header, the one from `auth` goes to the first origin only (nextHop).
     if (plan.o.auth !== undefined && headers.authorization === undefined)
       headers.authorization = authorizationHeader(plan.o.auth);
 
     let hop: Hop | null = { url: first, method: method.toUpperCase(), headers, body };
     const history: Response[] = [];
-    for (;;) {
-      const response = await this.#sendHop(plan, hop, history);
-      hop = await nextHop(hop, response, history, plan.allowRedirects, plan.maxRedirects);
-      if (hop === null) return response;
+    // timeout.total: one deadline for the whole exchange, through the signal undici already
+    // takes (so it also ends a body being read after request() has returned).
+    const total =
+      plan.timeouts.total === undefined ? undefined : totalDeadline(plan.timeouts.total, first, plan.signal);
+    if (total) plan.signal = total.signal;
+    try {
+      for (;;) {
+        const response = await this.#sendHop(plan, hop, history);
+        hop = await nextHop(hop, response, history, plan.allowRedirects, plan.maxRedirects);
+        if (hop === null) {
+          // The deadline stays armed until this body is read or dropped.
+          if (total) response.onBodyClosed(total.clear);
+          return response;
+        }
+      }
+    } catch (err) {
+      total?.clear();
+      throw err;
     }
   }
 
@@ -213,10 +241,21 @@ export class Session {
     const trust = anchorsOf(resolved);
     if (o.serverName !== undefined) parseReferenceName(o.serverName); // validates early: InvalidURL
     const retry = resolveRetries(o.retries);
+    const maxResponseSize = o.maxResponseSize;
+    if (maxResponseSize !== undefined && !(Number.isSafeInteger(maxResponseSize) && maxResponseSize >= 0)) {
+      throw new ConfigError(
+        `maxResponseSize must be a whole number of bytes >= 0, not ${String(maxResponseSize)}`,
+        {
+          code: 'ERR_OPTIONS',
+        },
+      );
+    }
     return {
       o,
       signal: options.signal,
       timeouts,
+      decompress: o.decompress ?? true,
+      maxResponseSize,
       allowRedirects: o.allowRedirects ?? true,
       maxRedirects,
       firstOrigin: '',
@@ -303,30 +342,53 @@ export class Session {
       try {
         // An aborted signal sends nothing: undici would still open (and verify) a connection.
         signal?.throwIfAborted();
+        const sending = hop.body ? hop.body.open() : null;
+        const onUpload = o.onUploadProgress;
         data = await untilAborted(
-          pool.agent.request({
+          pool.dispatcher.request({
             origin: current.origin,
             path: current.pathname + current.search,
             method: hop.method as Dispatcher.HttpMethod,
             headers: sent,
-            body: hop.body ?? null,
-            headersTimeout: timeouts.read,
-            bodyTimeout: timeouts.read,
+            // undici sends (async) iterables too; its types list only the other kinds.
+            body: (sending !== null && onUpload
+              ? withUploadProgress(sending, hop.body?.length, onUpload)
+              : sending) as Dispatcher.RequestOptions['body'],
+            // Our own timer keeps the read timeout on time (read-timer.ts); undici's, which may
+            // fire up to half a second late, stay a second behind as a backstop.
+            readTimeout: timeouts.read,
+            headersTimeout: timeouts.read + 1000,
+            bodyTimeout: timeouts.read + 1000,
             ...(signal ? { signal } : {}),
-          }),
+          } as Dispatcher.RequestOptions),
           signal,
         );
         break;
       } catch (err) {
         const mapped = mapUndiciError(err, current, timeouts, hasCert);
-        // A stream body is spent after one attempt: only strings and bytes are sent again.
-        if (plan.retriesLeft > 0 && isRetryable(mapped, hop.method, !(hop.body instanceof Readable))) {
+        // A stream body is spent after one attempt: only strings, bytes and Blobs are sent again.
+        if (plan.retriesLeft > 0 && isRetryable(mapped, hop.method, hop.body?.replayable ?? true)) {
           plan.retriesLeft--;
           await sleep(backoffDelay(plan.retry, attempt), signal);
           continue;
         }
         throw mapped;
       }
+    }
+    let planned: ReturnType<typeof planFor>;
+    try {
+      planned = planFor({
+        method: hop.method,
+        status: data.statusCode,
+        headers: data.headers,
+        url: current.href,
+        decompress: plan.decompress,
+        maxSize: plan.maxResponseSize,
+        onProgress: o.onDownloadProgress,
+      });
+    } catch (err) {
+      dropBody(data.body);
+      throw err;
     }
     const response = new Response({
       mapError: (e) => mapUndiciError(e, current, timeouts, hasCert),
@@ -338,6 +400,7 @@ export class Session {
       tls: current.protocol === 'https:' ? pool.lastTls.get(current.origin) : undefined,
       request: new SentRequest(hop.method, current.href, sent),
       elapsed: performance.now() - started,
+      ...planned,
     });
     const setCookie = response.rawHeader('set-cookie');
     if (setCookie !== undefined)
@@ -345,16 +408,28 @@ export class Session {
     return response;
   }
 
-  /** Closes every pooled connection; the Session cannot be used afterwards. */
+  /**
+   * Closes every pooled connection; the Session cannot be used afterwards. Resolves promptly
+   * whatever is still open: a response body left unread (or being read) is aborted, its reader
+   * gets a SessionClosed error, and so does a request still in flight (requests' Session.close()
+   * closes its connections the same way). Calling it again does nothing.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     const pools = [...this.#pools.values()];
     this.#pools.clear();
-    await Promise.all(pools.map((p) => p.agent.close()));
+    if (pools.length === 0) return;
+    // undici's close() would wait for every unread body: destroy() ends them with our error.
+    const reason = sessionClosed(
+      'the Session was closed while this request or its response body was still open',
+    );
+    await Promise.all(pools.map((p) => p.agent.destroy(reason)));
   }
 
   /** The pool for these connection settings, created on first use. */
   #pool(s: ConnectionSettings): PoolEntry {
+    // A request that was waiting (trust, retry back-off) while close() ran opens no new pool.
+    if (this.#closed) throw sessionClosed('this Session was closed while the request was being prepared');
     const key = poolKey(s);
     const hit = this.#pools.get(key);
     if (hit) return hit;
@@ -370,7 +445,7 @@ export class Session {
       ),
     };
     const agent = proxy ? new ProxiedAgent(agentOptions, () => proxy) : new Agent(agentOptions);
-    const entry = { agent, lastTls };
+    const entry = { agent, dispatcher: agent.compose(readTimer), lastTls };
     if (this.#pools.size >= MAX_POOLS) {
       const [oldKey, old] = this.#pools.entries().next().value as [string, PoolEntry];
       this.#pools.delete(oldKey);
@@ -466,40 +541,30 @@ export function parseUrl(input: string | URL): URL {
   return url;
 }
 
-function encodeBody(o: RequestOptions, headers: HeaderRecord): string | Uint8Array | Readable | undefined {
-  if (o.json !== undefined && o.data !== undefined) {
-    throw new ConfigError('pass either json or data, not both', { code: 'ERR_OPTIONS' });
-  }
-  if (o.json !== undefined) {
-    let text: string | undefined;
-    try {
-      text = JSON.stringify(o.json);
-    } catch (err) {
-      throw new ConfigError(`the json option cannot be serialised: ${(err as Error).message}`, {
-        code: 'ERR_OPTIONS',
-        cause: err,
-      });
-    }
-    if (text === undefined)
-      throw new ConfigError('the json option is not serialisable to JSON', { code: 'ERR_OPTIONS' });
-    headers['content-type'] ??= 'application/json';
-    return text;
-  }
-  const data = o.data;
-  if (data === undefined) return undefined;
-  if (typeof data === 'string' || data instanceof Uint8Array || data instanceof Readable) return data;
-  if (data instanceof URLSearchParams || typeof data === 'object') {
-    const form =
-      data instanceof URLSearchParams
-        ? data
-        : new URLSearchParams(Object.entries(data).map(([k, v]) => [k, String(v)] as [string, string]));
-    headers['content-type'] ??= 'application/x-www-form-urlencoded';
-    return form.toString();
-  }
-  throw new ConfigError(
-    `data must be a string, Buffer, URLSearchParams, object or stream, not ${typeof data}`,
-    {
-      code: 'ERR_OPTIONS',
-    },
-  );
+/** timeout.total: a signal that aborts with TotalTimeout (joined with the caller's), and its clear(). */
+function totalDeadline(
+  ms: number,
+  url: URL,
+  callerSignal: AbortSignal | undefined,
+): { signal: AbortSignal; clear: () => void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => {
+    controller.abort(
+      new TotalTimeout(`the request to ${url.href} did not complete within the total timeout of ${ms} ms`, {
+        hint: 'The server (or the body) is slow; raise timeout.total if that is expected.',
+      }),
+    );
+  }, ms);
+  // An unread body does not keep the process alive for its deadline's sake.
+  timer.unref();
+  return {
+    signal: callerSignal ? AbortSignal.any([callerSignal, controller.signal]) : controller.signal,
+    clear: () => clearTimeout(timer),
+  };
+}
+
+function sessionClosed(message: string): SessionClosed {
+  return new SessionClosed(message, {
+    hint: 'Make a new Session (or call get() & co. again after closeDefaultSession()).',
+  });
 }

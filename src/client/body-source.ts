@@ -1,0 +1,107 @@
+/**
+ * What a request body is read from: helpers shared by body.ts and multipart.ts (kinds of input,
+ * their bytes, their size when known before sending).
+ */
+import { fstatSync, statSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { ConfigError } from '../errors.js';
+
+/** What undici is handed: a string or bytes (sent as is), or a stream / async iterable of bytes. */
+export type SendBody = string | Uint8Array | Readable | AsyncIterable<Uint8Array>;
+
+/** A request body ready to send. */
+export interface EncodedBody {
+  /** The Content-Type it implies (multipart with its boundary, form, JSON, a Blob's type), if any. */
+  readonly contentType: string | undefined;
+  /** Its length in bytes, when known before sending (Content-Length); undefined: chunked. */
+  readonly length: number | undefined;
+  /** True when open() can be called again (a retry, a 307/308 redirect): strings, bytes, Blobs. */
+  readonly replayable: boolean;
+  /** The body to hand to undici; a stream body can be opened once. */
+  open(): SendBody;
+}
+
+/** A name for a value's type, for messages: 'number', 'Date', 'Map', 'null'. */
+export function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v !== 'object') return typeof v;
+  const ctor = (v as { constructor?: { name?: unknown } }).constructor;
+  return typeof ctor?.name === 'string' && ctor.name !== '' ? ctor.name : 'object';
+}
+
+/** Bytes of any ArrayBuffer view or ArrayBuffer, without copying. */
+export function bytesOf(v: ArrayBufferView | ArrayBuffer): Uint8Array {
+  if (v instanceof Uint8Array) return v;
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  return new Uint8Array(v);
+}
+
+export function isArrayBuffer(v: unknown): v is ArrayBuffer {
+  return v instanceof ArrayBuffer || Object.prototype.toString.call(v) === '[object SharedArrayBuffer]';
+}
+
+export function isBlob(v: unknown): v is Blob {
+  return typeof Blob !== 'undefined' && v instanceof Blob;
+}
+
+export function isWebStream(v: unknown): v is ReadableStream<Uint8Array> {
+  return typeof ReadableStream !== 'undefined' && v instanceof ReadableStream;
+}
+
+export function isFileHandle(v: unknown): v is FileHandle {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as FileHandle).fd === 'number' &&
+    typeof (v as FileHandle).createReadStream === 'function' &&
+    typeof (v as FileHandle).stat === 'function'
+  );
+}
+
+export function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {
+  return typeof (v as AsyncIterable<unknown>)?.[Symbol.asyncIterator] === 'function';
+}
+
+export function isIterable(v: unknown): v is Iterable<unknown> {
+  return typeof (v as Iterable<unknown>)?.[Symbol.iterator] === 'function';
+}
+
+/**
+ * Chunks of a stream or iterable as bytes: strings become UTF-8, anything else is an error that
+ * names it (undici would fail with a TypeError of its own).
+ */
+export async function* chunksOf(source: AsyncIterable<unknown> | Iterable<unknown>, what: string) {
+  for await (const chunk of source as AsyncIterable<unknown>) {
+    if (chunk instanceof Uint8Array) yield chunk;
+    else if (typeof chunk === 'string') yield Buffer.from(chunk);
+    else if (ArrayBuffer.isView(chunk) || isArrayBuffer(chunk)) yield bytesOf(chunk as ArrayBuffer);
+    else {
+      throw new ConfigError(
+        `${what} produced a chunk of type ${typeName(chunk)}; only strings and bytes (Buffer, Uint8Array) can be sent`,
+        { code: 'ERR_BODY_TYPE' },
+      );
+    }
+  }
+}
+
+/**
+ * The size of a file stream or handle when it is a whole regular file read from its start
+ * (then Content-Length can be sent), else undefined (chunked).
+ */
+export function knownSize(c: Readable | FileHandle): number | undefined {
+  try {
+    if (isFileHandle(c)) {
+      const st = fstatSync(c.fd);
+      return st.isFile() ? st.size : undefined;
+    }
+    const rs = c as Readable & { path?: unknown; start?: unknown; end?: unknown; bytesRead?: unknown };
+    if (typeof rs.path === 'string' && rs.start === undefined && rs.end === Infinity && rs.bytesRead === 0) {
+      const st = statSync(rs.path);
+      return st.isFile() ? st.size : undefined;
+    }
+  } catch {
+    // unknown: sent chunked
+  }
+  return undefined;
+}
