@@ -118,10 +118,23 @@ export function createConnector(config: ConnectorConfig): buildConnector.connect
       return;
     }
     const origin = `${opts.protocol}//${opts.host}`;
+    // AIA is fetched once per connection, though a client certificate verifies twice (below).
+    const memo: AiaMemo = {};
+    const verifyOrComplete = async (h: Handshake): Promise<void> => {
+      try {
+        verifyHandshake(h, config);
+      } catch (err) {
+        if (!(err instanceof SSLError) || !config.aia || config.trust === null || !aiaCanHelp(err)) throw err;
+        await completeAndVerify(h, config, config.aia, config.trust, err, proxy, memo);
+      }
+    };
     handshake(target, {
       ...handshakeOptions,
       proxy,
       ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+      // A client certificate leaves only once the server's chain has passed our verifier
+      // (tls/gate.ts); the verification after the handshake then repeats it (cached signatures).
+      ...(config.tlsOptions ? { beforeClientFlight: verifyOrComplete } : {}),
     }).then(
       (h) => {
         const refuse = (err: unknown) => {
@@ -150,20 +163,17 @@ export function createConnector(config: ConnectorConfig): buildConnector.connect
           h.socket.on('error', onLateAlert);
           callback(null, h.socket);
         };
-        try {
-          if (config.trust === null) warnInsecure(h.info.verifiedName);
-          verifyHandshake(h, config);
-        } catch (err) {
-          if (!(err instanceof SSLError) || !config.aia || config.trust === null) return refuse(err);
-          if (!aiaCanHelp(err)) return refuse(err);
-          completeAndVerify(h, config, config.aia, config.trust, err, proxy).then(accept, refuse);
-          return;
-        }
-        accept();
+        if (config.trust === null) warnInsecure(h.info.verifiedName);
+        verifyOrComplete(h).then(accept, refuse);
       },
       (err: Error) => callback(err, null),
     );
   };
+}
+
+/** One connection's AIA fetch, shared by its two verifications (see beforeClientFlight). */
+interface AiaMemo {
+  fetched?: Promise<{ certs: Certificate[]; notes: string[] }>;
 }
 
 /**
@@ -177,6 +187,7 @@ async function completeAndVerify(
   trust: TrustAnchors,
   first: SSLError,
   proxy: ProxyRoute | null,
+  memo: AiaMemo,
 ): Promise<void> {
   let lost: Error | undefined;
   const onError = (e: Error) => {
@@ -189,7 +200,8 @@ async function completeAndVerify(
   h.socket.once('close', onClose);
   let extra: { certs: Certificate[]; notes: string[] };
   try {
-    extra = await completeChain(h.chain, trust, { ...aia, proxy });
+    memo.fetched ??= completeChain(h.chain, trust, { ...aia, proxy });
+    extra = await memo.fetched;
   } finally {
     h.socket.removeListener('error', onError);
     h.socket.removeListener('close', onClose);

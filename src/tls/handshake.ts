@@ -35,6 +35,7 @@ import {
 import { parseCertificate } from '../x509/index.js';
 import type { Certificate, CertificateSummary } from '../x509/types.js';
 import { contextFor } from './context.js';
+import { ClientFlightGate } from './gate.js';
 import { TapStream } from './tap.js';
 import { formatAddress, resolveTarget, type Target } from './target.js';
 import { openConnectTunnel, openSocks5Tunnel, type ProxyRoute } from './tunnel.js';
@@ -393,6 +394,12 @@ export interface HandshakeOptions {
   tap?: HandshakeTap;
   /** Ask for a stapled OCSP response (RFC 6066 status_request, node's requestOCSP). */
   requestOCSP?: boolean;
+  /**
+   * With a client certificate: runs on the server's chain as soon as OpenSSL has read it, before
+   * the client's second flight (which carries the client's Certificate) leaves (tls/gate.ts).
+   * A rejection ends the connection with that error and the flight is never sent.
+   */
+  beforeClientFlight?: (early: Handshake) => Promise<void>;
 }
 
 /** Resolves `host` (all answers), timed; never throws. */
@@ -662,7 +669,8 @@ export async function handshake(target: Target, opts: HandshakeOptions): Promise
     // Direct and untapped: node:tls dials itself (its own TCP socket, the fastest path). Else TLS
     // runs over the stream opened first: a proxy's tunnel, or TCP through diagnosis's tap.
     const tcpStarted = performance.now();
-    const raw = tap || opts.proxy ? await openStream(attempt, target, dialHost, opts) : undefined;
+    const gated = opts.beforeClientFlight !== undefined;
+    const raw = tap || opts.proxy || gated ? await openStream(attempt, target, dialHost, opts) : undefined;
     if (tap) tap.tcpMs = performance.now() - tcpStarted;
     phase = 'TLS handshake';
     const tlsStarted = performance.now();
@@ -670,12 +678,30 @@ export async function handshake(target: Target, opts: HandshakeOptions): Promise
     let socket: tls.TLSSocket;
     let ders: Buffer[];
     let staple: Buffer | null = null;
+    const before = opts.beforeClientFlight;
+    // The chain read mid-handshake by the gate; read once (see ClientFlightGate).
+    let earlyDers: Buffer[] | undefined;
+    const gate =
+      before && raw
+        ? attempt.own(
+            new ClientFlightGate(tapStream ?? raw, async (s) => {
+              if (!earlyDers) {
+                const d = peerCertificatesDer(s);
+                if (d.length === 0) return false;
+                earlyDers = d;
+              }
+              const early = handshakeOf(s, earlyDers, target, !!tap);
+              await before({ ...early, ...(opts.requestOCSP ? { staple } : {}) });
+              return true;
+            }),
+          )
+        : undefined;
     try {
       ({ socket, ders } = await tlsClient(
         attempt,
         {
-          ...(tapStream || raw
-            ? { socket: tapStream ?? raw }
+          ...(gate || tapStream || raw
+            ? { socket: gate ?? tapStream ?? raw }
             : {
                 host: target.dialHost,
                 port: target.dialPort,
@@ -691,6 +717,7 @@ export async function handshake(target: Target, opts: HandshakeOptions): Promise
           ...(opts.requestOCSP ? { requestOCSP: true } : {}),
         },
         (s) => {
+          gate?.attach(s);
           // Emitted during the handshake, before 'secureConnect', when the server answers the
           // status_request (an empty response when it has nothing to staple).
           if (opts.requestOCSP)
@@ -710,6 +737,7 @@ export async function handshake(target: Target, opts: HandshakeOptions): Promise
         },
       ));
     } catch (err) {
+      if (gate?.refusal) throw gate.refusal;
       throw mapSocketError(
         err as NodeJS.ErrnoException,
         target.address,
@@ -722,33 +750,44 @@ export async function handshake(target: Target, opts: HandshakeOptions): Promise
       tap.received = tapStream!.received();
       tapStream!.release();
     }
-    const info: TlsInfo = {
-      protocol: socket.getProtocol(),
-      cipher: socket.getCipher()?.name ?? null,
-      alpn: typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : null,
-      sni: target.sni,
-      verifiedName: target.verifiedName,
-      address: target.address,
-      chain: [],
-      verified: false,
-      openssl: {
-        authorized: socket.authorized,
-        error: socket.authorizationError ? String(socket.authorizationError) : null,
-      },
+    return {
+      ...handshakeOf(socket, earlyDers ?? ders, target, !!tap),
+      ...(opts.requestOCSP ? { staple } : {}),
     };
-    let chain: Certificate[] = [];
-    try {
-      chain = ders.map(parseCached);
-      info.chain = chain.map((c) => c.summary());
-    } catch (err) {
-      // Diagnosis reads the certificates itself and reports the one that does not parse.
-      if (!tap) throw err instanceof SSLError ? err : badEncoding(err, target.address);
-    }
-    return { socket, ders, chain, info, target, ...(opts.requestOCSP ? { staple } : {}) };
   };
   const h = await withDeadline(attempt, work(), () => timeoutError(target, opts.timeout, phase, opts.proxy));
   attempt.succeed();
   return h;
+}
+
+/**
+ * What a handshake showed: the socket's parameters and the certificates sent, parsed. Throws
+ * SSLError BAD_ENCODING for one that does not parse, unless `lenient` (diagnosis reads the
+ * certificates itself and reports the one that does not parse).
+ */
+function handshakeOf(socket: tls.TLSSocket, ders: Buffer[], target: Target, lenient: boolean): Handshake {
+  const info: TlsInfo = {
+    protocol: socket.getProtocol(),
+    cipher: socket.getCipher()?.name ?? null,
+    alpn: typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : null,
+    sni: target.sni,
+    verifiedName: target.verifiedName,
+    address: target.address,
+    chain: [],
+    verified: false,
+    openssl: {
+      authorized: socket.authorized,
+      error: socket.authorizationError ? String(socket.authorizationError) : null,
+    },
+  };
+  let chain: Certificate[] = [];
+  try {
+    chain = ders.map(parseCached);
+    info.chain = chain.map((c) => c.summary());
+  } catch (err) {
+    if (!lenient) throw err instanceof SSLError ? err : badEncoding(err, target.address);
+  }
+  return { socket, ders, chain, info, target };
 }
 
 /** The SERVER_HANDSHAKE_TRAFFIC_SECRET from one key log line, if that is what the line holds. */
