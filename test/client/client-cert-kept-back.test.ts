@@ -42,7 +42,7 @@ async function recordingServer(
     const peer = s.getPeerCertificate();
     if (peer && Object.keys(peer).length > 0) clientCerts.push(String(peer.subject?.CN ?? '?'));
     s.on('error', () => {});
-    s.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+    s.once('data', () => s.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n'));
   });
   server.on('tlsClientError', () => {});
   server.on('connection', (s: Socket) => {
