@@ -19,7 +19,7 @@
 
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
-import { Agent, type buildConnector } from 'undici';
+import type { buildConnector } from 'undici';
 import { ConfigError } from '../errors.js';
 import { type ConnectorConfig, createConnector } from '../tls/connector.js';
 import type { TlsInfo } from '../tls/handshake.js';
@@ -32,6 +32,7 @@ import type { RevocationMode } from '../verify/revocation.js';
 import type { ClientCertOption } from './options.js';
 import { connectorConfig } from './pool.js';
 import { ProxiedAgent, type ProxyOption, proxyChooser, proxyFromEnv } from './proxy.js';
+import { Agent } from './undici.js';
 
 /** Options of dispatcher() and agent(): the connection-level subset of the request options. */
 export interface AdapterOptions {

@@ -222,6 +222,14 @@ function headerError(what: string): ConfigError {
 }
 
 /**
+ * A Headers object (Node's global one or undici's): by its WebIDL class string, because reading
+ * the global `Headers` loads Node's own bundled copy of undici, tens of milliseconds at start-up.
+ */
+function isHeaders(value: unknown): value is Headers {
+  return Object.prototype.toString.call(value) === '[object Headers]';
+}
+
+/**
  * Merges headers left to right into a record (later wins, case-insensitively; `undefined`
  * removes). A plain record, not a Headers object: the hot path builds one per request.
  */
@@ -229,12 +237,11 @@ export function mergeHeaders(...inits: (HeaderInit | undefined)[]): HeaderRecord
   const out: HeaderRecord = {};
   for (const init of inits) {
     if (!init) continue;
-    const entries: Iterable<readonly [string, string | readonly string[] | undefined]> =
-      init instanceof Headers
-        ? init.entries()
-        : Array.isArray(init)
-          ? (init as [string, string][])
-          : Object.entries(init as Record<string, string | string[] | undefined>);
+    const entries: Iterable<readonly [string, string | readonly string[] | undefined]> = isHeaders(init)
+      ? init.entries()
+      : Array.isArray(init)
+        ? (init as [string, string][])
+        : Object.entries(init as Record<string, string | string[] | undefined>);
     let replaced: Set<string> | undefined;
     for (const [k, v] of entries) {
       const lower = k.toLowerCase();

@@ -17,12 +17,13 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { domainToASCII } from 'node:url';
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { ConfigError } from '../errors.js';
 import type { ProxyRoute } from '../tls/handshake.js';
 import { anchorsOf, resolveTrust, type VerifyOption } from '../trust/resolve.js';
 import type { TrustAnchors } from '../trust/types.js';
 import { verificationKey } from './pool.js';
+import { Agent } from './undici.js';
 
 /** A proxy: its URL ('http://user:pass@proxy:3128', 'https://proxy:443'), or the object form. */
 export type ProxyOption = string | URL | ProxyObject;

@@ -6,7 +6,7 @@
  * verify: false is never reused by a verified request (requests' CVE-2024-35195), and a
  * connection verified for serverName A never serves a request that asked for B.
  */
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { ConfigError, InvalidURL, SessionClosed, TotalTimeout } from '../errors.js';
 import { createConnector } from '../tls/connector.js';
 import type { TlsInfo } from '../tls/handshake.js';
@@ -52,6 +52,7 @@ import { readTimer } from './read-timer.js';
 import { type Hop, nextHop } from './redirect.js';
 import { type BodySource, dropBody, Response, SentRequest } from './response.js';
 import { backoffDelay, isRetryable, type RetryPolicy, resolveRetries, sleep } from './retry.js';
+import { Agent } from './undici.js';
 
 import { mapUndiciError } from './undici-errors.js';
 

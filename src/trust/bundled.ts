@@ -15,12 +15,12 @@ export function bundledNodeVersion(): string {
 
 let loaded: SourceResult | undefined;
 
-/** The bundled roots, parsed on first use and then shared for the life of the process. */
+/** The bundled roots, indexed on first use (each parsed when a path first needs it: lazy.ts). */
 export function loadBundled(): SourceResult {
   if (loaded) return loaded;
   const result: SourceResult = { source: BUNDLED_SOURCE, certs: [], warnings: [], stamps: [] };
   for (const pem of tls.rootCertificates) {
-    const got = extractCertificates(Buffer.from(pem, 'latin1'));
+    const got = extractCertificates(Buffer.from(pem, 'latin1'), { lazy: true });
     result.certs.push(...got.certs);
     // A root our parser rejects is left out (and said so) rather than failing every request.
     for (const problem of got.invalid) result.warnings.push(`a bundled root was skipped: ${problem}`);

@@ -92,7 +92,7 @@ export function loadCaDir(raw: string, opts: LoadDirOptions): SourceResult {
       continue;
     }
     result.stamps.push({ path: full, sig: fileSig });
-    const got = extractCertificates(bytes);
+    const got = extractCertificates(bytes, { lazy: opts.lenient === true });
     result.certs.push(...got.certs);
     if (got.invalid.length > 0) malformed.push(`${name}: ${got.invalid.join('; ')}`);
     else if (got.certs.length === 0) noCertificate.push(name);

@@ -47,7 +47,7 @@ export function loadCaFile(raw: string, opts: LoadPathOptions): SourceResult {
     return unusablePath(raw, opts, source, abs, `CA file ${where} ${describeReadError(err)}.`, err);
   }
   const result: SourceResult = { source, certs: [], warnings: [], stamps: [{ path: abs, sig }] };
-  const got = extractCertificates(bytes);
+  const got = extractCertificates(bytes, { lazy: opts.lenient === true });
   result.certs = got.certs;
   if (got.invalid.length > 0) {
     const problem = `CA file ${where} has a malformed certificate: ${got.invalid.join('; ')}.`;

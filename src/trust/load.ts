@@ -3,7 +3,6 @@
  * certificates in PEM or DER bytes, and a parse cache so that a root seen in several sources
  * (Node's bundle, the system bundle, the system directory) is parsed once per process.
  */
-import { createHash } from 'node:crypto';
 import {
   closeSync,
   constants as fsConstants,
@@ -15,10 +14,12 @@ import {
 } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { parseCertificate } from '../x509/index.js';
 import type { Certificate } from '../x509/types.js';
 import { caError } from './codes.js';
+import { lazyCertificate, parseCached } from './lazy.js';
 import type { AnchorSource } from './types.js';
+
+export { parseCached };
 
 /** What one source contributed: its certificates in order, and what it had to skip. */
 export interface SourceResult {
@@ -148,23 +149,6 @@ export function readUserFile(path: string, what: string, limit: number, code: st
   }
 }
 
-// One certificate in a few sources costs one parse. A system store holds ~150-300 roots;
-// 4096 entries cover several stores and user bundles, and only bound memory if a caller
-// feeds a new bundle per request (entries are dropped oldest first).
-const PARSE_CACHE_MAX = 4096;
-const parsed = new Map<string, Certificate>();
-
-/** Parses DER, sharing the result with every earlier parse of the same bytes. Throws ParseError. */
-export function parseCached(der: Uint8Array): Certificate {
-  const id = createHash('sha256').update(der).digest('hex');
-  const hit = parsed.get(id);
-  if (hit) return hit;
-  const cert = parseCertificate(der);
-  if (parsed.size >= PARSE_CACHE_MAX) parsed.delete(parsed.keys().next().value as string);
-  parsed.set(id, cert);
-  return cert;
-}
-
 /** One PEM block: its label, where it starts, and its bytes (undefined if the base64 is broken). */
 interface PemBlock {
   label: string;
@@ -226,14 +210,16 @@ const CERT_LABELS = new Set(['CERTIFICATE', 'X509 CERTIFICATE']);
  * CERTIFICATE blocks are skipped: they carry trust settings (rejections, purposes) that this
  * client does not interpret, and trusting them without those settings could trust too much.
  */
-export function extractCertificates(bytes: Uint8Array): Extracted {
+export function extractCertificates(bytes: Uint8Array, opts: { lazy?: boolean } = {}): Extracted {
+  // Lazy (bundled roots, OS stores, directory entries): indexed now, parsed on first use (lazy.ts).
+  const parse = opts.lazy ? lazyCertificate : parseCached;
   const out: Extracted = { certs: [], invalid: [], skipped: [], pem: false };
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   if (!text.includes(BEGIN)) {
     // A DER certificate starts with a SEQUENCE tag (X.690 §8.9); anything else is not one.
     if (bytes.length > 0 && bytes[0] === 0x30) {
       try {
-        out.certs.push(parseCached(bytes));
+        out.certs.push(parse(bytes));
       } catch (err) {
         out.invalid.push(`DER certificate: ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -255,7 +241,7 @@ export function extractCertificates(bytes: Uint8Array): Extracted {
       continue;
     }
     try {
-      out.certs.push(parseCached(block.der));
+      out.certs.push(parse(block.der));
     } catch (err) {
       out.invalid.push(`${where}: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Certificate } from '../x509/types.js';
+import { isUsable } from './lazy.js';
 import type { AnchorSource, TrustAnchor, TrustAnchors } from './types.js';
 
 /** Certificates from one source, in the order the source listed them. */
@@ -62,7 +63,10 @@ export class TrustStore implements TrustAnchors {
 
   /** Anchors whose subject matches `cert`'s issuer (Name.key, RFC 5280 §7.1 comparison). */
   issuersOf(cert: Certificate): readonly TrustAnchor[] {
-    return this.#bySubject.get(cert.issuer.key) ?? [];
+    const list = this.#bySubject.get(cert.issuer.key);
+    if (!list) return [];
+    // Where a lazily read anchor (lazy.ts) is first used: one that does not parse is left out.
+    return list.every((a) => isUsable(a.cert)) ? list : list.filter((a) => isUsable(a.cert));
   }
 
   /** The anchor with exactly this DER, if any. */

@@ -3,6 +3,7 @@
  * and tests use when they have a few PEM anchors rather than a configured TrustStore.
  */
 import { createHash } from 'node:crypto';
+import { isUsable } from '../trust/lazy.js';
 import type { AnchorSource, TrustAnchor, TrustAnchors } from '../trust/types.js';
 import type { Certificate } from '../x509/types.js';
 
@@ -30,7 +31,9 @@ function index(entries: Iterable<Entry>, key: string): TrustAnchors {
   return Object.freeze({
     anchors: Object.freeze(anchors),
     key,
-    issuersOf: (cert: Certificate): readonly TrustAnchor[] => bySubject.get(cert.issuer.key) ?? [],
+    // A lazily read anchor (trust/lazy.ts) that does not parse is left out where it is first used.
+    issuersOf: (cert: Certificate): readonly TrustAnchor[] =>
+      (bySubject.get(cert.issuer.key) ?? []).filter((a) => isUsable(a.cert)),
     find: (cert: Certificate): TrustAnchor | undefined => byFingerprint.get(cert.fingerprintSha256),
   });
 }

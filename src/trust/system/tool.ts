@@ -60,7 +60,7 @@ export const nodeSystemReader: NodeSystemReader = () => {
 export function fromNodeReader(pems: readonly string[], source: string): SourceResult {
   const result: SourceResult = { source, certs: [], warnings: [], stamps: [] };
   for (const pem of pems) {
-    const got = extractCertificates(Buffer.from(pem, 'latin1'));
+    const got = extractCertificates(Buffer.from(pem, 'latin1'), { lazy: true });
     result.certs.push(...got.certs);
     for (const problem of got.invalid) result.warnings.push(`${source}: skipped ${problem}.`);
   }

@@ -1,0 +1,30 @@
+/**
+ * The parts of undici this package runs, loaded by their own paths instead of through undici's
+ * index: `import 'undici'` loads every dispatcher, fetch, WebSocket, the cache and mock layers,
+ * and through them Node's own bundled undici as well (about a third of certainly's import time;
+ * `npm run bench:startup`). undici has no "exports" map, so these paths resolve for users as
+ * they do here; package.json pins undici's exact version because they are not its public API,
+ * and test/client/undici-parts.test.ts checks that each is the very class undici exports.
+ *
+ * Import undici values (classes, errors) from this module only; `import type` from 'undici'
+ * stays as it is (types cost nothing at run time).
+ */
+import type * as Undici from 'undici';
+import api from 'undici/lib/api/index.js';
+import undiciErrors from 'undici/lib/core/errors.js';
+import AgentClass from 'undici/lib/dispatcher/agent.js';
+import DispatcherClass from 'undici/lib/dispatcher/dispatcher.js';
+
+// What undici's index does on load: the request/stream/pipeline/upgrade/connect methods live
+// on Dispatcher.prototype only after it. Doing it again (a user also imports 'undici') assigns
+// the same functions.
+Object.assign(DispatcherClass.prototype, api);
+
+/** undici's Agent (a pool per origin). */
+export const Agent: typeof Undici.Agent = AgentClass;
+export type Agent = Undici.Agent;
+export declare namespace Agent {
+  type Options = Undici.Agent.Options;
+}
+/** undici's error classes (`errors.UndiciError`, `errors.SocketError`, …). */
+export const errors: typeof Undici.errors = undiciErrors;

@@ -1,0 +1,24 @@
+// Types for the undici modules src/client/undici.ts loads by path (undici ships types for its
+// index only): each is what undici's index exports under that name.
+declare module 'undici/lib/dispatcher/agent.js' {
+  import type { Agent } from 'undici';
+
+  const AgentClass: typeof Agent;
+  export default AgentClass;
+}
+declare module 'undici/lib/core/errors.js' {
+  import type { errors } from 'undici';
+
+  const undiciErrors: typeof errors;
+  export default undiciErrors;
+}
+declare module 'undici/lib/dispatcher/dispatcher.js' {
+  import type { Dispatcher } from 'undici';
+
+  const DispatcherClass: typeof Dispatcher;
+  export default DispatcherClass;
+}
+declare module 'undici/lib/api/index.js' {
+  const api: Record<'request' | 'stream' | 'pipeline' | 'upgrade' | 'connect', unknown>;
+  export default api;
+}
