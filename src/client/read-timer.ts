@@ -8,7 +8,8 @@
  * The session passes `readTimeout` in the dispatch options; undici's own timers stay as a
  * backstop, a second later.
  */
-import { type Dispatcher, errors } from 'undici';
+import type { Dispatcher } from 'undici';
+import { errors } from './undici.js';
 
 /** The dispatch options the interceptor reads. */
 export interface ReadTimerOptions {
