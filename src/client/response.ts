@@ -1,9 +1,9 @@
-import { STATUS_CODES } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import { CertainlyError, HTTPError } from '../errors.js';
 import type { TlsInfo } from '../tls/handshake.js';
 import { type BodyPlan, decodedBody } from './decode.js';
 import { headersOf } from './options.js';
+import { reasonPhrase } from './reasons.js';
 
 /** Header fields as undici returns them: lower-case names, repeated fields as arrays. */
 export type RawHeaders = Record<string, string | string[] | undefined>;
@@ -72,7 +72,7 @@ export class Response {
   }) {
     this.#mapError = init.mapError ?? ((e) => e);
     this.status = init.status;
-    this.reason = STATUS_CODES[init.status] ?? '';
+    this.reason = reasonPhrase(init.status);
     this.#raw = init.rawHeaders;
     this.url = init.url;
     this.history = init.history ?? [];

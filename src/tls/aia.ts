@@ -13,7 +13,8 @@
  * redirect is checked like the first URL. Through a proxy the proxy resolves the name: the URL's
  * host is checked, the proxy's network is the proxy's.
  */
-import http from 'node:http';
+import type http from 'node:http';
+import { createRequire } from 'node:module';
 import type net from 'node:net';
 import type { TrustAnchors } from '../trust/types.js';
 import {
@@ -113,6 +114,16 @@ async function connectionFor(
   return (await handshake(target, { trust: null, timeout, proxy })).socket;
 }
 
+let httpModule: typeof http | undefined;
+/**
+ * node:http, loaded on the first AIA fetch: on Node 22 and later it also loads Node's bundled
+ * undici, which importing certainly and making a request never needs otherwise.
+ */
+function nodeHttp(): typeof http {
+  httpModule ??= createRequire(import.meta.url)('node:http') as typeof http;
+  return httpModule;
+}
+
 /** One GET; resolves with the body (status 200) or the redirect target. */
 function getOnce(
   url: URL,
@@ -132,7 +143,7 @@ function getOnce(
     // node:http speaks HTTP/1.1 over the socket our dial made (createConnection); an http URL
     // through a proxy is asked for in absolute form (RFC 9112 §3.2.2), with the proxy's headers.
     const viaProxy = proxy !== null && url.protocol === 'http:';
-    const req = http.get({
+    const req = nodeHttp().get({
       host: url.hostname,
       path: viaProxy ? url.href : `${url.pathname}${url.search}`,
       // No agent: node:http then takes its one connection from createConnection (our dial).

@@ -19,9 +19,10 @@ let tldts: typeof Tldts | undefined;
 
 function load(): typeof Tldts {
   if (tldts === undefined) {
-    // In a CommonJS build (a bundle) `require` exists and import.meta does not; in ESM, the reverse.
-    const req = typeof require === 'function' ? require : createRequire(import.meta.url);
-    tldts = req('tldts') as typeof Tldts;
+    // Always through createRequire: in the ES module bundle a bare `require` is esbuild's shim,
+    // which throws ("Dynamic require of "tldts" is not supported"); the CommonJS bundle defines
+    // import.meta.url as its own file URL (scripts/build.mjs), so this works in both.
+    tldts = createRequire(import.meta.url)('tldts') as typeof Tldts;
   }
   return tldts;
 }
