@@ -73,6 +73,10 @@ export const VERIFY_CODES = {
     meaning: 'a certificate carries a critical extension this verifier does not understand',
   },
   PROFILE_VIOLATION: { rank: 40, meaning: 'a certificate breaks a rule of the RFC 5280 / webpki profile' },
+  CHAIN_TOO_LONG: {
+    rank: 96,
+    meaning: 'the server sent more certificates than certainly accepts in one chain (64)',
+  },
   BUDGET_EXCEEDED: { rank: 100, meaning: 'path building gave up: the chain is too complex to search' },
   CERT_REVOKED: { rank: 80, meaning: 'a certificate in the path has been revoked' },
   REVOCATION_UNKNOWN: {

@@ -76,10 +76,15 @@ export interface TlsInfo {
 }
 
 /**
- * Certificates taken from one handshake at most. Web PKI chains have 2-4; servers that send a
- * whole bundle send a few dozen. The bound keeps a hostile server from making us parse thousands.
+ * Certificates accepted from one handshake at most. Web PKI chains have 2-4; servers that send a
+ * whole bundle send a few dozen. The bound keeps a hostile server from making us parse hundreds
+ * (OpenSSL's own cap is on bytes: 100 KB of Certificate message, a few hundred small certificates).
+ * A chain over it is refused with CHAIN_TOO_LONG, not cut: a cut chain fails later with a message
+ * about a missing issuer that points the wrong way.
  */
 export const MAX_PEER_CERTIFICATES = 64;
+/** How far past the limit the chain is counted for the message (OpenSSL's byte cap ends it sooner). */
+const COUNT_CAP = 4096;
 
 /**
  * The certificates the server sent, leaf first, in the order sent, extras and duplicates kept.
@@ -93,17 +98,34 @@ export function peerChain(socket: tls.TLSSocket): Certificate[] {
   return peerCertificatesDer(socket).map(parseCached);
 }
 
-/** The DER of each certificate the server sent, in the order sent (see peerChain), unparsed. */
+/**
+ * The DER of each certificate the server sent, in the order sent (see peerChain), unparsed.
+ * Throws SSLError CHAIN_TOO_LONG when the server sent more than MAX_PEER_CERTIFICATES.
+ */
 export function peerCertificatesDer(socket: tls.TLSSocket): Buffer[] {
   const out: Buffer[] = [];
+  let count = 0;
   let c: X509Certificate | undefined = socket.getPeerX509Certificate();
-  while (c !== undefined && out.length < MAX_PEER_CERTIFICATES) {
-    out.push(c.raw);
+  while (c !== undefined && count < COUNT_CAP) {
+    count++;
+    if (out.length < MAX_PEER_CERTIFICATES) out.push(c.raw);
     const next: X509Certificate | undefined = c.issuerCertificate;
     if (next === c) break;
     c = next;
   }
+  if (count > MAX_PEER_CERTIFICATES) throw chainTooLong(count);
   return out;
+}
+
+function chainTooLong(count: number): SSLError {
+  const n = count >= COUNT_CAP ? `at least ${count}` : `${count}`;
+  return new SSLError(
+    `the server sent ${n} certificates; certainly accepts at most ${MAX_PEER_CERTIFICATES} in one chain`,
+    {
+      code: 'CHAIN_TOO_LONG',
+      hint: `The server operator should send only the server certificate and its intermediates (a web PKI chain has 2 to 4), not a whole CA bundle.`,
+    },
+  );
 }
 
 /** Parsed certificates by DER, so a warm pool does not parse the same chain again. */
@@ -509,7 +531,12 @@ function tlsClient(
     s.on('error', onError);
     s.once('secureConnect', () => {
       s.removeListener('error', onError);
-      resolve({ socket: s, ders: peerCertificatesDer(s) });
+      try {
+        resolve({ socket: s, ders: peerCertificatesDer(s) });
+      } catch (err) {
+        s.destroy();
+        reject(err);
+      }
     });
   });
 }
