@@ -214,6 +214,14 @@ export class ProxyError extends ConnectionError {
     if (fields.status !== undefined) this.status = fields.status;
   }
 }
+/**
+ * The server answered with something that is not valid HTTP: a response line or header the parser
+ * refuses (ERR_HTTP_PARSE), headers over the size limit (ERR_HEADERS_OVERFLOW), a body shorter or
+ * longer than its Content-Length (ERR_CONTENT_LENGTH_MISMATCH), an HTTP/2 protocol failure
+ * (ERR_HTTP2). Not retried: sending the request again gets the same answer.
+ */
+export const ProtocolError = defineError('ProtocolError', 'ERR_PROTOCOL');
+export type ProtocolError = InstanceType<typeof ProtocolError>;
 /** The TCP connection or the TLS handshake did not finish in time. */
 export const ConnectTimeout = defineError('ConnectTimeout', 'ERR_CONNECT_TIMEOUT');
 export type ConnectTimeout = InstanceType<typeof ConnectTimeout>;

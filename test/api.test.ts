@@ -52,6 +52,7 @@ const DOCUMENTED: Record<string, 'function' | 'class' | 'object'> = {
   DecodeError: 'class',
   ResponseTooLarge: 'class',
   TotalTimeout: 'class',
+  ProtocolError: 'class',
   VERIFY_CODES: 'object',
 };
 
