@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { runGet } from '../../src/cli/get.js';
 import {
-  CertainlyError,
+  type CertainlyError,
   ConfigError,
   ConnectionError,
   ProtocolError,
