@@ -96,6 +96,23 @@ export const VERIFY_CODES = {
 
 export type VerifyCode = keyof typeof VERIFY_CODES;
 
+/**
+ * The codes of a ConfigError about an option (client/option-table.ts), one line each. Other
+ * ConfigError codes belong to the option they check (ERR_CLIENT_CERT, ERR_PROXY_OPTION, …).
+ */
+export const OPTION_CODES = {
+  ERR_UNKNOWN_OPTION:
+    'an option that is not in the table, or not taken here (a Session option on a request); the message names the nearest valid one',
+  ERR_OPTION_TYPE: 'an option whose value is of the wrong kind; the message says what it takes',
+  ERR_OPTIONS: 'options that are not an object, or a value out of range',
+  ERR_HEADER: 'a header that cannot be sent: a bad name, CR/LF/NUL in a value, or an object for a value',
+  ERR_PARAMS: 'a query parameter that cannot be sent: a nested object, or not a name/value list',
+  ERR_TIMEOUT_OPTION: 'a timeout that is not a positive number of milliseconds or { connect, read, total }',
+  ERR_RETRIES_OPTION: 'a retries option that is out of range or has an unknown key',
+} as const;
+
+export type OptionCode = keyof typeof OPTION_CODES;
+
 const BRAND = Symbol.for('certainly.error');
 
 /** Fields common to every `certainly` error. */

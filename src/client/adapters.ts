@@ -24,73 +24,20 @@ import { ConfigError } from '../errors.js';
 import { type ConnectorConfig, createConnector } from '../tls/connector.js';
 import type { TlsInfo } from '../tls/handshake.js';
 import { parseConnectTo } from '../tls/target.js';
-import { anchorsOf, resolveTrust, type VerifyOption } from '../trust/resolve.js';
-import { type AiaOption, resolveAia } from '../verify/aia.js';
+import { anchorsOf, resolveTrust } from '../trust/resolve.js';
+import { resolveAia } from '../verify/aia.js';
 import { revocationMode } from '../verify/index.js';
 import { hostPinTable, normaliseFingerprints, normalisePins, pinsForHost } from '../verify/pin.js';
-import type { RevocationMode } from '../verify/revocation.js';
-import type { ClientCertOption } from './options.js';
+import { checkOptions } from './option-table.js';
+import type { AdapterOptions } from './options.js';
 import { connectorConfig } from './pool.js';
-import { ProxiedAgent, type ProxyOption, proxyChooser, proxyFromEnv } from './proxy.js';
+import { ProxiedAgent, proxyChooser, proxyFromEnv } from './proxy.js';
 import { Agent } from './undici.js';
 
-/** Options of dispatcher() and agent(): the connection-level subset of the request options. */
-export interface AdapterOptions {
-  /** As the request option: true (default), false, a CA path or PEM, or { ca, bundled, system }. */
-  verify?: VerifyOption;
-  /** Read REQUESTS_CA_BUNDLE & co. and *_PROXY / NO_PROXY from the environment. Default true. */
-  trustEnv?: boolean;
-  /** Verify this name (and send it as SNI) instead of the URL host, for every origin. */
-  serverName?: string;
-  /** Dial this 'host:port' instead of the URL's, for every origin; the URL host is still verified. */
-  connectTo?: string;
-  /** Client certificate (mutual TLS). */
-  cert?: ClientCertOption;
-  /** SPKI pins ('sha256//BASE64') that every server's key must match (any one of them). */
-  pin?: string | readonly string[];
-  /** SPKI pins per host name (the name verified). */
-  pins?: Record<string, string | readonly string[]>;
-  /** SHA-256 fingerprints of the server certificate (urllib3's assert_fingerprint), for every server. */
-  fingerprint?: string | readonly string[];
-  /** Fetch intermediates a server did not send (AIA): true, or { allowPrivate, timeout, maxBytes }. */
-  aia?: AiaOption;
-  /** 'soft' (default) | 'hard' | 'off': see RequestOptions.revocation. */
-  revocation?: RevocationMode;
-  /** TCP + proxy + TLS handshake time limit, ms. Default 10 000 (undici's). */
-  connectTimeout?: number;
-  /** A proxy, or false for none; unset: HTTPS_PROXY & co. when trustEnv (see client/proxy.ts). */
-  proxy?: ProxyOption | false | null;
-  /** Trust for an https:// proxy's own certificate. */
-  proxyVerify?: VerifyOption;
-  /** Hosts that go direct; replaces NO_PROXY. */
-  noProxy?: string | readonly string[];
-  /**
-   * Called with what each new connection proved (chain, anchor, protocol), and its origin, before
-   * the library may use it. A throw refuses that connection: the library gets the error.
-   */
-  onConnection?: (info: TlsInfo, origin: string) => void;
-}
+export type { AdapterOptions };
 
 // undici's own default connect timeout (and the Session's).
 const DEFAULT_CONNECT_TIMEOUT = 10_000;
-
-const KNOWN_OPTIONS = new Set<string>([
-  'verify',
-  'trustEnv',
-  'serverName',
-  'connectTo',
-  'cert',
-  'pin',
-  'pins',
-  'fingerprint',
-  'aia',
-  'revocation',
-  'connectTimeout',
-  'proxy',
-  'proxyVerify',
-  'noProxy',
-  'onConnection',
-]);
 
 /** Reads adapter options once into a connector configuration; ConfigError for bad values. */
 function adapterConfig(
@@ -100,16 +47,8 @@ function adapterConfig(
   if (typeof options !== 'object' || options === null) {
     throw new ConfigError(`${what}(options): options must be an object`, { code: 'ERR_OPTIONS' });
   }
-  for (const k of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(k)) {
-      // A typo here would silently verify less than asked (e.g. 'verfy'); say so instead.
-      throw new ConfigError(
-        `${what}(options): unknown option '${k}'; known: ${[...KNOWN_OPTIONS].join(', ')}. Request options ` +
-          '(headers, timeouts, redirects) belong to the library you use.',
-        { code: 'ERR_OPTIONS' },
-      );
-    }
-  }
+  // A typo here would silently verify less than asked (e.g. 'verfy'): the table refuses it.
+  checkOptions(options, 'adapter', `${what}(options): `);
   const trustEnv = options.trustEnv ?? true;
   const resolved = resolveTrust({
     ...(options.verify === undefined ? {} : { verify: options.verify }),

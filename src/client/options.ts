@@ -4,6 +4,7 @@
  */
 import { ConfigError } from '../errors.js';
 import type { ClientCertOption } from '../tls/client-cert.js';
+import type { TlsInfo } from '../tls/handshake.js';
 import type { VerifyOption } from '../trust/resolve.js';
 import type { AiaOption } from '../verify/aia.js';
 import type { RevocationMode } from '../verify/revocation.js';
@@ -295,4 +296,41 @@ export function applyParams(url: URL, params: Params | undefined): void {
     }
   }
   for (const [k, v] of pairs) url.searchParams.append(k, v);
+}
+
+/** Options of dispatcher() and agent(): the connection-level subset of the request options. */
+export interface AdapterOptions {
+  /** As the request option: true (default), false, a CA path or PEM, or { ca, bundled, system }. */
+  verify?: VerifyOption;
+  /** Read REQUESTS_CA_BUNDLE & co. and *_PROXY / NO_PROXY from the environment. Default true. */
+  trustEnv?: boolean;
+  /** Verify this name (and send it as SNI) instead of the URL host, for every origin. */
+  serverName?: string;
+  /** Dial this 'host:port' instead of the URL's, for every origin; the URL host is still verified. */
+  connectTo?: string;
+  /** Client certificate (mutual TLS). */
+  cert?: ClientCertOption;
+  /** SPKI pins ('sha256//BASE64') that every server's key must match (any one of them). */
+  pin?: string | readonly string[];
+  /** SPKI pins per host name (the name verified). */
+  pins?: Record<string, string | readonly string[]>;
+  /** SHA-256 fingerprints of the server certificate (urllib3's assert_fingerprint), for every server. */
+  fingerprint?: string | readonly string[];
+  /** Fetch intermediates a server did not send (AIA): true, or { allowPrivate, timeout, maxBytes }. */
+  aia?: AiaOption;
+  /** 'soft' (default) | 'hard' | 'off': see RequestOptions.revocation. */
+  revocation?: RevocationMode;
+  /** TCP + proxy + TLS handshake time limit, ms. Default 10 000 (undici's). */
+  connectTimeout?: number;
+  /** A proxy, or false for none; unset: HTTPS_PROXY & co. when trustEnv (see client/proxy.ts). */
+  proxy?: ProxyOption | false | null;
+  /** Trust for an https:// proxy's own certificate. */
+  proxyVerify?: VerifyOption;
+  /** Hosts that go direct; replaces NO_PROXY. */
+  noProxy?: string | readonly string[];
+  /**
+   * Called with what each new connection proved (chain, anchor, protocol), and its origin, before
+   * the library may use it. A throw refuses that connection: the library gets the error.
+   */
+  onConnection?: (info: TlsInfo, origin: string) => void;
 }

@@ -28,6 +28,7 @@ import { authorizationHeader } from './auth.js';
 import { encodeBody, withUploadProgress } from './body.js';
 import { CookieJar, type CookieStore } from './cookies.js';
 import { planFor } from './decode.js';
+import { checkOptions } from './option-table.js';
 import {
   applyParams,
   type ClientCertOption,
@@ -127,6 +128,7 @@ export class Session {
     if (typeof options !== 'object' || options === null) {
       throw new ConfigError('Session options must be an object', { code: 'ERR_OPTIONS' });
     }
+    checkOptions(options, 'session', 'new Session(options): ');
     this.defaults = { ...options };
     const c = options.cookies;
     if (c === undefined || c === true) this.#cookieStore = new CookieJar();
@@ -179,6 +181,13 @@ export class Session {
    */
   async request(method: Method, url: string | URL, options: RequestOptions = {}): Promise<Response> {
     if (this.#closed) throw sessionClosed('this Session is closed: it cannot send requests any more');
+    if (typeof options !== 'object' || options === null) {
+      throw new ConfigError(`request options must be an object, not ${String(options)}`, {
+        code: 'ERR_OPTIONS',
+      });
+    }
+    // Unknown keys (a typo such as verfy) and values of the wrong kind are ConfigErrors.
+    checkOptions(options, 'request');
     const plan = this.#plan(options);
     const d = this.defaults;
     const first = parseUrl(url);

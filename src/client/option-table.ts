@@ -1,0 +1,464 @@
+/**
+ * Every option of `request`/`get`/`post`/…, `new Session()` and the adapters (`dispatcher()`,
+ * `agent()`), declared once: where it applies, a cheap check of its kind, and a one-line doc.
+ *
+ * What the table gives:
+ * - a key no row has is a ConfigError (ERR_UNKNOWN_OPTION) with the nearest valid name, so a typo
+ *   such as `verfy: false` can never silently change a request;
+ * - a key that applies elsewhere (a Session option on a request, a request option on an adapter)
+ *   is the same error, saying where it belongs;
+ * - a value of the wrong kind (`timeout: 'x'`) is a ConfigError naming the option and what it
+ *   takes. The checks here are shallow (the kind); the resolvers (resolveTimeouts, resolveRetries,
+ *   resolveAia, mergeHeaders, …) check the contents with their own codes.
+ *
+ * The interfaces in options.ts are checked against the rows at type level (`satisfies` below): an
+ * option added to RequestOptions, SessionOptions or AdapterOptions without a row here, or a row
+ * whose `where` leaves out an interface that has it, fails `npm run typecheck`.
+ *
+ * Cost on the hot path: one `for…in` over the keys the caller passed, a Set lookup and one check
+ * each; no allocation unless there is an error.
+ */
+import { ConfigError } from '../errors.js';
+import type { AdapterOptions, RequestOptions, SessionOptions } from './options.js';
+
+/** Where an option is taken: a Session's defaults, one request, the adapters. */
+export type Scope = 'session' | 'request' | 'adapter';
+
+export interface OptionRow {
+  readonly where: readonly Scope[];
+  /** What it takes, for the error message: "a number of milliseconds or { connect, read, total }". */
+  readonly takes: string;
+  /** The kind check (undefined values are never checked: they mean "unset"). */
+  readonly check: (value: unknown) => boolean;
+  /** The code of the error for a value of the wrong kind (the code the option's resolver uses). */
+  readonly code?: string;
+  readonly doc: string;
+}
+
+// Kind checks, shared by the rows.
+const isBool = (v: unknown) => typeof v === 'boolean';
+const isString = (v: unknown) => typeof v === 'string';
+const isNumber = (v: unknown) => typeof v === 'number';
+const isFunction = (v: unknown) => typeof v === 'function';
+const isObject = (v: unknown) => typeof v === 'object' && v !== null;
+const isStringOrList = (v: unknown) => typeof v === 'string' || Array.isArray(v);
+const isNumberOrObject = (v: unknown) => typeof v === 'number' || isObject(v);
+const isVerify = (v: unknown) => typeof v === 'boolean' || typeof v === 'string' || isObject(v);
+const isProxy = (v: unknown) => v === false || v === null || typeof v === 'string' || isObject(v);
+const isSignal = (v: unknown) =>
+  isObject(v) &&
+  typeof (v as AbortSignal).aborted === 'boolean' &&
+  typeof (v as AbortSignal).addEventListener === 'function';
+const any = () => true;
+
+const SRA = ['session', 'request', 'adapter'] as const;
+const SR = ['session', 'request'] as const;
+const R = ['request'] as const;
+const S = ['session'] as const;
+const SA = ['session', 'adapter'] as const;
+const A = ['adapter'] as const;
+
+/**
+ * The table. Keep rows in the order of the README's options table; `where` is one of the
+ * constants above (SRA: Session, request and adapters; SR: Session and request; R, S, A: one).
+ */
+export const OPTIONS = {
+  // Trust and verification
+  verify: {
+    where: SRA,
+    takes: 'true, false, a CA path or PEM text, bytes, or { ca, bundled, system }',
+    check: isVerify,
+    doc: 'what to verify the server against (default: the bundled and system roots)',
+  },
+  trustEnv: {
+    where: SRA,
+    takes: 'true or false',
+    check: isBool,
+    doc: 'read REQUESTS_CA_BUNDLE & co. and *_PROXY / NO_PROXY from the environment (default true)',
+  },
+  serverName: {
+    where: SRA,
+    takes: 'a host name or IP address (string)',
+    check: isString,
+    doc: 'verify this name (and send it as SNI) instead of the URL host',
+  },
+  connectTo: {
+    where: SRA,
+    takes: "a 'host:port' string",
+    check: isString,
+    doc: "dial this 'host:port' instead of the URL's; the URL host is still verified",
+  },
+  cert: {
+    where: SRA,
+    takes: '{ cert, key, passphrase? } or { pfx, passphrase? }',
+    check: isObject,
+    code: 'ERR_CLIENT_CERT',
+    doc: 'client certificate (mutual TLS), sent only after the server is verified',
+  },
+  pin: {
+    where: SRA,
+    takes: "a 'sha256//BASE64' pin or a list of them",
+    check: isStringOrList,
+    code: 'ERR_PIN_FORMAT',
+    doc: "SPKI pins, curl's form; any one may match",
+  },
+  pins: {
+    where: SA,
+    takes: "{ host: 'sha256//…' | ['sha256//…', …] }",
+    check: isObject,
+    code: 'ERR_PIN_FORMAT',
+    doc: 'SPKI pins per host name (the name verified)',
+  },
+  fingerprint: {
+    where: SRA,
+    takes: 'a SHA-256 certificate fingerprint (hex) or a list of them',
+    check: isStringOrList,
+    code: 'ERR_FINGERPRINT_FORMAT',
+    doc: "SHA-256 fingerprints of the server certificate (urllib3's assert_fingerprint)",
+  },
+  aia: {
+    where: SRA,
+    takes: 'true, false or { allowPrivate, timeout, maxBytes }',
+    check: (v) => typeof v === 'boolean' || isObject(v),
+    code: 'ERR_AIA_OPTION',
+    doc: 'fetch an intermediate the server did not send (default false)',
+  },
+  revocation: {
+    where: SRA,
+    takes: "'soft', 'hard' or 'off'",
+    check: (v) => v === 'soft' || v === 'hard' || v === 'off',
+    code: 'ERR_REVOCATION_OPTION',
+    doc: "revocation checking (default 'soft': stapled OCSP and must-staple checked)",
+  },
+  // Proxies
+  proxy: {
+    where: SRA,
+    takes: 'a proxy URL, { url, auth, headers, verify }, or false / null for none',
+    check: isProxy,
+    code: 'ERR_PROXY_OPTION',
+    doc: 'a proxy for every URL (unset: HTTPS_PROXY & co. when trustEnv)',
+  },
+  proxyVerify: {
+    where: SRA,
+    takes: 'true, false, a CA path or PEM text, bytes, or { ca, bundled, system }',
+    check: isVerify,
+    doc: "trust for an https:// proxy's own certificate",
+  },
+  noProxy: {
+    where: SRA,
+    takes: "a comma-separated string or a list of hosts ('example.com', '.corp', '10.0.0.0/8', '*')",
+    check: isStringOrList,
+    code: 'ERR_PROXY_OPTION',
+    doc: 'hosts that go direct (replaces NO_PROXY)',
+  },
+  // The request
+  headers: {
+    where: SR,
+    takes: 'a { name: value } object, a Headers object, or a list of [name, value] pairs',
+    check: isObject,
+    code: 'ERR_HEADER',
+    doc: 'request headers; null/undefined removes a Session default, arrays repeat',
+  },
+  params: {
+    where: SR,
+    takes: 'a { name: value } object, URLSearchParams, or a list of [name, value] pairs',
+    check: isObject,
+    code: 'ERR_PARAMS',
+    doc: 'query parameters appended to the URL; null/undefined dropped, arrays repeat',
+  },
+  auth: {
+    where: SR,
+    takes: "['user', 'password'] or { bearer: token }",
+    check: (v) => isObject(v) || isFunction(v),
+    code: 'ERR_AUTH_OPTION',
+    doc: 'credentials for the origin of the URL',
+  },
+  json: {
+    where: R,
+    takes: 'any JSON value',
+    check: any,
+    doc: 'a JSON body (Content-Type: application/json)',
+  },
+  data: {
+    where: R,
+    takes: 'a string, bytes, a Blob, URLSearchParams, FormData, a plain object, a stream, or null',
+    check: any, // body.ts names the kind it refuses (ERR_BODY_TYPE)
+    doc: 'the body: text, bytes, form fields, multipart or a stream',
+  },
+  files: {
+    where: R,
+    takes: '{ field: content } or { field: [filename, content, contentType?, headers?] }',
+    check: isObject,
+    code: 'ERR_BODY_TYPE',
+    doc: "files for a multipart/form-data body (requests' files)",
+  },
+  signal: {
+    where: R,
+    takes: 'an AbortSignal',
+    check: isSignal,
+    doc: 'aborts the request and its body',
+  },
+  // Time, redirects, retries, the response
+  timeout: {
+    where: SR,
+    takes: 'a number of milliseconds or { connect, read, total }',
+    check: isNumberOrObject,
+    code: 'ERR_TIMEOUT_OPTION',
+    doc: 'connect and read timeouts (one number: both); total bounds the whole exchange',
+  },
+  connectTimeout: {
+    where: A,
+    takes: 'a number of milliseconds',
+    check: isNumber,
+    code: 'ERR_TIMEOUT_OPTION',
+    doc: 'TCP + proxy + TLS handshake time limit (default 10 000)',
+  },
+  allowRedirects: {
+    where: SR,
+    takes: 'true or false',
+    check: isBool,
+    doc: 'follow redirects (default true)',
+  },
+  maxRedirects: {
+    where: SR,
+    takes: 'a whole number >= 0',
+    check: isNumber,
+    doc: "redirects followed at most (default 30, requests')",
+  },
+  retries: {
+    where: SR,
+    takes: 'a number of retries or { total, backoff }',
+    check: isNumberOrObject,
+    code: 'ERR_RETRIES_OPTION',
+    doc: 'retries after a connection error, idempotent methods only (default none)',
+  },
+  decompress: {
+    where: SR,
+    takes: 'true or false',
+    check: isBool,
+    doc: 'undo Content-Encoding when the body is read (default true)',
+  },
+  maxResponseSize: {
+    where: SR,
+    takes: 'a whole number of bytes >= 0',
+    check: isNumber,
+    doc: 'abort a body past this many decoded bytes with ResponseTooLarge (default unlimited)',
+  },
+  onUploadProgress: {
+    where: R,
+    takes: 'a function ({ loaded, total }) => void',
+    check: isFunction,
+    doc: 'called as the request body is sent',
+  },
+  onDownloadProgress: {
+    where: R,
+    takes: 'a function ({ loaded, total, rawLoaded, rawTotal }) => void',
+    check: isFunction,
+    doc: 'called as the response body is read',
+  },
+  // Session only
+  cookies: {
+    where: S,
+    takes: 'true, false, or a jar with cookieHeader() and setCookies()',
+    check: (v) => typeof v === 'boolean' || isObject(v),
+    doc: "the Session's cookie jar (default: a new CookieJar)",
+  },
+  // Adapters only
+  onConnection: {
+    where: A,
+    takes: 'a function (info, origin) => void',
+    check: isFunction,
+    doc: 'called with what each new connection proved; a throw refuses it',
+  },
+} as const satisfies Record<keyof RequestOptions | keyof SessionOptions | keyof AdapterOptions, OptionRow>;
+
+export type OptionName = keyof typeof OPTIONS;
+
+// Type-level: every option of an interface has that scope in its row's `where`.
+type ScopeOf<K extends OptionName> = (typeof OPTIONS)[K]['where'][number];
+type Covers<I, W extends Scope> = {
+  [K in keyof I]-?: K extends OptionName ? (W extends ScopeOf<K> ? true : false) : false;
+}[keyof I];
+type MustBeTrue<T extends true> = T;
+export type OptionTableChecks = [
+  MustBeTrue<Covers<RequestOptions, 'request'>>,
+  MustBeTrue<Covers<SessionOptions, 'session'>>,
+  MustBeTrue<Covers<AdapterOptions, 'adapter'>>,
+];
+
+// The rows by scope, computed once: the per-request check is a Set lookup.
+const ROWS: ReadonlyMap<string, OptionRow> = new Map(Object.entries(OPTIONS));
+const BY_SCOPE: Record<Scope, ReadonlySet<string>> = {
+  session: new Set(),
+  request: new Set(),
+  adapter: new Set(),
+};
+for (const [name, row] of ROWS) for (const w of row.where) (BY_SCOPE[w] as Set<string>).add(name);
+
+/**
+ * Names of other libraries' options (requests, axios, got, fetch, node:https) that users bring
+ * along, and ours for them. Keys are normalised (lower case, no '_' or '-').
+ */
+const ALIASES: Readonly<Record<string, string>> = {
+  body: 'data',
+  form: 'data',
+  formdata: 'data',
+  query: 'params',
+  searchparams: 'params',
+  qs: 'params',
+  ca: 'verify',
+  cafile: 'verify',
+  rejectunauthorized: 'verify',
+  verifyssl: 'verify',
+  https: 'verify',
+  proxies: 'proxy',
+  noproxies: 'noProxy',
+  followredirects: 'allowRedirects',
+  redirect: 'allowRedirects',
+  follow: 'allowRedirects',
+  maxretries: 'retries',
+  retry: 'retries',
+  retries: 'retries',
+  servername: 'serverName',
+  sni: 'serverName',
+  key: 'cert',
+  pfx: 'cert',
+  clientcert: 'cert',
+  decompressresponse: 'decompress',
+  maxcontentlength: 'maxResponseSize',
+  maxbodylength: 'maxResponseSize',
+  maxresponsebytes: 'maxResponseSize',
+  abortsignal: 'signal',
+  fingerprints: 'fingerprint',
+  pinnedpubkey: 'pin',
+};
+
+function normalise(name: string): string {
+  return name.toLowerCase().replace(/[_-]/g, '');
+}
+
+/** Optimal string alignment distance (Levenshtein plus adjacent swaps): short names only. */
+export function editDistance(a: string, b: string): number {
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        row[j] = j;
+        continue;
+      }
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(rows[i - 1]![j]! + 1, row[j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d = Math.min(d, rows[i - 2]![j - 2]! + 1);
+      row[j] = d;
+    }
+    rows.push(row);
+  }
+  return rows[a.length]![b.length]!;
+}
+
+/**
+ * The valid name a mistyped or foreign one most likely means, among `names`: the same name but
+ * for case and '_'/'-' (allow_redirects), another library's name for it (body, rejectUnauthorized),
+ * else the nearest by edit distance when it is close (at most 2 edits, and fewer than a third of
+ * the name's letters for short names).
+ */
+export function suggest(name: string, names: Iterable<string>): string | undefined {
+  const n = normalise(name);
+  const list = [...names];
+  for (const c of list) if (normalise(c) === n) return c;
+  const alias = ALIASES[n];
+  if (alias !== undefined && list.includes(alias)) return alias;
+  let best: string | undefined;
+  let bestD = Math.min(3, Math.max(1, Math.ceil(n.length / 3)) + 1);
+  for (const c of list) {
+    const d = editDistance(n, normalise(c));
+    if (d < bestD) {
+      best = c;
+      bestD = d;
+    }
+  }
+  return best;
+}
+
+const PLACE: Record<Scope, string> = {
+  session: 'a Session',
+  request: 'a request',
+  adapter: 'dispatcher() / agent()',
+};
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  const t = typeof v;
+  if (t === 'string') {
+    const s = v as string;
+    return `a string (${JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s)})`;
+  }
+  if (t === 'number' || t === 'boolean' || t === 'bigint') return `${t} ${String(v)}`;
+  if (t === 'object') {
+    const name = (v as object).constructor?.name;
+    return name && name !== 'Object' ? `a ${name}` : 'an object';
+  }
+  return `a ${t}`;
+}
+
+/** The ConfigError for a key that `scope` does not take. */
+export function unknownOptionError(key: string, scope: Scope, prefix = ''): ConfigError {
+  const row = ROWS.get(key);
+  if (row !== undefined) {
+    // Valid elsewhere: say where, and what to use here when there is a near equivalent.
+    const places = row.where.map((w) => PLACE[w]).join(' and ');
+    const near = suggest(
+      key,
+      [...BY_SCOPE[scope]].filter((k) => k !== key),
+    );
+    const instead =
+      scope === 'adapter'
+        ? '; with an adapter, request options (headers, timeouts, redirects, bodies) belong to the library you use'
+        : near !== undefined
+          ? `; did you mean '${near}'?`
+          : '';
+    return new ConfigError(
+      `${prefix}option '${key}' applies to ${places}, not to ${PLACE[scope]}${instead}`,
+      {
+        code: 'ERR_UNKNOWN_OPTION',
+        hint: `Options of ${PLACE[scope]}: ${[...BY_SCOPE[scope]].join(', ')}.`,
+      },
+    );
+  }
+  const near = suggest(key, BY_SCOPE[scope]);
+  return new ConfigError(
+    `${prefix}unknown option '${key}'${near === undefined ? '' : `; did you mean '${near}'?`}`,
+    {
+      code: 'ERR_UNKNOWN_OPTION',
+      hint: `Options of ${PLACE[scope]}: ${[...BY_SCOPE[scope]].join(', ')}. An unknown option is an error so that a typo never silently changes a request.`,
+    },
+  );
+}
+
+/**
+ * Checks the keys and the kinds of values of an options object for `scope`: ConfigError
+ * ERR_UNKNOWN_OPTION for a key the scope does not take, the row's code (default
+ * ERR_OPTION_TYPE) for a value of the wrong kind. `prefix` starts messages ('dispatcher(options): ').
+ */
+export function checkOptions(options: object, scope: Scope, prefix = ''): void {
+  const known = BY_SCOPE[scope];
+  for (const key in options) {
+    if (!known.has(key)) throw unknownOptionError(key, scope, prefix);
+    const value = (options as Record<string, unknown>)[key];
+    if (value === undefined) continue;
+    const row = ROWS.get(key)!;
+    if (!row.check(value)) {
+      throw new ConfigError(`${prefix}option '${key}' takes ${row.takes}, not ${describeValue(value)}`, {
+        code: row.code ?? 'ERR_OPTION_TYPE',
+      });
+    }
+  }
+}
+
+/** Rows for docs and tests: [name, row] in table order. */
+export function optionRows(): [OptionName, OptionRow][] {
+  return Object.entries(OPTIONS) as [OptionName, OptionRow][];
+}
