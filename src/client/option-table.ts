@@ -169,8 +169,7 @@ export const OPTIONS = {
   auth: {
     where: SR,
     takes: "['user', 'password'] or { bearer: token }",
-    check: (v) => isObject(v) || isFunction(v),
-    code: 'ERR_AUTH_OPTION',
+    check: any, // auth.ts checks the forms, naming them
     doc: 'credentials for the origin of the URL',
   },
   json: {
@@ -188,8 +187,7 @@ export const OPTIONS = {
   files: {
     where: R,
     takes: '{ field: content } or { field: [filename, content, contentType?, headers?] }',
-    check: isObject,
-    code: 'ERR_BODY_TYPE',
+    check: any, // body.ts checks the forms, naming them (ERR_BODY_TYPE)
     doc: "files for a multipart/form-data body (requests' files)",
   },
   signal: {
