@@ -213,8 +213,11 @@ describe('stapled OCSP in certainly get and certainly check', { skip }, () => {
 
   // case, --revocation, expected code (undefined: verified), and the status of the leaf.
   const table: [string, 'soft' | 'hard', string | undefined, string | undefined][] = [
+    ['good', 'soft', undefined, 'good'],
     ['good', 'hard', undefined, 'good'],
+    ['delegated', 'hard', undefined, 'good'],
     ['revoked', 'soft', 'CERT_REVOKED', undefined],
+    ['revoked', 'hard', 'CERT_REVOKED', undefined],
     ['unknown', 'soft', undefined, 'unknown'],
     ['unknown', 'hard', 'REVOCATION_UNKNOWN', undefined],
     ['wrongResponder', 'hard', 'REVOCATION_UNKNOWN', undefined],
@@ -222,8 +225,10 @@ describe('stapled OCSP in certainly get and certainly check', { skip }, () => {
     ...(hasFaketime
       ? ([['expired', 'hard', 'REVOCATION_UNKNOWN', undefined]] as [string, 'hard', string, undefined][])
       : []),
+    ['none', 'soft', undefined, 'unchecked'],
     ['none', 'hard', 'REVOCATION_UNKNOWN', undefined],
     ['mustStapleNone', 'soft', 'MUST_STAPLE_MISSING', undefined],
+    ['mustStapleNone', 'hard', 'MUST_STAPLE_MISSING', undefined],
     ['mustStapleGood', 'soft', undefined, 'good'],
   ];
   for (const [name, mode, code, status] of table) {
