@@ -1,7 +1,7 @@
 /** certainly: the public API. Everything users import comes from here. */
 
 export { type AdapterOptions, agent, dispatcher } from './client/adapters.js';
-export type { AuthOption } from './client/auth.js';
+export type { AuthFunction, AuthHeaders, AuthOption, AuthRequest } from './client/auth.js';
 export { type Cookie, CookieJar, type CookieStore } from './client/cookies.js';
 export type {
   ClientCertOption,

@@ -66,7 +66,11 @@ export interface CommonOptions {
    * assert_fingerprint); any one may match. Checked after path validation, like `pin`.
    */
   fingerprint?: string | readonly string[];
-  /** Credentials for the origin of the URL: ['user', 'password'] (Basic) or { bearer: 'token' }. */
+  /**
+   * Credentials for the origin of the URL: ['user', 'password'] or { username, password } (Basic),
+   * { bearer: 'token' }, { digest: ['user', 'password'] } (Digest, on a 401 challenge), or a
+   * function (request) => headers, called before each hop to that origin.
+   */
   auth?: AuthOption;
   /**
    * Retries after a connection error, for idempotent methods only (never after an SSLError):

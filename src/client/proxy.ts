@@ -31,8 +31,8 @@ export type ProxyOption = string | URL | ProxyObject;
 export interface ProxyObject {
   /** The proxy's URL; credentials in it are sent as Basic Proxy-Authorization. */
   url: string | URL;
-  /** 'user:pass' or { username, password }; replaces credentials in the URL. */
-  auth?: string | { username: string; password: string };
+  /** 'user:pass', ['user', 'pass'] or { username, password }; replaces credentials in the URL. */
+  auth?: string | readonly [user: string, password: string] | { username: string; password: string };
   /** Headers for the proxy only (CONNECT and forwarded http requests), e.g. a Proxy-Authorization. */
   headers?: Record<string, string>;
   /** Trust for an https:// proxy's own certificate; default `proxyVerify`, else the defaults. */
@@ -175,10 +175,32 @@ export function resolveProxy(
     if (typeof object.auth === 'string') {
       if (!object.auth.includes(':')) throw optionError(`${source}: auth must be 'user:password'`);
       credentials = object.auth;
-    } else if (typeof object.auth === 'object' && object.auth !== null) {
-      credentials = `${object.auth.username ?? ''}:${object.auth.password ?? ''}`;
+    } else if (
+      Array.isArray(object.auth) &&
+      object.auth.length === 2 &&
+      typeof object.auth[0] === 'string' &&
+      typeof object.auth[1] === 'string'
+    ) {
+      // ['user', 'password'], as the request's own auth option takes it.
+      if (object.auth[0].includes(':')) throw optionError(`${source}: the proxy user name contains ':'`);
+      credentials = `${object.auth[0]}:${object.auth[1]}`;
+    } else if (
+      typeof object.auth === 'object' &&
+      object.auth !== null &&
+      !Array.isArray(object.auth) &&
+      typeof (object.auth as { username?: unknown }).username === 'string' &&
+      typeof (object.auth as { password?: unknown }).password === 'string'
+    ) {
+      const { username, password } = object.auth as { username: string; password: string };
+      if (username.includes(':')) throw optionError(`${source}: the proxy user name contains ':'`);
+      credentials = `${username}:${password}`;
     } else {
-      throw optionError(`${source}: auth must be 'user:password' or { username, password }`);
+      throw optionError(
+        `${source}: auth must be 'user:password', ['user', 'password'] or { username, password }`,
+      );
+    }
+    if (/[\x00-\x1f\x7f]/.test(credentials)) {
+      throw optionError(`${source}: the proxy user name or password contains a control character`);
     }
   }
   let auth: { username: string; password: string } | undefined;

@@ -42,7 +42,7 @@ export async function nextHop(
   const location = Array.isArray(rawLocation) ? (rawLocation[0] ?? null) : (rawLocation ?? null);
   if (!allowRedirects || !REDIRECT_STATUSES.has(response.status) || location === null) return null;
   const current = hop.url;
-  await discardRedirectBody(response);
+  await discardBody(response);
   history.push(response);
   if (history.length > maxRedirects) {
     throw new TooManyRedirects(`exceeded ${maxRedirects} redirects (last: ${current.href} -> ${location})`, {
@@ -103,10 +103,11 @@ export async function nextHop(
 }
 
 /**
- * Reads and drops a redirect's body, up to REDIRECT_BODY_MAX; a longer one (an endless one
- * would hold the request forever) is abandoned with its connection.
+ * Reads and drops a body we do not return (a redirect's, a Digest challenge's), up to
+ * REDIRECT_BODY_MAX; a longer one (an endless one would hold the request forever) is abandoned
+ * with its connection.
  */
-async function discardRedirectBody(response: Response): Promise<void> {
+export async function discardBody(response: Response): Promise<void> {
   let seen = 0;
   // Leaving the loop early destroys the stream, and with it undici's body and connection. As
   // sent: a body we drop is not worth decoding (nor a DecodeError).

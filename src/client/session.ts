@@ -24,7 +24,8 @@ import {
   pinsForHost,
 } from '../verify/pin.js';
 import type { RevocationMode } from '../verify/revocation.js';
-import { authorizationHeader } from './auth.js';
+import { takeUrlCredentials } from './auth.js';
+import { RequestAuth } from './authenticate.js';
 import { encodeBody, withUploadProgress } from './body.js';
 import { CookieJar, type CookieStore } from './cookies.js';
 import { planFor } from './decode.js';
@@ -191,6 +192,7 @@ export class Session {
     const plan = this.#plan(options);
     const d = this.defaults;
     const first = parseUrl(url);
+    const urlCredentials = takeUrlCredentials(first);
     applyParams(first, d.params);
     if (options.params !== d.params) applyParams(first, options.params);
     plan.firstOrigin = first.origin;
@@ -203,9 +205,9 @@ export class Session {
       if (body.contentType !== undefined) headers['content-type'] ??= body.contentType;
       if (body.length !== undefined) headers['content-length'] ??= String(body.length);
     }
-    // Like any Authorization header, the one from `auth` goes to the first origin only (nextHop).
-    if (plan.o.auth !== undefined && headers.authorization === undefined)
-      headers.authorization = authorizationHeader(plan.o.auth);
+    // Like any Authorization header, the one from `auth` (or the URL's user:password) goes to
+    // the first origin only (nextHop); an auth function and Digest act per hop (authenticate.ts).
+    const auth = RequestAuth.plan(plan.o.auth, urlCredentials, headers, first.origin);
 
     let hop: Hop | null = { url: first, method: method.toUpperCase(), headers, body };
     const history: Response[] = [];
@@ -216,7 +218,16 @@ export class Session {
     if (total) plan.signal = total.signal;
     try {
       for (;;) {
-        const response = await this.#sendHop(plan, hop, history);
+        let sent = auth ? await auth.before(hop) : hop;
+        let response = await this.#sendHop(plan, sent, history);
+        for (
+          let again = auth && (await auth.after(sent, response));
+          again;
+          again = auth && (await auth.after(sent, response))
+        ) {
+          sent = again;
+          response = await this.#sendHop(plan, sent, history);
+        }
         hop = await nextHop(hop, response, history, plan.allowRedirects, plan.maxRedirects);
         if (hop === null) {
           // The deadline stays armed until this body is read or dropped.
@@ -528,7 +539,7 @@ export function parseUrl(input: string | URL): URL {
     url = new URL(typeof input === 'string' ? input : input.href);
   } catch (err) {
     throw new InvalidURL(
-      `'${String(input)}' is not a valid URL; an absolute URL like https://example.com/ is needed`,
+      `'${String(input).replace(/\/\/[^/?#]*@/, '//…@')}' is not a valid URL; an absolute URL like https://example.com/ is needed`,
       {
         cause: err,
       },
@@ -536,18 +547,11 @@ export function parseUrl(input: string | URL): URL {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new InvalidURL(
-      `unsupported URL scheme '${url.protocol}' in ${url.href}; use https:// (or http://)`,
+      `unsupported URL scheme '${url.protocol}' in ${url.protocol}//${url.host}${url.pathname}; use https:// (or http://)`,
     );
   }
   if (url.hostname === '') throw new InvalidURL(`the URL ${url.href} has no host`);
-  if (url.username || url.password) {
-    throw new InvalidURL(
-      `credentials in the URL (${url.protocol}//user:pass@…) are not sent; pass auth: ['user', 'password'] instead`,
-      {
-        code: 'ERR_URL_CREDENTIALS',
-      },
-    );
-  }
+  // user:password in the URL is taken out by request() (takeUrlCredentials) and sent as Basic auth.
   return url;
 }
 

@@ -6,8 +6,16 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { authorizationHeader } from '../../src/client/auth.js';
-import { ConfigError, closeDefaultSession, get, InvalidURL, Session } from '../../src/index.js';
+import {
+  type AuthRequest,
+  ConfigError,
+  closeDefaultSession,
+  get,
+  ProxyError,
+  Session,
+} from '../../src/index.js';
 import { createRoot, type Issued, issue } from '../support/pki.js';
+import { startProxy } from '../support/proxy.js';
 import { type PlainServer, startHttpServer, startTlsServer, type TestServer } from '../support/servers.js';
 
 let root: Issued;
@@ -20,10 +28,16 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? '/', 'https://x');
   const to = url.searchParams.get('to');
   res.writeHead(to ? 302 : 200, { 'content-type': 'application/json', ...(to ? { location: to } : {}) });
-  res.end(JSON.stringify({ authorization: req.headers.authorization ?? null }));
+  res.end(
+    JSON.stringify({
+      authorization: req.headers.authorization ?? null,
+      path: req.url,
+      key: req.headers['x-api-key'] ?? null,
+    }),
+  );
 }
 
-type Echo = { authorization: string | null };
+type Echo = { authorization: string | null; path: string; key: string | null };
 const basic = (user: string, pass: string) =>
   `Basic ${Buffer.from(`${user}:${pass}`, 'utf8').toString('base64')}`;
 
@@ -132,8 +146,12 @@ describe('bad auth is a ConfigError, before any connection', () => {
     [{ bearer: '' }, /non-empty string/],
     [{ bearer: 'Bearer abc' }, /without "Bearer "/],
     [{ bearer: 'abc\r\nX-Evil: 1' }, /whitespace or a control character/],
-    [{ token: 'x' }, /must be \[user, password\] or \{ bearer \}/],
-    ['user:pass', /must be \[user, password\] or \{ bearer \}/],
+    [{ token: 'x' }, /must be \[user, password\], \{ username, password \}, \{ bearer \}/],
+    ['user:pass', /must be \[user, password\], \{ username, password \}, \{ bearer \}/],
+    [{ username: 'a' }, /both strings/],
+    [{ username: 'a:b', password: 'p' }, /contains ':'/],
+    [{ digest: ['a'] }, /auth.digest must be a pair/],
+    [{ digest: 'a:b' }, /auth.digest must be \[user, password\]/],
   ];
   for (const [auth, message] of bad) {
     test(JSON.stringify(auth), async () => {
@@ -149,16 +167,161 @@ describe('bad auth is a ConfigError, before any connection', () => {
     });
   }
 
-  test('credentials in the URL are refused and point at auth', async () => {
-    await assert.rejects(session.get('https://alice:pw@127.0.0.1/'), (err: unknown) => {
-      assert.ok(err instanceof InvalidURL);
-      assert.match(err.message, /auth: \['user', 'password'\]/);
-      return true;
-    });
-  });
-
   test('authorizationHeader directly', () => {
     assert.equal(authorizationHeader(['Aladdin', 'open sesame']), 'Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=='); // RFC 7617 §2
     assert.throws(() => authorizationHeader(null as never), ConfigError);
+  });
+});
+
+describe('more auth forms', () => {
+  test('{ username, password } is Basic', async () => {
+    assert.equal(
+      await seen(session.get(server.url('/'), { auth: { username: 'alice', password: 'pw' } })),
+      basic('alice', 'pw'),
+    );
+  });
+
+  test('a function: shown method, URL and headers; what it returns is sent (sync and async)', async () => {
+    const calls: AuthRequest[] = [];
+    const r = await session.post(server.url('/sign?x=1'), {
+      data: 'hello',
+      auth: (req) => {
+        calls.push(req);
+        return { Authorization: `Sig ${req.method} ${new URL(req.url).pathname}`, 'X-Api-Key': 'k1' };
+      },
+    });
+    const echo = await r.json<Echo>();
+    assert.equal(echo.authorization, 'Sig POST /sign');
+    assert.equal(echo.key, 'k1');
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0]?.url, server.url('/sign?x=1'));
+    assert.match(calls[0]?.headers['user-agent'] ?? '', /^certainly\//);
+    assert.equal(calls[0]?.method, 'POST');
+    assert.equal(r.request.headers.get('x-api-key'), 'k1');
+
+    const async = await session.get(server.url('/'), {
+      auth: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return new Headers({ authorization: 'Token async' });
+      },
+    });
+    assert.equal((await async.json<Echo>()).authorization, 'Token async');
+  });
+
+  test('a function is called again for a same-origin redirect, never for another origin', async () => {
+    const seenUrls: string[] = [];
+    const auth = (req: AuthRequest) => {
+      seenUrls.push(req.url);
+      return { 'x-api-key': 'secret' };
+    };
+    const same = await session.get(server.url(`/?to=${encodeURIComponent('/landed')}`), { auth });
+    assert.equal((await same.json<Echo>()).key, 'secret');
+    assert.deepEqual(seenUrls, [server.url(`/?to=${encodeURIComponent('/landed')}`), server.url('/landed')]);
+    seenUrls.length = 0;
+    const target = other.url('/elsewhere');
+    const cross = await session.get(server.url(`/?to=${encodeURIComponent(target)}`), { auth });
+    assert.equal(cross.url, target);
+    assert.equal((await cross.json<Echo>()).key, null);
+    assert.equal(seenUrls.length, 1);
+  });
+
+  test('a function that throws fails the request with its error; bad headers it returns are a ConfigError', async () => {
+    const boom = new Error('token store down');
+    await assert.rejects(
+      session.get(server.url('/'), {
+        auth: () => {
+          throw boom;
+        },
+      }),
+      (e: unknown) => e === boom,
+    );
+    await assert.rejects(
+      session.get(server.url('/'), { auth: () => ({ 'x-bad': 'a\r\nb' }) }),
+      (e: unknown) => e instanceof ConfigError && e.code === 'ERR_HEADER',
+    );
+  });
+});
+
+describe('credentials in the URL', () => {
+  test('become Basic auth (percent-decoded) and leave the URL sent and r.url', async () => {
+    const u = new URL(server.url('/p?q=1'));
+    u.username = 'alice';
+    u.password = 'p@ss:wörd';
+    assert.match(u.href, /alice:p%40ss/);
+    const r = await session.get(u.href);
+    const echo = await r.json<Echo>();
+    assert.equal(echo.authorization, basic('alice', 'p@ss:wörd'));
+    assert.equal(echo.path, '/p?q=1');
+    assert.equal(r.url, server.url('/p?q=1'));
+    assert.equal(r.request.url, server.url('/p?q=1'));
+    // A URL object passed in is not changed.
+    const before = u.href;
+    await (await session.get(u)).text();
+    assert.equal(u.href, before);
+  });
+
+  test('the auth option wins over them, as in requests', async () => {
+    const u = new URL(server.url('/'));
+    u.username = 'url';
+    u.password = 'pw';
+    assert.equal(await seen(session.get(u, { auth: { bearer: 'opt' } })), 'Bearer opt');
+  });
+
+  test('dropped on a redirect to another origin', async () => {
+    const target = other.url('/elsewhere');
+    const u = new URL(server.url(`/?to=${encodeURIComponent(target)}`));
+    u.username = 'alice';
+    u.password = 'pw';
+    const r = await session.get(u.href);
+    assert.equal(r.url, target);
+    assert.equal(r.history[0]?.request.headers.get('authorization'), basic('alice', 'pw'));
+    assert.equal((await r.json<Echo>()).authorization, null);
+  });
+});
+
+describe('proxy credentials in every form', () => {
+  for (const [name, auth] of [
+    ["'user:pass'", 'carol:pw d'],
+    ['[user, pass]', ['carol', 'pw d']],
+    ['{ username, password }', { username: 'carol', password: 'pw d' }],
+  ] as const) {
+    test(`proxy: { url, auth: ${name} }`, async () => {
+      const p = await startProxy({ auth: 'carol:pw d' });
+      const s = new Session({ verify: root.pem, trustEnv: false, proxy: { url: p.url, auth } });
+      try {
+        const r = await s.get(server.url('/'));
+        assert.equal(r.status, 200);
+        assert.equal(p.connects[0]?.authorization, basic('carol', 'pw d'));
+        assert.equal((await r.json<Echo>()).authorization, null);
+      } finally {
+        await s.close();
+        await p.close();
+      }
+    });
+  }
+
+  test('without them the proxy answers 407 (the test proxy does require them)', async () => {
+    const p = await startProxy({ auth: 'carol:pw' });
+    const s = new Session({ verify: root.pem, trustEnv: false, proxy: p.url });
+    try {
+      await assert.rejects(
+        s.get(server.url('/')),
+        (e: unknown) => e instanceof ProxyError && e.status === 407,
+      );
+    } finally {
+      await s.close();
+      await p.close();
+    }
+  });
+
+  test('a malformed proxy auth is a ConfigError', async () => {
+    for (const auth of [['carol'], { username: 'carol' }, 42]) {
+      const s = new Session({ trustEnv: false, proxy: { url: 'http://127.0.0.1:1', auth: auth as never } });
+      await assert.rejects(
+        s.get('https://x/'),
+        (e: unknown) => e instanceof ConfigError && /auth must be/.test(e.message),
+      );
+      await s.close();
+    }
   });
 });
