@@ -168,9 +168,10 @@ export const OPTIONS = {
   },
   auth: {
     where: SR,
-    takes: "['user', 'password'] or { bearer: token }",
+    takes:
+      "['user', 'password'], { username, password }, { bearer }, { digest: ['user', 'password'] }, or a function",
     check: any, // auth.ts checks the forms, naming them
-    doc: 'credentials for the origin of the URL',
+    doc: 'credentials for the origin of the URL (Basic, Bearer, Digest, or a function returning headers)',
   },
   json: {
     where: R,
