@@ -90,21 +90,33 @@ try {
     const r = ${mod}.verifyChain({ chain: [], name: 'example.com' });
     if (r.ok || !(r.error instanceof ${mod}.CertainlyError) || typeof r.error.code !== 'string') throw new Error('verifyChain([]) did not refuse with a typed error');
   `;
+  // A wildcard name is checked against the Public Suffix List, which is loaded lazily (tldts):
+  // the one path that needs a require inside the bundles, so each consumer walks it once.
+  const wildcard = (mod, testing) => `
+    {
+      const ca = ${testing}.createCA();
+      const leaf = ca.issue('*.example.com');
+      const ok = ${mod}.verifyChain({ chain: [leaf.certPem], ca: ca.pem, name: 'api.example.com' });
+      if (!ok.ok) throw new Error('wildcard chain refused: ' + ok.error.message);
+      const co = ${mod}.verifyChain({ chain: [ca.issue('*.co.uk').certPem], ca: ca.pem, name: 'example.co.uk' });
+      if (co.ok || co.error.code !== 'HOSTNAME_MISMATCH') throw new Error('*.co.uk was not refused: ' + (co.ok ? 'accepted' : co.error.code));
+    }
+  `;
   writeFileSync(
     join(app, 'esm.mjs'),
-    `import * as c from 'certainly';\nimport { get } from 'certainly';\nif (get !== c.get) throw new Error('named import');\n${checks('c')}\n` +
+    `import * as c from 'certainly';\nimport * as t from 'certainly/testing';\nimport { get } from 'certainly';\nif (get !== c.get) throw new Error('named import');\n${checks('c')}\n${wildcard('c', 't')}\n` +
       subpaths.map((s) => `await import(${JSON.stringify(s)});`).join('\n') +
       "\nconsole.log('esm ok: ' + Object.keys(c).length + ' exports');\n",
   );
   writeFileSync(
     join(app, 'cjs.cjs'),
-    `const c = require('certainly');\n${checks('c')}\n` +
+    `const c = require('certainly');\nconst t = require('certainly/testing');\n${checks('c')}\n${wildcard('c', 't')}\n` +
       subpaths.map((s) => `require(${JSON.stringify(s)});`).join('\n') +
       "\nconsole.log('cjs ok: ' + Object.keys(c).length + ' exports');\n",
   );
   writeFileSync(
     join(app, 'bundled-entry.mjs'),
-    `import { verifyChain, CertainlyError } from 'certainly';\nconst r = verifyChain({ chain: [], name: 'example.com' });\nif (r.ok || !(r.error instanceof CertainlyError)) throw new Error('not refused');\nconsole.log('bundle ok');\n`,
+    `import * as c from 'certainly';\nimport * as t from 'certainly/testing';\nconst r = c.verifyChain({ chain: [], name: 'example.com' });\nif (r.ok || !(r.error instanceof c.CertainlyError)) throw new Error('not refused');\n${wildcard('c', 't')}\nconsole.log('bundle ok');\n`,
   );
   // A bundler: esbuild, as CommonJS (the usual output for node), and as ESM. undici is
   // CommonJS and requires node built-ins, which an ESM bundle can only do through a require made

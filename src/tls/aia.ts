@@ -14,7 +14,6 @@
  * host is checked, the proxy's network is the proxy's.
  */
 import type http from 'node:http';
-import { createRequire } from 'node:module';
 import type net from 'node:net';
 import type { TrustAnchors } from '../trust/types.js';
 import {
@@ -120,7 +119,7 @@ let httpModule: typeof http | undefined;
  * undici, which importing certainly and making a request never needs otherwise.
  */
 function nodeHttp(): typeof http {
-  httpModule ??= createRequire(import.meta.url)('node:http') as typeof http;
+  httpModule ??= process.getBuiltinModule('node:http') as typeof http;
   return httpModule;
 }
 
