@@ -16,18 +16,26 @@ import type { ProxyOption } from './proxy.js';
 import type { RetryOption } from './retry.js';
 import { VERSION } from './version.js';
 
+/** A query parameter's value: text, a number or boolean, a list (repeated), or null/undefined (dropped). */
 export type ParamValue =
   | string
   | number
   | boolean
+  | bigint
   | null
   | undefined
-  | readonly (string | number | boolean)[];
-export type Params = Record<string, ParamValue> | URLSearchParams | readonly (readonly [string, string])[];
+  | readonly (string | number | boolean | bigint | null | undefined)[];
+export type Params =
+  | Record<string, ParamValue>
+  | URLSearchParams
+  | ReadonlyMap<string, ParamValue>
+  | readonly (readonly [string, ParamValue])[];
+/** A header's value: text, a number, a list (one header line each), or null/undefined (removed). */
+export type HeaderValue = string | number | bigint | readonly (string | number | bigint)[] | null | undefined;
 export type HeaderInit =
-  | Record<string, string | readonly string[] | undefined>
+  | Record<string, HeaderValue>
   | Headers
-  | readonly (readonly [string, string])[];
+  | readonly (readonly [string, string | number | bigint])[];
 
 /**
  * `timeout` in ms: one number for connect and read, or each on its own. `read` is the longest
@@ -211,19 +219,69 @@ export function resolveTimeouts(t: TimeoutOption | undefined): Timeouts {
   return out;
 }
 
-/** Request headers as sent: lower-case names, repeated values joined with ', ' (RFC 9110 §5.3). */
-export type HeaderRecord = Record<string, string>;
+/**
+ * Request headers as sent: lower-case names; a list is sent as one header line per value (as curl
+ * and undici send repeated headers), except Cookie, whose values are joined with '; ' (RFC 6265
+ * §5.4: one Cookie line).
+ */
+export type HeaderRecord = Record<string, string | string[]>;
 
-// RFC 9110 §5.1 token and §5.5 field value (no CR, LF or NUL): checked here so that a bad header
-// is a ConfigError naming it, before anything is sent.
+// RFC 9110 §5.1 token; a field value is visible ASCII, Latin-1 (obs-text), space and tab (§5.5),
+// as undici checks it: here so that a bad header is a ConfigError naming it, before anything is sent.
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const HEADER_VALUE_BAD = /[\r\n\0]/;
+const HEADER_VALUE_BAD = /[^\t\x20-\x7e\x80-\xff]/;
 
 function headerError(what: string): ConfigError {
   return new ConfigError(what, {
     code: 'ERR_HEADER',
-    hint: 'Header names are tokens; values cannot hold CR, LF or NUL.',
+    hint: 'A header name is a token; a value is a string or a number (a list repeats the header, null removes it), without CR, LF or other control characters.',
   });
+}
+
+/** What a value is, for messages: 'an object', 'a Date', 'a boolean'. */
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') {
+    const name = (v as object).constructor?.name;
+    return name && name !== 'Object' ? `a ${name}` : 'an object';
+  }
+  return `a ${typeof v}`;
+}
+
+/** One value of header `name` as text, checked. */
+function headerText(name: string, v: unknown): string {
+  let text: string;
+  if (typeof v === 'string') text = v;
+  else if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'bigint') text = String(v);
+  else
+    throw headerError(
+      `header '${name}' has ${kindOf(v)} for a value; a header value is a string or a number (a list repeats the header, null removes it)`,
+    );
+  if (HEADER_VALUE_BAD.test(text))
+    throw headerError(
+      `the value of header '${name}' contains CR, LF, NUL or another character that cannot be sent (control characters, or beyond Latin-1: encode it first)`,
+    );
+  return text;
+}
+
+/**
+ * A header's value as sent: a string, or one string per line for a list; undefined to remove it
+ * (null, undefined, an empty list).
+ */
+function headerValue(name: string, lower: string, v: unknown): string | string[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) return headerText(name, v);
+  if (v.length === 0) return undefined;
+  const values = v.map((item) => headerText(name, item));
+  if (lower === 'cookie') return values.join('; ');
+  return values.length === 1 ? values[0] : values;
+}
+
+/** `a` then `b`, as one value of a header (Cookie joined with '; ', others as lines). */
+function addValue(lower: string, a: string | string[], b: string | string[]): string | string[] {
+  if (lower === 'cookie') return `${a}; ${b}`;
+  return [...(Array.isArray(a) ? a : [a]), ...(Array.isArray(b) ? b : [b])];
 }
 
 /**
@@ -235,38 +293,50 @@ function isHeaders(value: unknown): value is Headers {
 }
 
 /**
- * Merges headers left to right into a record (later wins, case-insensitively; `undefined`
- * removes). A plain record, not a Headers object: the hot path builds one per request.
+ * Merges headers left to right into a record (later wins, case-insensitively; null or undefined
+ * removes, so a request can take away a Session default or a default header such as User-Agent).
+ * A plain record, not a Headers object: the hot path builds one per request.
  */
 export function mergeHeaders(...inits: (HeaderInit | undefined)[]): HeaderRecord {
   const out: HeaderRecord = {};
   for (const init of inits) {
-    if (!init) continue;
-    const entries: Iterable<readonly [string, string | readonly string[] | undefined]> = isHeaders(init)
+    if (init === undefined) continue;
+    if (typeof init !== 'object' || init === null) {
+      throw headerError(
+        `headers must be an object, a Headers object or a list of [name, value] pairs, not ${kindOf(init)}`,
+      );
+    }
+    const isList = Array.isArray(init);
+    const entries: Iterable<readonly [string, unknown]> = isHeaders(init)
       ? init.entries()
-      : Array.isArray(init)
-        ? (init as [string, string][])
-        : Object.entries(init as Record<string, string | string[] | undefined>);
-    let replaced: Set<string> | undefined;
-    for (const [k, v] of entries) {
+      : isList
+        ? (init as readonly (readonly [string, unknown])[])
+        : Object.entries(init);
+    // Within one list of pairs a repeated name adds a line; across inits the later replaces.
+    let seen: Set<string> | undefined;
+    for (const entry of entries) {
+      if (isList && (!Array.isArray(entry) || entry.length !== 2)) {
+        throw headerError(
+          `a list of headers holds [name, value] pairs; ${JSON.stringify(entry) ?? String(entry)} is not one`,
+        );
+      }
+      const [k, v] = entry;
+      if (typeof k !== 'string' || !HEADER_NAME.test(k))
+        throw headerError(`'${String(k)}' is not a valid header name`);
       const lower = k.toLowerCase();
-      if (!HEADER_NAME.test(k)) throw headerError(`'${k}' is not a valid header name`);
-      if (v === undefined) {
+      const value = headerValue(k, lower, v);
+      if (value === undefined) {
         delete out[lower];
         continue;
       }
-      const values = Array.isArray(v) ? v.map(String) : [String(v)];
-      for (const value of values) {
-        if (HEADER_VALUE_BAD.test(value))
-          throw headerError(`the value of header '${k}' contains CR, LF or NUL`);
-      }
-      const joined = values.join(', ');
-      // Within one init a repeated name adds (a list of pairs); across inits the later replaces.
-      replaced ??= new Set();
-      if (replaced.has(lower) && out[lower] !== undefined) out[lower] = `${out[lower]}, ${joined}`;
+      if (isList && seen?.has(lower) && out[lower] !== undefined)
+        out[lower] = addValue(lower, out[lower], value);
       else {
-        out[lower] = joined;
-        replaced.add(lower);
+        out[lower] = value;
+        if (isList) {
+          seen ??= new Set();
+          seen.add(lower);
+        }
       }
     }
   }
@@ -285,21 +355,84 @@ export function headersOf(record: Readonly<Record<string, string | readonly stri
   return h;
 }
 
-/** Appends params to a URL's query string, as requests does (None values dropped, lists repeated). */
-export function applyParams(url: URL, params: Params | undefined): void {
-  if (!params) return;
-  const pairs: [string, string][] = [];
-  if (params instanceof URLSearchParams) pairs.push(...params.entries());
-  else if (Array.isArray(params))
-    for (const [k, v] of params as [string, string][]) pairs.push([k, String(v)]);
-  else {
-    for (const [k, v] of Object.entries(params as Record<string, ParamValue>)) {
-      if (v === undefined || v === null) continue;
-      if (Array.isArray(v)) for (const item of v) pairs.push([k, String(item)]);
-      else pairs.push([k, String(v)]);
-    }
+function paramsError(what: string): ConfigError {
+  return new ConfigError(what, {
+    code: 'ERR_PARAMS',
+    hint: 'Query parameters are flat: a value is a string, number or boolean, a list of them (the name repeats), or null/undefined (left out). Encode a structure yourself (e.g. JSON.stringify).',
+  });
+}
+
+/** One value of parameter `name` as text; null for null/undefined (left out). */
+function paramText(name: string, v: unknown): string | null {
+  if (v === undefined || v === null) return null;
+  const t = typeof v;
+  if (t === 'string') return v as string;
+  if (t === 'number' || t === 'boolean' || t === 'bigint') return String(v);
+  throw paramsError(
+    `params: '${name}' has ${kindOf(v)} for a value; nested objects are not sent as query parameters`,
+  );
+}
+
+/**
+ * The parameters as [name, value] pairs; a value of null marks a name given as null/undefined
+ * (left out, and it removes a Session default of that name).
+ */
+export function paramPairs(params: Params): [string, string | null][] {
+  const out: [string, string | null][] = [];
+  const add = (k: unknown, v: unknown) => {
+    if (typeof k !== 'string') throw paramsError(`params: a name must be a string, not ${kindOf(k)}`);
+    if (Array.isArray(v)) {
+      let any = false;
+      for (const item of v) {
+        const text = paramText(k, item);
+        if (text !== null) {
+          out.push([k, text]);
+          any = true;
+        }
+      }
+      if (!any) out.push([k, null]);
+    } else out.push([k, paramText(k, v)]);
+  };
+  if (typeof params !== 'object' || params === null) {
+    throw paramsError(
+      `params must be an object, URLSearchParams, a Map or a list of [name, value] pairs, not ${kindOf(params)}`,
+    );
   }
-  for (const [k, v] of pairs) url.searchParams.append(k, v);
+  if (params instanceof URLSearchParams) for (const [k, v] of params) out.push([k, v]);
+  else if (params instanceof Map) for (const [k, v] of params) add(k, v);
+  else if (Array.isArray(params)) {
+    for (const pair of params) {
+      if (!Array.isArray(pair) || pair.length !== 2)
+        throw paramsError(
+          `params: a list holds [name, value] pairs; ${JSON.stringify(pair) ?? String(pair)} is not one`,
+        );
+      add(pair[0], pair[1]);
+    }
+  } else for (const k of Object.keys(params)) add(k, (params as Record<string, unknown>)[k]);
+  return out;
+}
+
+/**
+ * Appends the Session's and the request's params to a URL's query string, as requests does: None
+ * values dropped, lists repeated, and a name the request gives (even as null) replaces the
+ * Session's. The URL's own query is kept as written.
+ */
+export function applyParams(url: URL, base: Params | undefined, over?: Params): void {
+  if (base === undefined && over === undefined) return;
+  let pairs = base === undefined ? [] : paramPairs(base);
+  if (over !== undefined && over !== base) {
+    const mine = paramPairs(over);
+    if (pairs.length > 0) {
+      const names = new Set(mine.map(([k]) => k));
+      pairs = pairs.filter(([k]) => !names.has(k));
+    }
+    pairs.push(...mine);
+  }
+  const query = new URLSearchParams();
+  for (const [k, v] of pairs) if (v !== null) query.append(k, v);
+  const extra = query.toString();
+  if (extra === '') return;
+  url.search = url.search.length > 1 ? `${url.search}&${extra}` : extra;
 }
 
 /** Options of dispatcher() and agent(): the connection-level subset of the request options. */

@@ -12,9 +12,9 @@ export type RawHeaders = Record<string, string | string[] | undefined>;
 export class SentRequest {
   readonly method: string;
   readonly url: string;
-  readonly #record: Readonly<Record<string, string>>;
+  readonly #record: Readonly<Record<string, string | readonly string[]>>;
   #headers: Headers | undefined;
-  constructor(method: string, url: string, record: Readonly<Record<string, string>>) {
+  constructor(method: string, url: string, record: Readonly<Record<string, string | readonly string[]>>) {
     this.method = method;
     this.url = url;
     this.#record = record;

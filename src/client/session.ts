@@ -37,6 +37,7 @@ import {
   DEFAULTS,
   type HeaderRecord,
   mergeHeaders,
+  paramPairs,
   type RequestOptions,
   resolveTimeouts,
   type SessionOptions,
@@ -130,6 +131,9 @@ export class Session {
       throw new ConfigError('Session options must be an object', { code: 'ERR_OPTIONS' });
     }
     checkOptions(options, 'session', 'new Session(options): ');
+    // Headers and params are checked now (each request merges them again, so later edits count).
+    if (options.headers !== undefined) mergeHeaders(options.headers);
+    if (options.params !== undefined) paramPairs(options.params);
     this.defaults = { ...options };
     const c = options.cookies;
     if (c === undefined || c === true) this.#cookieStore = new CookieJar();
@@ -193,8 +197,7 @@ export class Session {
     const d = this.defaults;
     const first = parseUrl(url);
     const urlCredentials = takeUrlCredentials(first);
-    applyParams(first, d.params);
-    if (options.params !== d.params) applyParams(first, options.params);
+    applyParams(first, d.params, options.params);
     plan.firstOrigin = first.origin;
     const headers: HeaderRecord =
       d.headers === undefined && options.headers === undefined

@@ -253,3 +253,152 @@ describe('the table', () => {
     }
   });
 });
+
+/** What the server received, from the echo handler. */
+type Echo = { method: string; url: string; headers: Record<string, string>; raw: string[] };
+
+/** The values of header `name` as the server received them, one per header line. */
+function lines(echo: Echo, name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < echo.raw.length; i += 2)
+    if (echo.raw[i]!.toLowerCase() === name) out.push(echo.raw[i + 1]!);
+  return out;
+}
+
+describe('headers, as requests has them', () => {
+  test('null or undefined removes a Session default and the default headers, as the server sees', async () => {
+    const s = new Session({ verify: caPath, headers: { 'X-Team': 'blue', 'X-Keep': 'k' } });
+    try {
+      const plain = (await (await s.get(server.url('/'))).json()) as Echo;
+      assert.equal(plain.headers['x-team'], 'blue');
+      assert.match(plain.headers['user-agent'] ?? '', /^certainly\//);
+      assert.equal(plain.headers.accept, '*/*');
+      assert.ok(plain.headers['accept-encoding']);
+      const r = await s.get(server.url('/'), {
+        headers: { 'x-team': null, 'User-Agent': null, Accept: undefined, 'accept-encoding': null },
+      });
+      const e = (await r.json()) as Echo;
+      assert.equal(e.headers['x-team'], undefined);
+      assert.equal(e.headers['user-agent'], undefined);
+      assert.equal(e.headers.accept, undefined);
+      assert.equal(e.headers['accept-encoding'], undefined);
+      assert.equal(e.headers['x-keep'], 'k');
+      // The Response says what was sent.
+      assert.equal(r.request.headers.get('user-agent'), null);
+    } finally {
+      await s.close();
+    }
+    // A Session can drop a default for all its requests.
+    const quiet = new Session({ verify: caPath, headers: { 'user-agent': null } });
+    try {
+      const e = (await (await quiet.get(server.url('/'))).json()) as Echo;
+      assert.equal(e.headers['user-agent'], undefined);
+    } finally {
+      await quiet.close();
+    }
+  });
+
+  test('numbers become strings; a list repeats the header line; Cookie lists join with "; "', async () => {
+    const e = (await (
+      await get(server.url('/'), {
+        verify: caPath,
+        headers: { 'X-Count': 42, 'X-Multi': ['a', 'b', 3], Cookie: ['a=1', 'b=2'] },
+      })
+    ).json()) as Echo;
+    assert.deepEqual(lines(e, 'x-count'), ['42']);
+    assert.deepEqual(lines(e, 'x-multi'), ['a', 'b', '3']);
+    assert.deepEqual(lines(e, 'cookie'), ['a=1; b=2']);
+    // A list of pairs repeats a name too.
+    const pairs = (await (
+      await get(server.url('/'), {
+        verify: caPath,
+        headers: [
+          ['x-p', '1'],
+          ['X-P', '2'],
+        ],
+      })
+    ).json()) as Echo;
+    assert.deepEqual(lines(pairs, 'x-p'), ['1', '2']);
+  });
+
+  test('objects, booleans, bad names and values are ConfigError ERR_HEADER naming the header; nothing is sent', async () => {
+    const before = server.bytesReceived;
+    const bad: [unknown, RegExp][] = [
+      [{ 'X-Obj': { a: 1 } }, /header 'X-Obj' has an object for a value/],
+      [{ 'X-Date': new Date() }, /header 'X-Date' has a Date for a value/],
+      [{ 'X-Flag': true }, /header 'X-Flag' has a boolean for a value/],
+      [{ 'X-List': ['a', { b: 1 }] }, /header 'X-List' has an object/],
+      [{ 'X-Nan': Number.NaN }, /header 'X-Nan' has a number/],
+      [{ 'Bad Name': 'x' }, /'Bad Name' is not a valid header name/],
+      [{ 'x-a\r\nx-b': 'x' }, /is not a valid header name/],
+      [{ 'X-Split': 'a\r\nX-Evil: 1' }, /the value of header 'X-Split' contains CR, LF/],
+      [{ 'X-Euro': '€' }, /the value of header 'X-Euro' contains/],
+      [[['x-a']], /a list of headers holds \[name, value\] pairs/],
+    ];
+    for (const [headers, message] of bad) {
+      await assert.rejects(
+        get(server.url('/'), { verify: caPath, headers: headers as never }),
+        configError('ERR_HEADER', message),
+      );
+    }
+    assert.throws(
+      () => new Session({ headers: { 'X-Obj': {} } as never }),
+      configError('ERR_HEADER', /header 'X-Obj' has an object/),
+    );
+    assert.equal(server.bytesReceived, before);
+  });
+});
+
+describe('params, as requests has them', () => {
+  test('null/undefined dropped, lists repeat, the request replaces a Session param by name, the URL query kept', async () => {
+    const s = new Session({ verify: caPath, params: { a: 1, keep: 'k', gone: 'g' } });
+    try {
+      const e = (await (
+        await s.get(server.url('/p?x=1%20y'), {
+          params: { a: 2, b: [1, 'two', null, true], c: null, d: undefined, gone: null, sp: 'a b&c' },
+        })
+      ).json()) as Echo;
+      assert.equal(e.url, '/p?x=1%20y&keep=k&a=2&b=1&b=two&b=true&sp=a+b%26c');
+      const plain = (await (await s.get(server.url('/p'))).json()) as Echo;
+      assert.equal(plain.url, '/p?a=1&keep=k&gone=g');
+      // Pairs, a Map and URLSearchParams.
+      const pairs = (await (
+        await s.get(server.url('/p'), {
+          params: [
+            ['a', 'x'],
+            ['a', 'y'],
+          ],
+        })
+      ).json()) as Echo;
+      assert.equal(pairs.url, '/p?keep=k&gone=g&a=x&a=y');
+      const map = (await (
+        await s.get(server.url('/p'), { params: new Map([['keep', null]]) })
+      ).json()) as Echo;
+      assert.equal(map.url, '/p?a=1&gone=g');
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('nested objects are ConfigError ERR_PARAMS naming the parameter', async () => {
+    const before = server.bytesReceived;
+    const bad: [unknown, RegExp][] = [
+      [{ filter: { a: 1 } }, /params: 'filter' has an object for a value; nested objects/],
+      [{ list: [1, [2]] }, /params: 'list' has an array/],
+      [{ when: new Date(0) }, /params: 'when' has a Date/],
+      [[['a']], /a list holds \[name, value\] pairs/],
+      ['a=1', /option 'params' takes/],
+    ];
+    for (const [params, message] of bad) {
+      await assert.rejects(
+        get(server.url('/'), { verify: caPath, params: params as never }),
+        configError('ERR_PARAMS', message),
+      );
+    }
+    assert.throws(
+      () => new Session({ params: { f: { a: 1 } } as never }),
+      configError('ERR_PARAMS', /'f' has an object/),
+    );
+    assert.equal(server.bytesReceived, before);
+  });
+});
