@@ -8,7 +8,7 @@
  */
 import { type AuthOption, basicHeader, type ResolvedAuth, resolveAuth } from './auth.js';
 import { chooseDigest, digestAuthorization, parseChallenges } from './digest.js';
-import { type HeaderRecord, mergeHeaders } from './options.js';
+import { type HeaderRecord, headerView, mergeHeaders } from './options.js';
 import { discardBody, type Hop } from './redirect.js';
 import type { Response } from './response.js';
 
@@ -54,7 +54,7 @@ export class RequestAuth {
     this.#digestTries = 0;
     const auth = this.#auth;
     if (auth.kind !== 'function' || hop.url.origin !== this.#origin) return hop;
-    const added = await auth.fn({ method: hop.method, url: hop.url.href, headers: { ...hop.headers } });
+    const added = await auth.fn({ method: hop.method, url: hop.url.href, headers: headerView(hop.headers) });
     if (added === undefined || added === null) return hop;
     return { ...hop, headers: mergeHeaders(hop.headers, added as HeaderRecord) };
   }

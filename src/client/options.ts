@@ -343,6 +343,16 @@ export function mergeHeaders(...inits: (HeaderInit | undefined)[]): HeaderRecord
   return out;
 }
 
+/** The headers as one string each (a list joined with ', '): for code that shows or hashes them. */
+export function headerView(record: Readonly<HeaderRecord>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k in record) {
+    const v = record[k]!;
+    out[k] = typeof v === 'string' ? v : v.join(', ');
+  }
+  return out;
+}
+
 /** A Headers object for users (Response.request.headers), built from a record. */
 export function headersOf(record: Readonly<Record<string, string | readonly string[] | undefined>>): Headers {
   const h = new Headers();
