@@ -5,6 +5,8 @@
  *   certainly ca list            every anchor [--source S] [--json]
  *   certainly ca find TEXT       anchors whose subject, fingerprint, SPKI pin or serial match
  *   certainly ca pem             the effective bundle as PEM [--source S] (like `python -m certifi`)
+ *   certainly ca pem --server H:P  the certificates that server sends, as PEM, not verified (to
+ *                                save a self-signed certificate and trust it with --ca)
  *   certainly ca explain URL     which anchor verifies that server, and from which source
  *
  * Options (any subcommand): --ca PATH (repeatable; replaces the defaults, as `verify: PATH`
@@ -34,6 +36,11 @@ export interface CaExplainResult {
   error?: { code: string; message: string; hint?: string };
 }
 
+/** The certificates a server sends, as PEM, unverified (injected by main.ts; nothing is sent after the handshake). */
+export type CaSentFn = (
+  server: string,
+) => Promise<{ chain: { pem: string; subject: string; fingerprintSha256: string }[]; error?: Error }>;
+
 /** Connects to `url` with `trust` and reports the chain and the anchor (injected by main.ts). */
 export type CaExplainFn = (url: URL, trust: ResolvedTrust) => Promise<CaExplainResult>;
 
@@ -43,6 +50,8 @@ export interface CaIo {
   env: NodeJS.ProcessEnv;
   /** The connector, for `ca explain`; without it, explain says it is unavailable. */
   explain?: CaExplainFn;
+  /** The handshake for `ca pem --server`. */
+  sent?: CaSentFn;
 }
 
 export const CA = {
@@ -52,7 +61,8 @@ export const CA = {
   info              which trust sources are in effect and why, with counts
   list              every trust anchor (--source S to filter, --json)
   find TEXT         anchors whose subject, fingerprint, SPKI pin or serial contain TEXT
-  pem               the effective CA bundle as PEM (--source S to filter)
+  pem               the effective CA bundle as PEM (--source S to filter);
+                    with --server H:P, the certificates that server sends (not verified)
   explain URL       which anchor verifies that server, and from which source`,
   args: { min: 0, max: Number.MAX_SAFE_INTEGER, name: 'a command (info, list, find, pem, explain)' },
   options: {
@@ -61,6 +71,11 @@ export const CA = {
       type: 'string',
       value: 'S',
       help: 'only anchors from sources starting with S (bundled, system, file:/x, env, …)',
+    },
+    server: {
+      type: 'string',
+      value: 'H:P',
+      help: 'with pem: print the certificates the server at H:P sends, unverified\n(save a self-signed one, check its fingerprint, then trust it with --ca)',
     },
     json: { type: 'boolean', help: 'machine-readable output (info, list, find)' },
   },
@@ -73,6 +88,7 @@ interface Parsed {
   args: string[];
   trust: ResolveTrustOptions;
   source?: string;
+  server?: string;
   json: boolean;
   help: boolean;
 }
@@ -85,6 +101,7 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Parsed {
     args: args.slice(1),
     trust: trustOptionsOf(v, env),
     ...(v.source !== undefined ? { source: v.source } : {}),
+    ...(v.server !== undefined ? { server: v.server } : {}),
     json: v.json === true,
     help,
   };
@@ -220,6 +237,27 @@ function pem(anchors: readonly TrustAnchor[], p: Parsed, io: CaIo): number {
   return 0;
 }
 
+/**
+ * `ca pem --server H:P`: what the server sends, as PEM, with its subject and fingerprint as
+ * comments (OpenSSL, Go, Python and Node skip text outside the BEGIN/END lines). Not verified:
+ * this is how a self-signed certificate is saved to be trusted, after its fingerprint is checked.
+ */
+async function sentPem(server: string, io: CaIo): Promise<number> {
+  if (!io.sent) throw new UsageError('ca pem --server is not available here');
+  const r = await io.sent(server);
+  if (r.chain.length === 0) {
+    const why = r.error ? esc(r.error.message) : 'the server sent no certificate';
+    write(io.stderr, `certainly ca: ${why}`);
+    return 2;
+  }
+  const parts = r.chain.map(
+    (c, i) =>
+      `# #${i} ${esc(c.subject)}\n# sha256 ${c.fingerprintSha256}\n# sent by ${esc(server)}, not verified\n${c.pem}`,
+  );
+  io.stdout.write(parts.join('\n'));
+  return 0;
+}
+
 async function explain(trust: ResolvedTrust, p: Parsed, io: CaIo): Promise<number> {
   const raw = p.args[0];
   if (raw === undefined) throw new UsageError('ca explain needs a URL');
@@ -276,6 +314,8 @@ export async function runCa(argv: string[], io: CaIo): Promise<number> {
   if (p.command === undefined)
     return usageFailure(CA, new UsageError('which command? info, list, find, pem or explain'), io.stderr);
   try {
+    if (p.server !== undefined && p.command !== 'pem') throw new UsageError('--server goes with ca pem');
+    if (p.command === 'pem' && p.server !== undefined) return await sentPem(p.server, io);
     const trust = resolveTrust(p.trust);
     if (p.command === 'info') return info(trust, p, io);
     if (p.command === 'explain') return await explain(trust, p, io);

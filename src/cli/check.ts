@@ -32,7 +32,7 @@ import {
 } from '../trust/resolve.js';
 import { parseReferenceName } from '../verify/identity.js';
 import { type CommandSpec, helpText, parseCommand, UsageError, usageFailure } from './args.js';
-import { type Io, styler } from './render.js';
+import { cliHint, type Io, styler } from './render.js';
 import { esc, jsonText, writeControl } from './safe.js';
 import { TRUST_OPTIONS, trustOptionsOf } from './trust-flags.js';
 
@@ -212,6 +212,14 @@ function ms(n: number | null | undefined): string {
   return n === null || n === undefined ? '?' : `${n < 10 ? n.toFixed(1) : Math.round(n)} ms`;
 }
 
+/** "TCP 1.2 ms, TLS 4.0 ms", leaving out what was not measured (a proxy's tunnel, a failed handshake). */
+function timings(c: { tcpMs: number | null; tlsMs: number | null }): string {
+  const parts: string[] = [];
+  if (c.tcpMs !== null && c.tcpMs !== undefined) parts.push(`TCP ${ms(c.tcpMs)}`);
+  if (c.tlsMs !== null && c.tlsMs !== undefined) parts.push(`TLS ${ms(c.tlsMs)}`);
+  return parts.length > 0 ? parts.join(', ') : 'no connection';
+}
+
 function hexColons(hex: string): string {
   return (hex.match(/../g) ?? []).join(':').toUpperCase();
 }
@@ -221,23 +229,23 @@ function relDays(days: number): string {
   return `${days} day${days === 1 ? '' : 's'} left`;
 }
 
-/** The command line that applies a finding's serverName suggestion. */
-function tryLine(r: CheckReport, f: Finding, flags: Flags): string | undefined {
-  if (!f.serverName) return undefined;
-  const parts = ['certainly check', r.target, '--server-name', f.serverName];
-  for (const ca of flags.ca) parts.push('--ca', ca);
-  if (flags.connectTo) parts.push('--connect-to', flags.connectTo);
-  return parts.join(' ');
+/** The command line that applies a --server-name suggestion: this target, these trust flags. */
+function tryCommand(r: CheckReport, flags: Flags): (flag: string) => string {
+  return (flag) => {
+    const parts = ['certainly check', r.target, flag];
+    for (const ca of flags.ca) parts.push('--ca', ca);
+    if (flags.connectTo) parts.push('--connect-to', flags.connectTo);
+    return parts.join(' ');
+  };
 }
 
+/** A finding: its code and sentence, and the fix once, in command-line syntax. */
 function findingLines(r: CheckReport, f: Finding, s: Style, flags: Flags): string[] {
   const color = f.severity === 'error' ? s.red : f.severity === 'warning' ? s.yellow : s.dim;
   const lines = [
     `  ${color(`${MARK[f.severity]} ${f.code}`)}  ${esc(f.message)}`,
-    `      ${s.bold('fix:')} ${esc(f.fix)}`,
+    `      ${s.bold('fix:')} ${esc(cliHint(f.fix, tryCommand(r, flags)))}`,
   ];
-  const t = tryLine(r, f, flags);
-  if (t) lines.push(`      ${s.bold('try:')} ${esc(t)}`);
   if (f.verifyCode === 'CERT_EXPIRED' || f.verifyCode === 'CERT_NOT_YET_VALID') {
     lines.push(`      this machine's clock: ${r.checkedAt}`);
   }
@@ -270,7 +278,9 @@ function summaryLine(r: CheckReport, s: Style): string {
     return `${s.red('✗')} ${s.bold(r.url)}  ${s.red('certificate verification failed')}`;
   const bits = [
     r.connection?.protocol ?? '',
-    r.connection ? ms((r.connection.tcpMs ?? 0) + (r.connection.tlsMs ?? 0)) : '',
+    r.connection && (r.connection.tcpMs !== null || r.connection.tlsMs !== null)
+      ? ms((r.connection.tcpMs ?? 0) + (r.connection.tlsMs ?? 0))
+      : '',
   ];
   if (leaf) bits.push(`expires ${leaf.notAfter.slice(0, 10)} (${relDays(leaf.daysLeft)})`);
   if (r.anchor) bits.push(`via "${esc(r.anchor.subject)}" [${r.anchor.class}]`);
@@ -288,7 +298,7 @@ function fullReport(r: CheckReport, s: Style, flags: Flags): string[] {
   if (r.connection) {
     const c = r.connection;
     lines.push(
-      `  connection  ${c.address ?? '?'}  TCP ${ms(c.tcpMs)}, TLS ${ms(c.tlsMs)}${c.protocol ? `  ${c.protocol} ${c.cipher ?? ''}` : ''}${c.alpn ? `, ALPN ${c.alpn}` : ''}`,
+      `  connection  ${c.address ?? '?'}  ${timings(c)}${c.protocol ? `  ${c.protocol} ${c.cipher ?? ''}` : ''}${c.alpn ? `, ALPN ${c.alpn}` : ''}`,
     );
     lines.push(`  name        ${r.name}  (SNI ${c.sni ?? 'none: IP literal'})`);
   }

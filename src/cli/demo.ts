@@ -112,7 +112,7 @@ export async function runDemo(argv: string[], io: Io): Promise<number> {
       await session.get(url);
       expect(false, 'step 1 succeeded');
     } catch (err) {
-      indent(renderError(err, io));
+      indent(renderError(err, io, 'library'));
       expect(
         err instanceof SSLError && err.code === 'UNKNOWN_ISSUER',
         `step 1 failed with ${(err as Error).message}`,
@@ -126,7 +126,7 @@ export async function runDemo(argv: string[], io: Io): Promise<number> {
       await session.get(url, { verify: caPath });
       expect(false, 'step 2 succeeded');
     } catch (err) {
-      indent(renderError(err, io));
+      indent(renderError(err, io, 'library'));
       expect(
         err instanceof SSLError && err.code === 'HOSTNAME_MISMATCH' && err.expected === '127.0.0.1',
         `step 2 failed with ${(err as Error).message}`,
@@ -148,7 +148,7 @@ export async function runDemo(argv: string[], io: Io): Promise<number> {
       if (r.tls) for (const l of describeTls(r.tls)) out(`    ${l}`);
       expect(r.status === 200, `step 3 returned ${r.status}`);
     } catch (err) {
-      indent(renderError(err, io));
+      indent(renderError(err, io, 'library'));
       expect(false, 'step 3 failed');
     }
     out(
@@ -175,7 +175,7 @@ export async function runDemo(argv: string[], io: Io): Promise<number> {
       await session.get(impostorUrl, { verify: caPath, serverName: 'api.example.com' });
       expect(false, 'the impostor was accepted');
     } catch (err) {
-      indent(renderError(err, io));
+      indent(renderError(err, io, 'library'));
       expect(err instanceof SSLError, 'the impostor was refused for the wrong reason');
     }
     const sent = impostor.bytesReceived() - impostorBytesBefore;

@@ -2,14 +2,14 @@
 import type { ClientCertOption } from '../client/options.js';
 import { DEFAULTS } from '../client/options.js';
 import { Session } from '../client/session.js';
-import { CertainlyError, ConfigError } from '../errors.js';
+import { CertainlyError, ConfigError, INSECURE_WARNING } from '../errors.js';
 import { parseConnectTo } from '../tls/target.js';
 import { describeReadError, FILE_LIMITS, readBounded } from '../trust/load.js';
 import { privateAddressKind } from '../verify/aia.js';
 import { parseReferenceName } from '../verify/identity.js';
 import { type CommandSpec, helpText, type Parsed, parseCommand, UsageError, usageFailure } from './args.js';
 import { remoteName, requestBody, writeBody } from './download.js';
-import { describeTls, errorToJson, exitCodeFor, type Io, renderError } from './render.js';
+import { describeTls, errorToJson, exitCodeFor, type Io, renderError, tlsJson } from './render.js';
 import { esc, jsonText, quote } from './safe.js';
 
 export const GET = {
@@ -164,6 +164,8 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
     throw err;
   }
   const session = new Session();
+  // The library's InsecureRequestWarning speaks of verify: false; the CLI says it in its own terms.
+  const unmute = values.insecure ? muteInsecureWarning(io.stderr, positionals[0]!) : undefined;
   try {
     if (values.verify !== undefined && values.ca !== undefined && values.verify !== values.ca) {
       throw new ConfigError('--ca is another name for --verify: give one of them', { code: 'ERR_OPTIONS' });
@@ -230,7 +232,7 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
         url: r.url,
         headers: Object.fromEntries(r.headers),
         history: r.history.map((h) => ({ status: h.status, url: h.url })),
-        tls: r.tls ?? null,
+        tls: r.tls ? tlsJson(r.tls) : null,
         body: await r.text(),
       };
       io.stdout.write(jsonText(out));
@@ -269,8 +271,33 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
     else io.stderr.write(renderError(err, io));
     return exitCodeFor(err);
   } finally {
+    unmute?.();
     await session.close();
   }
+}
+
+/**
+ * Under --insecure: one warning in command-line syntax instead of the library's (which names
+ * `verify: false`, and which Node prints with a --trace-warnings line). Other warnings pass.
+ */
+function muteInsecureWarning(stderr: NodeJS.WritableStream, url: string): () => void {
+  const original = process.emitWarning;
+  let host = url;
+  try {
+    host = new URL(url).host;
+  } catch {}
+  stderr.write(
+    `certainly get: warning: --insecure: the certificate of ${esc(host)} is not verified; anyone on the network path can read and change this traffic (to verify instead: --ca FILE, or --server-name NAME)\n`,
+  );
+  process.emitWarning = function (this: unknown, warning: string | Error, ...rest: unknown[]) {
+    const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
+    const name = warning instanceof Error ? warning.name : type;
+    if (name === INSECURE_WARNING) return;
+    return (original as (...a: unknown[]) => void).call(process, warning, ...rest);
+  } as typeof process.emitWarning;
+  return () => {
+    process.emitWarning = original;
+  };
 }
 
 /** -u USER:PASS as basic auth; -u USER asks for the password on the terminal, as curl does. */

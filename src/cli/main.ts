@@ -26,14 +26,26 @@ const commands: Record<string, () => Promise<Command>> = {
   verify: async () => (await import('./verify.js')).runVerify,
   demo: async () => (await import('./demo.js')).runDemo,
   ca: async () => {
-    const [{ runCa }, { probe }, { anchorsOf }] = await Promise.all([
+    const [{ runCa }, { probe }, { anchorsOf }, { sentChain }] = await Promise.all([
       import('./ca.js'),
       import('../tls/probe.js'),
       import('../trust/resolve.js'),
+      import('../diagnose/index.js'),
     ]);
     return (argv, io) =>
       runCa(argv, {
         ...io,
+        sent: async (server) => {
+          const r = await sentChain(server, { trustEnv: true });
+          return {
+            chain: r.chain.map((c) => ({
+              pem: c.toPEM(),
+              subject: c.subject.text,
+              fingerprintSha256: c.fingerprintSha256,
+            })),
+            ...(r.error ? { error: r.error } : {}),
+          };
+        },
         explain: async (url, trust) => {
           const r = await probe(url, { trust: anchorsOf(trust) });
           return {

@@ -44,9 +44,14 @@ export function describeCertificate(c: CertificateSummary, indent = '  '): strin
   return lines;
 }
 
-/** Renders an error for a person: what failed, what the certificate says, and the fix. */
-export function renderError(err: unknown, io: Io): string {
+/**
+ * Renders an error for a person: what failed, what the certificate says, and the fix, once, in
+ * command-line syntax (cliHint), or as the library wrote it for `syntax: 'library'` (the demo
+ * shows library calls).
+ */
+export function renderError(err: unknown, io: Io, syntax: 'cli' | 'library' = 'cli'): string {
   const s = styler(io.stderr, io.env);
+  const fix = (h: string) => esc(syntax === 'cli' ? cliHint(h) : h);
   if (err instanceof SSLError) {
     const lines = [
       `${s.red(s.bold('certificate verification failed'))} ${s.dim(`[${err.code}]`)}`,
@@ -57,14 +62,14 @@ export function renderError(err: unknown, io: Io): string {
       lines.push(`  the certificate says: ${err.presented.map(esc).join(', ')}`);
     if (err.position !== undefined) lines.push(`  failing certificate: #${err.position} in the chain`);
     if (err.certificate) lines.push(...describeCertificate(err.certificate, '    '));
-    if (err.hint) lines.push(`  ${s.bold('fix:')} ${esc(err.hint)}`);
+    if (err.hint) lines.push(`  ${s.bold('fix:')} ${fix(err.hint)}`);
     const meaning = VERIFY_CODES[err.code]?.meaning;
     if (meaning && !err.message.includes(meaning)) lines.push(s.dim(`  (${err.code}: ${meaning})`));
     return `${lines.join('\n')}\n`;
   }
   if (err instanceof CertainlyError) {
     const lines = [`${s.red(s.bold(err.name))} ${s.dim(`[${esc(err.code)}]`)}: ${esc(err.message)}`];
-    if (err.hint) lines.push(`  ${s.bold('fix:')} ${esc(err.hint)}`);
+    if (err.hint) lines.push(`  ${s.bold('fix:')} ${fix(err.hint)}`);
     return `${lines.join('\n')}\n`;
   }
   return `${s.red('error')}: ${esc(err instanceof Error ? err.message : String(err))}\n`;
@@ -83,19 +88,69 @@ export function errorToJson(err: unknown): Record<string, unknown> {
   return { error: 'Error', message: err instanceof Error ? err.message : String(err) };
 }
 
+/**
+ * The TLS details of a response (get -v): what was dialled (the IP), the SNI, and whether the
+ * name and chain were verified. Under --insecure nothing was: the lines say so, and never
+ * "verified name".
+ */
 export function describeTls(t: TlsInfo): string[] {
   const lines = [
     `TLS: ${t.protocol ?? '?'} ${t.cipher ?? ''}${t.alpn ? `, ALPN ${t.alpn}` : ''}`,
-    `connected to ${t.address}, SNI ${t.sni ?? '(none: IP literal)'}, verified name ${t.verifiedName}`,
+    `connected to ${t.address}, SNI ${t.sni ?? '(none: IP literal)'}`,
   ];
+  if (!t.verified) {
+    lines.push(
+      `NOT VERIFIED (--insecure): neither the certificate nor the name ${t.verifiedName} was checked`,
+    );
+    return lines;
+  }
+  lines.push(`verified name ${t.verifiedName}`);
   if (t.anchor) lines.push(`trusted via: ${esc(t.anchor.subject)} (from ${t.anchor.sources.join(', ')})`);
-  else if (!t.verified) lines.push('NOT VERIFIED (verify: false)');
   const leaf = t.revocation?.certificates[0];
   if (t.revocation && t.revocation.mode !== 'off')
     lines.push(
       `revocation: ${leaf && leaf.status !== 'unchecked' ? `${leaf.status}${leaf.source === 'staple' ? ' (stapled OCSP response)' : leaf.source ? ` (${leaf.source})` : ''}` : 'not checked (no stapled OCSP response)'}${t.revocation.mustStaple ? ', must-staple' : ''}`,
     );
   return lines;
+}
+
+/**
+ * Response.tls for `get --json`: under --insecure `verifiedName` becomes `name` (nothing was
+ * verified) next to `verified: false`; otherwise the library's object as it is.
+ */
+export function tlsJson(t: TlsInfo): Record<string, unknown> {
+  if (t.verified) return { ...t };
+  const { verifiedName, ...rest } = t;
+  return { ...rest, name: verifiedName, verified: false };
+}
+
+/**
+ * A library hint in command-line syntax: the flags a person types instead of the options code
+ * passes (`serverName: 'x'` is `--server-name x`, `verify: 'f.pem'` is `--ca f.pem`). The
+ * library writes hints for code (it does not know who called it); the CLI shows them in its
+ * own terms. `command`, when given, turns `--server-name X` into the whole command line to run.
+ */
+export function cliHint(hint: string, command?: (flag: string) => string): string {
+  let h = hint
+    .replace(/verify: \{[^}]*\} \(on the command line: ([^)]*)\)/g, '$1')
+    .replace(
+      /\(verify: \{ system: true \}, part of the defaults\)/g,
+      '(part of the defaults: leave out --ca and --no-system)',
+    )
+    .replace(/verify: \{ bundled: true, system: true \}/g, 'the defaults (leave out --ca)')
+    .replace(/proxyVerify: ['"]([^'"]*)['"]/g, '--proxy-cacert $1')
+    .replace(/serverName: ['"]([^'"]*)['"]/g, (_m, n: string) => `--server-name ${n}`)
+    .replace(/connectTo: ['"]([^'"]*)['"]/g, '--connect-to $1')
+    .replace(/verify: ['"]([^'"]*)['"]/g, '--ca $1')
+    .replace(/verify: false/g, '--insecure')
+    .replace(/pass proxy: false/g, "pass --proxy ''")
+    .replace(/ \((connectTo|serverName)\)/g, '')
+    .replace(/\bserverName\b/g, '--server-name')
+    .replace(/\bconnectTo\b/g, '--connect-to')
+    .replace(/\btimeout\.connect\b/g, '--timeout');
+  if (command)
+    h = h.replace(/--server-name ([^\s'",;)]+[^\s'",;).])/, (_m, n: string) => command(`--server-name ${n}`));
+  return h;
 }
 
 /** Exit codes: 0 ok, 1 a verification problem, 2 a usage or connection error. */

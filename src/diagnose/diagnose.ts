@@ -17,7 +17,7 @@ import { type ProxyOption, proxyChooser } from '../client/proxy.js';
 import { ConfigError, InvalidURL, SSLError, type VerifyCode } from '../errors.js';
 import { completeChain } from '../tls/aia.js';
 import { type ClientCertOption, clientTlsOptions } from '../tls/client-cert.js';
-import { type ConnectTarget, parseConnectTo, resolveTarget } from '../tls/target.js';
+import { type ConnectTarget, formatAddress, parseConnectTo, resolveTarget } from '../tls/target.js';
 import { bundledNodeVersion, loadBundled } from '../trust/bundled.js';
 import { classifyAnchor, describeAnchor } from '../trust/classify.js';
 import type { TrustExplanation, VerifyOption } from '../trust/resolve.js';
@@ -27,7 +27,13 @@ import type { TrustAnchor, TrustAnchors } from '../trust/types.js';
 import { type AiaOptions, aiaCanHelp, privateAddressKind } from '../verify/aia.js';
 import { defaultVerifier } from '../verify/crypto.js';
 import { type ReferenceName, verifyIdentity } from '../verify/identity.js';
-import { isUserFileAnchor, revocationMode, type VerifiedPath, verifyServer } from '../verify/index.js';
+import {
+  isUserFileAnchor,
+  revocationMode,
+  selfSignedHint,
+  type VerifiedPath,
+  verifyServer,
+} from '../verify/index.js';
 import { checkCertificate, type PolicyContext, type Role } from '../verify/policy.js';
 import type { RevocationMode } from '../verify/revocation.js';
 import type { Certificate } from '../x509/types.js';
@@ -137,6 +143,42 @@ export function parseTarget(target: string): { host: string; port: number; url: 
   return { host: parsed.host, port, url: `https://${hostPart}${port === 443 ? '' : `:${port}`}/` };
 }
 
+/**
+ * The certificates a server sends, exactly as sent (or as node:tls exposes them), not verified:
+ * one handshake, nothing written after it. For saving a self-signed certificate to trust it.
+ */
+export async function sentChain(
+  target: string,
+  options: Pick<
+    DiagnoseOptions,
+    'serverName' | 'connectTo' | 'timeout' | 'proxy' | 'noProxy' | 'trustEnv'
+  > = {},
+): Promise<{ chain: Certificate[]; error?: Error }> {
+  const { host, port } = parseTarget(target);
+  const connectTo =
+    options.connectTo === undefined
+      ? undefined
+      : typeof options.connectTo === 'string'
+        ? parseConnectTo(options.connectTo)
+        : options.connectTo;
+  const tlsTarget = resolveTarget(host, port, {
+    ...(options.serverName !== undefined ? { serverName: options.serverName } : {}),
+    ...(connectTo ? { connectTo } : {}),
+  });
+  const proxy = proxyChooser({
+    ...(options.proxy === undefined ? {} : { proxy: options.proxy }),
+    ...(options.noProxy === undefined ? {} : { noProxy: options.noProxy }),
+    trustEnv: options.trustEnv ?? false,
+  })({ protocol: 'https:', hostname: host, port: String(port) });
+  const wire = await connectForDiagnosis({
+    target: tlsTarget,
+    ...(proxy ? { proxy } : {}),
+    trust: null,
+    timeout: options.timeout ?? DEFAULT_CHECK_TIMEOUT_MS,
+  });
+  return { chain: wire.sent ?? wire.nodeChain ?? [], ...(wire.error ? { error: wire.error } : {}) };
+}
+
 function round(ms: number | undefined): number | null {
   return ms === undefined ? null : Math.round(ms * 10) / 10;
 }
@@ -161,6 +203,14 @@ function keyText(c: Certificate): string {
   }
 }
 
+/**
+ * Whole days until notAfter, rounded down (89.6 days is "89 days left"; -0.2 is "expired 1 day
+ * ago"): the one rule every line of a report uses, so no two lines disagree.
+ */
+export function daysLeft(c: Certificate, time: Date): number {
+  return Math.floor((c.notAfter.getTime() - time.getTime()) / DAY_MS);
+}
+
 function certReport(
   c: Certificate,
   origin: CertificateReport['origin'],
@@ -171,7 +221,7 @@ function certReport(
     ...c.summary(),
     ...(position !== undefined ? { position } : {}),
     origin,
-    daysLeft: Math.floor((c.notAfter.getTime() - time.getTime()) / DAY_MS),
+    daysLeft: daysLeft(c, time),
     selfIssued: c.selfIssued,
     key: keyText(c),
     pin: `sha256//${c.spkiSha256}`,
@@ -466,6 +516,9 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
   // 4. Findings.
   if (outcome.error) {
     const err = outcome.error;
+    // The command that saves the certificate, for this server (the library's hint has no address).
+    if (err.code === 'SELF_SIGNED' && err.position === 0)
+      err.hint = selfSignedHint(formatAddress(host, port));
     // The identity failure is reported on its own below, whichever came first.
     if (err.code !== 'HOSTNAME_MISMATCH' || !identityError) {
       const refined = trustStoreFinding(ctx, err, [...chain, ...fetched]);
@@ -719,7 +772,13 @@ function otherProblems(ctx: Context, onPath: readonly Certificate[], chain: read
     const position = positionIn(chain, cert);
     for (const p of checkCertificate(cert, role, policy)) {
       if (p.hygiene || ctx.has(p.code, position)) continue;
-      const days = Math.floor((cert.notAfter.getTime() - ctx.time.getTime()) / DAY_MS);
+      // A self-signed certificate's cA TRUE is not a second problem: trusting it is the fix.
+      // Nor for one the user trusts from a file, which the verifier accepts as its own anchor.
+      if (p.code === 'CA_USED_AS_LEAF' && i === 0 && cert.selfIssued) {
+        const own = ctx.opts.trust.find(cert);
+        if (ctx.has('SELF_SIGNED') || (own && isUserFileAnchor(own))) continue;
+      }
+      const days = daysLeft(cert, ctx.time);
       ctx.add({
         severity: 'error',
         code: p.code,
@@ -745,7 +804,7 @@ function expiringSoon(
   onPath.forEach((cert, i) => {
     const left = cert.notAfter.getTime() - t;
     if (left < 0 || left > warnDays * DAY_MS) return;
-    const days = Math.round(left / DAY_MS);
+    const days = daysLeft(cert, ctx.time);
     const position = positionIn(chain, cert);
     const what = i === 0 ? 'the server certificate' : cert.selfIssued ? 'the root' : 'the intermediate';
     const when = left < DAY_MS ? 'within a day' : `in ${days} day${days === 1 ? '' : 's'}`;

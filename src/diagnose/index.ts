@@ -7,6 +7,7 @@ export {
   diagnose,
   MANY_NAMES_THRESHOLD,
   parseTarget,
+  sentChain,
 } from './diagnose.js';
 export { type Finding, type FindingContext, findingFor } from './finding.js';
 export { type CertificateReport, type CheckReport, REPORT_SCHEMA } from './report.js';

@@ -29,6 +29,7 @@ import type { TrustAnchor, TrustAnchors } from '../trust/types.js';
 import {
   type RevocationMode,
   type RevocationReport,
+  selfSignedHint,
   type VerifiedPath,
   verifyServer,
 } from '../verify/index.js';
@@ -55,7 +56,10 @@ export interface TlsInfo {
   sni: string | null;
   /** The name that was verified. */
   verifiedName: string;
-  /** host:port dialled. */
+  /**
+   * The IP address and port TCP connected to ('127.0.0.1:8443', '[::1]:443'); through a proxy,
+   * which dials for us, the host:port it was asked to reach.
+   */
   address: string;
   /** The chain as the server sent it (as far as node:tls exposes it), leaf first. */
   chain: CertificateSummary[];
@@ -313,6 +317,8 @@ export function verifyHandshake(h: Handshake, config: VerifyConfig): VerifiedPat
   } catch (err) {
     if (err instanceof SSLError) {
       if (err.chain === undefined) err.chain = h.info.chain;
+      if (err.code === 'SELF_SIGNED' && err.position === 0)
+        err.hint = selfSignedHint(formatAddress(h.target.host, h.target.port));
       if (INTERCEPTION_HINT_CODES.has(err.code)) noteInterception(err, h, trust, config.time);
     }
     throw err;
@@ -717,7 +723,7 @@ export async function handshake(target: Target, opts: HandshakeOptions): Promise
                 if (d.length === 0) return false;
                 earlyDers = d;
               }
-              const early = handshakeOf(s, earlyDers, target, !!tap);
+              const early = handshakeOf(s, earlyDers, target, !!tap, dialledBy(raw, opts.proxy));
               await before({ ...early, ...(opts.requestOCSP ? { staple } : {}) });
               return true;
             }),
@@ -778,7 +784,7 @@ export async function handshake(target: Target, opts: HandshakeOptions): Promise
       tapStream!.release();
     }
     return {
-      ...handshakeOf(socket, earlyDers ?? ders, target, !!tap),
+      ...handshakeOf(socket, earlyDers ?? ders, target, !!tap, dialledBy(raw ?? socket, opts.proxy)),
       ...(opts.requestOCSP ? { staple } : {}),
     };
   };
@@ -792,14 +798,20 @@ export async function handshake(target: Target, opts: HandshakeOptions): Promise
  * SSLError BAD_ENCODING for one that does not parse, unless `lenient` (diagnosis reads the
  * certificates itself and reports the one that does not parse).
  */
-function handshakeOf(socket: tls.TLSSocket, ders: Buffer[], target: Target, lenient: boolean): Handshake {
+function handshakeOf(
+  socket: tls.TLSSocket,
+  ders: Buffer[],
+  target: Target,
+  lenient: boolean,
+  dialled?: string,
+): Handshake {
   const info: TlsInfo = {
     protocol: socket.getProtocol(),
     cipher: socket.getCipher()?.name ?? null,
     alpn: typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : null,
     sni: target.sni,
     verifiedName: target.verifiedName,
-    address: target.address,
+    address: dialled ?? target.address,
     chain: [],
     verified: false,
     openssl: {
@@ -815,6 +827,12 @@ function handshakeOf(socket: tls.TLSSocket, ders: Buffer[], target: Target, leni
     if (!lenient) throw err instanceof SSLError ? err : badEncoding(err, target.address);
   }
   return { socket, ders, chain, info, target };
+}
+
+/** The IP:port a direct connection reached (undefined through a proxy, which dialled for us). */
+function dialledBy(socket: net.Socket | undefined, proxy: ProxyRoute | null | undefined): string | undefined {
+  if (proxy || !socket?.remoteAddress || socket.remotePort === undefined) return undefined;
+  return formatAddress(socket.remoteAddress, socket.remotePort);
 }
 
 /** The SERVER_HANDSHAKE_TRAFFIC_SECRET from one key log line, if that is what the line holds. */

@@ -29,7 +29,7 @@ export { anchorsFrom, combineAnchors } from './anchors.js';
 export { type Crl, parseCrl, readCrls } from './crl.js';
 export { CachingVerifier, clearCryptoCaches, nodeVerifier, type SignatureVerifier } from './crypto.js';
 export { Budget, type BudgetLimits, DEFAULT_BUDGET } from './path/budget.js';
-export { DEFAULT_MAX_DEPTH } from './path/builder.js';
+export { DEFAULT_MAX_DEPTH, selfSignedHint } from './path/builder.js';
 export type { RevocationCheck, RevocationMode, RevocationReport } from './revocation.js';
 
 export interface VerifyServerOptions {

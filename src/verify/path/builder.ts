@@ -141,6 +141,18 @@ const HINTS: Partial<Record<VerifyCode, (f: { role?: Role; cert?: Certificate })
     'The certificate breaks a rule of the RFC 5280 / CA/B Forum profile; for a private CA from a file these rules are relaxed (verify: "ca.pem").',
 };
 
+/**
+ * The fix for a self-signed server certificate: trust that certificate alone, after saving it
+ * (the command is given when the server's address is known), or get one from a trusted CA.
+ */
+export function selfSignedHint(server?: string): string {
+  const save =
+    server === undefined
+      ? 'save it (certainly ca pem --server HOST:PORT > cert.pem)'
+      : `save it (certainly ca pem --server ${server} > cert.pem)`;
+  return `If this is the server you mean to reach, trust this certificate: ${save}, check its fingerprint with the server's operator, and pass verify: 'cert.pem'. Otherwise the server needs a certificate from a trusted CA.`;
+}
+
 function rankOf(code: VerifyCode): number {
   return VERIFY_CODES[code].rank;
 }
@@ -225,6 +237,13 @@ export class PathBuilder {
     }
     const leafProblems = this.problems(leaf, 'leaf');
     const hard = leafProblems.find((p) => !p.hygiene);
+    // A certificate that signed itself, is not trusted and has no other issuer to go to is
+    // SELF_SIGNED whatever its basicConstraints: `openssl req -x509` sets cA TRUE by default, and
+    // "a CA used as a leaf" would send the user after the wrong fix (curl and requests say
+    // "self-signed", and trusting the certificate is the fix). A CA certificate issued by
+    // someone else stays CA_USED_AS_LEAF.
+    if (hard?.code === 'CA_USED_AS_LEAF' && this.isLoneSelfSigned(leaf))
+      throw this.toError(this.deadEnd(leaf));
     if (hard) throw this.toError(this.failureFor(leaf, 'leaf', hard));
     const leafHygiene = leafProblems.map((problem) => ({ cert: leaf, role: 'leaf' as Role, problem }));
 
@@ -241,6 +260,22 @@ export class PathBuilder {
     }
     if (found) return found;
     throw this.toError(this.best());
+  }
+
+  /**
+   * Self-issued, verified by its own key, and no issuer other than itself among the anchors or
+   * the certificates sent: a self-signed certificate presented alone (or with unrelated extras).
+   */
+  private isLoneSelfSigned(leaf: Certificate): boolean {
+    if (!leaf.selfIssued) return false;
+    if (this.input.trust.issuersOf(leaf).length > 0) return false;
+    const others = this.poolBySubject.get(leaf.issuer.key) ?? [];
+    if (others.some((c) => c !== leaf && c.fingerprintSha256 !== leaf.fingerprintSha256)) return false;
+    try {
+      return this.input.verifier.verifySignedBy(leaf, leaf);
+    } catch {
+      return false;
+    }
   }
 
   private problems(cert: Certificate, role: Role): Problem[] {
@@ -490,7 +525,7 @@ export class PathBuilder {
         message: `the server certificate "${cert.subject.text}" is self-signed and not trusted`,
         cert,
         position,
-        hint: 'If this is the right certificate, trust it explicitly (verify: "server.pem" with this certificate), or use a certificate from a trusted CA.',
+        hint: selfSignedHint(),
       };
     }
     if (cert.selfIssued) {
