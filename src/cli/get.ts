@@ -134,6 +134,10 @@ export const GET = {
       max: 1000,
       help: `most redirects -L follows (default ${DEFAULTS.maxRedirects}, as requests and the library)`,
     },
+    http2: {
+      type: 'boolean',
+      help: 'offer HTTP/2 (ALPN h2, http/1.1; the server chooses, after verification);\n-i and --json show the version used',
+    },
     include: { type: 'boolean', short: 'i', help: 'print the status line and headers before the body' },
     verbose: { type: 'boolean', short: 'v', help: 'print the TLS details to stderr' },
     // 10 minutes: past that a connect or a read is not slow, it is stuck.
@@ -216,6 +220,7 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
         ...(aia ? { aia } : {}),
         ...(revocation ? { revocation: revocation as 'off' | 'soft' | 'hard' } : {}),
         ...(auth ? { auth } : {}),
+        ...(values.http2 ? { http2: true } : {}),
         allowRedirects: values.location === true,
         ...(values['max-redirs'] !== undefined ? { maxRedirects: values['max-redirs'] } : {}),
       },
@@ -230,6 +235,7 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       const out = {
         status: r.status,
         url: r.url,
+        httpVersion: r.httpVersion,
         headers: Object.fromEntries(r.headers),
         history: r.history.map((h) => ({ status: h.status, url: h.url })),
         tls: r.tls ? tlsJson(r.tls) : null,
@@ -245,8 +251,7 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
           .join('\n')}\n`,
       );
     if (values.include || values.head) {
-      const version = (r as { httpVersion?: string }).httpVersion ?? '1.1';
-      const lines = [`HTTP/${version} ${r.status} ${esc(r.reason)}`];
+      const lines = [`HTTP/${r.httpVersion} ${r.status} ${esc(r.reason)}`];
       for (const [k, v] of r.headers) lines.push(`${esc(k)}: ${esc(v)}`);
       io.stdout.write(`${lines.join('\n')}\n\n`);
     }

@@ -28,6 +28,7 @@ import { anchorsOf, resolveTrust } from '../trust/resolve.js';
 import { resolveAia } from '../verify/aia.js';
 import { revocationMode } from '../verify/index.js';
 import { hostPinTable, normaliseFingerprints, normalisePins, pinsForHost } from '../verify/pin.js';
+import { http2AgentOptions } from './http2.js';
 import { checkOptions } from './option-table.js';
 import type { AdapterOptions } from './options.js';
 import { connectorConfig } from './pool.js';
@@ -43,7 +44,9 @@ const DEFAULT_CONNECT_TIMEOUT = 10_000;
 function adapterConfig(
   options: AdapterOptions,
   what: string,
-): { config: ConnectorConfig; proxied: boolean; choose: ReturnType<typeof proxyChooser> } {
+  /** dispatcher(): agentOptions.allowH2, undici's spelling of http2. */
+  allowH2?: boolean,
+): { config: ConnectorConfig; proxied: boolean; choose: ReturnType<typeof proxyChooser>; http2: boolean } {
   if (typeof options !== 'object' || options === null) {
     throw new ConfigError(`${what}(options): options must be an object`, { code: 'ERR_OPTIONS' });
   }
@@ -92,6 +95,13 @@ function adapterConfig(
   if (onConnection !== undefined && typeof onConnection !== 'function') {
     throw new ConfigError(`${what}(options): onConnection must be a function`, { code: 'ERR_OPTIONS' });
   }
+  if (options.http2 !== undefined && allowH2 !== undefined && options.http2 !== allowH2) {
+    throw new ConfigError(
+      `${what}(): http2: ${String(options.http2)} and agentOptions.allowH2: ${String(allowH2)} contradict each other; give one`,
+      { code: 'ERR_OPTIONS' },
+    );
+  }
+  const http2 = options.http2 ?? allowH2 === true;
   const config = connectorConfig({
     trust: anchorsOf(resolved),
     connectTimeout,
@@ -103,8 +113,9 @@ function adapterConfig(
     ...(revocation !== 'soft' ? { revocation } : {}),
     ...(onConnection ? { onConnection: (origin: string, info: TlsInfo) => onConnection(info, origin) } : {}),
     ...(proxied ? { proxyFor: choose } : {}),
+    ...(http2 ? { http2: true } : {}),
   });
-  return { config, proxied, choose };
+  return { config, proxied, choose, http2 };
 }
 
 /**
@@ -116,8 +127,22 @@ export function dispatcher(
   options: AdapterOptions = {},
   agentOptions: Omit<Agent.Options, 'connect'> = {},
 ): Agent {
-  const { config, proxied, choose } = adapterConfig(options, 'dispatcher');
-  const undiciOptions: Agent.Options = { ...agentOptions, connect: createConnector(config) };
+  // undici's own allowH2 means "offer h2": our connector makes the offer, so it becomes http2.
+  const allowH2 = (agentOptions as { allowH2?: unknown }).allowH2;
+  if (allowH2 !== undefined && typeof allowH2 !== 'boolean') {
+    throw new ConfigError(
+      `dispatcher(): agentOptions.allowH2 must be true or false, not ${String(allowH2)}`,
+      {
+        code: 'ERR_OPTIONS',
+      },
+    );
+  }
+  const { config, proxied, choose, http2 } = adapterConfig(options, 'dispatcher', allowH2);
+  const undiciOptions: Agent.Options = {
+    ...(http2 ? http2AgentOptions() : {}),
+    ...agentOptions,
+    connect: createConnector(config),
+  };
   return proxied ? new ProxiedAgent(undiciOptions, choose) : new Agent(undiciOptions);
 }
 
@@ -186,6 +211,13 @@ class VerifyingAgent extends https.Agent {
  * maxSockets, …). For https URLs only; proxies apply to https targets (CONNECT).
  */
 export function agent(options: AdapterOptions = {}, agentOptions: https.AgentOptions = {}): https.Agent {
+  if (options !== null && typeof options === 'object' && options.http2 === true) {
+    throw new ConfigError(
+      'agent(options): http2 is not available here: node:https (and axios, got or node-fetch through this agent) speak HTTP/1.1 only. ' +
+        'For HTTP/2 use dispatcher({ http2: true }) with fetch or undici, or a Session with http2: true.',
+      { code: 'ERR_OPTIONS' },
+    );
+  }
   const { config } = adapterConfig(options, 'agent');
   return new VerifyingAgent(createConnector(config), { keepAlive: true, ...agentOptions });
 }

@@ -255,6 +255,13 @@ export const OPTIONS = {
     check: isFunction,
     doc: 'called as the response body is read',
   },
+  // Protocol
+  http2: {
+    where: SRA,
+    takes: 'true or false',
+    check: isBool,
+    doc: 'offer HTTP/2 (ALPN h2, http/1.1; default false); r.httpVersion says which was used',
+  },
   // Session only
   cookies: {
     where: S,

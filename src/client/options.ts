@@ -108,6 +108,12 @@ export interface CommonOptions {
   /** Hosts that go direct ('example.com, .corp, 10.0.0.0/8, *'); replaces NO_PROXY. */
   noProxy?: string | readonly string[];
   /**
+   * Offer HTTP/2 (ALPN `h2, http/1.1`, in the same verified handshake): a server that accepts
+   * gets HTTP/2, with concurrent requests to it multiplexed on one connection; any other gets
+   * HTTP/1.1. `r.httpVersion` says which. Default false.
+   */
+  http2?: boolean;
+  /**
    * Undo the response's Content-Encoding (gzip, deflate, br, zstd where Node has it) when it is
    * read. Default true; false gives the bytes as sent (so does `r.rawStream()`).
    */
@@ -480,4 +486,10 @@ export interface AdapterOptions {
    * the library may use it. A throw refuses that connection: the library gets the error.
    */
   onConnection?: (info: TlsInfo, origin: string) => void;
+  /**
+   * dispatcher() only: offer HTTP/2 (ALPN h2, http/1.1) and multiplex an origin's requests on one
+   * verified connection (undici's `allowH2: true` in agentOptions means the same). agent() refuses
+   * it: node:https speaks HTTP/1.1 only.
+   */
+  http2?: boolean;
 }

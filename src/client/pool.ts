@@ -16,6 +16,7 @@ import { isUserFileAnchor } from '../verify/index.js';
 import { checkPins, type PinSet } from '../verify/pin.js';
 import type { RevocationMode } from '../verify/revocation.js';
 import type { Certificate } from '../x509/types.js';
+import { H2_ALPN } from './http2.js';
 
 /** What a pool key is made of (Session's per-connection settings satisfy it). */
 export interface PoolKeyInput {
@@ -31,6 +32,8 @@ export interface PoolKeyInput {
   revocation?: string | undefined;
   /** The proxy, by its key (URL, credentials hashed, proxy trust). */
   proxy?: { key: string } | undefined;
+  /** HTTP/2 offered (ALPN h2, http/1.1): its connections never serve an HTTP/1.1-only pool, nor the reverse. */
+  http2?: boolean | undefined;
 }
 
 const verificationKeys = new WeakMap<TrustAnchors, string>();
@@ -67,7 +70,7 @@ export function verificationKey(trust: TrustAnchors | null): string {
 export function poolKey(s: PoolKeyInput): string {
   // The common case (trust and a timeout, nothing else) without JSON: this runs per request.
   if (!s.serverName && !s.connectTo && !s.cert && !s.pins && !s.aia && !s.proxy && !s.revocation) {
-    return `${verificationKey(s.trust)}\u0000${s.connectTimeout}`;
+    return `${verificationKey(s.trust)}\u0000${s.connectTimeout}${s.http2 ? '\u0000h2' : ''}`;
   }
   const certKey = s.cert
     ? createHash('sha256').update(JSON.stringify(s.cert, bufferReplacer)).digest('base64')
@@ -81,6 +84,7 @@ export function poolKey(s: PoolKeyInput): string {
     s.aia ?? null,
     s.revocation ?? null,
     s.proxy?.key ?? null,
+    s.http2 === true,
   ]);
 }
 
@@ -108,6 +112,8 @@ export interface ConnectionOptions {
   revocation?: RevocationMode;
   onConnection?: ConnectorConfig['onConnection'];
   proxyFor?: ConnectorConfig['proxyFor'];
+  /** Offer HTTP/2 (ALPN h2, http/1.1); the pool must then be built with client/http2.ts. */
+  http2?: boolean;
 }
 
 /** The connector configuration for these options; the client certificate is read and checked here (ConfigError). */
@@ -131,5 +137,6 @@ export function connectorConfig(o: ConnectionOptions): ConnectorConfig {
     ...(o.onConnection ? { onConnection: o.onConnection } : {}),
     ...(o.proxyFor ? { proxyFor: o.proxyFor } : {}),
     ...(o.revocation ? { revocation: o.revocation } : {}),
+    ...(o.http2 ? { alpn: [...H2_ALPN] } : {}),
   };
 }

@@ -43,6 +43,8 @@ export class Response {
   readonly tls: TlsInfo | undefined;
   /** The request that produced this response. */
   readonly request: SentRequest;
+  /** The HTTP version the response came over: '2' when the connection negotiated h2 (the http2 option), else '1.1'. */
+  readonly httpVersion: '1.1' | '2';
   /** Milliseconds from sending the request to receiving the headers. */
   readonly elapsed: number;
   #body: BodySource | null;
@@ -63,6 +65,8 @@ export class Response {
     tls?: TlsInfo | undefined;
     request: SentRequest;
     elapsed: number;
+    /** Default '1.1'. */
+    httpVersion?: '1.1' | '2';
     /** Turns an error of the body stream (undici's) into ours. */
     mapError?: (err: unknown) => unknown;
     /** Decoding, size limit, progress; undefined when none applies (the body is read as is). */
@@ -78,6 +82,7 @@ export class Response {
     this.history = init.history ?? [];
     this.tls = init.tls;
     this.request = init.request;
+    this.httpVersion = init.httpVersion ?? '1.1';
     this.elapsed = init.elapsed;
     this.#body = init.body;
     this.#plan = init.plan;

@@ -29,6 +29,7 @@ import { RequestAuth } from './authenticate.js';
 import { encodeBody, withUploadProgress } from './body.js';
 import { CookieJar, type CookieStore } from './cookies.js';
 import { planFor } from './decode.js';
+import { http2AgentOptions } from './http2.js';
 import { checkOptions } from './option-table.js';
 import {
   applyParams,
@@ -82,6 +83,8 @@ export interface ConnectionSettings {
   proxy?: ResolvedProxy;
   /** 'off' | 'hard'; undefined is 'soft'. */
   revocation?: RevocationMode;
+  /** HTTP/2 offered (client/http2.ts). */
+  http2?: boolean;
 }
 
 /**
@@ -111,6 +114,8 @@ interface RequestPlan {
   revocation: RevocationMode;
   retry: RetryPolicy;
   retriesLeft: number;
+  /** Offer HTTP/2 (the http2 option, checked). */
+  http2: boolean;
   cookieStore: CookieStore;
   chooseProxy: (url: URL) => ResolvedProxy | null;
 }
@@ -274,8 +279,11 @@ export class Session {
         },
       );
     }
+    // Its kind is checked by the option table.
+    const http2 = o.http2 === true;
     return {
       o,
+      http2,
       signal: options.signal,
       timeouts,
       decompress: o.decompress ?? true,
@@ -334,6 +342,7 @@ export class Session {
       ...(pins ? { pins } : {}),
       ...(plan.aia && trust ? { aia: plan.aia } : {}),
       ...(plan.revocation !== 'soft' ? { revocation: plan.revocation } : {}),
+      ...(plan.http2 ? { http2: true } : {}),
     };
     const proxy = plan.chooseProxy(current);
     if (proxy) settings.proxy = proxy;
@@ -414,6 +423,7 @@ export class Session {
       dropBody(data.body);
       throw err;
     }
+    const tls = current.protocol === 'https:' ? pool.lastTls.get(current.origin) : undefined;
     const response = new Response({
       mapError: (e) => mapUndiciError(e, current, timeouts, hasCert),
       status: data.statusCode,
@@ -421,7 +431,9 @@ export class Session {
       url: current.href,
       body: data.body as unknown as BodySource,
       history: [...history],
-      tls: current.protocol === 'https:' ? pool.lastTls.get(current.origin) : undefined,
+      tls,
+      // What the origin's connection negotiated: h2 is only ever offered, and chosen, by ALPN.
+      httpVersion: tls?.alpn === 'h2' ? '2' : '1.1',
       request: new SentRequest(hop.method, current.href, sent),
       elapsed: performance.now() - started,
       ...planned,
@@ -467,6 +479,7 @@ export class Session {
           ...(proxy ? { proxyFor: () => proxy } : {}),
         }),
       ),
+      ...(s.http2 ? http2AgentOptions() : {}),
     };
     const agent = proxy ? new ProxiedAgent(agentOptions, () => proxy) : new Agent(agentOptions);
     const entry = { agent, dispatcher: agent.compose(readTimer), lastTls };

@@ -13,7 +13,10 @@ import type * as Undici from 'undici';
 import api from 'undici/lib/api/index.js';
 import undiciErrors from 'undici/lib/core/errors.js';
 import AgentClass from 'undici/lib/dispatcher/agent.js';
+import ClientClass from 'undici/lib/dispatcher/client.js';
 import DispatcherClass from 'undici/lib/dispatcher/dispatcher.js';
+import PoolClass from 'undici/lib/dispatcher/pool.js';
+import poolBase from 'undici/lib/dispatcher/pool-base.js';
 
 // What undici's index does on load: the request/stream/pipeline/upgrade/connect methods live
 // on Dispatcher.prototype only after it. Doing it again (a user also imports 'undici') assigns
@@ -26,5 +29,16 @@ export type Agent = Undici.Agent;
 export declare namespace Agent {
   type Options = Undici.Agent.Options;
 }
+/** undici's Client (one connection) and Pool (an origin's clients): the HTTP/2 pools build them (client/http2.ts). */
+export const Client: typeof Undici.Client = ClientClass;
+export type Client = Undici.Client;
+export const Pool: typeof Undici.Pool = PoolClass;
+export type Pool = Undici.Pool;
+/**
+ * The Pool's method that picks the client for the next request (or none: the Pool queues it).
+ * client/http2.ts overrides it so that an origin's first connection takes every request while
+ * its protocol is not known yet.
+ */
+export const kGetDispatcher: typeof poolBase.kGetDispatcher = poolBase.kGetDispatcher;
 /** undici's error classes (`errors.UndiciError`, `errors.SocketError`, …). */
 export const errors: typeof Undici.errors = undiciErrors;

@@ -22,3 +22,19 @@ declare module 'undici/lib/api/index.js' {
   const api: Record<'request' | 'stream' | 'pipeline' | 'upgrade' | 'connect', unknown>;
   export default api;
 }
+declare module 'undici/lib/dispatcher/client.js' {
+  import type { Client } from 'undici';
+
+  const ClientClass: typeof Client;
+  export default ClientClass;
+}
+declare module 'undici/lib/dispatcher/pool.js' {
+  import type { Pool } from 'undici';
+
+  const PoolClass: typeof Pool;
+  export default PoolClass;
+}
+declare module 'undici/lib/dispatcher/pool-base.js' {
+  const poolBase: { readonly kGetDispatcher: unique symbol; readonly kClients: unique symbol };
+  export default poolBase;
+}

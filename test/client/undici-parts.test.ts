@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Agent, errors } from '../../src/client/undici.js';
+import { Agent, Client, errors, Pool } from '../../src/client/undici.js';
 import { createRoot, type Issued, issue, startTlsServer, type TestServer } from '../support/index.js';
 
 const require = createRequire(import.meta.url);
@@ -21,6 +21,8 @@ describe("undici's parts, loaded by path", () => {
   test("are the classes undici's index exports", () => {
     const undici = require('undici') as typeof import('undici');
     assert.equal(Agent, undici.Agent);
+    assert.equal(Client, undici.Client);
+    assert.equal(Pool, undici.Pool);
     assert.equal(errors, undici.errors);
     assert.equal(errors.UndiciError, undici.errors.UndiciError);
   });

@@ -6,7 +6,7 @@
  *
  * Without the binaries, `missing()` says what to install; the suite then skips with that message.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { createServer, connect as netConnect } from 'node:net';
 import { delimiter, join } from 'node:path';
@@ -116,6 +116,15 @@ export interface NginxSite {
   /** Served certificate, and the chain sent after it. */
   cert: Issued;
   chain?: Issued[];
+  /** Serve HTTP/2 too (ALPN h2, http/1.1): `http2 on;` on nginx 1.25.1+, `listen … ssl http2` before. */
+  http2?: boolean;
+}
+
+/** nginx's version, as [major, minor, patch] (from `nginx -v`, which prints on stderr). */
+function nginxVersion(binary: string): [number, number, number] {
+  const out = spawnSync(binary, ['-v'], { encoding: 'utf8' });
+  const m = /nginx\/(\d+)\.(\d+)\.(\d+)/.exec(`${out.stderr ?? ''}${out.stdout ?? ''}`);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
 }
 
 export interface Nginx extends Daemon {
@@ -134,6 +143,9 @@ export async function startNginx(sites: Record<string, NginxSite>): Promise<Ngin
   const binary = findBinary('nginx');
   if (!binary) throw new Error(missing());
   const dir = tempDir('certainly-nginx-');
+  const [major, minor, patch] = nginxVersion(binary);
+  // The `http2` directive arrived in 1.25.1; Debian 12's nginx (1.22) takes it on `listen`.
+  const http2Directive = major > 1 || (major === 1 && (minor > 25 || (minor === 25 && patch >= 1)));
   const ports: Record<string, number> = {};
   const blocks: string[] = [];
   const locations = (label: string) => `
@@ -146,7 +158,7 @@ export async function startNginx(sites: Record<string, NginxSite>): Promise<Ngin
     const keyFile = dir.write(`${name}.key`, site.cert.keyPem);
     blocks.push(`
   server {
-    listen 127.0.0.1:${port} ssl;
+    listen 127.0.0.1:${port} ssl${site.http2 && !http2Directive ? ' http2' : ''};${site.http2 && http2Directive ? '\n    http2 on;' : ''}
     ssl_certificate ${certFile};
     ssl_certificate_key ${keyFile};${locations(name)}
   }`);
@@ -166,7 +178,9 @@ pid ${p}/nginx.pid;
 error_log ${p}/error.log warn;
 events { worker_connections 128; }
 http {
-  access_log ${p}/access.log;
+  # The connection's serial number and protocol: the HTTP/2 tests count connections by it.
+  log_format certainly '$remote_addr conn=$connection $server_protocol "$request" $status';
+  access_log ${p}/access.log certainly;
   client_body_temp_path ${p}/body;
   proxy_temp_path ${p}/proxy;
   fastcgi_temp_path ${p}/fastcgi;

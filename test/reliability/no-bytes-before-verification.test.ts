@@ -338,3 +338,131 @@ describe('no application byte reaches a server whose certificate fails', () => {
     }
   });
 });
+
+/**
+ * HTTP/2: the connection preface (the client's first application bytes, 'PRI * HTTP/2.0…') waits
+ * for verification too. The impostor negotiates h2 by ALPN and counts every decrypted byte it
+ * receives; a control with a certificate that verifies shows the same server does receive the
+ * preface, so the count can fail.
+ */
+async function startH2Impostor(cert: Issued, chain: Issued[], maxVersion: 'TLSv1.2' | 'TLSv1.3' = 'TLSv1.3') {
+  const received: Buffer[] = [];
+  let secured = 0;
+  // What the client offered, per handshake; the server picks h2 from it (the handshake may end
+  // before the server's secureConnection: the client hangs up as soon as verification fails).
+  const alpn: string[][] = [];
+  const sockets = new Set<Socket>();
+  const server = createTlsServer(
+    {
+      key: cert.keyPem,
+      cert: pemOf(cert, ...chain),
+      maxVersion,
+      ALPNCallback: ({ protocols }: { protocols: string[] }) => {
+        alpn.push(protocols);
+        return protocols.includes('h2') ? 'h2' : undefined;
+      },
+    },
+    (s) => {
+      secured++;
+      s.on('data', (c: Buffer) => {
+        received.push(c);
+        // Enough to see the preface; then hang up (the client gets a connection error).
+        s.destroy();
+      });
+      s.on('error', () => {});
+    },
+  );
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.on('tlsClientError', () => {});
+  const port = await listen(server);
+  return {
+    url: `https://127.0.0.1:${port}/secret`,
+    received: () => Buffer.concat(received),
+    /** Handshakes the server completed (it then reads application bytes). */
+    secured: () => secured,
+    alpn,
+    close: () => closeAll(server, sockets),
+  };
+}
+
+describe('HTTP/2: no connection preface reaches a server whose certificate fails', () => {
+  const h2Cases: {
+    code: VerifyCode;
+    title: string;
+    serve: () => { cert: Issued; chain: Issued[] };
+    options?: Record<string, unknown>;
+  }[] = [
+    {
+      code: 'HOSTNAME_MISMATCH',
+      title: 'a certificate for another name',
+      serve: () => ({ cert: issue(inter, { sans: ['DNS:other.example'] }), chain: [inter] }),
+    },
+    {
+      code: 'UNKNOWN_ISSUER',
+      title: 'a chain to a root that is not trusted',
+      serve: () => {
+        const other = createRoot({ cn: 'h2 impostor root' });
+        return { cert: issue(other), chain: [] };
+      },
+    },
+    {
+      code: 'CERT_EXPIRED',
+      title: 'an expired leaf',
+      serve: () => ({
+        cert: issue(inter, {
+          notBefore: new Date(Date.now() - 2 * DAY),
+          notAfter: new Date(Date.now() - DAY),
+        }),
+        chain: [inter],
+      }),
+    },
+    {
+      code: 'PIN_MISMATCH',
+      title: 'a valid chain whose key is not the pinned one',
+      serve: () => ({ cert: issue(inter), chain: [inter] }),
+      options: { pin: `sha256//${Buffer.alloc(32, 7).toString('base64')}` },
+    },
+  ];
+  // Under TLS 1.2 the server completes its handshake (and listens for the preface) before the
+  // client has the server's Finished, so before our verifier runs: its 0 is a count it was
+  // ready to make. Under TLS 1.3 the client may hang up first.
+  for (const c of h2Cases.flatMap((x) => (['TLSv1.2', 'TLSv1.3'] as const).map((v) => ({ ...x, v })))) {
+    test(`${c.code} over h2 (${c.v}): the server negotiated h2 and received 0 bytes`, async () => {
+      const { cert, chain } = c.serve();
+      const server = await startH2Impostor(cert, chain, c.v);
+      try {
+        const outcome = await session.get(server.url, { verify: root.pem, http2: true, ...c.options }).then(
+          () => 'a response',
+          (err: unknown) => err,
+        );
+        assert.ok(outcome instanceof SSLError, `expected SSLError ${c.code}, got ${String(outcome)}`);
+        assert.equal(outcome.code, c.code, outcome.message);
+        assert.deepEqual(server.alpn, [['h2', 'http/1.1']], 'the client offered h2 and the server chose it');
+        assert.equal(server.received().length, 0, 'bytes (the preface) reached the server');
+        if (c.v === 'TLSv1.2') assert.equal(server.secured(), 1, 'the server completed its handshake');
+      } finally {
+        await server.close();
+      }
+    });
+  }
+
+  test('control: the same server with a certificate that verifies receives the HTTP/2 preface', async () => {
+    const server = await startH2Impostor(issue(inter), [inter]);
+    try {
+      await session.get(server.url, { verify: root.pem, http2: true, retries: 0 }).then(
+        () => assert.fail('the server hung up; no response was expected'),
+        () => {},
+      );
+      assert.deepEqual(server.alpn, [['h2', 'http/1.1']]);
+      assert.ok(
+        server.received().subarray(0, 24).equals(Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n')),
+        `the server received: ${JSON.stringify(server.received().subarray(0, 40).toString('latin1'))}`,
+      );
+    } finally {
+      await server.close();
+    }
+  });
+});
