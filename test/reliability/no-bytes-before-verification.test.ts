@@ -102,6 +102,14 @@ const cases: Case[] = [
     serve: () => ({ cert: issue(inter), chain: [] }),
   },
   {
+    code: 'CHAIN_TOO_LONG',
+    title: 'a server sending 70 certificates (the limit is 64)',
+    serve: () => ({
+      cert: issue(inter),
+      chain: [inter, ...Array.from({ length: 68 }, () => issue(inter, { sans: [] }))],
+    }),
+  },
+  {
     code: 'CERT_EXPIRED',
     title: 'an expired leaf',
     serve: () => ({
