@@ -1,7 +1,10 @@
 /**
- * TLS secure contexts, built once per trust configuration and reused by every connection
- * (building one with a few hundred CA certificates costs milliseconds; ARCHITECTURE.md measured
- * it). The context's CA store only feeds OpenSSL's cross-check verdict: our verifier decides.
+ * TLS secure contexts, built once per trust configuration and reused by every connection.
+ * Our verifier decides; the context's CA store only feeds OpenSSL's cross-check verdict, which
+ * only diagnosis shows (`check`'s "openssl accepts the chain" line). So only a context asked for
+ * with `crossCheck` carries the anchors: loading ~170 CA certificates into one costs ~20 ms on
+ * the first connection (measured in a fresh process's profile), and OpenSSL would then build its
+ * own path on every handshake for a verdict nobody reads.
  */
 import { createHash } from 'node:crypto';
 import tls from 'node:tls';
@@ -25,14 +28,22 @@ function clientKey(opts: ClientTlsOptions | undefined): string {
   return h.digest('base64');
 }
 
-/** The secure context for a trust configuration (null = verify: false) and client identity. */
-export function contextFor(trust: TrustAnchors | null, client?: ClientTlsOptions): tls.SecureContext {
-  const key = `${trust ? trust.key : 'insecure'}|${clientKey(client)}`;
+/**
+ * The secure context for a client identity; with `crossCheck`, OpenSSL also checks the path
+ * against the trust configuration's anchors (null = verify: false: none).
+ */
+export function contextFor(
+  trust: TrustAnchors | null,
+  client?: ClientTlsOptions,
+  crossCheck = false,
+): tls.SecureContext {
+  const anchors = crossCheck && trust !== null;
+  const key = `${anchors ? trust.key : 'none'}|${clientKey(client)}`;
   let ctx = contexts.get(key);
   if (ctx) return ctx;
   ctx = tls.createSecureContext({
     // An empty list means "no anchors" to OpenSSL, not "the defaults" (ARCHITECTURE.md facts).
-    ca: trust ? trust.anchors.map((a) => a.cert.toPEM()) : [],
+    ca: anchors ? trust.anchors.map((a) => a.cert.toPEM()) : [],
     ...(client ?? {}),
   });
   if (contexts.size >= MAX_CONTEXTS) contexts.delete(contexts.keys().next().value as string);

@@ -71,8 +71,11 @@ export interface TlsInfo {
   anchor?: { subject: string; sources: string[]; kind: AnchorClass; note?: string };
   /** False only for verify: false. */
   verified: boolean;
-  /** OpenSSL's own verdict against the same anchors, kept as a cross-check. */
-  openssl: { authorized: boolean; error: string | null };
+  /**
+   * OpenSSL's own verdict against the same anchors, a cross-check that diagnosis (`check`,
+   * `diagnose()`) asks for; absent on ordinary requests, where OpenSSL is given no anchors.
+   */
+  openssl?: { authorized: boolean; error: string | null };
   /** Intermediates fetched from the certificates' AIA URLs (the `aia` option), not sent by the server. */
   fetched?: CertificateSummary[];
   /** What was checked for revocation, and how (stapled OCSP, CRLs); absent when verify is off. */
@@ -743,10 +746,11 @@ export async function handshake(target: Target, opts: HandshakeOptions): Promise
           ...(target.sni ? { servername: target.sni } : {}),
           ALPNProtocols: opts.alpn ?? ['http/1.1'],
           rejectUnauthorized: false,
-          // OpenSSL's verdict (socket.authorized) is computed against our anchors, as a cross-check;
-          // Node's own name check is switched off: identity is ours.
+          // Node's own name check is switched off: identity is ours. Under diagnosis (a tap),
+          // OpenSSL's verdict (socket.authorized) is computed against our anchors, as a
+          // cross-check that `check` shows; elsewhere nobody reads it (context.ts).
           checkServerIdentity: () => undefined,
-          secureContext: contextFor(opts.trust, opts.clientCert),
+          secureContext: contextFor(opts.trust, opts.clientCert, tap !== undefined),
           ...(opts.requestOCSP ? { requestOCSP: true } : {}),
         },
         (s) => {
@@ -795,8 +799,8 @@ export async function handshake(target: Target, opts: HandshakeOptions): Promise
 
 /**
  * What a handshake showed: the socket's parameters and the certificates sent, parsed. Throws
- * SSLError BAD_ENCODING for one that does not parse, unless `lenient` (diagnosis reads the
- * certificates itself and reports the one that does not parse).
+ * SSLError BAD_ENCODING for one that does not parse, unless `lenient` (diagnosis, which reads the
+ * certificates itself and reports the one that does not parse, and gets OpenSSL's verdict).
  */
 function handshakeOf(
   socket: tls.TLSSocket,
@@ -814,10 +818,14 @@ function handshakeOf(
     address: dialled ?? target.address,
     chain: [],
     verified: false,
-    openssl: {
-      authorized: socket.authorized,
-      error: socket.authorizationError ? String(socket.authorizationError) : null,
-    },
+    ...(lenient
+      ? {
+          openssl: {
+            authorized: socket.authorized,
+            error: socket.authorizationError ? String(socket.authorizationError) : null,
+          },
+        }
+      : {}),
   };
   let chain: Certificate[] = [];
   try {

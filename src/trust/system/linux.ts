@@ -61,7 +61,7 @@ export function loadLinuxSystem(opts: { root?: string } = {}): SystemLoad {
     if (r.certs.length === 0) continue;
     out.sources.push(r);
     try {
-      seen.add(realpathSync(full));
+      seen.add(realpathSync.native(full));
     } catch {
       // It was just read; if it vanished since, the directory pass simply reads it again.
     }
