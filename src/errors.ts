@@ -109,6 +109,9 @@ export const OPTION_CODES = {
   ERR_PARAMS: 'a query parameter that cannot be sent: a nested object, or not a name/value list',
   ERR_TIMEOUT_OPTION: 'a timeout that is not a positive number of milliseconds or { connect, read, total }',
   ERR_RETRIES_OPTION: 'a retries option that is out of range or has an unknown key',
+  ERR_AUTH_OPTION: 'an auth option of no known form, or credentials a header cannot carry',
+  ERR_HOOKS_OPTION: 'hooks that are not { request, response } with functions',
+  ERR_BASE_URL: 'a baseUrl that is not an absolute http(s) URL',
 } as const;
 
 export type OptionCode = keyof typeof OPTION_CODES;
@@ -275,6 +278,12 @@ export type TotalTimeout = InstanceType<typeof TotalTimeout>;
 /** Malformed DER, PEM or certificate structure; `code` says which layer, the message where. */
 export const ParseError = defineError('ParseError', 'ERR_PARSE');
 export type ParseError = InstanceType<typeof ParseError>;
+/**
+ * A request or response hook (the `hooks` option) threw or returned something that is not a
+ * Response; `cause` is what the hook threw.
+ */
+export const HookError = defineError('HookError', 'ERR_HOOK');
+export type HookError = InstanceType<typeof HookError>;
 
 /** `raiseForStatus()` on a 4xx or 5xx response. */
 export class HTTPError extends CertainlyError {

@@ -30,6 +30,7 @@ export {
   request,
   Session,
 } from './client/index.js';
+export type { HookRequest, HooksOption, RequestHook, ResponseHook } from './client/hooks.js';
 export type { ProxyObject, ProxyOption } from './client/proxy.js';
 export type { RetryOption } from './client/retry.js';
 // Diagnosis: what `certainly check` does, in code; findingFor(err) words any error as check does.

@@ -53,6 +53,7 @@ const DOCUMENTED: Record<string, 'function' | 'class' | 'object'> = {
   ResponseTooLarge: 'class',
   TotalTimeout: 'class',
   ProtocolError: 'class',
+  HookError: 'class',
   VERIFY_CODES: 'object',
 };
 

@@ -173,6 +173,13 @@ export const OPTIONS = {
     check: any, // auth.ts checks the forms, naming them
     doc: 'credentials for the origin of the URL (Basic, Bearer, Digest, or a function returning headers)',
   },
+  hooks: {
+    where: SR,
+    takes: '{ request: [fn], response: [fn] }',
+    check: isObject,
+    code: 'ERR_HOOKS_OPTION',
+    doc: "functions that change a request before it is sent, or inspect / replace its response (a Session's run first)",
+  },
   json: {
     where: R,
     takes: 'any JSON value',
@@ -263,6 +270,13 @@ export const OPTIONS = {
     doc: 'offer HTTP/2 (ALPN h2, http/1.1; default false); r.httpVersion says which was used',
   },
   // Session only
+  baseUrl: {
+    where: S,
+    takes: "an absolute URL ('https://api.example.com/v1/')",
+    check: (v) => typeof v === 'string' || v instanceof URL,
+    code: 'ERR_BASE_URL',
+    doc: 'relative request URLs are joined to it by the URL rules (end it with /)',
+  },
   cookies: {
     where: S,
     takes: 'true, false, or a jar with cookieHeader() and setCookies()',
@@ -335,6 +349,9 @@ const ALIASES: Readonly<Record<string, string>> = {
   maxbodylength: 'maxResponseSize',
   maxresponsebytes: 'maxResponseSize',
   abortsignal: 'signal',
+  baseurl: 'baseUrl',
+  prefixurl: 'baseUrl',
+  interceptors: 'hooks',
   fingerprints: 'fingerprint',
   pinnedpubkey: 'pin',
 };

@@ -11,6 +11,7 @@ import type { RevocationMode } from '../verify/revocation.js';
 import type { AuthOption } from './auth.js';
 import type { DataOption, FilesOption } from './body.js';
 import type { CookieStore } from './cookies.js';
+import type { HooksOption } from './hooks.js';
 import { ACCEPT_ENCODING, type DownloadProgress } from './decode.js';
 import type { ProxyOption } from './proxy.js';
 import type { RetryOption } from './retry.js';
@@ -74,6 +75,12 @@ export interface CommonOptions {
    * assert_fingerprint); any one may match. Checked after path validation, like `pin`.
    */
   fingerprint?: string | readonly string[];
+  /**
+   * Hooks: { request: [fn], response: [fn] }. Request hooks get { method, url, headers } once,
+   * before anything is sent, and may change them; response hooks get the final response and may
+   * return one that replaces it. A Session's run before a request's. A throw is a HookError.
+   */
+  hooks?: HooksOption;
   /**
    * Credentials for the origin of the URL: ['user', 'password'] or { username, password } (Basic),
    * { bearer: 'token' }, { digest: ['user', 'password'] } (Digest, on a 401 challenge), or a
@@ -158,6 +165,13 @@ export interface UploadProgress {
 }
 
 export interface SessionOptions extends CommonOptions {
+  /**
+   * A base URL for relative request URLs, joined by the WHATWG URL rules (never by string
+   * concatenation): end it with '/' so that 'users' goes under it ('https://h/api/' + 'users' is
+   * 'https://h/api/users'; without the '/' it is 'https://h/users'); '/users' is from the host's
+   * root; an absolute URL is used as it is.
+   */
+  baseUrl?: string | URL;
   /** Pins per host, applied to every request of the Session to that host. */
   pins?: Record<string, string | readonly string[]>;
   /**

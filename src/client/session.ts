@@ -52,6 +52,15 @@ import {
   proxyChooser,
   type ResolvedProxy,
 } from './proxy.js';
+import {
+  checkBaseUrl,
+  checkHooks,
+  type HookRequest,
+  hooksFor,
+  joinBaseUrl,
+  runRequestHooks,
+  runResponseHooks,
+} from './hooks.js';
 import { readTimer } from './read-timer.js';
 import { type Hop, nextHop } from './redirect.js';
 import { type BodySource, dropBody, Response, SentRequest } from './response.js';
@@ -130,6 +139,8 @@ export class Session {
   #closed = false;
   /** The Session's cookie store; null with cookies: false (each request then has its own). */
   #cookieStore: CookieStore | null;
+  /** The baseUrl option, checked (hooks.ts). */
+  #baseUrl: URL | undefined;
 
   constructor(options: SessionOptions = {}) {
     if (typeof options !== 'object' || options === null) {
@@ -140,6 +151,8 @@ export class Session {
     if (options.headers !== undefined) mergeHeaders(options.headers);
     if (options.params !== undefined) paramPairs(options.params);
     this.defaults = { ...options };
+    this.#baseUrl = options.baseUrl === undefined ? undefined : checkBaseUrl(options.baseUrl);
+    if (options.hooks !== undefined) checkHooks(options.hooks, 'new Session(options): ');
     const c = options.cookies;
     if (c === undefined || c === true) this.#cookieStore = new CookieJar();
     else if (c === false) this.#cookieStore = null;
@@ -200,11 +213,11 @@ export class Session {
     checkOptions(options, 'request');
     const plan = this.#plan(options);
     const d = this.defaults;
-    const first = parseUrl(url);
-    const urlCredentials = takeUrlCredentials(first);
+    let first = parseUrl(this.#baseUrl ? joinBaseUrl(this.#baseUrl, url) : url);
+    let urlCredentials = takeUrlCredentials(first);
     applyParams(first, d.params, options.params);
     plan.firstOrigin = first.origin;
-    const headers: HeaderRecord =
+    let headers: HeaderRecord =
       d.headers === undefined && options.headers === undefined
         ? { ...DEFAULT_HEADERS }
         : mergeHeaders(DEFAULT_HEADERS, d.headers, options.headers);
@@ -212,6 +225,17 @@ export class Session {
     if (body) {
       if (body.contentType !== undefined) headers['content-type'] ??= body.contentType;
       if (body.length !== undefined) headers['content-length'] ??= String(body.length);
+    }
+    const hooks = hooksFor(d.hooks, options.hooks);
+    if (hooks && hooks.request.length > 0) {
+      // Before auth: a hook that logs the request never sees the credentials.
+      const req: HookRequest = { method: method.toUpperCase(), url: first, headers };
+      await runRequestHooks(hooks.request, req);
+      method = String(req.method);
+      first = parseUrl(req.url);
+      urlCredentials = takeUrlCredentials(first) ?? urlCredentials;
+      plan.firstOrigin = first.origin;
+      headers = mergeHeaders(req.headers);
     }
     // Like any Authorization header, the one from `auth` (or the URL's user:password) goes to
     // the first origin only (nextHop); an auth function and Digest act per hop (authenticate.ts).
@@ -240,7 +264,9 @@ export class Session {
         if (hop === null) {
           // The deadline stays armed until this body is read or dropped.
           if (total) response.onBodyClosed(total.clear);
-          return response;
+          return hooks && hooks.response.length > 0
+            ? await runResponseHooks(hooks.response, response)
+            : response;
         }
       }
     } catch (err) {
