@@ -3,6 +3,7 @@
 export { type AdapterOptions, agent, dispatcher } from './client/adapters.js';
 export type { AuthFunction, AuthHeaders, AuthOption, AuthRequest } from './client/auth.js';
 export { type Cookie, CookieJar, type CookieStore } from './client/cookies.js';
+export type { HookRequest, HooksOption, RequestHook, ResponseHook } from './client/hooks.js';
 export type {
   ClientCertOption,
   CommonOptions,
@@ -30,7 +31,6 @@ export {
   request,
   Session,
 } from './client/index.js';
-export type { HookRequest, HooksOption, RequestHook, ResponseHook } from './client/hooks.js';
 export type { ProxyObject, ProxyOption } from './client/proxy.js';
 export type { RetryOption } from './client/retry.js';
 // Diagnosis: what `certainly check` does, in code; findingFor(err) words any error as check does.

@@ -11,7 +11,6 @@
  * - A hook that throws fails the request with HookError (ERR_HOOK), the hook's error as `cause`.
  */
 import { ConfigError, HookError, InvalidURL } from '../errors.js';
-import type { HeaderRecord } from './options.js';
 import { Response } from './response.js';
 
 /** The request as a request hook sees and changes it. Header names are lower-case. */
@@ -19,7 +18,7 @@ export interface HookRequest {
   method: string;
   /** A URL object; a hook may change it in place or assign a new URL (or string). */
   url: URL | string;
-  headers: HeaderRecord;
+  headers: Record<string, string>;
 }
 
 export type RequestHook = (request: HookRequest) => unknown;

@@ -373,18 +373,6 @@ export function headerView(record: Readonly<HeaderRecord>): Record<string, strin
   return out;
 }
 
-/** A Headers object for users (Response.request.headers), built from a record. */
-export function headersOf(record: Readonly<Record<string, string | readonly string[] | undefined>>): Headers {
-  const h = new Headers();
-  for (const k in record) {
-    const v = record[k];
-    if (v === undefined) continue;
-    if (Array.isArray(v)) for (const item of v) h.append(k, item);
-    else h.append(k, v as string);
-  }
-  return h;
-}
-
 function paramsError(what: string): ConfigError {
   return new ConfigError(what, {
     code: 'ERR_PARAMS',

@@ -2,7 +2,6 @@ import { PassThrough, type Readable } from 'node:stream';
 import { CertainlyError, HTTPError } from '../errors.js';
 import type { TlsInfo } from '../tls/handshake.js';
 import { type BodyPlan, decodedBody } from './decode.js';
-import { headersOf } from './options.js';
 import { reasonPhrase } from './reasons.js';
 
 /** Header fields as undici returns them: lower-case names, repeated fields as arrays. */
@@ -256,4 +255,16 @@ async function collect(stream: Readable): Promise<Buffer> {
 export function dropBody(body: Readable): void {
   body.on('error', () => {});
   body.destroy();
+}
+
+/** A Headers object for users (Response.headers, Response.request.headers), built from a record. */
+export function headersOf(record: Readonly<Record<string, string | readonly string[] | undefined>>): Headers {
+  const h = new Headers();
+  for (const k in record) {
+    const v = record[k];
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const item of v) h.append(k, item);
+    else h.append(k, v as string);
+  }
+  return h;
 }

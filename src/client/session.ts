@@ -30,6 +30,15 @@ import { encodeBody, withUploadProgress } from './body.js';
 import { CookieJar, type CookieStore } from './cookies.js';
 import { planFor } from './decode.js';
 import { http2AgentOptions } from './http2.js';
+import {
+  checkBaseUrl,
+  checkHooks,
+  type HookRequest,
+  hooksFor,
+  joinBaseUrl,
+  runRequestHooks,
+  runResponseHooks,
+} from './hooks.js';
 import { checkOptions } from './option-table.js';
 import {
   applyParams,
@@ -52,15 +61,6 @@ import {
   proxyChooser,
   type ResolvedProxy,
 } from './proxy.js';
-import {
-  checkBaseUrl,
-  checkHooks,
-  type HookRequest,
-  hooksFor,
-  joinBaseUrl,
-  runRequestHooks,
-  runResponseHooks,
-} from './hooks.js';
 import { readTimer } from './read-timer.js';
 import { type Hop, nextHop } from './redirect.js';
 import { type BodySource, dropBody, Response, SentRequest } from './response.js';
