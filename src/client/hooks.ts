@@ -18,7 +18,7 @@ export interface HookRequest {
   method: string;
   /** A URL object; a hook may change it in place or assign a new URL (or string). */
   url: URL | string;
-  headers: Record<string, string>;
+  headers: Record<string, string | string[]>;
 }
 
 export type RequestHook = (request: HookRequest) => unknown;
