@@ -29,7 +29,6 @@ import { RequestAuth } from './authenticate.js';
 import { encodeBody, withUploadProgress } from './body.js';
 import { CookieJar, type CookieStore } from './cookies.js';
 import { planFor } from './decode.js';
-import { http2AgentOptions } from './http2.js';
 import {
   checkBaseUrl,
   checkHooks,
@@ -39,6 +38,7 @@ import {
   runRequestHooks,
   runResponseHooks,
 } from './hooks.js';
+import { http2AgentOptions } from './http2.js';
 import { checkOptions } from './option-table.js';
 import {
   applyParams,
