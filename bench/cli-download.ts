@@ -25,7 +25,7 @@ const opt = (name: string, def: number) => {
 const SIZE = opt('--mb', 100) * MB;
 const RUNS = opt('--runs', 5);
 const WRITE = !args.includes('--no-write');
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/esm/cli.js', import.meta.url));
 const TIME = '/usr/bin/time';
 
 function* randomChunks(total: number): Generator<Buffer> {
