@@ -128,10 +128,33 @@ export interface CertainlyErrorFields {
   hint?: string;
 }
 
+/**
+ * Why an attempt was not the last: one entry per retry, on `r.retries` (and on `err.retries` of
+ * an error thrown after retries). Declared here because errors.ts imports nothing.
+ */
+export interface RetryRecord {
+  /** The attempt that failed: 1 for the first sending. */
+  attempt: number;
+  /** Which budget it counted against. */
+  kind: 'connect' | 'read' | 'status';
+  /** The error's code (ERR_CONNECTION, ERR_CONNECT_TIMEOUT, …) or 'HTTP 503'. */
+  reason: string;
+  /** The status that was retried (kind 'status'). */
+  status?: number;
+  /** The URL of the attempt. */
+  url: string;
+  /** ms waited before the next attempt. */
+  wait: number;
+  /** True when the wait came from the server's Retry-After. */
+  retryAfter?: boolean;
+}
+
 /** The base of every error `certainly` throws. */
 export class CertainlyError extends Error {
   readonly code: string;
   hint?: string;
+  /** The retries made before this error was thrown (the retries option), when there were any. */
+  retries?: readonly RetryRecord[];
   constructor(message: string, fields: CertainlyErrorFields = {}) {
     super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
     this.code = fields.code ?? 'ERR_CERTAINLY';

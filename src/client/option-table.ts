@@ -20,6 +20,9 @@
  */
 import { ConfigError } from '../errors.js';
 import type { AdapterOptions, RequestOptions, SessionOptions } from './options.js';
+import { editDistance } from './suggest.js';
+
+export { editDistance };
 
 /** Where an option is taken: a Session's defaults, one request, the adapters. */
 export type Scope = 'session' | 'request' | 'adapter';
@@ -233,10 +236,11 @@ export const OPTIONS = {
   },
   retries: {
     where: SR,
-    takes: 'a number of retries or { total, backoff }',
+    takes:
+      'a number of retries or { total, connect, read, status, statusForcelist, backoff, backoffMax, jitter, respectRetryAfter, allowedMethods }',
     check: isNumberOrObject,
     code: 'ERR_RETRIES_OPTION',
-    doc: 'retries after a connection error, idempotent methods only (default none)',
+    doc: "urllib3's Retry: connection errors, statuses 413/429/503 (Retry-After honoured), read errors if asked; recorded on r.retries (default none)",
   },
   decompress: {
     where: SR,
@@ -358,27 +362,6 @@ const ALIASES: Readonly<Record<string, string>> = {
 
 function normalise(name: string): string {
   return name.toLowerCase().replace(/[_-]/g, '');
-}
-
-/** Optimal string alignment distance (Levenshtein plus adjacent swaps): short names only. */
-export function editDistance(a: string, b: string): number {
-  const rows: number[][] = [];
-  for (let i = 0; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      if (i === 0) {
-        row[j] = j;
-        continue;
-      }
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min(rows[i - 1]![j]! + 1, row[j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        d = Math.min(d, rows[i - 2]![j - 2]! + 1);
-      row[j] = d;
-    }
-    rows.push(row);
-  }
-  return rows[a.length]![b.length]!;
 }
 
 /**

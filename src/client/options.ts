@@ -88,8 +88,10 @@ export interface CommonOptions {
    */
   auth?: AuthOption;
   /**
-   * Retries after a connection error, for idempotent methods only (never after an SSLError):
-   * a number, or { total, backoff } with backoff in ms before the first retry (it doubles).
+   * urllib3's Retry: a number (connection errors and the statuses 413, 429, 503), or { total,
+   * connect, read, status, statusForcelist, backoff, backoffMax, jitter, respectRetryAfter,
+   * allowedMethods }. Idempotent methods only by default; never after an SSLError. Each retry is
+   * recorded on r.retries (client/retry.ts).
    */
   retries?: RetryOption;
   /**

@@ -3,6 +3,9 @@ import { CertainlyError, HTTPError } from '../errors.js';
 import type { TlsInfo } from '../tls/handshake.js';
 import { type BodyPlan, decodedBody } from './decode.js';
 import { reasonPhrase } from './reasons.js';
+import type { RetryRecord } from './retry.js';
+
+const NO_RETRIES: readonly RetryRecord[] = Object.freeze([]);
 
 /** Header fields as undici returns them: lower-case names, repeated fields as arrays. */
 export type RawHeaders = Record<string, string | string[] | undefined>;
@@ -46,6 +49,12 @@ export class Response {
   readonly httpVersion: '1.1' | '2';
   /** Milliseconds from sending the request to receiving the headers. */
   readonly elapsed: number;
+  /**
+   * The retries made before this response (retries option): one record per failed attempt, with
+   * its kind ('connect', 'read', 'status'), reason (an error code or 'HTTP 503') and the wait.
+   * Empty when the first attempt was the answer.
+   */
+  readonly retries: readonly RetryRecord[];
   #body: BodySource | null;
   #buffer: Promise<Buffer> | null = null;
   #mapError: (err: unknown) => unknown;
@@ -66,6 +75,7 @@ export class Response {
     elapsed: number;
     /** Default '1.1'. */
     httpVersion?: '1.1' | '2';
+    retries?: readonly RetryRecord[];
     /** Turns an error of the body stream (undici's) into ours. */
     mapError?: (err: unknown) => unknown;
     /** Decoding, size limit, progress; undefined when none applies (the body is read as is). */
@@ -83,6 +93,7 @@ export class Response {
     this.request = init.request;
     this.httpVersion = init.httpVersion ?? '1.1';
     this.elapsed = init.elapsed;
+    this.retries = init.retries ?? NO_RETRIES;
     this.#body = init.body;
     this.#plan = init.plan;
     this.#decodeError = init.decodeError;

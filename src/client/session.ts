@@ -7,7 +7,7 @@
  * connection verified for serverName A never serves a request that asked for B.
  */
 import type { Dispatcher } from 'undici';
-import { ConfigError, InvalidURL, SessionClosed, TotalTimeout } from '../errors.js';
+import { CertainlyError, ConfigError, InvalidURL, SessionClosed, TotalTimeout } from '../errors.js';
 import { createConnector } from '../tls/connector.js';
 import type { TlsInfo } from '../tls/handshake.js';
 import { type ConnectTarget, parseConnectTo } from '../tls/target.js';
@@ -64,7 +64,7 @@ import {
 import { readTimer } from './read-timer.js';
 import { type Hop, nextHop } from './redirect.js';
 import { type BodySource, dropBody, Response, SentRequest } from './response.js';
-import { backoffDelay, isRetryable, type RetryPolicy, resolveRetries, sleep } from './retry.js';
+import { type RetryRecord, type RetryState, resolveRetries, retryState, sleep } from './retry.js';
 import { Agent } from './undici.js';
 
 import { mapUndiciError } from './undici-errors.js';
@@ -98,7 +98,7 @@ export interface ConnectionSettings {
 
 /**
  * What a request decided once, before its first hop, and every hop uses: the merged options and
- * what was validated from them. retriesLeft counts down across all hops of the request.
+ * what was validated from them. The retry budgets count down across all hops of the request.
  */
 interface RequestPlan {
   /** The request's options over the Session's. */
@@ -121,8 +121,8 @@ interface RequestPlan {
   aia: ResolvedAia | undefined;
   /** 'off' | 'soft' | 'hard' (verify/revocation.ts), checked. */
   revocation: RevocationMode;
-  retry: RetryPolicy;
-  retriesLeft: number;
+  /** Retry budgets left and the retries made (r.retries), across all hops. */
+  retry: RetryState;
   /** Offer HTTP/2 (the http2 option, checked). */
   http2: boolean;
   cookieStore: CookieStore;
@@ -325,8 +325,7 @@ export class Session {
       pinTable: d.pins ? hostPinTable(d.pins) : undefined,
       aia: resolveAia(o.aia),
       revocation: revocationMode(o.revocation),
-      retry,
-      retriesLeft: retry.total,
+      retry: retryState(retry),
       // Without a Session jar, cookies still live across the redirects of this one request.
       cookieStore: this.#cookieStore ?? new CookieJar(),
       chooseProxy: proxyChooser({
@@ -339,8 +338,8 @@ export class Session {
   }
 
   /**
-   * The hop step: sends `hop` on the pool its URL and the plan choose (retrying connection
-   * errors as plan.retry allows), and returns its response with the jar updated from it.
+   * The hop step: sends `hop` on the pool its URL and the plan choose (retrying failures and
+   * statuses as plan.retry allows), and returns its response with the jar updated from it.
    */
   async #sendHop(plan: RequestPlan, hop: Hop, history: readonly Response[]): Promise<Response> {
     const { o, trust, timeouts, signal } = plan;
@@ -397,7 +396,10 @@ export class Session {
     const hasCert = settings.cert !== undefined;
     const started = performance.now();
     let data: Dispatcher.ResponseData;
-    for (let attempt = 1; ; attempt++) {
+    const retry = plan.retry;
+    // A stream body is spent after one attempt: only strings, bytes and Blobs are sent again.
+    const replayable = hop.body?.replayable ?? true;
+    for (;;) {
       try {
         // An aborted signal sends nothing: undici would still open (and verify) a connection.
         signal?.throwIfAborted();
@@ -422,17 +424,24 @@ export class Session {
           } as Dispatcher.RequestOptions),
           signal,
         );
-        break;
       } catch (err) {
         const mapped = mapUndiciError(err, current, timeouts, hasCert);
-        // A stream body is spent after one attempt: only strings, bytes and Blobs are sent again.
-        if (plan.retriesLeft > 0 && isRetryable(mapped, hop.method, hop.body?.replayable ?? true)) {
-          plan.retriesLeft--;
-          await sleep(backoffDelay(plan.retry, attempt), signal);
-          continue;
-        }
-        throw mapped;
+        const wait = retry.afterError(mapped, hop.method, replayable, current.href);
+        if (wait === undefined) throw withRetries(mapped, retry.log);
+        await sleep(wait, signal);
+        continue;
       }
+      const wait = retry.afterStatus(
+        data.statusCode,
+        data.headers['retry-after'],
+        hop.method,
+        replayable,
+        current.href,
+      );
+      if (wait === undefined) break;
+      // This answer is not the one: its body is read off (a small one keeps the connection).
+      await drain(data.body);
+      await sleep(wait, signal);
     }
     let planned: ReturnType<typeof planFor>;
     try {
@@ -462,6 +471,7 @@ export class Session {
       httpVersion: tls?.alpn === 'h2' ? '2' : '1.1',
       request: new SentRequest(hop.method, current.href, sent),
       elapsed: performance.now() - started,
+      retries: retry.log.length === 0 ? NO_RECORDS : retry.log.slice(),
       ...planned,
     });
     const setCookie = response.rawHeader('set-cookie');
@@ -623,4 +633,25 @@ function sessionClosed(message: string): SessionClosed {
   return new SessionClosed(message, {
     hint: 'Make a new Session (or call get() & co. again after closeDefaultSession()).',
   });
+}
+
+const NO_RECORDS: readonly RetryRecord[] = Object.freeze([]);
+
+/** The error thrown after retries, with them on `retries` (what each attempt met). */
+function withRetries(err: unknown, log: readonly RetryRecord[]): unknown {
+  if (log.length > 0 && err instanceof CertainlyError) err.retries = log.slice();
+  return err;
+}
+
+// The most of a retried response's body read off to keep its connection; past it, the connection
+// is closed instead (as discardBody does for redirects).
+const DRAIN_MAX = 64 * 1024;
+
+/** Reads off (up to DRAIN_MAX) and drops the body of a response that is retried. */
+async function drain(body: Dispatcher.ResponseData['body']): Promise<void> {
+  try {
+    await (body as unknown as { dump(o: { limit: number }): Promise<void> }).dump({ limit: DRAIN_MAX });
+  } catch {
+    dropBody(body);
+  }
 }

@@ -28,18 +28,25 @@ let session: Session;
  * A TCP front for `server` that resets the first `failures` connections (RST as soon as the
  * ClientHello arrives) and forwards the later ones. Counts connections.
  */
-async function flaky(
-  failures: number,
-): Promise<{ url(path?: string): string; connections: number; close(): Promise<void> }> {
+async function flaky(failures: number): Promise<{
+  url(path?: string): string;
+  connections: number;
+  /** Called after each connection the front resets. */
+  onReset?: () => void;
+  close(): Promise<void>;
+}> {
   const sockets = new Set<net.Socket>();
-  const state = { connections: 0 };
+  const state: { connections: number; onReset?: () => void } = { connections: 0 };
   const front = net.createServer((s) => {
     state.connections++;
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
     s.on('error', () => {});
     if (state.connections <= failures) {
-      s.once('data', () => s.resetAndDestroy());
+      s.once('data', () => {
+        s.resetAndDestroy();
+        state.onReset?.();
+      });
       return;
     }
     const back = net.connect(server.port, '127.0.0.1');
@@ -54,6 +61,9 @@ async function flaky(
     url: (path = '/') => `https://127.0.0.1:${port}${path}`,
     get connections() {
       return state.connections;
+    },
+    set onReset(fn: (() => void) | undefined) {
+      state.onReset = fn;
     },
     async close() {
       for (const s of sockets) s.destroy();
@@ -180,13 +190,15 @@ describe('idempotent requests are retried after connection errors', () => {
     const f = await flaky(5);
     try {
       const ac = new AbortController();
+      // Abort once the first attempt has failed (the front reset it), so the request is in its
+      // 30 s backoff: deterministic however slow the machine is.
+      f.onReset = () => setTimeout(() => ac.abort(new Error('stop')), 20);
       const t0 = performance.now();
-      setTimeout(() => ac.abort(new Error('stop')), 50);
       await assert.rejects(
-        session.get(f.url('/'), { retries: { total: 5, backoff: 5_000 }, signal: ac.signal }),
+        session.get(f.url('/'), { retries: { total: 5, backoff: 30_000 }, signal: ac.signal }),
         /stop/,
       );
-      assert.ok(performance.now() - t0 < 2_000);
+      assert.ok(performance.now() - t0 < 20_000, 'the abort ended the 30 s backoff');
       assert.equal(f.connections, 1);
     } finally {
       await f.close();
@@ -238,7 +250,22 @@ describe('never retried', () => {
 
 describe('the option and the rules', () => {
   test('bad values are ConfigErrors', async () => {
-    for (const retries of [-1, 1.5, 101, '3', { total: 2, backoff: -5 }, { backoff: 10 }, null]) {
+    for (const retries of [
+      -1,
+      1.5,
+      101,
+      '3',
+      { total: 2, backoff: -5 },
+      { backoff: 10 },
+      null,
+      { total: 2, statusForcelist: [99] },
+      { total: 2, statusForcelist: 503 },
+      { total: 2, jitter: 2 },
+      { total: 2, backoffMax: 0 },
+      { total: 2, respectRetryAfter: 'yes' },
+      { total: 2, allowedMethods: 'GET' },
+      { total: 2, connect: -1 },
+    ]) {
       await assert.rejects(session.get(server.url('/'), { retries: retries as never }), (err: unknown) => {
         assert.ok(err instanceof ConfigError, JSON.stringify(retries));
         assert.equal(err.code, 'ERR_RETRIES_OPTION');
@@ -248,8 +275,17 @@ describe('the option and the rules', () => {
   });
 
   test('resolveRetries, backoffDelay (capped at two minutes as urllib3)', () => {
-    assert.deepEqual(resolveRetries(undefined), { total: 0, backoff: 0 });
-    assert.deepEqual(resolveRetries(3), { total: 3, backoff: 0 });
+    assert.equal(resolveRetries(undefined).total, 0);
+    const three = resolveRetries(3);
+    // A number: connection errors and statuses, not read errors (requests' Retry(n, read=False)).
+    assert.deepEqual([three.total, three.connect, three.read, three.status, three.backoff], [3, 3, 0, 3, 0]);
+    assert.deepEqual([...three.statusForcelist], [413, 429, 503]);
+    assert.deepEqual([...three.allowedMethods].sort(), ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PUT', 'TRACE']);
+    // Without total: the sum of the kinds given, and a kind not given is not retried.
+    const some = resolveRetries({ status: 2, read: 1 });
+    assert.deepEqual([some.total, some.connect, some.read, some.status], [3, 0, 1, 2]);
+    const capped = resolveRetries({ total: 5, read: 2 });
+    assert.deepEqual([capped.total, capped.connect, capped.read, capped.status], [5, 5, 2, 5]);
     const p = resolveRetries({ total: 20, backoff: 100 });
     assert.deepEqual(
       [1, 2, 3, 4].map((n) => backoffDelay(p, n)),
@@ -284,5 +320,222 @@ describe('the option and the rules', () => {
         `${(err as Error).name} ${method} ${replayable}`,
       );
     }
+  });
+});
+
+/**
+ * A server whose answers are scripted per path: /script/<id> answers with the statuses queued for
+ * <id> (then 200), each with the Retry-After queued beside it. Counts requests per id.
+ */
+interface Script {
+  statuses: number[];
+  retryAfter: (string | undefined)[];
+  seen: number;
+  methods: string[];
+}
+const scripts = new Map<string, Script>();
+let scripted: TestServer;
+
+function script(id: string, statuses: number[], retryAfter: (string | undefined)[] = []): Script {
+  const s = { statuses, retryAfter, seen: 0, methods: [] };
+  scripts.set(id, s);
+  return s;
+}
+
+describe('statuses are retried as urllib3 does (statusForcelist, Retry-After)', () => {
+  before(async () => {
+    scripted = await startTlsServer({
+      cert: issue(root),
+      handler: (req, res) => {
+        req.resume();
+        req.on('end', () => {
+          const id = (req.url ?? '').split('/')[2] ?? '';
+          const s = scripts.get(id);
+          if (!s) {
+            res.writeHead(404).end();
+            return;
+          }
+          const i = s.seen++;
+          s.methods.push(req.method ?? '');
+          const status = s.statuses[i] ?? 200;
+          const ra = s.retryAfter[i];
+          res.writeHead(status, {
+            'content-type': 'text/plain',
+            ...(ra === undefined ? {} : { 'retry-after': ra }),
+          });
+          res.end(status === 200 ? 'finally' : `status ${status}, try again`);
+        });
+      },
+    });
+  });
+  after(async () => {
+    await scripted.close();
+  });
+
+  test('503 with Retry-After in seconds, then 200: waited, recorded on r.retries, same connection', async () => {
+    const s = script('seconds', [503], ['1']);
+    const connections = scripted.connections;
+    const t0 = performance.now();
+    const r = await session.get(scripted.url('/script/seconds'), { retries: 2 });
+    const elapsed = performance.now() - t0;
+    assert.equal(r.status, 200);
+    assert.equal(await r.text(), 'finally');
+    assert.equal(s.seen, 2);
+    assert.ok(elapsed >= 950, `waited only ${elapsed.toFixed(0)} ms for Retry-After: 1`);
+    assert.equal(r.retries.length, 1);
+    const [rec] = r.retries;
+    assert.equal(rec?.kind, 'status');
+    assert.equal(rec?.status, 503);
+    assert.equal(rec?.reason, 'HTTP 503');
+    assert.equal(rec?.wait, 1000);
+    assert.equal(rec?.retryAfter, true);
+    assert.equal(rec?.attempt, 1);
+    // The 503's body was read off, so the retry went over the same connection.
+    assert.equal(scripted.connections - connections, 1);
+  });
+
+  test('429 with Retry-After as an HTTP-date', async () => {
+    const soon = new Date(Date.now() + 1500).toUTCString();
+    const s = script('date', [429], [soon]);
+    const r = await session.get(scripted.url('/script/date'), { retries: 1 });
+    assert.equal(r.status, 200);
+    assert.equal(s.seen, 2);
+    const rec = r.retries[0]!;
+    assert.equal(rec.retryAfter, true);
+    assert.ok(rec.wait > 0 && rec.wait <= 1500, `wait ${rec.wait}`);
+    // A date in the past: no wait.
+    script('past', [503], ['Wed, 21 Oct 2015 07:28:00 GMT']);
+    const p = await session.get(scripted.url('/script/past'), { retries: 1 });
+    assert.equal(p.status, 200);
+    assert.equal(p.retries[0]?.wait, 0);
+  });
+
+  test('a Retry-After longer than the cap returns the response at once', async () => {
+    const s = script('toolong', [503], ['3600']);
+    const t0 = performance.now();
+    const r = await session.get(scripted.url('/script/toolong'), {
+      retries: { total: 3, respectRetryAfter: 2000 },
+    });
+    assert.equal(r.status, 503);
+    assert.equal(s.seen, 1);
+    assert.equal(r.retries.length, 0);
+    assert.ok(performance.now() - t0 < 3000);
+    // respectRetryAfter: false: the backoff instead (0 here), so it is retried at once.
+    script('ignored', [503], ['3600']);
+    const ignored = await session.get(scripted.url('/script/ignored'), {
+      retries: { total: 3, respectRetryAfter: false },
+    });
+    assert.equal(ignored.status, 200);
+    assert.equal(ignored.retries[0]?.retryAfter, undefined);
+  });
+
+  test('statusForcelist: 500 is not retried by default, is when listed; the budget ends with the last response', async () => {
+    const s500 = script('five', [500]);
+    const r = await session.get(scripted.url('/script/five'), { retries: 3 });
+    assert.equal(r.status, 500);
+    assert.equal(s500.seen, 1);
+    script('five-listed', [500, 502]);
+    const listed = await session.get(scripted.url('/script/five-listed'), {
+      retries: { total: 3, statusForcelist: [500, 502] },
+    });
+    assert.equal(listed.status, 200);
+    assert.deepEqual(
+      listed.retries.map((x) => x.status),
+      [500, 502],
+    );
+    // Always 503: three answers, the last returned (status budget 2), two records.
+    const always = script('always', [503, 503, 503, 503, 503]);
+    const last = await session.get(scripted.url('/script/always'), { retries: { total: 5, status: 2 } });
+    assert.equal(last.status, 503);
+    assert.equal(always.seen, 3);
+    assert.deepEqual(
+      last.retries.map((x) => x.attempt),
+      [1, 2],
+    );
+  });
+
+  test('POST is not retried by default; allowedMethods can allow it', async () => {
+    const s = script('post', [503]);
+    const r = await session.post(scripted.url('/script/post'), { retries: 3, data: 'x' });
+    assert.equal(r.status, 503);
+    assert.equal(s.seen, 1);
+    const allowed = script('post-allowed', [503]);
+    const ok = await session.post(scripted.url('/script/post-allowed'), {
+      retries: { total: 3, allowedMethods: ['GET', 'POST'] },
+      data: 'x',
+    });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(allowed.methods, ['POST', 'POST']);
+  });
+
+  test('a stream body is not sent twice: the 503 is the answer', async () => {
+    const s = script('stream', [503]);
+    const r = await session.put(scripted.url('/script/stream'), {
+      retries: 3,
+      data: Readable.from([Buffer.from('a')]),
+    });
+    assert.equal(r.status, 503);
+    assert.equal(s.seen, 1);
+  });
+});
+
+describe('what each attempt met is recorded', () => {
+  test('connection errors on r.retries, with the backoff (and jitter) waited', async () => {
+    const f = await flaky(2);
+    try {
+      const r = await session.get(f.url('/'), { retries: { total: 2, backoff: 40, jitter: 0.5 } });
+      assert.equal(r.status, 200);
+      assert.deepEqual(
+        r.retries.map((x) => [x.attempt, x.kind]),
+        [
+          [1, 'connect'],
+          [2, 'connect'],
+        ],
+      );
+      for (const x of r.retries) assert.match(x.reason, /^ERR_CONNECTION/);
+      const [w1, w2] = r.retries.map((x) => x.wait);
+      assert.ok(w1! >= 40 && w1! <= 60, `first wait ${w1}`);
+      assert.ok(w2! >= 80 && w2! <= 120, `second wait ${w2}`);
+    } finally {
+      await f.close();
+    }
+  });
+
+  test('the error thrown after retries carries them on err.retries; an SSLError has none', async () => {
+    const f = await flaky(3);
+    try {
+      await assert.rejects(session.get(f.url('/'), { retries: 1 }), (err: unknown) => {
+        assert.ok(err instanceof ConnectionError);
+        assert.equal(err.retries?.length, 1);
+        assert.equal(err.retries?.[0]?.kind, 'connect');
+        return true;
+      });
+    } finally {
+      await f.close();
+    }
+    await assert.rejects(
+      session.get(server.url('/'), { retries: 3, verify: createRoot().pem }),
+      (err: unknown) => {
+        assert.ok(err instanceof SSLError);
+        assert.equal(err.retries, undefined);
+        return true;
+      },
+    );
+  });
+
+  test('read: a read timeout is retried only when read retries are asked for', async () => {
+    const before = server.requests;
+    await assert.rejects(
+      session.get(server.url('/stall'), { retries: { total: 2, read: 1 }, timeout: { read: 150 } }),
+      (err: unknown) => {
+        assert.ok(err instanceof ReadTimeout);
+        assert.deepEqual(
+          err.retries?.map((x) => x.kind),
+          ['read'],
+        );
+        return true;
+      },
+    );
+    assert.equal(server.requests, before + 2);
   });
 });
