@@ -22,7 +22,9 @@ import { type ResolvedTrust, type ResolveTrustOptions, resolveTrust } from '../t
 import type { TrustStore } from '../trust/store.js';
 import type { TrustAnchor } from '../trust/types.js';
 import type { CertificateSummary } from '../x509/types.js';
-import { type CommandSpec, helpText, parseCommand, UsageError, usageFailure } from './args.js';
+import { type CommandSpec, helpText, parseCommand, UsageError, usageFailure, type Values } from './args.js';
+import { CLIENT_CERT_OPTIONS, PROXY_OPTIONS } from './client-flags.js';
+import { cliHint } from './render.js';
 import { esc, jsonText, quote } from './safe.js';
 import { TRUST_OPTIONS, trustOptionsOf } from './trust-flags.js';
 
@@ -39,10 +41,20 @@ export interface CaExplainResult {
 /** The certificates a server sends, as PEM, unverified (injected by main.ts; nothing is sent after the handshake). */
 export type CaSentFn = (
   server: string,
+  conn: CaConnection,
 ) => Promise<{ chain: { pem: string; subject: string; fingerprintSha256: string }[]; error?: Error }>;
 
 /** Connects to `url` with `trust` and reports the chain and the anchor (injected by main.ts). */
-export type CaExplainFn = (url: URL, trust: ResolvedTrust) => Promise<CaExplainResult>;
+export type CaExplainFn = (url: URL, trust: ResolvedTrust, conn: CaConnection) => Promise<CaExplainResult>;
+
+/** How `ca explain` and `ca pem --server` connect: the flags `check` and `get` take too. */
+export interface CaConnection {
+  serverName?: string;
+  connectTo?: string;
+  proxy: Values<typeof PROXY_OPTIONS>;
+  cert: Values<typeof CLIENT_CERT_OPTIONS>;
+  env: NodeJS.ProcessEnv;
+}
 
 export interface CaIo {
   stdout: NodeJS.WritableStream;
@@ -72,6 +84,18 @@ export const CA = {
       value: 'S',
       help: 'only anchors from sources starting with S (bundled, system, file:/x, env, …)',
     },
+    'server-name': {
+      type: 'string',
+      value: 'NAME',
+      help: "with explain and pem --server: verify NAME (and send it as SNI)\ninstead of the URL's host",
+    },
+    'connect-to': {
+      type: 'string',
+      value: 'H:P',
+      help: "with explain and pem --server: connect to H:P instead; still verify the\nURL's host (or NAME)",
+    },
+    ...PROXY_OPTIONS,
+    ...CLIENT_CERT_OPTIONS,
     server: {
       type: 'string',
       value: 'H:P',
@@ -89,6 +113,7 @@ interface Parsed {
   trust: ResolveTrustOptions;
   source?: string;
   server?: string;
+  conn: CaConnection;
   json: boolean;
   help: boolean;
 }
@@ -102,6 +127,13 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Parsed {
     trust: trustOptionsOf(v, env),
     ...(v.source !== undefined ? { source: v.source } : {}),
     ...(v.server !== undefined ? { server: v.server } : {}),
+    conn: {
+      ...(v['server-name'] !== undefined ? { serverName: v['server-name'] } : {}),
+      ...(v['connect-to'] !== undefined ? { connectTo: v['connect-to'] } : {}),
+      proxy: v,
+      cert: v,
+      env,
+    },
     json: v.json === true,
     help,
   };
@@ -242,9 +274,9 @@ function pem(anchors: readonly TrustAnchor[], p: Parsed, io: CaIo): number {
  * comments (OpenSSL, Go, Python and Node skip text outside the BEGIN/END lines). Not verified:
  * this is how a self-signed certificate is saved to be trusted, after its fingerprint is checked.
  */
-async function sentPem(server: string, io: CaIo): Promise<number> {
+async function sentPem(server: string, p: Parsed, io: CaIo): Promise<number> {
   if (!io.sent) throw new UsageError('ca pem --server is not available here');
-  const r = await io.sent(server);
+  const r = await io.sent(server, p.conn);
   if (r.chain.length === 0) {
     const why = r.error ? esc(r.error.message) : 'the server sent no certificate';
     write(io.stderr, `certainly ca: ${why}`);
@@ -276,7 +308,7 @@ async function explain(trust: ResolvedTrust, p: Parsed, io: CaIo): Promise<numbe
     );
     return 2;
   }
-  const r = await io.explain(url, trust);
+  const r = await io.explain(url, trust, p.conn);
   const lines = [url.href, '  chain sent by the server:'];
   r.chain.forEach((c, i) => {
     lines.push(`    ${i}  ${esc(c.subject)}`);
@@ -291,7 +323,7 @@ async function explain(trust: ResolvedTrust, p: Parsed, io: CaIo): Promise<numbe
     lines.push(
       `  not verified: ${r.error ? `${r.error.code}: ${esc(r.error.message)}` : 'no anchor was reached'}`,
     );
-    if (r.error?.hint) lines.push(`  hint: ${esc(r.error.hint)}`);
+    if (r.error?.hint) lines.push(`  fix: ${esc(cliHint(r.error.hint))}`);
     lines.push(`  anchors in effect: ${trust.explanation.detail}`);
   }
   write(io.stdout, lines.join('\n'));
@@ -315,7 +347,7 @@ export async function runCa(argv: string[], io: CaIo): Promise<number> {
     return usageFailure(CA, new UsageError('which command? info, list, find, pem or explain'), io.stderr);
   try {
     if (p.server !== undefined && p.command !== 'pem') throw new UsageError('--server goes with ca pem');
-    if (p.command === 'pem' && p.server !== undefined) return await sentPem(p.server, io);
+    if (p.command === 'pem' && p.server !== undefined) return await sentPem(p.server, p, io);
     const trust = resolveTrust(p.trust);
     if (p.command === 'info') return info(trust, p, io);
     if (p.command === 'explain') return await explain(trust, p, io);

@@ -14,6 +14,9 @@
  * Exit codes: 0 every endpoint verified (warnings allowed); 1 a verification problem; 2 a usage
  * or configuration error, or an endpoint that could not be reached. The worst target decides.
  */
+
+import type { ClientCertOption } from '../client/options.js';
+import { proxyChooser } from '../client/proxy.js';
 import {
   type CheckReport,
   DEFAULT_WARN_DAYS,
@@ -22,6 +25,7 @@ import {
   parseTarget,
 } from '../diagnose/index.js';
 import { CertainlyError } from '../errors.js';
+import { clientTlsOptions } from '../tls/client-cert.js';
 import { parseConnectTo } from '../tls/target.js';
 import { describeReadError, FILE_LIMITS, readBounded } from '../trust/load.js';
 import {
@@ -32,6 +36,7 @@ import {
 } from '../trust/resolve.js';
 import { parseReferenceName } from '../verify/identity.js';
 import { type CommandSpec, helpText, parseCommand, UsageError, usageFailure } from './args.js';
+import { CLIENT_CERT_OPTIONS, clientCertOf, PROXY_OPTIONS, proxyOptionsOf } from './client-flags.js';
 import { cliHint, type Io, styler } from './render.js';
 import { esc, jsonText, writeControl } from './safe.js';
 import { TRUST_OPTIONS, trustOptionsOf } from './trust-flags.js';
@@ -61,6 +66,8 @@ export const CHECK = {
       help: "connect to H:P instead; still verify the target's host (or NAME)",
     },
     ...TRUST_OPTIONS,
+    ...CLIENT_CERT_OPTIONS,
+    ...PROXY_OPTIONS,
     // 3650: ten years, longer than any certificate a public CA issues.
     'warn-days': {
       type: 'number',
@@ -118,6 +125,8 @@ interface Flags {
   stdin: boolean;
   serverName?: string;
   connectTo?: string;
+  cert?: ClientCertOption;
+  proxy: ReturnType<typeof proxyOptionsOf>;
   ca: string[];
   trust: ResolveTrustOptions;
   warnDays: number;
@@ -141,6 +150,8 @@ function flagsOf(argv: string[], env: NodeJS.ProcessEnv): Flags {
     ...(v['server-name'] !== undefined ? { serverName: v['server-name'] } : {}),
     ...(v['connect-to'] !== undefined ? { connectTo: v['connect-to'] } : {}),
     ca: v.ca,
+    ...certOf(v, env),
+    proxy: proxyOptionsOf(v),
     trust: trustOptionsOf(v, env),
     warnDays: v['warn-days'] ?? DEFAULT_WARN_DAYS,
     aia: v['no-aia'] !== true,
@@ -151,6 +162,17 @@ function flagsOf(argv: string[], env: NodeJS.ProcessEnv): Flags {
     verbose: v.verbose === true,
     help,
   };
+}
+
+/** --cert & co. as the library's option; a bad combination is a usage error naming the flags. */
+function certOf(v: Parameters<typeof clientCertOf>[0], env: NodeJS.ProcessEnv): { cert?: ClientCertOption } {
+  try {
+    const cert = clientCertOf(v, env);
+    return cert ? { cert } : {};
+  } catch (err) {
+    if (err instanceof CertainlyError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 /** Lines of a target list: trimmed, blank lines and # comments skipped. */
@@ -406,6 +428,9 @@ export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
     targets = await collectTargets(flags, io);
     if (flags.serverName !== undefined) asUsage('--server-name', () => parseReferenceName(flags.serverName!));
     if (flags.connectTo !== undefined) asUsage('--connect-to', () => parseConnectTo(flags.connectTo!));
+    // A bad proxy URL or an unreadable client certificate stops the run before any target.
+    proxyChooser({ ...flags.proxy, env: io.env }, { eager: true });
+    if (flags.cert) clientTlsOptions(flags.cert);
     trust = resolveTrust(flags.trust);
   } catch (err) {
     if (err instanceof UsageError) return usageFailure(CHECK, err, io.stderr);
@@ -449,6 +474,8 @@ export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
         trustExplanation: trust.explanation,
         ...(flags.serverName !== undefined ? { serverName: flags.serverName } : {}),
         ...(flags.connectTo !== undefined ? { connectTo: flags.connectTo } : {}),
+        ...(flags.cert ? { cert: flags.cert } : {}),
+        ...flags.proxy,
         warnDays: flags.warnDays,
         aia: flags.aia,
         revocation: flags.revocation,

@@ -1,13 +1,12 @@
 /** `certainly get URL`: fetch a URL with verification, printing the body (or JSON). */
-import type { ClientCertOption } from '../client/options.js';
 import { DEFAULTS } from '../client/options.js';
 import { Session } from '../client/session.js';
 import { CertainlyError, ConfigError, INSECURE_WARNING } from '../errors.js';
 import { parseConnectTo } from '../tls/target.js';
-import { describeReadError, FILE_LIMITS, readBounded } from '../trust/load.js';
 import { privateAddressKind } from '../verify/aia.js';
 import { parseReferenceName } from '../verify/identity.js';
 import { type CommandSpec, helpText, type Parsed, parseCommand, UsageError, usageFailure } from './args.js';
+import { CLIENT_CERT_OPTIONS, clientCertOf, PROXY_OPTIONS, proxyOptionsOf } from './client-flags.js';
 import { remoteName, requestBody, writeBody } from './download.js';
 import { describeTls, errorToJson, exitCodeFor, type Io, renderError, tlsJson } from './render.js';
 import { esc, jsonText, quote } from './safe.js';
@@ -35,35 +34,14 @@ export const GET = {
       value: 'H:P',
       help: 'connect to H:P instead of the URL host; still verify the URL host',
     },
-    cert: {
-      type: 'string',
-      value: 'FILE',
-      help: 'client certificate (PEM or DER; with its key in it, unless --key)',
-    },
-    key: { type: 'string', value: 'FILE', help: "the client certificate's private key" },
-    pass: {
-      type: 'string',
-      value: 'SOURCE',
-      help: "passphrase of the key (or of the PKCS#12 bundle): env:VAR or file:PATH\n(as openssl's -passin; kept out of ps), or the passphrase itself",
-    },
-    'cert-type': {
-      type: 'string',
-      value: 'TYPE',
-      choices: ['PEM', 'DER', 'P12'],
-      help: 'PEM, DER or P12 (a PKCS#12 bundle: certificate and key in one;\nthe default for files ending .p12 or .pfx)',
-    },
+    ...CLIENT_CERT_OPTIONS,
     pin: {
       type: 'string',
       value: 'sha256//B64',
       multiple: true,
       help: "accept the server only if its public key has this SPKI hash\n(repeatable, or several separated by ';'; after verification)",
     },
-    proxy: {
-      type: 'string',
-      short: 'x',
-      value: 'URL',
-      help: "use this proxy (http:// or https://); '' for none, whatever\nHTTPS_PROXY says",
-    },
+    ...PROXY_OPTIONS,
     aia: {
       type: 'boolean',
       help: "fetch an intermediate the server did not send from the URL in its\ncertificate (from a private or loopback address only when the\nserver's own address is one)",
@@ -180,7 +158,7 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
         code: 'ERR_OPTIONS',
       });
     }
-    const cert = clientCertOf(values);
+    const cert = clientCertOf(values, io.env);
     // curl's --pinnedpubkey takes several hashes separated by ';'.
     const pins = (values.pin ?? []).flatMap((p) => p.split(';')).map((p) => p.trim());
     const aia = values.aia
@@ -216,7 +194,7 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
         ...(timeout !== undefined ? { timeout } : {}),
         ...(cert ? { cert } : {}),
         ...(pins.length > 0 ? { pin: pins } : {}),
-        ...(values.proxy !== undefined ? { proxy: values.proxy === '' ? false : values.proxy } : {}),
+        ...proxyOptionsOf(values),
         ...(aia ? { aia } : {}),
         ...(revocation ? { revocation: revocation as 'off' | 'soft' | 'hard' } : {}),
         ...(auth ? { auth } : {}),
@@ -357,33 +335,6 @@ function checkUrl(text: string): void {
   }
 }
 
-type Values = Parsed<typeof GET.options>['values'];
-
-/** --cert, --key, --pass and --cert-type as the client's `cert` option (curl's flags and defaults). */
-function clientCertOf(values: Values): ClientCertOption | undefined {
-  const { cert, key, pass } = values;
-  const type = values['cert-type']?.toLowerCase();
-  if (cert === undefined) {
-    if (key !== undefined || pass !== undefined || type !== undefined) {
-      throw new ConfigError('--key, --pass and --cert-type go with --cert FILE (the client certificate)', {
-        code: 'ERR_OPTIONS',
-      });
-    }
-    return undefined;
-  }
-  const passphrase = pass === undefined ? {} : { passphrase: passphraseFrom(pass) };
-  if (type === 'p12' || (type === undefined && /\.(p12|pfx)$/i.test(cert))) {
-    if (key !== undefined) {
-      throw new ConfigError('--key does not go with a PKCS#12 --cert: the bundle holds the key', {
-        code: 'ERR_OPTIONS',
-      });
-    }
-    return { pfx: cert, ...passphrase };
-  }
-  // Without --key, the key is looked for in the certificate's file, as curl does.
-  return { cert, key: key ?? cert, ...passphrase };
-}
-
 /**
  * Is the server's own address (--connect-to's host, else the URL's) private or loopback? Then
  * AIA may fetch from such addresses too: a server on the local network may point to its local
@@ -398,34 +349,4 @@ function serverIsLocal(url: string, connectTo: string | undefined): boolean {
   }
   host = host.replace(/^\[|\]$/g, '');
   return host.toLowerCase() === 'localhost' || privateAddressKind(host) !== undefined;
-}
-
-/**
- * --pass as openssl's -passin reads it: 'env:VAR' and 'file:PATH' keep the secret out of the
- * process list (`ps`); anything else is the passphrase itself (curl's --pass).
- */
-function passphraseFrom(value: string): string {
-  if (value.startsWith('env:')) {
-    const name = value.slice(4);
-    const v = process.env[name];
-    if (v === undefined) {
-      throw new ConfigError(`--pass env:${name}: the environment variable ${name} is not set`, {
-        code: 'ERR_OPTIONS',
-      });
-    }
-    return v;
-  }
-  if (value.startsWith('file:')) {
-    const path = value.slice(5);
-    try {
-      // The first line, as openssl does: a trailing newline is not part of the passphrase.
-      return readBounded(path, FILE_LIMITS.passphrase).toString('utf8').split(/\r?\n/)[0] ?? '';
-    } catch (err) {
-      throw new ConfigError(`--pass file:${path}: it ${describeReadError(err)}`, {
-        code: 'ERR_OPTIONS',
-        cause: err,
-      });
-    }
-  }
-  return value;
 }

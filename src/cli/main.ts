@@ -26,28 +26,29 @@ const commands: Record<string, () => Promise<Command>> = {
   verify: async () => (await import('./verify.js')).runVerify,
   demo: async () => (await import('./demo.js')).runDemo,
   ca: async () => {
-    const [{ runCa }, { probe }, { anchorsOf }, { sentChain }] = await Promise.all([
+    const [{ runCa }, { probe }, { anchorsOf }, { sentChain }, conn] = await Promise.all([
       import('./ca.js'),
       import('../tls/probe.js'),
       import('../trust/resolve.js'),
       import('../diagnose/index.js'),
+      import('./connection.js'),
     ]);
     return (argv, io) =>
       runCa(argv, {
         ...io,
-        sent: async (server) => {
-          const r = await sentChain(server, { trustEnv: true });
+        sent: async (server, c) => {
+          const r = await sentChain(server, conn.diagnoseConnection(c));
           return {
-            chain: r.chain.map((c) => ({
-              pem: c.toPEM(),
-              subject: c.subject.text,
-              fingerprintSha256: c.fingerprintSha256,
+            chain: r.chain.map((x) => ({
+              pem: x.toPEM(),
+              subject: x.subject.text,
+              fingerprintSha256: x.fingerprintSha256,
             })),
             ...(r.error ? { error: r.error } : {}),
           };
         },
-        explain: async (url, trust) => {
-          const r = await probe(url, { trust: anchorsOf(trust) });
+        explain: async (url, trust, c) => {
+          const r = await probe(url, { trust: anchorsOf(trust), ...conn.probeConnection(url, c) });
           return {
             chain: r.info?.chain ?? [],
             ...(r.verified ? { anchor: r.verified.anchor } : {}),

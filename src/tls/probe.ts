@@ -6,7 +6,15 @@
 import { SSLError } from '../errors.js';
 import type { VerifiedPath } from '../verify/index.js';
 import type { Certificate } from '../x509/types.js';
-import { type Handshake, handshake, type TlsInfo, type VerifyConfig, verifyHandshake } from './handshake.js';
+import {
+  type ClientTlsOptions,
+  type Handshake,
+  handshake,
+  type ProxyRoute,
+  type TlsInfo,
+  type VerifyConfig,
+  verifyHandshake,
+} from './handshake.js';
 import { resolveTarget, type TargetOptions } from './target.js';
 
 export interface ProbeResult {
@@ -24,6 +32,10 @@ export interface ProbeResult {
 export interface ProbeConfig extends VerifyConfig, TargetOptions {
   /** TCP + TLS limit, ms; default 10 000. */
   connectTimeout?: number;
+  /** The proxy to go through, as a request would (client/proxy.ts chooses it). */
+  proxy?: ProxyRoute | null;
+  /** A client certificate to present when the server asks. */
+  clientCert?: ClientTlsOptions;
 }
 
 export async function probe(url: URL, config: ProbeConfig): Promise<ProbeResult> {
@@ -32,7 +44,12 @@ export async function probe(url: URL, config: ProbeConfig): Promise<ProbeResult>
   let h: Handshake;
   try {
     const target = resolveTarget(url.hostname, port, config);
-    h = await handshake(target, { trust: config.trust, timeout: config.connectTimeout ?? 10_000 });
+    h = await handshake(target, {
+      trust: config.trust,
+      timeout: config.connectTimeout ?? 10_000,
+      ...(config.proxy ? { proxy: config.proxy } : {}),
+      ...(config.clientCert ? { clientCert: config.clientCert } : {}),
+    });
   } catch (err) {
     return { chain: [], error: err as Error };
   }

@@ -161,7 +161,7 @@ describe('certainly ca explain', () => {
     assert.equal(f.code, 1);
     assert.match(
       f.out,
-      /not verified: UNKNOWN_ISSUER: certificate signed by unknown authority\n {2}hint: add the CA/,
+      /not verified: UNKNOWN_ISSUER: certificate signed by unknown authority\n {2}fix: add the CA/,
     );
   });
 });
