@@ -7,6 +7,8 @@
  *   node build/bench/run.js            the full run (a few minutes)
  *   node build/bench/run.js --quick    shorter runs; writes nothing unless --write is given too
  *   node build/bench/run.js --no-write the full run, printed only (to check run-to-run spread)
+ *   node build/bench/run.js --h2-only  only the HTTP/2 rows (printed; with --write, merged into
+ *                                      bench/results.json and the README table)
  *
  * Each client runs in a process of its own (bench/client-process.ts, forked once and kept for the
  * whole throughput run), so that one client's JIT feedback and garbage do not slow the next.
@@ -22,13 +24,21 @@ import { fileURLToPath } from 'node:url';
 import { createRoot, intermediate, issue, pemOf } from '../src/testing/pki.js';
 import { renderChart } from './chart.js';
 import type { ClientReply, ClientRequest } from './client-process.js';
-import { CLIENT_NAMES, type ClientConfig, type ClientName } from './clients.js';
+import {
+  CLIENT_NAMES,
+  type ClientConfig,
+  type ClientName,
+  H2_CLIENT_NAMES,
+  type H2ClientName,
+} from './clients.js';
 import { benchVerify, type VerifyFigures } from './verify.js';
 
 const ROOT = new URL('../../', import.meta.url); // build/bench/run.js -> the repository root
 const HERE = fileURLToPath(new URL('.', import.meta.url)); // build/bench/
 const QUICK = process.argv.includes('--quick');
-const WRITE = process.argv.includes('--write') || (!QUICK && !process.argv.includes('--no-write'));
+const H2_ONLY = process.argv.includes('--h2-only');
+const WRITE =
+  process.argv.includes('--write') || (!QUICK && !H2_ONLY && !process.argv.includes('--no-write'));
 // Measured time per client per scenario per round, and rounds: enough for run-to-run spread
 // of a few per cent on the 2-core machine this project runs on (checked by repeating runs).
 // Each client is measured in short slices, all clients one after another, again and again; ratios
@@ -70,14 +80,55 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
+interface H2Scenario {
+  id: 'h2-c1' | 'h2-c64';
+  title: string;
+  path: string;
+  concurrency: number;
+}
+
+/**
+ * HTTP/2 rows (issue 12): a node:http2 server (allowHTTP1) in its own process; certainly with
+ * http2: true beside undici's allowH2 and got's http2: true, and certainly over HTTP/1.1 to the
+ * same server. Ratios are certainly http2 ÷ each.
+ */
+const H2_SCENARIOS: H2Scenario[] = [
+  { id: 'h2-c1', title: 'HTTP/2 keep-alive GET, concurrency 1', path: '/', concurrency: 1 },
+  { id: 'h2-c64', title: 'HTTP/2 keep-alive GET, concurrency 64', path: '/', concurrency: 64 },
+];
+
+interface H2Figures {
+  server: string;
+  scenarios: Record<
+    H2Scenario['id'],
+    {
+      title: string;
+      concurrency: number;
+      reqPerSec: Record<H2ClientName, number>;
+      certainlyHttp2Vs: Record<H2ClientName, number>;
+    }
+  >;
+  /** What each client spoke in its warm-up, counted by the server. */
+  protocols: Record<H2ClientName, string>;
+  /** TCP connections each client opened in its c=64 warm-up (a multiplexing client opens one). */
+  connectionsAtC64: Record<H2ClientName, number>;
+}
+
 interface ServerHandle {
   child: ChildProcess;
   port: number;
-  stats(): Promise<{ connections: number; open: number; resumed: number; requests: number }>;
+  stats(): Promise<{
+    connections: number;
+    open: number;
+    resumed: number;
+    requests: number;
+    h2Requests: number;
+    h1Requests: number;
+  }>;
   stop(): void;
 }
 
-async function startServer(key: string, cert: string): Promise<ServerHandle> {
+async function startServer(key: string, cert: string, h2 = false): Promise<ServerHandle> {
   const child = fork(join(HERE, 'server.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('error', reject);
@@ -87,7 +138,7 @@ async function startServer(key: string, cert: string): Promise<ServerHandle> {
         resolve(m.port!);
       }
     });
-    child.send({ type: 'start', key, cert });
+    child.send({ type: 'start', key, cert, h2 });
   });
   return {
     child,
@@ -242,6 +293,102 @@ const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const ratio = (a: number, b: number) => (b > 0 ? a / b : Number.NaN);
 
+/** The HTTP/2 rows: interleaved slices as for the others, on a node:http2 server of their own. */
+async function runH2(
+  key: string,
+  cert: string,
+  cfgFor: (origin: string) => ClientConfig,
+  log: (s: string) => void,
+): Promise<H2Figures> {
+  const server = await startServer(key, cert, true);
+  const cfg = cfgFor(`https://127.0.0.1:${server.port}`);
+  const names = H2_CLIENT_NAMES;
+  const procs = new Map<H2ClientName, ClientProcess>(names.map((n) => [n, startClientProcess(n)]));
+  const scenarios = {} as H2Figures['scenarios'];
+  const protocols = {} as Record<H2ClientName, string>;
+  const connectionsAtC64 = {} as Record<H2ClientName, number>;
+  try {
+    for (const sc of H2_SCENARIOS) {
+      for (const [name, p] of procs) {
+        const before = await server.stats();
+        await p.ask({ type: 'open', cfg });
+        await measure(p, sc.path, sc.concurrency, WARMUP_MS);
+        const after = await server.stats();
+        const h2 = after.h2Requests - before.h2Requests;
+        const h1 = after.h1Requests - before.h1Requests;
+        protocols[name] =
+          h2 > 0 && h1 === 0 ? 'HTTP/2' : h1 > 0 && h2 === 0 ? 'HTTP/1.1' : `mixed (${h2} h2, ${h1} h1)`;
+        if (sc.concurrency === 64) connectionsAtC64[name] = after.connections - before.connections;
+      }
+      const slices: Record<H2ClientName, number>[] = [];
+      try {
+        for (let i = 0; i < SLICES; i++) {
+          const slice = {} as Record<H2ClientName, number>;
+          const order = names.map((_, k) => names[(k + i) % names.length]!);
+          for (const name of order)
+            slice[name] = await measure(procs.get(name)!, sc.path, sc.concurrency, SLICE_MS);
+          slices.push(slice);
+        }
+      } finally {
+        for (const p of procs.values()) await p.ask({ type: 'close' }).catch(() => {});
+      }
+      const reqPerSec = Object.fromEntries(names.map((n) => [n, median(slices.map((x) => x[n]))])) as Record<
+        H2ClientName,
+        number
+      >;
+      const certainlyHttp2Vs = Object.fromEntries(
+        names.map((n) => [n, median(slices.map((x) => ratio(x['certainly http2'], x[n])))]),
+      ) as Record<H2ClientName, number>;
+      scenarios[sc.id] = { title: sc.title, concurrency: sc.concurrency, reqPerSec, certainlyHttp2Vs };
+      log(`  ${sc.id.padEnd(14)} ${names.map((n) => `${n} ${fmt(reqPerSec[n])}`).join(', ')} req/s`);
+    }
+  } finally {
+    await Promise.all([...procs.values()].map((p) => p.stop()));
+    server.stop();
+  }
+  for (const n of names) {
+    const want = n === 'certainly (h1)' ? 'HTTP/1.1' : 'HTTP/2';
+    if (protocols[n] !== want)
+      throw new Error(`bench: ${n} spoke ${protocols[n]} to the HTTP/2 server, not ${want}`);
+  }
+  return {
+    server: 'node:http2 createSecureServer (allowHTTP1) in a separate process on 127.0.0.1, 12-byte body',
+    scenarios,
+    protocols,
+    connectionsAtC64,
+  };
+}
+
+/** The HTTP/2 table (README and terminal). */
+function renderH2Table(h: H2Figures): string {
+  const c1 = h.scenarios['h2-c1'];
+  const c64 = h.scenarios['h2-c64'];
+  const cell = (sc: typeof c1, n: H2ClientName) =>
+    n === 'certainly http2'
+      ? `**${fmt(sc.reqPerSec[n])}**`
+      : `${fmt(sc.reqPerSec[n])} (${fmt(sc.certainlyHttp2Vs[n], 2)}×)`;
+  const lines = [
+    'HTTP/2: the same GET against a node:http2 server (allowHTTP1); in brackets certainly http2 ÷ that client. The server counted what each client spoke and how many connections it opened at c=64.',
+    '',
+    '| client | protocol | keep-alive, c=1 | keep-alive, c=64 | connections at c=64 |',
+    '| --- | --- | ---: | ---: | ---: |',
+  ];
+  for (const n of H2_CLIENT_NAMES) {
+    const label =
+      n === 'certainly http2'
+        ? '**certainly** `http2: true`'
+        : n === 'certainly (h1)'
+          ? 'certainly, http2 off'
+          : n === 'undici request allowH2'
+            ? 'undici request, `allowH2: true`'
+            : 'got, `http2: true`';
+    lines.push(
+      `| ${label} | ${h.protocols[n]} | ${cell(c1, n)} | ${cell(c64, n)} | ${h.connectionsAtC64[n] ?? '?'} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -257,6 +404,27 @@ async function main(): Promise<void> {
   log(
     `bench: server pid ${server.child.pid} at ${origin}; ${SLICES} slices of ${SLICE_MS} ms per client per scenario`,
   );
+  const h2Args = [leaf.keyPem, pemOf(leaf, inter), (o: string) => ({ ...cfg, origin: o }), log] as const;
+  if (H2_ONLY) {
+    try {
+      log('bench: HTTP/2 rows only');
+      const h2 = await runH2(...h2Args);
+      process.stdout.write(`${renderH2Table(h2)}\n`);
+      if (WRITE) {
+        // Merged into the last full run's figures; the README table is rendered from them again.
+        const file = new URL('bench/results.json', ROOT);
+        const previous = JSON.parse(readFileSync(file, 'utf8')) as Results & Record<string, unknown>;
+        const merged = { ...previous, http2: { ...h2, date: new Date(started).toISOString() } };
+        writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`);
+        updateReadme(renderTables(merged), merged.date.slice(0, 10));
+        log('bench: merged the HTTP/2 rows into bench/results.json and the README table');
+      }
+    } finally {
+      server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return;
+  }
 
   try {
     // ---- throughput, interleaved slices
@@ -301,6 +469,9 @@ async function main(): Promise<void> {
     } finally {
       await Promise.all([...procs.values()].map((p) => p.stop()));
     }
+    // ---- HTTP/2 rows, on a server of their own
+    log('bench: HTTP/2');
+    const http2 = await runH2(...h2Args);
     const loadAfter = loadavg()[0]!;
 
     // ---- verification alone (bench/verify.ts): 3-certificate chains, cold and warm
@@ -439,6 +610,7 @@ async function main(): Promise<void> {
       trustStore: trust,
       coldStartMs: cold,
       memoryIdle1000: memory,
+      http2,
       targets,
       elapsedSeconds: (Date.now() - started) / 1000,
     };
@@ -483,6 +655,7 @@ type Results = {
   coldStartMs: Record<string, number>;
   memoryIdle1000: Record<string, { rssMb: number; kbPerConnection: number; connections: number }>;
   targets: Record<string, boolean>;
+  http2?: H2Figures;
 };
 
 /** The Markdown tables printed to the terminal and written into the README. */
@@ -507,6 +680,7 @@ function renderTables(r: Results): string {
       `| ${n === 'certainly' ? '**certainly**' : n} | ${cell(ka1[n], v1[n], n)} | ${cell(ka16[n], v16[n], n)} | ${cell(hs[n], vh[n], n)} |`,
     );
   }
+  if (r.http2) lines.push('', renderH2Table(r.http2));
   lines.push('', '| verification alone | cold | warm |', '| --- | ---: | ---: |');
   for (const v of r.verification) lines.push(`| ${v.chain} | ${fmt(v.coldUs)} µs | ${fmt(v.warmUs, 1)} µs |`);
   const l = r.limbo;
