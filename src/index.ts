@@ -63,6 +63,7 @@ export {
 export type { TrustStore } from './trust/store.js';
 export type { AnchorSource, TrustAnchor, TrustAnchors } from './trust/types.js';
 export type { AiaOption, AiaOptions } from './verify/aia.js';
+export type { RevocationOption, RevocationOptions } from './verify/index.js';
 // Offline verification: the connection's verifier on a chain you have.
 export {
   type BudgetLimits,

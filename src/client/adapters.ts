@@ -26,7 +26,7 @@ import type { TlsInfo } from '../tls/handshake.js';
 import { parseConnectTo } from '../tls/target.js';
 import { anchorsOf, resolveTrust } from '../trust/resolve.js';
 import { resolveAia } from '../verify/aia.js';
-import { revocationMode } from '../verify/index.js';
+import { resolveRevocation } from '../verify/index.js';
 import { hostPinTable, normaliseFingerprints, normalisePins, pinsForHost } from '../verify/pin.js';
 import { http2AgentOptions } from './http2.js';
 import { checkOptions } from './option-table.js';
@@ -77,7 +77,7 @@ function adapterConfig(
     return spki.length > 0 || fingerprints.length > 0 ? { spki, fingerprints } : undefined;
   };
   const aia = resolveAia(options.aia);
-  const revocation = revocationMode(options.revocation);
+  const { mode: revocation, online: ocspOnline } = resolveRevocation(options.revocation);
   const choose = proxyChooser(
     {
       ...(options.proxy === undefined ? {} : { proxy: options.proxy }),
@@ -111,6 +111,7 @@ function adapterConfig(
     ...(allPins || hostPins.size > 0 || fingerprints.length > 0 ? { pins: pinsFor } : {}),
     ...(aia ? { aia } : {}),
     ...(revocation !== 'soft' ? { revocation } : {}),
+    ...(ocspOnline ? { ocspOnline } : {}),
     ...(onConnection ? { onConnection: (origin: string, info: TlsInfo) => onConnection(info, origin) } : {}),
     ...(proxied ? { proxyFor: choose } : {}),
     ...(http2 ? { http2: true } : {}),

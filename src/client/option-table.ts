@@ -128,10 +128,11 @@ export const OPTIONS = {
   },
   revocation: {
     where: SRA,
-    takes: "'soft', 'hard' or 'off'",
-    check: (v) => v === 'soft' || v === 'hard' || v === 'off',
+    takes:
+      "'soft', 'hard', 'off' or { mode: 'soft' | 'hard', online: true | { allowPrivate, timeout, maxBytes } }",
+    check: (v) => v === 'soft' || v === 'hard' || v === 'off' || isObject(v),
     code: 'ERR_REVOCATION_OPTION',
-    doc: "revocation checking (default 'soft': stapled OCSP and must-staple checked)",
+    doc: "revocation checking (default 'soft': stapled OCSP and must-staple checked; online: ask the OCSP responder when nothing is stapled)",
   },
   // Proxies
   proxy: {

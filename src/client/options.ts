@@ -7,7 +7,7 @@ import type { ClientCertOption } from '../tls/client-cert.js';
 import type { TlsInfo } from '../tls/handshake.js';
 import type { VerifyOption } from '../trust/resolve.js';
 import type { AiaOption } from '../verify/aia.js';
-import type { RevocationMode } from '../verify/revocation.js';
+import type { RevocationOption } from '../verify/index.js';
 import type { AuthOption } from './auth.js';
 import type { DataOption, FilesOption } from './body.js';
 import type { CookieStore } from './cookies.js';
@@ -104,9 +104,11 @@ export interface CommonOptions {
    * Revocation: 'soft' (default: a stapled OCSP response and must-staple are checked; a status
    * that cannot be established is recorded in r.tls.revocation), 'hard' (the server certificate's
    * status is required: a good stapled OCSP response), or 'off'. A revoked certificate fails
-   * under 'soft' and 'hard' (SSLError CERT_REVOKED).
+   * under 'soft' and 'hard' (SSLError CERT_REVOKED). `{ mode, online: true }` also asks the
+   * certificate's OCSP responder when the server staples nothing (soft-fail unless mode 'hard';
+   * online: { allowPrivate, timeout, maxBytes } as for aia).
    */
-  revocation?: RevocationMode;
+  revocation?: RevocationOption;
   /**
    * A proxy for every URL ('http://user:pass@proxy:3128', or { url, auth, headers, verify }),
    * or false for none. Unset: HTTPS_PROXY / HTTP_PROXY / ALL_PROXY when trustEnv (client/proxy.ts).
@@ -475,8 +477,8 @@ export interface AdapterOptions {
   fingerprint?: string | readonly string[];
   /** Fetch intermediates a server did not send (AIA): true, or { allowPrivate, timeout, maxBytes }. */
   aia?: AiaOption;
-  /** 'soft' (default) | 'hard' | 'off': see RequestOptions.revocation. */
-  revocation?: RevocationMode;
+  /** 'soft' (default) | 'hard' | 'off', or { mode, online }: see RequestOptions.revocation. */
+  revocation?: RevocationOption;
   /** TCP + proxy + TLS handshake time limit, ms. Default 10 000 (undici's). */
   connectTimeout?: number;
   /** A proxy, or false for none; unset: HTTPS_PROXY & co. when trustEnv (see client/proxy.ts). */

@@ -30,6 +30,8 @@ export interface PoolKeyInput {
   aia?: unknown;
   /** 'off' | 'hard' (undefined: 'soft'): what revocation verification required. */
   revocation?: string | undefined;
+  /** Online OCSP's settings (revocation: { online }): a connection checked that way is another pool. */
+  ocspOnline?: unknown;
   /** The proxy, by its key (URL, credentials hashed, proxy trust). */
   proxy?: { key: string } | undefined;
   /** HTTP/2 offered (ALPN h2, http/1.1): its connections never serve an HTTP/1.1-only pool, nor the reverse. */
@@ -69,7 +71,16 @@ export function verificationKey(trust: TrustAnchors | null): string {
  */
 export function poolKey(s: PoolKeyInput): string {
   // The common case (trust and a timeout, nothing else) without JSON: this runs per request.
-  if (!s.serverName && !s.connectTo && !s.cert && !s.pins && !s.aia && !s.proxy && !s.revocation) {
+  if (
+    !s.serverName &&
+    !s.connectTo &&
+    !s.cert &&
+    !s.pins &&
+    !s.aia &&
+    !s.proxy &&
+    !s.revocation &&
+    !s.ocspOnline
+  ) {
     return `${verificationKey(s.trust)}\u0000${s.connectTimeout}${s.http2 ? '\u0000h2' : ''}`;
   }
   const certKey = s.cert
@@ -83,6 +94,7 @@ export function poolKey(s: PoolKeyInput): string {
     s.pins ?? null,
     s.aia ?? null,
     s.revocation ?? null,
+    s.ocspOnline ?? null,
     s.proxy?.key ?? null,
     s.http2 === true,
   ]);
@@ -110,6 +122,8 @@ export interface ConnectionOptions {
   aia?: ResolvedAia;
   /** 'off' | 'soft' | 'hard', checked already; undefined: 'soft'. */
   revocation?: RevocationMode;
+  /** Online OCSP (revocation: { online }), checked already; only with trust. */
+  ocspOnline?: ResolvedAia;
   onConnection?: ConnectorConfig['onConnection'];
   proxyFor?: ConnectorConfig['proxyFor'];
   /** Offer HTTP/2 (ALPN h2, http/1.1); the pool must then be built with client/http2.ts. */
@@ -138,5 +152,6 @@ export function connectorConfig(o: ConnectionOptions): ConnectorConfig {
     ...(o.proxyFor ? { proxyFor: o.proxyFor } : {}),
     ...(o.revocation ? { revocation: o.revocation } : {}),
     ...(o.http2 ? { alpn: [...H2_ALPN] } : {}),
+    ...(o.ocspOnline && o.trust ? { ocspOnline: o.ocspOnline } : {}),
   };
 }

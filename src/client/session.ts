@@ -15,7 +15,7 @@ import { anchorsOf, resolveTrust } from '../trust/resolve.js';
 import type { TrustAnchors } from '../trust/types.js';
 import { type ResolvedAia, resolveAia } from '../verify/aia.js';
 import { parseReferenceName } from '../verify/identity.js';
-import { revocationMode } from '../verify/index.js';
+import { type ResolvedRevocation, resolveRevocation } from '../verify/index.js';
 import {
   hostPinTable,
   normaliseFingerprints,
@@ -94,6 +94,8 @@ export interface ConnectionSettings {
   revocation?: RevocationMode;
   /** HTTP/2 offered (client/http2.ts). */
   http2?: boolean;
+  /** Online OCSP (revocation: { online }). */
+  ocspOnline?: ResolvedAia;
 }
 
 /**
@@ -119,8 +121,8 @@ interface RequestPlan {
   requestFingerprints: string[] | undefined;
   pinTable: Map<string, string[]> | undefined;
   aia: ResolvedAia | undefined;
-  /** 'off' | 'soft' | 'hard' (verify/revocation.ts), checked. */
-  revocation: RevocationMode;
+  /** 'off' | 'soft' | 'hard' (verify/revocation.ts), and online OCSP's settings, checked. */
+  revocation: ResolvedRevocation;
   /** Retry budgets left and the retries made (r.retries), across all hops. */
   retry: RetryState;
   /** Offer HTTP/2 (the http2 option, checked). */
@@ -324,7 +326,7 @@ export class Session {
         o.fingerprint === undefined ? undefined : normaliseFingerprints(o.fingerprint, 'fingerprint'),
       pinTable: d.pins ? hostPinTable(d.pins) : undefined,
       aia: resolveAia(o.aia),
-      revocation: revocationMode(o.revocation),
+      revocation: resolveRevocation(o.revocation),
       retry: retryState(retry),
       // Without a Session jar, cookies still live across the redirects of this one request.
       cookieStore: this.#cookieStore ?? new CookieJar(),
@@ -366,7 +368,8 @@ export class Session {
       ...(o.cert ? { cert: o.cert } : {}),
       ...(pins ? { pins } : {}),
       ...(plan.aia && trust ? { aia: plan.aia } : {}),
-      ...(plan.revocation !== 'soft' ? { revocation: plan.revocation } : {}),
+      ...(plan.revocation.mode !== 'soft' ? { revocation: plan.revocation.mode } : {}),
+      ...(plan.revocation.online && trust ? { ocspOnline: plan.revocation.online } : {}),
       ...(plan.http2 ? { http2: true } : {}),
     };
     const proxy = plan.chooseProxy(current);

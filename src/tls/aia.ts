@@ -80,7 +80,7 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  * The connection for one GET, made by the one dial: through the proxy, or direct to an address
  * the rules allow (resolved here, then dialled by IP, so the address checked is the one used).
  */
-async function connectionFor(
+export async function connectionFor(
   url: URL,
   opts: ResolvedAia,
   deadline: number,
@@ -118,7 +118,7 @@ let httpModule: typeof http | undefined;
  * node:http, loaded on the first AIA fetch: on Node 22 and later it also loads Node's bundled
  * undici, which importing certainly and making a request never needs otherwise.
  */
-function nodeHttp(): typeof http {
+export function nodeHttp(): typeof http {
   httpModule ??= process.getBuiltinModule('node:http') as typeof http;
   return httpModule;
 }

@@ -11,6 +11,7 @@ import { ConnectionError, INSECURE_WARNING, SSLError } from '../errors.js';
 import type { TrustAnchors } from '../trust/types.js';
 import { aiaCanHelp, type ResolvedAia } from '../verify/aia.js';
 import { parseReferenceName } from '../verify/identity.js';
+import type { OnlineOcsp, VerifiedPath } from '../verify/index.js';
 import type { Certificate } from '../x509/types.js';
 import { completeChain } from './aia.js';
 import {
@@ -24,6 +25,7 @@ import {
   type VerifyConfig,
   verifyHandshake,
 } from './handshake.js';
+import { fetchOcsp } from './ocsp-fetch.js';
 import { type ConnectTarget, resolveTarget, stripBrackets, type Target } from './target.js';
 
 export interface ConnectorConfig extends VerifyConfig {
@@ -43,6 +45,11 @@ export interface ConnectorConfig extends VerifyConfig {
    * are tried after those the server sent, never as anchors.
    */
   aia?: ResolvedAia;
+  /**
+   * Online OCSP (`revocation: { online }`): when the server staples nothing, ask the leaf's OCSP
+   * responder (tls/ocsp-fetch.ts), through this connection's proxy; off when undefined.
+   */
+  ocspOnline?: ResolvedAia;
   /** Called with every successful connection's info. */
   onConnection?: (origin: string, info: TlsInfo) => void;
   /**
@@ -122,7 +129,7 @@ export function createConnector(config: ConnectorConfig): buildConnector.connect
     const memo: AiaMemo = {};
     const verifyOrComplete = async (h: Handshake): Promise<void> => {
       try {
-        verifyHandshake(h, config);
+        await verifyWithOnline(h, config, proxy, memo);
       } catch (err) {
         if (!(err instanceof SSLError) || !config.aia || config.trust === null || !aiaCanHelp(err)) throw err;
         await completeAndVerify(h, config, config.aia, config.trust, err, proxy, memo);
@@ -171,9 +178,76 @@ export function createConnector(config: ConnectorConfig): buildConnector.connect
   };
 }
 
-/** One connection's AIA fetch, shared by its two verifications (see beforeClientFlight). */
+/** One connection's AIA and OCSP fetches, shared by its two verifications (see beforeClientFlight). */
 interface AiaMemo {
   fetched?: Promise<{ certs: Certificate[]; notes: string[] }>;
+  ocsp?: Promise<OnlineOcsp>;
+}
+
+/**
+ * Verifies, asking the leaf's OCSP responder first when online OCSP is on and the server stapled
+ * nothing. The issuer the request names is known only once a path is built, so the path is built
+ * once under 'soft' without pins (its result is kept only for the issuer); when it leaves the leaf
+ * unchecked, the response is fetched and the real verification runs with it. A must-staple leaf
+ * is not helped by an online answer (RFC 7633: the staple is required), so nothing is fetched.
+ */
+async function verifyWithOnline(
+  h: Handshake,
+  config: ConnectorConfig,
+  proxy: ProxyRoute | null,
+  memo: AiaMemo,
+): Promise<void> {
+  const online = config.ocspOnline;
+  if (!online || config.trust === null || config.revocation === 'off' || h.staple) {
+    verifyHandshake(h, config);
+    return;
+  }
+  let first: VerifiedPath | undefined;
+  try {
+    const { afterVerify: _pins, ...soft } = config;
+    first = verifyHandshake({ ...h, info: { ...h.info } }, { ...soft, revocation: 'soft' });
+  } catch {
+    // It fails whatever OCSP would say: the real verification gives the error.
+  }
+  const leaf = first?.revocation.certificates[0];
+  if (!first || first.revocation.mustStaple || leaf?.status !== 'unchecked') {
+    verifyHandshake(h, config);
+    return;
+  }
+  const issuer = first.path[1] ?? first.anchor.cert;
+  memo.ocsp ??= fetchOcsp(first.path[0]!, issuer, online, proxy);
+  const answer = await whileSocketWaits(h, memo.ocsp, 'asking the OCSP responder');
+  verifyHandshake({ ...h, online: answer }, config);
+}
+
+/**
+ * Awaits `p` while the verified-to-be socket waits; a close or error on it meanwhile ends the
+ * attempt as a ConnectionError (AIA and OCSP fetches).
+ */
+async function whileSocketWaits<T>(h: Handshake, p: Promise<T>, doing: string): Promise<T> {
+  let lost: Error | undefined;
+  const onError = (e: Error) => {
+    lost ??= e;
+  };
+  const onClose = () => {
+    lost ??= new Error('the server closed the connection');
+  };
+  h.socket.on('error', onError);
+  h.socket.once('close', onClose);
+  let out: T;
+  try {
+    out = await p;
+  } finally {
+    h.socket.removeListener('error', onError);
+    h.socket.removeListener('close', onClose);
+  }
+  if (lost || h.socket.destroyed) {
+    throw new ConnectionError(
+      `the connection to ${h.info.address} was lost while ${doing}: ${(lost ?? new Error('closed')).message}`,
+      { code: 'ERR_CONNECTION_CLOSED', ...(lost ? { cause: lost } : {}) },
+    );
+  }
+  return out;
 }
 
 /**
@@ -216,7 +290,7 @@ async function completeAndVerify(
   }
   h.info.fetched = extra.certs.map((c) => c.summary());
   try {
-    verifyHandshake({ ...h, chain: [...h.chain, ...extra.certs] }, config);
+    await verifyWithOnline({ ...h, chain: [...h.chain, ...extra.certs] }, config, proxy, memo);
   } catch (err) {
     if (err instanceof SSLError) note(err);
     throw err;

@@ -27,6 +27,7 @@ import { ConnectionError, ConnectTimeout, INSECURE_WARNING, ProxyError, SSLError
 import { type AnchorClass, classifyAnchor, describeAnchor } from '../trust/classify.js';
 import type { TrustAnchor, TrustAnchors } from '../trust/types.js';
 import {
+  type OnlineOcsp,
   type RevocationMode,
   type RevocationReport,
   selfSignedHint,
@@ -311,6 +312,7 @@ export function verifyHandshake(h: Handshake, config: VerifyConfig): VerifiedPat
       ...(config.time ? { time: config.time } : {}),
       ...(config.revocation ? { revocation: config.revocation } : {}),
       ...(h.staple !== undefined ? { staple: h.staple } : {}),
+      ...(h.online ? { online: h.online } : {}),
     });
     h.info.verified = true;
     h.info.anchor = anchorInfo(verified.anchor);
@@ -382,6 +384,8 @@ export interface Handshake {
   target: Target;
   /** The OCSP response the server stapled; null when asked for and none came; undefined: not asked. */
   staple?: Buffer | null;
+  /** Online OCSP for the leaf (tls/ocsp-fetch.ts), when it was asked; checked like a staple. */
+  online?: OnlineOcsp;
 }
 
 /** What diagnosis learns from a connection; filled as the connection goes, kept on failure. */

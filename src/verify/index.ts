@@ -14,8 +14,10 @@ import { ConfigError, ParseError, SSLError } from '../errors.js';
 import { BUNDLED_SOURCE, loadBundled } from '../trust/bundled.js';
 import type { TrustAnchor, TrustAnchors } from '../trust/types.js';
 import { parseCertificate } from '../x509/certificate.js';
+import { MAX_OCSP_RESPONSE_BYTES } from '../x509/ocsp.js';
 import { parsePem } from '../x509/pem.js';
 import type { Certificate, CertificateSummary, KeyUsageName } from '../x509/types.js';
+import { type AiaOption, type AiaOptions, type ResolvedAia, resolveAia } from './aia.js';
 import { anchorsFrom, combineAnchors } from './anchors.js';
 import { type Crl, readCrls } from './crl.js';
 import { defaultVerifier, type SignatureVerifier } from './crypto.js';
@@ -23,14 +25,19 @@ import { parseReferenceName, type ReferenceName, verifyIdentity } from './identi
 import { Budget, type BudgetLimits } from './path/budget.js';
 import { DEFAULT_MAX_DEPTH, PathBuilder } from './path/builder.js';
 import { EKU_BY_NAME, type PolicyContext, type Purpose } from './policy.js';
-import { REVOCATION_MODES, type RevocationMode, type RevocationReport } from './revocation.js';
+import {
+  type OnlineOcsp,
+  REVOCATION_MODES,
+  type RevocationMode,
+  type RevocationReport,
+} from './revocation.js';
 
 export { anchorsFrom, combineAnchors } from './anchors.js';
 export { type Crl, parseCrl, readCrls } from './crl.js';
 export { CachingVerifier, clearCryptoCaches, nodeVerifier, type SignatureVerifier } from './crypto.js';
 export { Budget, type BudgetLimits, DEFAULT_BUDGET } from './path/budget.js';
 export { DEFAULT_MAX_DEPTH, selfSignedHint } from './path/builder.js';
-export type { RevocationCheck, RevocationMode, RevocationReport } from './revocation.js';
+export type { OnlineOcsp, RevocationCheck, RevocationMode, RevocationReport } from './revocation.js';
 
 export interface VerifyServerOptions {
   /** The chain as the server sent it: leaf first, the rest in any order; extras and duplicates allowed. */
@@ -73,6 +80,11 @@ export interface VerifyServerOptions {
    * undefined: not a connection, so must-staple is not checked.
    */
   staple?: Uint8Array | null;
+  /**
+   * Online OCSP for the leaf: the response fetched from its responder, or why there is none
+   * (tls/ocsp-fetch.ts fetches it). Used only when no staple was sent; undefined: off.
+   */
+  online?: OnlineOcsp;
 }
 
 export interface VerifiedPath {
@@ -113,6 +125,67 @@ export function revocationMode(value: unknown): RevocationMode {
     `revocation: ${JSON.stringify(value) ?? String(value)} is not one of ${REVOCATION_MODES.map((m) => `'${m}'`).join(', ')}`,
     { code: 'ERR_REVOCATION_OPTION' },
   );
+}
+
+/**
+ * Online OCSP's bounds. Time: Firefox's (security.OCSP.timeoutMilliseconds.soft 2 s, .hard 10 s):
+ * under 'soft' a slow responder must not hold every new connection for long, under 'hard' the
+ * answer is required. Size: the largest OCSP response read (x509/ocsp.ts, 64 KiB).
+ */
+export const OCSP_ONLINE_TIMEOUT_SOFT_MS = 2_000;
+export const OCSP_ONLINE_TIMEOUT_HARD_MS = 10_000;
+
+/** `revocation: { mode, online }`: online OCSP when nothing is stapled. */
+export interface RevocationOptions {
+  /** 'soft' (default) or 'hard'. */
+  mode?: 'soft' | 'hard';
+  /**
+   * Fetch the leaf's OCSP response from its responder (AIA OCSP URL, http) when the server staples
+   * none: true, or { allowPrivate, timeout (ms), maxBytes } as for `aia`. Default false.
+   */
+  online?: boolean | AiaOptions;
+}
+
+/** The `revocation` option: a mode, or { mode, online }. */
+export type RevocationOption = RevocationMode | RevocationOptions;
+
+/** The `revocation` option, checked: the mode, and online OCSP's settings when it is on. */
+export interface ResolvedRevocation {
+  mode: RevocationMode;
+  online?: ResolvedAia;
+}
+
+/** Checks a `revocation` option (a mode, or { mode, online }). Throws ConfigError ERR_REVOCATION_OPTION. */
+export function resolveRevocation(value: unknown): ResolvedRevocation {
+  if (typeof value !== 'object' || value === null) return { mode: revocationMode(value) };
+  const bad = (why: string) =>
+    new ConfigError(`revocation ${why}`, {
+      code: 'ERR_REVOCATION_OPTION',
+      hint: "Use revocation: 'soft' | 'hard' | 'off', or { mode: 'soft' | 'hard', online: true }.",
+    });
+  const o = value as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (k !== 'mode' && k !== 'online') throw bad(`has an unknown key "${k}" (it takes mode and online)`);
+  }
+  if (o.mode !== undefined && o.mode !== 'soft' && o.mode !== 'hard')
+    throw bad(`.mode must be 'soft' or 'hard', not ${JSON.stringify(o.mode) ?? String(o.mode)}`);
+  const mode = (o.mode ?? 'soft') as 'soft' | 'hard';
+  if (o.online === undefined || o.online === false) return { mode };
+  let online: ResolvedAia | undefined;
+  try {
+    online = resolveAia(o.online as AiaOption);
+  } catch (err) {
+    throw bad(`.online: ${(err as Error).message.replace(/^aia /, '')}`);
+  }
+  const given = typeof o.online === 'object' ? (o.online as AiaOptions) : {};
+  return {
+    mode,
+    online: {
+      allowPrivate: online!.allowPrivate,
+      timeout: given.timeout ?? (mode === 'hard' ? OCSP_ONLINE_TIMEOUT_HARD_MS : OCSP_ONLINE_TIMEOUT_SOFT_MS),
+      maxBytes: given.maxBytes ?? MAX_OCSP_RESPONSE_BYTES,
+    },
+  };
 }
 
 /** Verifies a server's chain and (if `name` is given) its identity. Throws SSLError. */
@@ -166,6 +239,7 @@ export function verifyServer(opts: VerifyServerOptions): VerifiedPath {
     ...(opts.crls ? { crls: opts.crls } : {}),
     revocation: revocationMode(opts.revocation),
     ...(opts.staple !== undefined ? { staple: opts.staple } : {}),
+    ...(opts.online ? { online: opts.online } : {}),
   });
 
   let verified: VerifiedPath;

@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import { DerReader } from '../der/reader.js';
 import type { OcspResponse, OcspSingleResponse } from '../x509/ocsp.js';
+import { encodeOcspRequest } from '../x509/ocsp-request.js';
 import type { Certificate } from '../x509/types.js';
 import { verifySignature } from './crypto.js';
 import { checkSignatureAlgorithm } from './policy.js';
@@ -159,4 +160,15 @@ export function checkOcspResponse(
     );
   }
   return { ok: true, single, producedAt, responder };
+}
+
+/** The OCSPRequest (DER) asking about `cert`, issued by `issuer`: a SHA-1 CertID (RFC 5019 §2.1.1). */
+export function ocspRequestFor(cert: Certificate, issuer: Certificate): Uint8Array {
+  const sha1 = (d: Uint8Array) => createHash('sha1').update(d).digest();
+  return encodeOcspRequest({
+    hashAlgorithm: '1.3.14.3.2.26',
+    issuerNameHash: sha1(issuer.subject.der),
+    issuerKeyHash: sha1(subjectPublicKeyBytes(issuer)),
+    serial: cert.serial,
+  });
 }

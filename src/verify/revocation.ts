@@ -1,8 +1,10 @@
 /**
  * Revocation of a built path: what was checked, how, and whether the path may be used.
  *
- * Sources, in the order they are used: the OCSP response the server stapled (leaf only), then the
- * CRLs the caller gave (every certificate of the path). Nothing is fetched here (pure).
+ * Sources, in the order they are used: the OCSP response the server stapled (leaf only), or, when
+ * none was stapled and online OCSP is on, the response fetched from the leaf's responder
+ * (tls/ocsp-fetch.ts fetches it; it is checked here like a staple); then the CRLs the caller gave
+ * (every certificate of the path). Nothing is fetched here (pure).
  *
  * Modes (decided here, after Firefox, curl --cert-status and OpenSSL with CRL checking on):
  *  - 'off': nothing is checked, must-staple included (the user said so in code).
@@ -46,6 +48,21 @@ export interface RevocationCheck {
   /** OCSP only: when the responder signed, and who it was (the issuer or a delegated responder). */
   producedAt?: Date;
   responder?: string;
+  /** Online OCSP: the responder URL asked, and whether the answer came from the cache. */
+  url?: string;
+  cached?: boolean;
+}
+
+/** An OCSP response fetched from the leaf's responder (online OCSP), or why there is none. */
+export interface OnlineOcsp {
+  /** The responder URL asked (from the leaf's AIA extension); absent when it names none. */
+  url?: string;
+  /** The response (DER), when one came. */
+  response?: Uint8Array;
+  /** Why no response came (network, HTTP status, size, time), in a sentence. */
+  problem?: string;
+  /** The response came from the cache (fetched earlier, still before its nextUpdate). */
+  cached?: boolean;
 }
 
 /** What was checked for a connection or a chain (`r.tls.revocation`). */
@@ -67,6 +84,8 @@ export interface RevocationInput {
    * one and got none; undefined when there is no connection (offline: no must-staple check).
    */
   staple?: Uint8Array | null;
+  /** Online OCSP for the leaf, used when no staple was sent (undefined: online OCSP is off). */
+  online?: OnlineOcsp;
   time: Date;
   /** Called before each signature check (the path budget). */
   spend: () => void;
@@ -153,10 +172,51 @@ function fromStaple(
   input: RevocationInput,
 ): RevocationCheck | undefined {
   if (!input.staple) return undefined;
-  const base = { depth: 0, subject: cert.subject.text, source: 'staple' as const };
+  return fromOcsp(cert, issuer, input.staple, input, { source: 'staple' }, 'the stapled OCSP response');
+}
+
+/** The status of the leaf from online OCSP, when it is on and nothing was stapled. */
+function fromOnline(
+  cert: Certificate,
+  input: RevocationInput,
+  issuer: Certificate,
+): RevocationCheck | undefined {
+  const online = input.online;
+  if (!online || input.staple) return undefined;
+  const where = {
+    source: 'online' as const,
+    ...(online.url ? { url: online.url } : {}),
+    ...(online.cached ? { cached: true } : {}),
+  };
+  if (!online.response) {
+    return {
+      depth: 0,
+      subject: cert.subject.text,
+      ...where,
+      status: 'unknown',
+      reasons: [
+        online.url
+          ? `the OCSP responder at ${online.url} gave no usable answer: ${online.problem ?? 'no response'}`
+          : `no OCSP response could be fetched: ${online.problem ?? 'the certificate names no OCSP responder'}`,
+      ],
+    };
+  }
+  return fromOcsp(cert, issuer, online.response, input, where, `the OCSP response from ${online.url}`);
+}
+
+/** What one OCSP response (stapled or fetched) says about the leaf. */
+function fromOcsp(
+  cert: Certificate,
+  issuer: Certificate,
+  der: Uint8Array,
+  input: RevocationInput,
+  where: Pick<RevocationCheck, 'source' | 'url' | 'cached'>,
+  label: string,
+): RevocationCheck {
+  const base = { depth: 0, subject: cert.subject.text, ...where };
   let verdict: ReturnType<typeof checkOcspResponse>;
   try {
-    verdict = checkOcspResponse(parseOcspResponse(input.staple), cert, issuer, input.time, input.spend);
+    verdict = checkOcspResponse(parseOcspResponse(der), cert, issuer, input.time, input.spend);
   } catch (err) {
     verdict = { ok: false, problem: `it is malformed (${(err as Error).message})` };
   }
@@ -164,7 +224,7 @@ function fromStaple(
     return {
       ...base,
       status: 'unknown',
-      reasons: [`the stapled OCSP response cannot be used, as ${verdict.problem}`],
+      reasons: [`${label} cannot be used, as ${verdict.problem}`],
     };
   const { single } = verdict;
   const times = {
@@ -187,9 +247,7 @@ function fromStaple(
     return {
       ...base,
       status: 'unknown',
-      reasons: [
-        `the stapled OCSP response (from ${verdict.responder}) says the responder does not know this certificate`,
-      ],
+      reasons: [`${label} (from ${verdict.responder}) says the responder does not know this certificate`],
       ...times,
     };
   }
@@ -243,13 +301,16 @@ export function checkRevocation(
     const issuer = path[i + 1] ?? anchor;
     if (cert === issuer) break; // a leaf that is itself the anchor
     const crl = fromCrls(cert, issuer, i, input);
-    const check = i === 0 ? combine(fromStaple(cert, issuer, input), crl) : crl;
+    const check =
+      i === 0 ? combine(fromStaple(cert, issuer, input) ?? fromOnline(cert, input, issuer), crl) : crl;
     report.certificates.push(check);
     if (check.status === 'revoked') {
       const from =
         check.source === 'staple'
           ? `stapled OCSP response from ${check.responder}`
-          : `CRL of "${issuer.subject.text}"`;
+          : check.source === 'online'
+            ? `OCSP response from ${check.responder}, fetched from ${check.url}`
+            : `CRL of "${issuer.subject.text}"`;
       return {
         report,
         failure: {
@@ -304,10 +365,11 @@ function hardFailure(
         c.reasons && c.reasons.length > 0
           ? `: ${c.reasons.join('; ')}`
           : ': no stapled OCSP response and no CRL of its issuer was given';
+      const online = c.source === 'online' ? ' (online OCSP was tried)' : '';
       return {
         code: 'REVOCATION_UNKNOWN',
         depth: c.depth,
-        message: `the revocation status of the ${describe(c.depth)} is unknown${why}`,
+        message: `the revocation status of the ${describe(c.depth)} is unknown${why}${online}`,
         hint: "revocation: 'hard' requires it: give a current CRL of its issuer, use a server that staples OCSP, or use revocation: 'soft'.",
       };
     }

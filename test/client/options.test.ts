@@ -188,7 +188,12 @@ describe('values of the wrong kind', () => {
     ['headers', 'x-a: 1', 'ERR_HEADER', /option 'headers' takes a \{ name: value \} object/],
     ['params', 'a=1', 'ERR_PARAMS', /option 'params' takes/],
     ['retries', '3', 'ERR_RETRIES_OPTION', /option 'retries' takes/],
-    ['revocation', 'strict', 'ERR_REVOCATION_OPTION', /option 'revocation' takes 'soft', 'hard' or 'off'/],
+    [
+      'revocation',
+      'strict',
+      'ERR_REVOCATION_OPTION',
+      /option 'revocation' takes 'soft', 'hard', 'off' or \{ mode/,
+    ],
     ['signal', {}, 'ERR_OPTION_TYPE', /option 'signal' takes an AbortSignal, not an object/],
     ['onDownloadProgress', true, 'ERR_OPTION_TYPE', /takes a function/],
     ['maxResponseSize', '1mb', 'ERR_OPTION_TYPE', /option 'maxResponseSize' takes a whole number of bytes/],

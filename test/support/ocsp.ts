@@ -4,7 +4,7 @@
  * a response in the past. `hasOpenssl` / `hasFaketime` let a suite skip with a message.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Issued } from './pki.js';
 import { tempDir } from './pki.js';
@@ -46,6 +46,8 @@ export interface OcspOptions {
   when?: string;
   /** -ndays; default 1. */
   days?: number;
+  /** An OCSPRequest (DER) to answer, as a responder would; default: one `openssl ocsp` makes for `cert`. */
+  request?: Uint8Array;
 }
 
 /** A DER OCSPResponse made by `openssl ocsp -index … -rsigner … -respout`. */
@@ -75,9 +77,11 @@ export function opensslOcspResponse(o: OcspOptions): Buffer {
     f('index.txt.attr', 'unique_subject = no\n');
     const req = join(dir.path, 'req.der');
     const resp = join(dir.path, 'resp.der');
-    execFileSync('openssl', ['ocsp', '-issuer', issuer, '-cert', cert, '-no_nonce', '-reqout', req], {
-      stdio: 'ignore',
-    });
+    if (o.request) writeFileSync(req, o.request);
+    else
+      execFileSync('openssl', ['ocsp', '-issuer', issuer, '-cert', cert, '-no_nonce', '-reqout', req], {
+        stdio: 'ignore',
+      });
     const args = [
       'ocsp',
       '-index',

@@ -33,7 +33,12 @@ import type { Crl } from '../crl.js';
 import type { SignatureVerifier } from '../crypto.js';
 import { noSubjectAltNameHint } from '../identity.js';
 import { checkCertificate, type PolicyContext, type Problem, type Role } from '../policy.js';
-import { checkRevocation, type RevocationMode, type RevocationReport } from '../revocation.js';
+import {
+  checkRevocation,
+  type OnlineOcsp,
+  type RevocationMode,
+  type RevocationReport,
+} from '../revocation.js';
 import type { Budget } from './budget.js';
 import { checkNameConstraints, compileNameConstraints } from './name-constraints.js';
 
@@ -77,6 +82,8 @@ export interface BuildInput {
   revocation?: RevocationMode;
   /** The stapled OCSP response; null: asked for, none sent; undefined: not a connection (revocation.ts). */
   staple?: Uint8Array | null;
+  /** Online OCSP for the leaf (revocation.ts OnlineOcsp); undefined: off. */
+  online?: OnlineOcsp;
 }
 
 export interface BuiltPath {
@@ -442,6 +449,7 @@ export class PathBuilder {
         mode: this.input.revocation ?? 'soft',
         ...(this.input.crls ? { crls: this.input.crls } : {}),
         ...(this.input.staple !== undefined ? { staple: this.input.staple } : {}),
+        ...(this.input.online ? { online: this.input.online } : {}),
         time: this.input.ctx.time,
         spend: () => this.input.budget.spend('signatures'),
       },
