@@ -19,6 +19,7 @@ import { ocspRequestFor } from '../../src/verify/ocsp.js';
 import { parseCertificate } from '../../src/x509/index.js';
 import { hasOpenssl, type IndexEntry, opensslOcspResponse } from '../support/ocsp.js';
 import { createRoot, type Issued, intermediate, issue, tempDir } from '../support/pki.js';
+import { startProxy } from '../support/proxy.js';
 import { startTlsServer, type TestServer } from '../support/servers.js';
 
 const skip = hasOpenssl ? false : 'the openssl command is not installed (apt-get install openssl)';
@@ -208,6 +209,29 @@ describe('online OCSP through a loopback responder running openssl ocsp', { skip
     assert.equal(leaf.status, 'good');
     assert.equal(leaf.source, 'staple');
     assert.equal(hits['/stapled'], undefined);
+  });
+
+  test('through the proxy the connection takes: the POST is forwarded by it, in absolute form', async () => {
+    const proxy = await startProxy();
+    try {
+      const { srv } = await site('/proxied', {});
+      const s = new Session({ trustEnv: false, verify: root.pem, proxy: proxy.url });
+      try {
+        const r = await s.get(srv.url('/'), { revocation: ONLINE });
+        await r.text();
+        assert.equal(r.tls!.revocation!.certificates[0]!.status, 'good');
+      } finally {
+        await s.close();
+      }
+      assert.equal(proxy.connects.length, 1);
+      assert.deepEqual(
+        proxy.forwarded.map((f) => [f.method, f.url, f.headers['content-type']]),
+        [['POST', `${base}/proxied`, 'application/ocsp-request']],
+      );
+      assert.equal(hits['/proxied'], 1);
+    } finally {
+      await proxy.close();
+    }
   });
 
   test('off by default: nothing is fetched, the status stays unchecked', async () => {
