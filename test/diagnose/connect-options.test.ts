@@ -1,8 +1,8 @@
 /**
  * diagnose() connects the way a request does (tls/handshake.ts, the one dial): through an HTTP
  * proxy and a SOCKS5 proxy, with a client certificate; and `check` and `get` name the same
- * fault with the same error (a table over refused, reset, timeout and a bad certificate, direct
- * and through a proxy).
+ * fault with the same error (a table over refused, reset, timeout and a bad certificate, direct,
+ * through an HTTP proxy and through a SOCKS5 proxy, test/support/socks5.ts).
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -134,10 +134,11 @@ describe('check and get name the same fault the same way', () => {
     { name: 'timeout', url: () => stall.url('/'), timeout: 1500 },
     { name: 'bad certificate (wrong name)', url: () => wrongName.url('/') },
   ];
-  for (const via of ['direct', 'through an HTTP proxy'] as const) {
+  for (const via of ['direct', 'through an HTTP proxy', 'through a SOCKS5 proxy'] as const) {
     for (const c of cases) {
       test(`${c.name}, ${via}`, async () => {
-        const proxy = via === 'direct' ? false : httpProxy.url;
+        const proxy =
+          via === 'direct' ? false : via === 'through an HTTP proxy' ? httpProxy.url : socks.url();
         const timeout = c.timeout ?? 10_000;
         const fromGet = await get(c.url(), {
           verify: caPath,

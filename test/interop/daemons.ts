@@ -263,3 +263,61 @@ export async function startTinyproxy(opts: TinyproxyOptions = {}): Promise<Daemo
     },
   };
 }
+
+export interface DanteOptions {
+  /** 'none' (default) or 'username' (RFC 1929, checked by dante against the system's users). */
+  method?: 'none' | 'username';
+  /** Destinations dante refuses (its `socks block` rule): 'host/bits port = N'. */
+  block?: { to: string; port: number }[];
+}
+
+/**
+ * Debian's dante (`danted`, package dante-server) as a SOCKS5 server in the foreground, from a
+ * config written to a temporary directory, listening on 127.0.0.1 and allowing clients from
+ * loopback only. Running as root it switches to `nobody` for its unprivileged work, as its
+ * Debian default does.
+ */
+export async function startDante(opts: DanteOptions = {}): Promise<Daemon & { url: string }> {
+  const binary = findBinary('danted');
+  if (!binary) throw new Error('danted not found: install it with `apt-get install -y dante-server`');
+  const dir = tempDir('certainly-dante-');
+  const port = await freePort();
+  const p = dir.path;
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  const blocks = (opts.block ?? []).map(
+    (b) => `socks block {\n  from: 127.0.0.0/8 to: ${b.to} port = ${b.port}\n  log: error connect\n}`,
+  );
+  const conf = dir.write(
+    'danted.conf',
+    [
+      `logoutput: ${p}/danted.log`,
+      `internal: 127.0.0.1 port = ${port}`,
+      'external: 127.0.0.1',
+      `socksmethod: ${opts.method ?? 'none'}`,
+      'clientmethod: none',
+      ...(root ? ['user.privileged: root', 'user.unprivileged: nobody'] : []),
+      'client pass {\n  from: 127.0.0.0/8 to: 0.0.0.0/0\n  log: error\n}',
+      ...blocks,
+      'socks pass {\n  from: 127.0.0.0/8 to: 0.0.0.0/0\n  command: connect\n  log: error connect\n}',
+      '',
+    ].join('\n'),
+  );
+  const { child, output } = run(binary, ['-f', conf, '-p', `${p}/danted.pid`, '-N', '1'], 'danted');
+  const log = () => (existsSync(`${p}/danted.log`) ? readFileSync(`${p}/danted.log`, 'utf8') : '');
+  try {
+    await waitForPort(port, child, () => `${output()} ${log().slice(-2000)}`, 'danted');
+  } catch (err) {
+    await stop(child);
+    dir.cleanup();
+    throw err;
+  }
+  return {
+    port,
+    url: `socks5://127.0.0.1:${port}`,
+    log,
+    stop: async () => {
+      await stop(child);
+      dir.cleanup();
+    },
+  };
+}
