@@ -4,15 +4,16 @@
  * cookies only from and to https, and the __Secure- / __Host- prefixes.
  *
  * Written here rather than taken from tough-cookie: the rules a non-browser client needs fit in
- * this file, and the project takes no dependency it can do without (ARCHITECTURE.md). What
- * tough-cookie has and this jar has not is the Public Suffix List; like Python's http.cookiejar
- * (requests' jar), this jar refuses Domain attributes that are a top-level domain or look like a
- * country's second-level registry ('co.uk'), but not every public suffix ('github.io'). A
- * caller who needs the full list can pass any object with the two methods of CookieStore.
+ * this file, and the project takes no dependency it can do without (ARCHITECTURE.md). Like
+ * browsers and tough-cookie, the jar refuses a Domain attribute that is a public suffix, by the
+ * Public Suffix List with its PRIVATE section (verify/public-suffix.ts, tldts, loaded on the first
+ * Domain attribute): neither 'co.uk' nor 'github.io' can get a cookie for every site under it.
+ * A caller who wants other rules can pass any object with the two methods of CookieStore.
  */
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { ConfigError } from '../errors.js';
+import { isPublicSuffix } from '../verify/public-suffix.js';
 
 /** One stored cookie. */
 export interface Cookie {
@@ -53,40 +54,6 @@ const MAX_AGE_SECONDS = 400 * 24 * 3600;
 // and 3000); past them the least recently used cookies are evicted.
 const MAX_PER_DOMAIN = 180;
 const MAX_TOTAL = 3300;
-
-// Second-level labels that, under a two-letter country code, are registries rather than sites
-// ('co.uk', 'com.au', 'ac.jp'): the heuristic Python's http.cookiejar uses in place of the Public
-// Suffix List, so that a site cannot set a cookie for every site of its country.
-const REGISTRY_SLDS = new Set([
-  'co',
-  'ac',
-  'com',
-  'edu',
-  'org',
-  'net',
-  'gov',
-  'mil',
-  'int',
-  'aero',
-  'biz',
-  'cat',
-  'coop',
-  'info',
-  'jobs',
-  'mobi',
-  'museum',
-  'name',
-  'pro',
-  'travel',
-  'eu',
-  'ne',
-  'or',
-  'go',
-  'gv',
-  'nic',
-  'ltd',
-  'plc',
-]);
 
 // ---------------------------------------------------------------------------------------------
 // RFC 6265 §5.1.1: the cookie date algorithm (tolerant of every date format seen in the wild).
@@ -194,15 +161,14 @@ export function pathMatch(requestPath: string, cookiePath: string): boolean {
   return cookiePath.endsWith('/') || requestPath[cookiePath.length] === '/';
 }
 
-/** True for a Domain attribute that names a registry rather than a site (see REGISTRY_SLDS). */
+/**
+ * True for a Domain attribute that names a registry rather than a site: a public suffix of the
+ * list (ICANN and PRIVATE sections: 'com', 'co.uk', 'github.io'), or a single label ('localhost',
+ * 'corp': the list's implicit '*' rule, which tldts does not apply for us).
+ */
 function isPublicSuffixLike(domain: string): boolean {
-  const labels = domain.split('.');
-  if (labels.length === 1) return true; // a top-level domain, or a bare name like 'localhost'
-  if (labels.length === 2) {
-    const [sld, tld] = labels as [string, string];
-    return tld.length === 2 && REGISTRY_SLDS.has(sld);
-  }
-  return false;
+  if (!domain.includes('.')) return true;
+  return isPublicSuffix(domain, { privateDomains: true });
 }
 
 // RFC 6265bis-14 §5.6 (step 2): a name or value with a control character (other than HTAB) is ignored.
@@ -357,9 +323,14 @@ export class CookieJar implements CookieStore {
     return this.#store(cookie, now);
   }
 
-  /** Stores every Set-Cookie line of a response from `url`. */
-  setCookies(lines: readonly string[], url: URL, now: Date = new Date()): void {
-    for (const line of lines) this.setCookie(line, url, now);
+  /** Stores every Set-Cookie line of a response from `url`; returns the cookies stored. */
+  setCookies(lines: readonly string[], url: URL, now: Date = new Date()): Cookie[] {
+    const stored: Cookie[] = [];
+    for (const line of lines) {
+      const c = this.setCookie(line, url, now);
+      if (c) stored.push(c);
+    }
+    return stored;
   }
 
   /**
@@ -492,13 +463,26 @@ export class CookieJar implements CookieStore {
     return this.list();
   }
 
-  /** A jar holding cookies saved with toJSON (dates as strings are accepted). */
+  /**
+   * A jar holding cookies saved with toJSON (`JSON.parse(JSON.stringify(jar))`; dates as strings
+   * are accepted). Entries that are not cookies, and domain cookies for a public suffix, are left
+   * out; something other than a list is a ConfigError.
+   */
   static fromJSON(saved: readonly Record<string, unknown>[]): CookieJar {
+    if (!Array.isArray(saved)) {
+      throw new ConfigError('saved cookies must be the list that CookieJar.toJSON() gives', {
+        code: 'ERR_COOKIE',
+        hint: 'Save with JSON.stringify(session.cookies); load with new Session({ cookies: JSON.parse(text) }).',
+      });
+    }
     const jar = new CookieJar();
     const now = new Date();
     for (const s of saved) {
       const date = (v: unknown) => (v === undefined ? undefined : new Date(v as string));
+      if (typeof s !== 'object' || s === null) continue;
       if (typeof s.name !== 'string' || typeof s.value !== 'string' || typeof s.domain !== 'string') continue;
+      if (s.name === '' || CONTROL.test(s.name) || CONTROL.test(s.value) || /[;\s]/.test(s.domain)) continue;
+      if (s.hostOnly === false && isPublicSuffixLike(s.domain)) continue;
       const expires = date(s.expires);
       const cookie: Cookie = {
         name: s.name,
@@ -592,5 +576,97 @@ export class CookieJar implements CookieStore {
           );
       }
     }
+  }
+}
+
+/** The `cookies` option of one request: { name: value } or [name, value] pairs. */
+export type RequestCookies =
+  | Readonly<Record<string, string | number>>
+  | readonly (readonly [name: string, value: string])[];
+
+function cookieError(message: string): ConfigError {
+  return new ConfigError(message, {
+    code: 'ERR_COOKIE',
+    hint: "Pass cookies: { name: 'value' } or [['name', 'value'], …]; names are tokens, values have no ';' or control characters.",
+  });
+}
+
+/** The pairs of a request's `cookies` option, checked; ConfigError when one cannot be sent. */
+export function requestCookiePairs(option: unknown): [string, string][] {
+  if (typeof option !== 'object' || option === null) {
+    throw cookieError(
+      `a request's cookies must be { name: value } or a list of pairs, not ${String(option)}`,
+    );
+  }
+  const entries: unknown[][] = Array.isArray(option)
+    ? (option as unknown[]).map((p) => (Array.isArray(p) ? p : [p]))
+    : Object.entries(option);
+  const out: [string, string][] = [];
+  for (const entry of entries) {
+    const [name, raw] = entry;
+    if (entry.length !== 2 || typeof name !== 'string')
+      throw cookieError('cookies: each pair must be [name, value]');
+    if (raw === undefined || raw === null) continue; // as a header set to null: left out
+    if (typeof raw !== 'string' && typeof raw !== 'number') {
+      throw cookieError(`cookies: the value of '${name}' is ${typeof raw}; a cookie value is text`);
+    }
+    const value = String(raw);
+    if (name === '' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
+      throw cookieError(`cookies: '${name}' is not a cookie name`);
+    }
+    if (/[;\x00-\x1f\x7f]/.test(value)) {
+      throw cookieError(`cookies: the value of '${name}' has ';' or a control character`);
+    }
+    out.push([name, value]);
+  }
+  return out;
+}
+
+/**
+ * A Cookie header with a request's own cookies over the jar's: a name given for the request
+ * replaces the jar's cookie of that name (requests' merge_cookies).
+ */
+export function withRequestCookies(jarHeader: string, pairs: readonly (readonly [string, string])[]): string {
+  if (pairs.length === 0) return jarHeader;
+  const own = new Set(pairs.map(([n]) => n));
+  const kept =
+    jarHeader === '' ? [] : jarHeader.split('; ').filter((c) => !own.has(c.slice(0, c.indexOf('='))));
+  return [...kept, ...pairs.map(([n, v]) => `${n}=${v}`)].join('; ');
+}
+
+/**
+ * The cookies one response set (requests' r.cookies): those the jar's rules accepted from its
+ * Set-Cookie lines, by name and with every attribute.
+ */
+export class ResponseCookies implements Iterable<Cookie> {
+  readonly #list: readonly Cookie[];
+  constructor(list: readonly Cookie[] = []) {
+    this.#list = list;
+  }
+  get size(): number {
+    return this.#list.length;
+  }
+  /** The value of cookie `name` (the last one set, if the response set it twice). */
+  get(name: string): string | undefined {
+    return this.#list.findLast((c) => c.name === name)?.value;
+  }
+  has(name: string): boolean {
+    return this.#list.some((c) => c.name === name);
+  }
+  /** { name: value } for every cookie set. */
+  toObject(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const c of this.#list) out[c.name] = c.value;
+    return out;
+  }
+  /** The cookies with their attributes (domain, path, expires, secure, httpOnly, sameSite, …). */
+  list(): Cookie[] {
+    return [...this.#list];
+  }
+  [Symbol.iterator](): Iterator<Cookie> {
+    return this.#list[Symbol.iterator]();
+  }
+  toJSON(): Cookie[] {
+    return this.list();
   }
 }

@@ -283,10 +283,11 @@ export const OPTIONS = {
     doc: 'relative request URLs are joined to it by the URL rules (end it with /)',
   },
   cookies: {
-    where: S,
-    takes: 'true, false, or a jar with cookieHeader() and setCookies()',
+    where: SR,
+    takes:
+      'on a Session: true, false, a jar with cookieHeader() and setCookies(), or saved cookies; on a request: { name: value } or [name, value] pairs',
     check: (v) => typeof v === 'boolean' || isObject(v),
-    doc: "the Session's cookie jar (default: a new CookieJar)",
+    doc: "the Session's cookie jar (default: a new CookieJar); on a request, cookies for that request only",
   },
   // Adapters only
   onConnection: {

@@ -10,7 +10,7 @@ import type { AiaOption } from '../verify/aia.js';
 import type { RevocationOption } from '../verify/index.js';
 import type { AuthOption } from './auth.js';
 import type { DataOption, FilesOption } from './body.js';
-import type { CookieStore } from './cookies.js';
+import type { Cookie, CookieStore, RequestCookies } from './cookies.js';
 import { ACCEPT_ENCODING, type DownloadProgress } from './decode.js';
 import type { HooksOption } from './hooks.js';
 import type { ProxyOption } from './proxy.js';
@@ -137,6 +137,11 @@ export interface CommonOptions {
 }
 
 export interface RequestOptions extends CommonOptions {
+  /**
+   * Cookies for this request only ({ name: value } or [name, value] pairs), sent with the jar's
+   * (a name here replaces the jar's) to the origin asked for, never to another; not stored.
+   */
+  cookies?: RequestCookies;
   /** A JSON body (Content-Type: application/json). */
   json?: unknown;
   /**
@@ -180,10 +185,11 @@ export interface SessionOptions extends CommonOptions {
   pins?: Record<string, string | readonly string[]>;
   /**
    * The cookie jar: true (default) for a new CookieJar kept by the Session, a jar of your own
-   * (any object with cookieHeader and setCookies), or false to keep cookies only across the
+   * (any object with cookieHeader and setCookies), cookies saved with
+   * JSON.stringify(session.cookies) and parsed back, or false to keep cookies only across the
    * redirects of one request (what the module functions get() & co. do).
    */
-  cookies?: boolean | CookieStore;
+  cookies?: boolean | CookieStore | readonly (Cookie | Record<string, unknown>)[];
 }
 
 /** Defaults, the same as requests where it has one. */

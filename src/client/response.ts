@@ -1,6 +1,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { CertainlyError, HTTPError } from '../errors.js';
 import type { TlsInfo } from '../tls/handshake.js';
+import { type Cookie, ResponseCookies } from './cookies.js';
 import { type BodyPlan, decodedBody } from './decode.js';
 import { reasonPhrase } from './reasons.js';
 import type { RetryRecord } from './retry.js';
@@ -55,6 +56,8 @@ export class Response {
    * Empty when the first attempt was the answer.
    */
   readonly retries: readonly RetryRecord[];
+  readonly #cookieList: readonly Cookie[] | undefined;
+  #cookies: ResponseCookies | undefined;
   #body: BodySource | null;
   #buffer: Promise<Buffer> | null = null;
   #mapError: (err: unknown) => unknown;
@@ -73,6 +76,8 @@ export class Response {
     tls?: TlsInfo | undefined;
     request: SentRequest;
     elapsed: number;
+    /** The cookies its Set-Cookie lines stored. */
+    cookies?: readonly Cookie[];
     /** Default '1.1'. */
     httpVersion?: '1.1' | '2';
     retries?: readonly RetryRecord[];
@@ -91,6 +96,7 @@ export class Response {
     this.history = init.history ?? [];
     this.tls = init.tls;
     this.request = init.request;
+    this.#cookieList = init.cookies;
     this.httpVersion = init.httpVersion ?? '1.1';
     this.elapsed = init.elapsed;
     this.retries = init.retries ?? NO_RETRIES;
@@ -113,6 +119,12 @@ export class Response {
   get headers(): Headers {
     this.#headers ??= headersOf(this.#raw);
     return this.#headers;
+  }
+
+  /** The cookies this response set (those the jar accepted): r.cookies.get('name'), .toObject(), .list(). */
+  get cookies(): ResponseCookies {
+    this.#cookies ??= new ResponseCookies(this.#cookieList);
+    return this.#cookies;
   }
 
   /** One header's raw value(s), without building the Headers object (the redirect loop's path). */

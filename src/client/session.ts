@@ -27,7 +27,13 @@ import type { RevocationMode } from '../verify/revocation.js';
 import { takeUrlCredentials } from './auth.js';
 import { RequestAuth } from './authenticate.js';
 import { encodeBody, withUploadProgress } from './body.js';
-import { CookieJar, type CookieStore } from './cookies.js';
+import {
+  type Cookie,
+  CookieJar,
+  type CookieStore,
+  requestCookiePairs,
+  withRequestCookies,
+} from './cookies.js';
 import { planFor } from './decode.js';
 import {
   checkBaseUrl,
@@ -128,6 +134,8 @@ interface RequestPlan {
   /** Offer HTTP/2 (the http2 option, checked). */
   http2: boolean;
   cookieStore: CookieStore;
+  /** The request's `cookies` option, checked: sent to the first origin with the jar's. */
+  requestCookies: [string, string][] | undefined;
   chooseProxy: (url: URL) => ResolvedProxy | null;
 }
 
@@ -158,17 +166,22 @@ export class Session {
     const c = options.cookies;
     if (c === undefined || c === true) this.#cookieStore = new CookieJar();
     else if (c === false) this.#cookieStore = null;
+    // Cookies saved with JSON.stringify(session.cookies), parsed back.
+    else if (Array.isArray(c)) this.#cookieStore = CookieJar.fromJSON(c as Record<string, unknown>[]);
     else if (
       typeof c === 'object' &&
       c !== null &&
-      typeof c.cookieHeader === 'function' &&
-      typeof c.setCookies === 'function'
+      typeof (c as CookieStore).cookieHeader === 'function' &&
+      typeof (c as CookieStore).setCookies === 'function'
     ) {
-      this.#cookieStore = c;
+      this.#cookieStore = c as CookieStore;
     } else {
-      throw new ConfigError('cookies must be true, false, or a jar with cookieHeader() and setCookies()', {
-        code: 'ERR_OPTIONS',
-      });
+      throw new ConfigError(
+        'cookies must be true, false, a jar with cookieHeader() and setCookies(), or saved cookies (a list)',
+        {
+          code: 'ERR_OPTIONS',
+        },
+      );
     }
   }
 
@@ -330,6 +343,7 @@ export class Session {
       retry: retryState(retry),
       // Without a Session jar, cookies still live across the redirects of this one request.
       cookieStore: this.#cookieStore ?? new CookieJar(),
+      requestCookies: options.cookies === undefined ? undefined : requestCookiePairs(options.cookies),
       chooseProxy: proxyChooser({
         ...(o.proxy === undefined ? {} : { proxy: o.proxy }),
         ...(o.proxyVerify === undefined ? {} : { proxyVerify: o.proxyVerify }),
@@ -382,7 +396,9 @@ export class Session {
     // Secure cookies are neither sent over it nor taken from it (RFC 6265bis §5.7, §5.8.3).
     const jarUrl = trust === null && current.protocol === 'https:' ? insecureView(current) : current;
     if (sent.cookie === undefined) {
-      const cookie = plan.cookieStore.cookieHeader(jarUrl);
+      let cookie = plan.cookieStore.cookieHeader(jarUrl);
+      // The request's own cookies go to the origin asked for only, over the jar's of that name.
+      if (plan.requestCookies && sameOrigin) cookie = withRequestCookies(cookie, plan.requestCookies);
       if (cookie) sent = { ...sent, cookie };
     }
     // Proxy-Authorization is for a proxy: one that forwards an http:// request reads it. Through
@@ -462,7 +478,10 @@ export class Session {
       throw err;
     }
     const tls = current.protocol === 'https:' ? pool.lastTls.get(current.origin) : undefined;
+    const setCookie = data.headers['set-cookie'];
+    const cookies = setCookie === undefined ? undefined : storeCookies(plan.cookieStore, setCookie, jarUrl);
     const response = new Response({
+      ...(cookies ? { cookies } : {}),
       mapError: (e) => mapUndiciError(e, current, timeouts, hasCert),
       status: data.statusCode,
       rawHeaders: data.headers,
@@ -477,9 +496,6 @@ export class Session {
       retries: retry.log.length === 0 ? NO_RECORDS : retry.log.slice(),
       ...planned,
     });
-    const setCookie = response.rawHeader('set-cookie');
-    if (setCookie !== undefined)
-      plan.cookieStore.setCookies(Array.isArray(setCookie) ? setCookie : [setCookie], jarUrl);
     return response;
   }
 
@@ -657,4 +673,16 @@ async function drain(body: Dispatcher.ResponseData['body']): Promise<void> {
   } catch {
     dropBody(body);
   }
+}
+
+/**
+ * Stores a response's Set-Cookie lines in the store; returns those stored (for r.cookies). A
+ * store of another kind is asked to store them, and what it keeps is not known: r.cookies then
+ * lists what a CookieJar would have accepted.
+ */
+function storeCookies(store: CookieStore, header: string | string[], url: URL): Cookie[] {
+  const lines = Array.isArray(header) ? header : [header];
+  if (store instanceof CookieJar) return store.setCookies(lines, url);
+  store.setCookies(lines, url);
+  return new CookieJar().setCookies(lines, url);
 }
