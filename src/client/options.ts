@@ -15,6 +15,7 @@ import { ACCEPT_ENCODING, type DownloadProgress } from './decode.js';
 import type { HooksOption } from './hooks.js';
 import type { ProxyOption } from './proxy.js';
 import type { RetryOption } from './retry.js';
+import { nearest } from './suggest.js';
 import { VERSION } from './version.js';
 
 /** A query parameter's value: text, a number or boolean, a list (repeated), or null/undefined (dropped). */
@@ -236,9 +237,11 @@ export function resolveTimeouts(t: TimeoutOption | undefined): Timeouts {
   if (typeof t !== 'object' || t === null) return resolveTimeouts(check(t, '') as number);
   for (const k of Object.keys(t)) {
     if (k !== 'connect' && k !== 'read' && k !== 'total') {
-      throw new ConfigError(`timeout has no '${k}'; it takes connect, read and total (milliseconds)`, {
-        code: 'ERR_TIMEOUT_OPTION',
-      });
+      const near = nearest(k, ['connect', 'read', 'total']);
+      throw new ConfigError(
+        `timeout has no '${k}'${near ? `; did you mean '${near}'?` : ''} It takes connect, read and total (milliseconds)`,
+        { code: 'ERR_TIMEOUT_OPTION' },
+      );
     }
   }
   const out: Timeouts = {

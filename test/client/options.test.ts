@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { editDistance, optionRows, suggest } from '../../src/client/option-table.js';
+import { editDistance, OPTIONS, type OptionRow, optionRows, suggest } from '../../src/client/option-table.js';
+import type { RequestOptions } from '../../src/client/options.js';
 import {
   agent,
   ConfigError,
@@ -214,6 +215,17 @@ describe('values of the wrong kind', () => {
       configError('ERR_OPTION_TYPE', /option 'cookies'/),
     );
   });
+  test('nested keys get the nearest name too (timeout, retries)', async () => {
+    await assert.rejects(
+      get(server.url('/'), { timeout: { conect: 100 } } as never),
+      configError('ERR_TIMEOUT_OPTION', /timeout has no 'conect'; did you mean 'connect'\?/),
+    );
+    await assert.rejects(
+      get(server.url('/'), { retries: { totl: 2 } } as never),
+      configError('ERR_RETRIES_OPTION', /retries has no 'totl'; did you mean 'total'\?/),
+    );
+  });
+
   test('options must be an object', async () => {
     await assert.rejects(
       get(server.url('/'), 'verify' as never),
@@ -223,6 +235,14 @@ describe('values of the wrong kind', () => {
 });
 
 describe('the table', () => {
+  test('the interfaces are checked against the table at type level', () => {
+    // A field without a row is a type error: this is what `satisfies` in option-table.ts enforces
+    // (npm run typecheck fails if the directive below finds no error).
+    // @ts-expect-error 'newOption' has no row
+    const missing: Record<keyof RequestOptions | 'newOption', OptionRow> = OPTIONS;
+    assert.ok(missing);
+  });
+
   test('editDistance and suggest', () => {
     assert.equal(editDistance('verfy', 'verify'), 1);
     assert.equal(editDistance('vreify', 'verify'), 1); // a swap is one edit
