@@ -4,8 +4,10 @@
  * --data-binary (TEXT, @file, @- for stdin), as curl reads them.
  */
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, readFileSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, openAsBlob, readFileSync, statSync } from 'node:fs';
+import { basename, extname } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { FileSpec } from '../client/body.js';
 import { UsageError } from './args.js';
 import { esc, quote, writeControl } from './safe.js';
 
@@ -238,4 +240,76 @@ export async function requestBody(
     joined.push(p);
   });
   return { data: Buffer.concat(joined), contentType: form };
+}
+
+/**
+ * Content types curl's -F guesses from a file's extension (curl's lib/mime.c table); anything
+ * else is application/octet-stream, and `;type=` overrides.
+ */
+const FORM_TYPES: Record<string, string> = {
+  '.gif': 'image/gif',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.txt': 'text/plain',
+  '.htm': 'text/html',
+  '.html': 'text/html',
+  '.pdf': 'application/pdf',
+  '.xml': 'application/xml',
+};
+
+/**
+ * -F as curl reads it, as the library's `files` pairs (in order; a name may repeat):
+ *   name=value              a text field
+ *   name=@path              a file part: filename=basename, type by extension (as curl)
+ *   name=<path              a text field whose value is the file's content
+ * followed by `;type=TYPE` and, for @path, `;filename=NAME`. A file is sent from disk as it is
+ * read (a Blob over the file: its size is known, so Content-Length is sent).
+ */
+export async function formParts(specs: readonly string[]): Promise<[string, FileSpec][]> {
+  const out: [string, FileSpec][] = [];
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0) throw new UsageError(`-F ${quote(spec)}: give name=value, name=@file or name=<file`);
+    const name = spec.slice(0, eq);
+    const rest = spec.slice(eq + 1);
+    const kind = rest.startsWith('@') ? 'file' : rest.startsWith('<') ? 'content' : 'text';
+    let body = kind === 'text' ? rest : rest.slice(1);
+    const params: Record<string, string> = {};
+    // Parameters: ;type= and ;filename= at the end (for a text value, only a final ;type=).
+    const re = kind === 'text' ? /;type=([^;]*)$/ : /;(type|filename)=([^;]*)$/;
+    for (let m = re.exec(body); m; m = re.exec(body)) {
+      if (kind === 'text') params.type = m[1]!;
+      else params[m[1]!] ??= m[2]!;
+      body = body.slice(0, m.index);
+    }
+    if (kind !== 'text' && body.includes(';'))
+      throw new UsageError(
+        `-F ${quote(spec)}: after the file name only ;type=TYPE and ;filename=NAME are understood`,
+      );
+    if (params.filename !== undefined && kind !== 'file')
+      throw new UsageError(`-F ${quote(spec)}: ;filename= goes with name=@file`);
+    const type = params.type;
+    if (type !== undefined && !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+\/[^\r\n]+$/.test(type))
+      throw new UsageError(`-F ${quote(spec)}: ${quote(type)} is not a content type (like text/plain)`);
+    if (kind === 'text') {
+      out.push([name, [null, body, type ?? null]]);
+      continue;
+    }
+    if (body === '-' || body === '')
+      throw new UsageError(`-F ${quote(spec)}: give a file path (standard input is not read by -F)`);
+    if (kind === 'content') {
+      out.push([name, [null, readFileArg('-F', body, MAX_DATA_FILE), type ?? null]]);
+      continue;
+    }
+    readFileArg('-F', body, Number.MAX_SAFE_INTEGER); // a regular file that can be read
+    const blob = await openAsBlob(body);
+    const filename = params.filename ?? basename(body);
+    out.push([
+      name,
+      [filename, blob, type ?? FORM_TYPES[extname(body).toLowerCase()] ?? 'application/octet-stream'],
+    ]);
+  }
+  return out;
 }

@@ -7,7 +7,7 @@ import { privateAddressKind } from '../verify/aia.js';
 import { parseReferenceName } from '../verify/identity.js';
 import { type CommandSpec, helpText, type Parsed, parseCommand, UsageError, usageFailure } from './args.js';
 import { CLIENT_CERT_OPTIONS, clientCertOf, PROXY_OPTIONS, proxyOptionsOf } from './client-flags.js';
-import { remoteName, requestBody, writeBody } from './download.js';
+import { formParts, remoteName, requestBody, writeBody } from './download.js';
 import { describeTls, errorToJson, exitCodeFor, type Io, renderError, tlsJson } from './render.js';
 import { esc, jsonText, quote } from './safe.js';
 
@@ -78,6 +78,17 @@ export const GET = {
       value: 'TEXT',
       multiple: true,
       help: 'request body sent as it is: TEXT, @FILE or @- (alone, a file or stdin streams)',
+    },
+    form: {
+      type: 'string',
+      short: 'F',
+      value: 'NAME=…',
+      multiple: true,
+      help: "multipart/form-data field: NAME=TEXT, NAME=@FILE (a file; ';type=T'\nand ';filename=N' may follow) or NAME=<FILE (the file's content as\nthe value); repeatable; POST unless -X",
+    },
+    compressed: {
+      type: 'boolean',
+      help: 'ask for a compressed body (Accept-Encoding: gzip, deflate, br) and\ndecompress it; without it, nothing is asked and the body is written\nas the server sent it (as curl)',
     },
     user: {
       type: 'string',
@@ -169,7 +180,7 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       throw new ConfigError(`--cert-status and --revocation ${values.revocation} contradict each other`, {
         code: 'ERR_OPTIONS',
       });
-    const headers: [string, string][] = [];
+    const headers: [string, string | undefined][] = [];
     for (const h of values.header ?? []) {
       const i = h.indexOf(':');
       if (i <= 0) throw new ConfigError(`header '${h}' is not 'Name: value'`, { code: 'ERR_OPTIONS' });
@@ -177,16 +188,25 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
     }
     const timeout = values.timeout;
     const stdin = (io as { stdin?: NodeJS.ReadableStream }).stdin ?? process.stdin;
+    if (values.form.length > 0 && (values.data.length > 0 || values['data-binary'].length > 0))
+      throw new UsageError('-F and -d/--data-binary are two kinds of body: give one of them (as curl)');
+    const files = values.form.length > 0 ? await formParts(values.form) : undefined;
     const body = await requestBody(values.data, values['data-binary'], stdin);
     if (body?.contentType && !headers.some(([k]) => k.toLowerCase() === 'content-type'))
       headers.push(['Content-Type', body.contentType]);
+    // curl: no Accept-Encoding and the body as sent, unless --compressed (docs/decisions.md).
+    if (!values.compressed && !headers.some(([k]) => k.toLowerCase() === 'accept-encoding'))
+      headers.push(['Accept-Encoding', undefined]);
     const auth = values.user === undefined ? undefined : await userAuth(values.user, stdin, io.stderr);
     const file = values.output ?? (values['remote-name'] ? remoteName(positionals[0]!) : undefined);
     const r = await session.request(
-      values.method ?? (values.head ? 'HEAD' : body ? 'POST' : 'GET'),
+      values.method ?? (values.head ? 'HEAD' : body || files ? 'POST' : 'GET'),
       positionals[0]!,
       {
-        headers,
+        headers: headerRecord(headers),
+        // --json holds the body as text: decoded whatever was asked.
+        decompress: values.compressed === true || values.json === true,
+        ...(files ? { files } : {}),
         ...(values.insecure ? { verify: false } : verify ? { verify } : {}),
         ...(values['server-name'] ? { serverName: values['server-name'] } : {}),
         ...(values['connect-to'] ? { connectTo: values['connect-to'] } : {}),
@@ -281,6 +301,25 @@ function muteInsecureWarning(stderr: NodeJS.WritableStream, url: string): () => 
   return () => {
     process.emitWarning = original;
   };
+}
+
+/**
+ * -H lines as the library's header record: a name given twice is sent twice (a list), in order;
+ * undefined removes a default header (Accept-Encoding without --compressed).
+ */
+function headerRecord(
+  list: readonly [string, string | undefined][],
+): Record<string, string | string[] | undefined> {
+  const out: Record<string, string | string[] | undefined> = {};
+  const byLower = new Map<string, string>();
+  for (const [k, v] of list) {
+    const key = byLower.get(k.toLowerCase()) ?? k;
+    byLower.set(k.toLowerCase(), key);
+    const prev = out[key];
+    if (v === undefined || prev === undefined) out[key] = v;
+    else out[key] = Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return out;
 }
 
 /** -u USER:PASS as basic auth; -u USER asks for the password on the terminal, as curl does. */
