@@ -85,7 +85,7 @@ execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '
 // A default import of a node built-in (`import tls from 'node:tls'`) in a .d.ts fails under
 // TypeScript's node10 resolution without esModuleInterop (TS1192). Declarations use the module
 // only for types (tls.TLSSocket…), which a namespace import gives the same way in every mode.
-const DEFAULT_BUILTIN = /^import (\w+) from '(node:[\w/]+)';$/gm;
+const DEFAULT_BUILTIN = /^import (type )?(\w+) from '(node:[\w/]+)';$/gm;
 function copyDeclarations(from, to) {
   for (const name of readdirSync(from)) {
     const src = join(from, name);
@@ -93,7 +93,7 @@ function copyDeclarations(from, to) {
       if (name === 'chunks') continue;
       copyDeclarations(src, join(to, name));
     } else if (name.endsWith('.d.ts')) {
-      const text = readFileSync(src, 'utf8').replace(DEFAULT_BUILTIN, "import * as $1 from '$2';");
+      const text = readFileSync(src, 'utf8').replace(DEFAULT_BUILTIN, "import $1* as $2 from '$3';");
       writeFileSync(src, text);
       mkdirSync(to, { recursive: true });
       writeFileSync(join(to, name), text);

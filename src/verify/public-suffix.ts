@@ -12,31 +12,17 @@
  * appspot.com). Callers choose which they mean; see `privateDomains`.
  */
 
-// Named apart: a consumer that bundles certainly into ESM with esbuild's documented banner
-// (`import { createRequire } from 'module'`) must not meet a second top-level createRequire.
-import { createRequire as requireFrom } from 'node:module';
 import type * as Tldts from 'tldts';
+import { packageRequire } from '../der/require.js';
 
 let tldts: typeof Tldts | undefined;
-
-/**
- * Where `tldts` is looked up from: this file (ESM, and our CommonJS build, which defines
- * import.meta.url). A consumer's bundler may leave import.meta empty (esbuild's CommonJS output of
- * an app that imports certainly): then the bundle's own file, else the working directory.
- */
-function requireBase(): string {
-  const own = import.meta.url as string | undefined;
-  if (own) return own;
-  if (typeof __filename === 'string') return __filename;
-  return `${process.cwd()}/`;
-}
 
 function load(): typeof Tldts {
   if (tldts === undefined) {
     // Always through createRequire: in the ES module bundle a bare `require` is esbuild's shim,
     // which throws ("Dynamic require of "tldts" is not supported"); the CommonJS bundle defines
     // import.meta.url as its own file URL (scripts/build.mjs), so this works in both.
-    tldts = requireFrom(requireBase())('tldts') as typeof Tldts;
+    tldts = packageRequire()('tldts') as typeof Tldts;
   }
   return tldts;
 }
