@@ -60,6 +60,7 @@ export {
   type TrustExplanation,
   type VerifyOption,
 } from './trust/resolve.js';
+export { type AnchorSourceInfo, type AnchorSourceKind, parseSource } from './trust/source.js';
 export type { TrustStore } from './trust/store.js';
 export type { AnchorSource, TrustAnchor, TrustAnchors } from './trust/types.js';
 export type { AiaOption, AiaOptions } from './verify/aia.js';

@@ -12,7 +12,6 @@ import type { ConnectTarget } from '../tls/target.js';
 import { identityKey } from '../tls/target.js';
 import type { TrustAnchors } from '../trust/types.js';
 import type { ResolvedAia } from '../verify/aia.js';
-import { isUserFileAnchor } from '../verify/index.js';
 import { checkPins, type PinSet } from '../verify/pin.js';
 import type { RevocationMode } from '../verify/revocation.js';
 import type { Certificate } from '../x509/types.js';
@@ -42,23 +41,22 @@ const verificationKeys = new WeakMap<TrustAnchors, string>();
 
 /**
  * The part of a pool key that says how connections were verified: 'insecure', or the anchor set
- * (trust.key) plus the anchors whose hygiene rules the verifier relaxes (every source a user file:
- * verify/index.ts isUserFileAnchor). trust.key alone is the anchors, not their sources, so a
- * connection verified leniently against a root from 'ca.pem' would otherwise serve a request
- * that gives the same root inline, which the strict profile refuses.
+ * (trust.key, the anchors alone) and where each anchor came from. Two things depend on the
+ * sources: the verifier relaxes hygiene rules for anchors from user files (verify/index.ts
+ * isUserFileAnchor), so a connection verified leniently against a root from 'ca.pem' must not
+ * serve a request that gives the same root inline, which the strict profile refuses; and
+ * `r.tls.anchor.sources` reports the sources of the trust that verified the connection, so the
+ * same root from 'a/ca.pem' and from 'b/ca.pem' are two pools, or a response to a request that
+ * named b would say a. Computed once per trust object (resolveTrust caches those).
  */
 export function verificationKey(trust: TrustAnchors | null): string {
   if (trust === null) return 'insecure';
   let key = verificationKeys.get(trust);
   if (key === undefined) {
-    const relaxed = trust.anchors
-      .filter(isUserFileAnchor)
-      .map((a) => a.cert.fingerprintSha256)
-      .sort();
-    key =
-      relaxed.length === 0
-        ? trust.key
-        : `${trust.key}+relaxed:${createHash('sha256').update(relaxed.join('\n')).digest('hex')}`;
+    const sources = createHash('sha256');
+    for (const a of trust.anchors)
+      sources.update(`${a.cert.fingerprintSha256}\u0000${a.sources.join('\u0000')}\n`);
+    key = `${trust.key}+sources:${sources.digest('hex')}`;
     verificationKeys.set(trust, key);
   }
   return key;

@@ -5,8 +5,9 @@
 import { createHash } from 'node:crypto';
 import tls from 'node:tls';
 import { extractCertificates, type SourceResult } from './load.js';
+import { renderSource } from './source.js';
 
-export const BUNDLED_SOURCE = 'bundled';
+export const BUNDLED_SOURCE = renderSource({ kind: 'bundled' });
 
 /** The Node version whose bundled roots are in use (the snapshot's date follows from it). */
 export function bundledNodeVersion(): string {

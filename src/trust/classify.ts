@@ -4,7 +4,8 @@
  * CA the user configured. Results and errors say so, because "trusted on my machine but not by
  * my client" is the most common TLS failure users meet.
  */
-import { bundledFingerprints, bundledNodeVersion } from './bundled.js';
+import { BUNDLED_SOURCE, bundledFingerprints, bundledNodeVersion } from './bundled.js';
+import { isSystemSource } from './source.js';
 import type { TrustAnchor } from './types.js';
 
 export type AnchorClass = 'bundled' | 'system-only' | 'user';
@@ -14,10 +15,10 @@ export type AnchorClass = 'bundled' | 'system-only' | 'user';
  * listed it); else 'system-only' when an OS store listed it; else 'user' (file, dir, env, inline).
  */
 export function classifyAnchor(anchor: TrustAnchor): AnchorClass {
-  if (anchor.sources.includes('bundled') || bundledFingerprints().has(anchor.cert.fingerprintSha256)) {
+  if (anchor.sources.includes(BUNDLED_SOURCE) || bundledFingerprints().has(anchor.cert.fingerprintSha256)) {
     return 'bundled';
   }
-  if (anchor.sources.some((s) => s.startsWith('system:'))) return 'system-only';
+  if (anchor.sources.some(isSystemSource)) return 'system-only';
   return 'user';
 }
 

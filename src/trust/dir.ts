@@ -20,6 +20,7 @@ import {
   signatureOf,
   unusablePath,
 } from './load.js';
+import { renderSource } from './source.js';
 
 // c_rehash names: 8 hex digits of the subject hash, '.', a collision counter (openssl-rehash(1)).
 const HASHED_CERT = /^[0-9a-f]{8}\.\d+$/i;
@@ -46,7 +47,7 @@ function listNames(names: string[]): string {
 /** Loads every certificate file in a directory. Strict unless `lenient`: see LoadPathOptions. */
 export function loadCaDir(raw: string, opts: LoadDirOptions): SourceResult {
   const { abs, where } = describePath(raw, opts.origin);
-  const source = opts.source ?? `dir:${abs}`;
+  const source = opts.source ?? renderSource({ kind: 'dir', path: abs });
   const sig = signatureOf(abs);
   let entries: Dirent[];
   try {

@@ -20,6 +20,7 @@ import { caError } from './codes.js';
 import { loadCaDir } from './dir.js';
 import { loadCaPath } from './file.js';
 import { describePath, type SourceResult } from './load.js';
+import { renderSource } from './source.js';
 
 export const ENV_REPLACING = [
   'REQUESTS_CA_BUNDLE',
@@ -104,7 +105,7 @@ export function loadReplacing(plan: EnvPlan): SourceResult[] {
     }
   }
   const load = (p: (typeof paths)[number], lenient: boolean) => {
-    const source = `env:${p.name}:${describePath(p.path, p.name).abs}`;
+    const source = renderSource({ kind: 'env', variable: p.name, path: describePath(p.path, p.name).abs });
     const opts = { origin: p.name, source, lenient };
     return p.dir ? loadCaDir(p.path, opts) : loadCaPath(p.path, opts);
   };
@@ -128,6 +129,6 @@ export function loadReplacing(plan: EnvPlan): SourceResult[] {
 export function loadExtra(plan: EnvPlan): SourceResult | undefined {
   if (!plan.extra) return undefined;
   const { name, value } = plan.extra;
-  const source = `env:${name}:${describePath(value, name).abs}`;
+  const source = renderSource({ kind: 'env', variable: name, path: describePath(value, name).abs });
   return loadCaPath(value, { origin: name, source, lenient: true });
 }

@@ -17,11 +17,12 @@ import {
   signatureOf,
   unusablePath,
 } from './load.js';
+import { renderSource } from './source.js';
 
 /** A file or a directory, whichever the path is. */
 export function loadCaPath(raw: string, opts: LoadPathOptions): SourceResult {
   const { abs, where } = describePath(raw, opts.origin);
-  const source = opts.source ?? `file:${abs}`;
+  const source = opts.source ?? renderSource({ kind: 'file', path: abs });
   let kind: 'dir' | 'file' | 'other';
   try {
     const st = statSync(abs);
@@ -37,7 +38,7 @@ export function loadCaPath(raw: string, opts: LoadPathOptions): SourceResult {
 /** Loads one CA file. Strict unless `lenient`: see LoadPathOptions. */
 export function loadCaFile(raw: string, opts: LoadPathOptions): SourceResult {
   const { abs, where } = describePath(raw, opts.origin);
-  const source = opts.source ?? `file:${abs}`;
+  const source = opts.source ?? renderSource({ kind: 'file', path: abs });
   // Stat before reading: a file replaced between the two is seen as changed at the next check.
   const sig = signatureOf(abs);
   let bytes: Buffer;

@@ -16,6 +16,14 @@ export {
   type TrustExplanation,
   type VerifyOption,
 } from './resolve.js';
+export {
+  type AnchorSourceInfo,
+  type AnchorSourceKind,
+  isSystemSource,
+  isUserFileSource,
+  parseSource,
+  renderSource,
+} from './source.js';
 export { type SourceCertificates, TrustStore } from './store.js';
 export { loadSystem, resetSystemCache } from './system/index.js';
 export type { AnchorSource, TrustAnchor, TrustAnchors } from './types.js';

@@ -4,8 +4,9 @@
  */
 import { caError } from './codes.js';
 import { extractCertificates, type SourceResult } from './load.js';
+import { renderSource } from './source.js';
 
-export const INLINE_SOURCE = 'inline';
+export const INLINE_SOURCE = renderSource({ kind: 'inline' });
 
 /** True when a string is PEM text rather than a path: it has a PEM BEGIN line. */
 export function looksLikePem(value: string): boolean {

@@ -5,8 +5,10 @@
 import type { Certificate } from '../x509/types.js';
 
 /**
- * Where an anchor came from. Forms: 'bundled' (Node's Mozilla roots), 'system:<path or store>',
- * 'file:<path>', 'dir:<path>', 'env:<NAME>:<path>', 'inline' (a PEM string or Buffer in code).
+ * Where an anchor came from, in its string form: 'bundled' (Node's Mozilla roots),
+ * 'system:<path or store>', 'file:<path>', 'dir:<path>', 'env:<NAME>:<path>', 'inline' (a PEM
+ * string or Buffer in code). Made and read only by trust/source.ts (renderSource, parseSource:
+ * the structured { kind, path?, variable? }).
  */
 export type AnchorSource = string;
 

@@ -12,6 +12,7 @@
  */
 import { ConfigError, ParseError, SSLError } from '../errors.js';
 import { BUNDLED_SOURCE, loadBundled } from '../trust/bundled.js';
+import { isUserFileSource } from '../trust/source.js';
 import type { TrustAnchor, TrustAnchors } from '../trust/types.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { MAX_OCSP_RESPONSE_BYTES } from '../x509/ocsp.js';
@@ -97,11 +98,9 @@ export interface VerifiedPath {
   revocation: RevocationReport;
 }
 
-const USER_FILE_SOURCE = /^(file|dir|env):/;
-
 /** Is every source of this anchor a file the user configured? */
 export function isUserFileAnchor(anchor: TrustAnchor): boolean {
-  return anchor.sources.length > 0 && anchor.sources.every((s) => USER_FILE_SOURCE.test(s));
+  return anchor.sources.length > 0 && anchor.sources.every(isUserFileSource);
 }
 
 /** RFC 5280 §4.1.2.5: validity has whole seconds, so the verification time is floored to one (x509-limbo notbefore-fractional). */

@@ -16,6 +16,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { extractCertificates, type SourceResult, type SystemLoad } from '../load.js';
+import { renderSource } from '../source.js';
 import { fromNodeReader, type NodeSystemReader, nodeSystemReader, runTool, type ToolRunner } from './tool.js';
 
 export const SYSTEM_ROOTS_KEYCHAIN = '/System/Library/Keychains/SystemRootCertificates.keychain';
@@ -33,7 +34,12 @@ export function darwinKeychains(home: string = homedir()): { path: string; filte
 
 /** Parses the output of `security find-certificate -a -p KEYCHAIN` (concatenated PEM). */
 export function parseSecurityOutput(output: string, keychain: string, filtered: boolean): SourceResult {
-  const result: SourceResult = { source: `system:${keychain}`, certs: [], warnings: [], stamps: [] };
+  const result: SourceResult = {
+    source: renderSource({ kind: 'system', path: keychain }),
+    certs: [],
+    warnings: [],
+    stamps: [],
+  };
   const got = extractCertificates(Buffer.from(output, 'latin1'));
   let dropped = 0;
   for (const cert of got.certs) {

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { loadCaDir } from '../dir.js';
 import { loadCaFile } from '../file.js';
 import type { SystemLoad } from '../load.js';
+import { renderSource } from '../source.js';
 
 /** Bundle files, most common first; the first that exists and holds certificates is used. */
 export const LINUX_CA_FILES: readonly { path: string; who: string }[] = [
@@ -56,7 +57,11 @@ export function loadLinuxSystem(opts: { root?: string } = {}): SystemLoad {
   for (const { path } of LINUX_CA_FILES) {
     const full = join(root, path);
     if (!exists(full)) continue;
-    const r = loadCaFile(full, { origin: 'the system store', source: `system:${full}`, lenient: true });
+    const r = loadCaFile(full, {
+      origin: 'the system store',
+      source: renderSource({ kind: 'system', path: full }),
+      lenient: true,
+    });
     out.warnings.push(...r.warnings);
     if (r.certs.length === 0) continue;
     out.sources.push(r);
@@ -70,7 +75,12 @@ export function loadLinuxSystem(opts: { root?: string } = {}): SystemLoad {
   for (const { path } of LINUX_CA_DIRS) {
     const full = join(root, path);
     if (!exists(full)) continue;
-    const r = loadCaDir(full, { origin: 'the system store', source: `system:${full}`, lenient: true, seen });
+    const r = loadCaDir(full, {
+      origin: 'the system store',
+      source: renderSource({ kind: 'system', path: full }),
+      lenient: true,
+      seen,
+    });
     // A directory that only holds the bundle read above adds nothing, and that is no problem.
     if (r.certs.length > 0) out.sources.push(r);
     out.warnings.push(

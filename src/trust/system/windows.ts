@@ -10,6 +10,7 @@
  * people, not parsers) is not needed.
  */
 import { extractCertificates, type SourceResult, type SystemLoad } from '../load.js';
+import { renderSource } from '../source.js';
 import { fromNodeReader, type NodeSystemReader, nodeSystemReader, runTool, type ToolRunner } from './tool.js';
 
 export const WINDOWS_STORES = ['LocalMachine\\Root', 'CurrentUser\\Root'] as const;
@@ -38,7 +39,12 @@ export function parsePowerShellOutput(output: string): SourceResult[] {
     }
     let r = byStore.get(store);
     if (!r) {
-      r = { source: `system:Cert:\\${store}`, certs: [], warnings: [], stamps: [] };
+      r = {
+        source: renderSource({ kind: 'system', path: `Cert:\\${store}` }),
+        certs: [],
+        warnings: [],
+        stamps: [],
+      };
       byStore.set(store, r);
     }
     const got = extractCertificates(Buffer.from(b64, 'base64'));
