@@ -31,7 +31,7 @@ export {
   request,
   Session,
 } from './client/index.js';
-export type { ProxyObject, ProxyOption } from './client/proxy.js';
+export type { ProxyAuth, ProxyObject, ProxyOption } from './client/proxy.js';
 export type { RetryOption } from './client/retry.js';
 // Diagnosis: what `certainly check` does, in code; findingFor(err) words any error as check does.
 export {

@@ -82,6 +82,7 @@ function adapterConfig(
     {
       ...(options.proxy === undefined ? {} : { proxy: options.proxy }),
       ...(options.proxyVerify === undefined ? {} : { proxyVerify: options.proxyVerify }),
+      ...(options.proxyAuth === undefined ? {} : { proxyAuth: options.proxyAuth }),
       ...(options.noProxy === undefined ? {} : { noProxy: options.noProxy }),
       trustEnv,
     },

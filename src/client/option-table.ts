@@ -142,6 +142,13 @@ export const OPTIONS = {
     code: 'ERR_PROXY_OPTION',
     doc: 'a proxy for every URL (unset: HTTPS_PROXY & co. when trustEnv)',
   },
+  proxyAuth: {
+    where: SRA,
+    takes: "'user:password', ['user', 'password'] or { username, password }",
+    check: (v) => typeof v === 'string' || isObject(v),
+    code: 'ERR_PROXY_OPTION',
+    doc: 'credentials for the proxy used (HTTPS_PROXY & co. too); proxy: { url, auth } wins',
+  },
   proxyVerify: {
     where: SRA,
     takes: 'true, false, a CA path or PEM text, bytes, or { ca, bundled, system }',

@@ -13,7 +13,7 @@ import type { DataOption, FilesOption } from './body.js';
 import type { Cookie, CookieStore, RequestCookies } from './cookies.js';
 import { ACCEPT_ENCODING, type DownloadProgress } from './decode.js';
 import type { HooksOption } from './hooks.js';
-import type { ProxyOption } from './proxy.js';
+import type { ProxyAuth, ProxyOption } from './proxy.js';
 import type { RetryOption } from './retry.js';
 import { nearest } from './suggest.js';
 import { VERSION } from './version.js';
@@ -117,6 +117,11 @@ export interface CommonOptions {
   proxy?: ProxyOption | false | null;
   /** Trust for an https:// proxy's own certificate (as `verify`); default: the default trust. */
   proxyVerify?: VerifyOption;
+  /**
+   * Credentials for the proxy ('user:password', ['user', 'password'] or { username, password }),
+   * whichever proxy is used (HTTPS_PROXY & co. too); `proxy: { url, auth }` wins over it.
+   */
+  proxyAuth?: ProxyAuth;
   /** Hosts that go direct ('example.com, .corp, 10.0.0.0/8, *'); replaces NO_PROXY. */
   noProxy?: string | readonly string[];
   /**
@@ -494,6 +499,8 @@ export interface AdapterOptions {
   proxy?: ProxyOption | false | null;
   /** Trust for an https:// proxy's own certificate. */
   proxyVerify?: VerifyOption;
+  /** Credentials for the proxy used; `proxy: { url, auth }` wins. */
+  proxyAuth?: ProxyAuth;
   /** Hosts that go direct; replaces NO_PROXY. */
   noProxy?: string | readonly string[];
   /**

@@ -32,7 +32,7 @@ export interface ProxyObject {
   /** The proxy's URL; credentials in it are sent as Basic Proxy-Authorization. */
   url: string | URL;
   /** 'user:pass', ['user', 'pass'] or { username, password }; replaces credentials in the URL. */
-  auth?: string | readonly [user: string, password: string] | { username: string; password: string };
+  auth?: ProxyAuth;
   /** Headers for the proxy only (CONNECT and forwarded http requests), e.g. a Proxy-Authorization. */
   headers?: Record<string, string>;
   /** Trust for an https:// proxy's own certificate; default `proxyVerify`, else the defaults. */
@@ -45,6 +45,8 @@ export interface ProxySettings {
   proxy?: ProxyOption | false | null;
   /** Trust for https:// proxies (env proxies included); default: the default trust. */
   proxyVerify?: VerifyOption;
+  /** Credentials for the proxy chosen (env proxies included), unless `proxy: { auth }` gives some. */
+  proxyAuth?: ProxyAuth;
   /** Hosts that go direct: 'example.com, .corp, 10.0.0.0/8, [::1]:8080, *'. Replaces NO_PROXY. */
   noProxy?: string | readonly string[];
   /** Read *_PROXY and NO_PROXY from the environment when `proxy` is unset. Default true. */
@@ -147,11 +149,52 @@ function decode(text: string): string {
   }
 }
 
+/** Credentials for a proxy in every form we take them. */
+export type ProxyAuth =
+  | string
+  | readonly [user: string, password: string]
+  | { username: string; password: string };
+
+/** 'user:password' from a proxy auth option; ConfigError when malformed. */
+function proxyCredentials(value: unknown, what: string): string {
+  let user: string;
+  let password: string;
+  if (typeof value === 'string') {
+    const colon = value.indexOf(':');
+    if (colon < 0) throw optionError(`${what} must be 'user:password'`);
+    user = value.slice(0, colon);
+    password = value.slice(colon + 1);
+  } else if (
+    Array.isArray(value) &&
+    value.length === 2 &&
+    typeof value[0] === 'string' &&
+    typeof value[1] === 'string'
+  ) {
+    // ['user', 'password'], as the request's own auth option takes it.
+    [user, password] = value as [string, string];
+  } else if (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    typeof (value as { username?: unknown }).username === 'string' &&
+    typeof (value as { password?: unknown }).password === 'string'
+  ) {
+    ({ username: user, password } = value as { username: string; password: string });
+  } else {
+    throw optionError(`${what} must be 'user:password', ['user', 'password'] or { username, password }`);
+  }
+  if (user.includes(':')) throw optionError(`${what}: the proxy user name contains ':'`);
+  if (/[\x00-\x1f\x7f]/.test(user + password)) {
+    throw optionError(`${what}: the proxy user name or password contains a control character`);
+  }
+  return `${user}:${password}`;
+}
+
 /** Turns a proxy option (or an env value) into a ResolvedProxy. ConfigError if malformed. */
 export function resolveProxy(
   option: ProxyOption,
   source: string,
-  settings: Pick<ProxySettings, 'proxyVerify' | 'trustEnv' | 'env'> = {},
+  settings: Pick<ProxySettings, 'proxyVerify' | 'proxyAuth' | 'trustEnv' | 'env'> = {},
 ): ResolvedProxy {
   const object: ProxyObject =
     typeof option === 'string' || option instanceof URL
@@ -171,38 +214,11 @@ export function resolveProxy(
   const headers: Record<string, string> = {};
   let credentials: string | undefined;
   if (url.username || url.password) credentials = `${decode(url.username)}:${decode(url.password)}`;
-  if (object.auth !== undefined) {
-    if (typeof object.auth === 'string') {
-      if (!object.auth.includes(':')) throw optionError(`${source}: auth must be 'user:password'`);
-      credentials = object.auth;
-    } else if (
-      Array.isArray(object.auth) &&
-      object.auth.length === 2 &&
-      typeof object.auth[0] === 'string' &&
-      typeof object.auth[1] === 'string'
-    ) {
-      // ['user', 'password'], as the request's own auth option takes it.
-      if (object.auth[0].includes(':')) throw optionError(`${source}: the proxy user name contains ':'`);
-      credentials = `${object.auth[0]}:${object.auth[1]}`;
-    } else if (
-      typeof object.auth === 'object' &&
-      object.auth !== null &&
-      !Array.isArray(object.auth) &&
-      typeof (object.auth as { username?: unknown }).username === 'string' &&
-      typeof (object.auth as { password?: unknown }).password === 'string'
-    ) {
-      const { username, password } = object.auth as { username: string; password: string };
-      if (username.includes(':')) throw optionError(`${source}: the proxy user name contains ':'`);
-      credentials = `${username}:${password}`;
-    } else {
-      throw optionError(
-        `${source}: auth must be 'user:password', ['user', 'password'] or { username, password }`,
-      );
-    }
-    if (/[\x00-\x1f\x7f]/.test(credentials)) {
-      throw optionError(`${source}: the proxy user name or password contains a control character`);
-    }
-  }
+  // proxy: { auth } for this proxy, else the proxyAuth option for whichever proxy is chosen (an
+  // env proxy too); either replaces credentials in the URL.
+  const given = object.auth ?? settings.proxyAuth;
+  if (given !== undefined)
+    credentials = proxyCredentials(given, object.auth !== undefined ? `${source}: auth` : 'proxyAuth');
   let auth: { username: string; password: string } | undefined;
   if (credentials !== undefined && socks) {
     // RFC 1929 username/password, in the SOCKS5 sub-negotiation (never an HTTP header).

@@ -347,6 +347,7 @@ export class Session {
       chooseProxy: proxyChooser({
         ...(o.proxy === undefined ? {} : { proxy: o.proxy }),
         ...(o.proxyVerify === undefined ? {} : { proxyVerify: o.proxyVerify }),
+        ...(o.proxyAuth === undefined ? {} : { proxyAuth: o.proxyAuth }),
         ...(o.noProxy === undefined ? {} : { noProxy: o.noProxy }),
         trustEnv: o.trustEnv ?? true,
       }),

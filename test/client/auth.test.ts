@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { authorizationHeader } from '../../src/client/auth.js';
+import { proxyChooser } from '../../src/client/proxy.js';
 import {
   type AuthRequest,
   ConfigError,
@@ -299,6 +300,42 @@ describe('proxy credentials in every form', () => {
       }
     });
   }
+
+  for (const [name, proxyAuth] of [
+    ["'user:pass'", 'carol:pw d'],
+    ['[user, pass]', ['carol', 'pw d']],
+    ['{ username, password }', { username: 'carol', password: 'pw d' }],
+  ] as const) {
+    test(`proxyAuth: ${name}, for the proxy the URL names`, async () => {
+      const p = await startProxy({ auth: 'carol:pw d' });
+      const s = new Session({ verify: root.pem, trustEnv: false, proxy: p.url, proxyAuth });
+      try {
+        const r = await s.get(server.url('/'));
+        assert.equal(r.status, 200);
+        assert.equal(p.connects[0]?.authorization, basic('carol', 'pw d'));
+        await r.text();
+      } finally {
+        await s.close();
+        await p.close();
+      }
+    });
+  }
+
+  test('proxyAuth applies to an environment proxy; proxy.auth wins over it, it wins over the URL', () => {
+    const header = (settings: Parameters<typeof proxyChooser>[0]) =>
+      proxyChooser(settings)(new URL('https://example.com/'))?.headers['proxy-authorization'];
+    assert.equal(
+      header({ trustEnv: true, env: { HTTPS_PROXY: 'http://127.0.0.1:3128' }, proxyAuth: ['env', 'pw'] }),
+      basic('env', 'pw'),
+    );
+    assert.equal(
+      header({ proxy: { url: 'http://127.0.0.1:3128', auth: 'obj:pw' }, proxyAuth: 'opt:pw' }),
+      basic('obj', 'pw'),
+    );
+    assert.equal(header({ proxy: 'http://url:pw@127.0.0.1:3128', proxyAuth: 'opt:pw' }), basic('opt', 'pw'));
+    assert.equal(header({ proxy: 'http://url:pw@127.0.0.1:3128' }), basic('url', 'pw'));
+    assert.throws(() => header({ proxy: 'http://127.0.0.1:3128', proxyAuth: 'nocolon' }), ConfigError);
+  });
 
   test('without them the proxy answers 407 (the test proxy does require them)', async () => {
     const p = await startProxy({ auth: 'carol:pw' });
