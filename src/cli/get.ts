@@ -53,6 +53,10 @@ export const GET = {
       help: 'soft (default: a stapled OCSP response is checked, must-staple\nenforced), hard (a good stapled status is required), off',
     },
     'cert-status': { type: 'boolean', help: "the same as --revocation hard (curl's flag)" },
+    'ocsp-online': {
+      type: 'boolean',
+      help: "when the server staples no OCSP response, ask the responder named in\nits certificate (a private or loopback one only when the server's own\naddress is one)",
+    },
     header: {
       type: 'string',
       short: 'H',
@@ -180,6 +184,16 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       throw new ConfigError(`--cert-status and --revocation ${values.revocation} contradict each other`, {
         code: 'ERR_OPTIONS',
       });
+    if (values['ocsp-online'] && revocation === 'off')
+      throw new ConfigError('--ocsp-online and --revocation off contradict each other', {
+        code: 'ERR_OPTIONS',
+      });
+    const revocationOption = values['ocsp-online']
+      ? {
+          mode: (revocation ?? 'soft') as 'soft' | 'hard',
+          online: { allowPrivate: serverIsLocal(positionals[0]!, values['connect-to']) },
+        }
+      : (revocation as 'off' | 'soft' | 'hard' | undefined);
     const headers: [string, string | undefined][] = [];
     for (const h of values.header ?? []) {
       const i = h.indexOf(':');
@@ -216,7 +230,7 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
         ...(pins.length > 0 ? { pin: pins } : {}),
         ...proxyOptionsOf(values),
         ...(aia ? { aia } : {}),
-        ...(revocation ? { revocation: revocation as 'off' | 'soft' | 'hard' } : {}),
+        ...(revocationOption ? { revocation: revocationOption } : {}),
         ...(auth ? { auth } : {}),
         ...(values.http2 ? { http2: true } : {}),
         allowRedirects: values.location === true,

@@ -109,7 +109,7 @@ export function describeTls(t: TlsInfo): string[] {
   const leaf = t.revocation?.certificates[0];
   if (t.revocation && t.revocation.mode !== 'off')
     lines.push(
-      `revocation: ${leaf && leaf.status !== 'unchecked' ? `${leaf.status}${leaf.source === 'staple' ? ' (stapled OCSP response)' : leaf.source ? ` (${leaf.source})` : ''}` : 'not checked (no stapled OCSP response)'}${t.revocation.mustStaple ? ', must-staple' : ''}`,
+      `revocation: ${leaf && leaf.status !== 'unchecked' ? `${leaf.status}${leaf.source === 'staple' ? ' (stapled OCSP response)' : leaf.source === 'online' && leaf.url ? ` (OCSP response from ${esc(leaf.url)}${leaf.cached ? ', cached' : ''})` : leaf.source ? ` (${leaf.source})` : ''}` : 'not checked (no stapled OCSP response)'}${t.revocation.mustStaple ? ', must-staple' : ''}`,
     );
   return lines;
 }

@@ -12,7 +12,9 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import { runGet } from '../../src/cli/get.js';
 import { ConfigError, get, Session, SSLError } from '../../src/index.js';
 import { clearOcspCache } from '../../src/tls/ocsp-fetch.js';
 import { ocspRequestFor } from '../../src/verify/ocsp.js';
@@ -234,6 +236,41 @@ describe('online OCSP through a loopback responder running openssl ocsp', { skip
     }
   });
 
+  test('certainly get --ocsp-online: the status in --json and -v, CERT_REVOKED exit 1, contradictions refused', async () => {
+    const dir = tempDir();
+    try {
+      const ca = dir.write('root.pem', root.pem);
+      const good = await site('/cli-good', {});
+      const g = await cli([
+        good.srv.url('/'),
+        '--verify',
+        ca,
+        '--ocsp-online',
+        '--revocation',
+        'hard',
+        '--json',
+      ]);
+      assert.equal(g.code, 0, g.stdout + g.stderr);
+      const leaf = JSON.parse(g.stdout).tls.revocation.certificates[0];
+      assert.equal(leaf.status, 'good');
+      assert.equal(leaf.source, 'online');
+      const v = await cli([good.srv.url('/'), '--verify', ca, '--ocsp-online', '-v']);
+      assert.match(
+        v.stderr,
+        /revocation: good \(OCSP response from http:\/\/127\.0\.0\.1:\d+\/cli-good, cached\)/,
+      );
+      const revoked = await site('/cli-revoked', { revoked: { at: new Date(Date.now() - 60_000) } });
+      const r = await cli([revoked.srv.url('/'), '--verify', ca, '--ocsp-online', '--json']);
+      assert.equal(r.code, 1, r.stdout);
+      assert.equal(JSON.parse(r.stdout).code, 'CERT_REVOKED');
+      const off = await cli([good.srv.url('/'), '--verify', ca, '--ocsp-online', '--revocation', 'off']);
+      assert.equal(off.code, 2);
+      assert.match(off.stderr, /--ocsp-online and --revocation off contradict each other/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
   test('off by default: nothing is fetched, the status stays unchecked', async () => {
     const { srv } = await site('/default', {});
     const leaf = (await tlsOf(srv, undefined)).certificates[0]!;
@@ -258,3 +295,18 @@ describe('the revocation option', () => {
     });
   }
 });
+
+class Out extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    this.text += chunk.toString();
+    cb();
+  }
+}
+
+async function cli(argv: string[]) {
+  const stdout = new Out();
+  const stderr = new Out();
+  const code = await runGet(argv, { stdout, stderr, env: {} } as unknown as Parameters<typeof runGet>[1]);
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
