@@ -4,10 +4,16 @@
  * (nextHop drops it when a redirect leaves the origin). An auth function and Digest act per hop,
  * and only on hops to the origin of the URL asked for: the function is called before each such
  * hop; Digest answers a 401 challenge by sending the hop again, once (twice when the server says
- * the nonce was stale), when its body can be sent again.
+ * the nonce was stale), when its body can be sent again. A Session keeps the last Digest
+ * challenge per origin and user, and answers it up front on the next request with the nonce count
+ * raised (as requests' HTTPDigestAuth does), saving the 401 round trip.
  */
+
+/** The last Digest challenge answered, per origin and user name: a Session keeps one. */
+export type DigestCache = Map<string, { challenge: DigestChallenge; nc: number }>;
+
 import { type AuthOption, basicHeader, type ResolvedAuth, resolveAuth } from './auth.js';
-import { chooseDigest, digestAuthorization, parseChallenges } from './digest.js';
+import { chooseDigest, type DigestChallenge, digestAuthorization, parseChallenges } from './digest.js';
 import { type HeaderRecord, headerView, mergeHeaders } from './options.js';
 import { discardBody, type Hop } from './redirect.js';
 import type { Response } from './response.js';
@@ -15,11 +21,19 @@ import type { Response } from './response.js';
 export class RequestAuth {
   readonly #auth: ResolvedAuth;
   readonly #origin: string;
+  readonly #cache: DigestCache | undefined;
   #digestTries = 0;
+  /** The hop carried an Authorization header before auth acted (the caller's own). */
+  #userAuthorization = false;
 
-  private constructor(auth: ResolvedAuth, origin: string) {
+  private constructor(auth: ResolvedAuth, origin: string, cache: DigestCache | undefined) {
     this.#auth = auth;
     this.#origin = origin;
+    this.#cache = cache;
+  }
+
+  #cacheKey(username: string): string {
+    return `${this.#origin}\0${username}`;
   }
 
   /**
@@ -31,6 +45,7 @@ export class RequestAuth {
     urlCredentials: [string, string] | undefined,
     headers: HeaderRecord,
     origin: string,
+    digestCache?: DigestCache,
   ): RequestAuth | undefined {
     const auth: ResolvedAuth | undefined =
       option !== undefined
@@ -46,14 +61,31 @@ export class RequestAuth {
       headers.authorization ??= auth.value;
       return undefined;
     }
-    return new RequestAuth(auth, origin);
+    return new RequestAuth(auth, origin, digestCache);
   }
 
   /** The hop as it is sent: with the auth function's headers on the first origin. */
   async before(hop: Hop): Promise<Hop> {
     this.#digestTries = 0;
+    this.#userAuthorization = hop.headers.authorization !== undefined;
     const auth = this.#auth;
-    if (auth.kind !== 'function' || hop.url.origin !== this.#origin) return hop;
+    if (hop.url.origin !== this.#origin) return hop;
+    if (auth.kind === 'digest') {
+      // The challenge this Session answered last, answered again with the next nonce count.
+      const cached = this.#cache?.get(this.#cacheKey(auth.username));
+      if (cached === undefined || this.#userAuthorization) return hop;
+      cached.nc++;
+      const authorization = digestAuthorization({
+        username: auth.username,
+        password: auth.password,
+        method: hop.method,
+        uri: hop.url.pathname + hop.url.search,
+        challenge: cached.challenge,
+        nc: cached.nc,
+      });
+      return { ...hop, headers: { ...hop.headers, authorization } };
+    }
+    if (auth.kind !== 'function') return hop;
     const added = await auth.fn({ method: hop.method, url: hop.url.href, headers: headerView(hop.headers) });
     if (added === undefined || added === null) return hop;
     return { ...hop, headers: mergeHeaders(hop.headers, added as HeaderRecord) };
@@ -66,6 +98,8 @@ export class RequestAuth {
   async after(sent: Hop, response: Response): Promise<Hop | null> {
     const auth = this.#auth;
     if (auth.kind !== 'digest' || response.status !== 401 || sent.url.origin !== this.#origin) return null;
+    // An Authorization header of the caller's own is theirs to answer for.
+    if (this.#userAuthorization) return null;
     // A stream body is spent: the 401 is the answer (send a replayable body to use Digest).
     if (sent.body && !sent.body.replayable) return null;
     const challenge = chooseDigest(parseChallenges(response.rawHeader('www-authenticate')));
@@ -74,6 +108,14 @@ export class RequestAuth {
     if (this.#digestTries > 0 && !(this.#digestTries === 1 && challenge.stale)) return null;
     this.#digestTries++;
     await discardBody(response);
+    // Kept for the next request, unless -sess (its H(A1) is bound to the first cnonce; RFC 7616 §3.4.2).
+    if (this.#cache && !challenge.sess) {
+      const key = this.#cacheKey(auth.username);
+      // Bounded: the oldest origin is forgotten (it then costs one 401 again).
+      if (!this.#cache.has(key) && this.#cache.size >= 64)
+        this.#cache.delete(this.#cache.keys().next().value as string);
+      this.#cache.set(key, { challenge, nc: 1 });
+    }
     const authorization = digestAuthorization({
       username: auth.username,
       password: auth.password,

@@ -25,7 +25,7 @@ import {
 } from '../verify/pin.js';
 import type { RevocationMode } from '../verify/revocation.js';
 import { takeUrlCredentials } from './auth.js';
-import { RequestAuth } from './authenticate.js';
+import { type DigestCache, RequestAuth } from './authenticate.js';
 import { encodeBody, withUploadProgress } from './body.js';
 import {
   type Cookie,
@@ -149,6 +149,8 @@ export class Session {
   #closed = false;
   /** The Session's cookie store; null with cookies: false (each request then has its own). */
   #cookieStore: CookieStore | null;
+  /** The last Digest challenge per origin and user, answered up front next time (authenticate.ts). */
+  #digestCache: DigestCache = new Map();
   /** The baseUrl option, checked (hooks.ts). */
   #baseUrl: URL | undefined;
 
@@ -254,7 +256,7 @@ export class Session {
     }
     // Like any Authorization header, the one from `auth` (or the URL's user:password) goes to
     // the first origin only (nextHop); an auth function and Digest act per hop (authenticate.ts).
-    const auth = RequestAuth.plan(plan.o.auth, urlCredentials, headers, first.origin);
+    const auth = RequestAuth.plan(plan.o.auth, urlCredentials, headers, first.origin, this.#digestCache);
 
     let hop: Hop | null = { url: first, method: method.toUpperCase(), headers, body };
     const history: Response[] = [];

@@ -116,11 +116,17 @@ before(async () => {
 });
 
 after(async () => {
+  for (const s of spent) await s.close();
   await session.close();
   await server.close();
 });
 
+const spent: Session[] = [];
+
+/** The server's next challenges, and a fresh Session (one that has answered no challenge yet). */
 function setMode(m: Partial<ServerMode> = {}): void {
+  spent.push(session);
+  session = new Session({ verify: root.pem, trustEnv: false });
   mode = {
     algorithms: ['MD5'],
     qop: true,
@@ -176,6 +182,33 @@ describe('Digest against an independent server', () => {
       ['{"a":1}', '{"a":1}'],
     );
     assert.deepEqual(await r.json(), { ok: true, body: '{"a":1}' });
+  });
+
+  test('a Session answers the challenge it met up front next time, the nonce count raised', async () => {
+    setMode();
+    assert.equal((await session.get(server.url('/a'), { auth: digest })).status, 200);
+    const second = await session.get(server.url('/b?x=1'), { auth: digest });
+    assert.equal(second.status, 200);
+    const third = await session.post(server.url('/c'), { auth: digest, data: 'x' });
+    assert.equal(third.status, 200);
+    assert.deepEqual(
+      log.map((e) => e.status),
+      [401, 200, 200, 200],
+    );
+    assert.match(second.request.headers.get('authorization') ?? '', /uri="\/b\?x=1".*nc=00000002/);
+    assert.match(third.request.headers.get('authorization') ?? '', /nc=00000003/);
+    // The nonce expires: the server's new challenge is answered, once.
+    nonces.clear();
+    const fourth = await session.get(server.url('/d'), { auth: digest });
+    assert.equal(fourth.status, 200);
+    assert.deepEqual(
+      log.slice(4).map((e) => e.status),
+      [401, 200],
+    );
+    // An Authorization header of the caller's own is left alone.
+    const own = await session.get(server.url('/e'), { auth: digest, headers: { authorization: 'Custom x' } });
+    assert.equal(own.status, 401);
+    await own.text();
   });
 
   test('stale=true: one more try with the new nonce', async () => {
