@@ -25,7 +25,7 @@ import {
   type VerifyConfig,
   verifyHandshake,
 } from './handshake.js';
-import { fetchOcsp } from './ocsp-fetch.js';
+import { cachedOcsp, fetchOcsp } from './ocsp-fetch.js';
 import { type ConnectTarget, resolveTarget, stripBrackets, type Target } from './target.js';
 
 export interface ConnectorConfig extends VerifyConfig {
@@ -200,6 +200,12 @@ async function verifyWithOnline(
   const online = config.ocspOnline;
   if (!online || config.trust === null || config.revocation === 'off' || h.staple) {
     verifyHandshake(h, config);
+    return;
+  }
+  // A server seen before: its current answer, without a first path build to learn the issuer.
+  const cached = h.chain[0] ? cachedOcsp(h.chain[0], online) : undefined;
+  if (cached) {
+    verifyHandshake({ ...h, online: cached }, config);
     return;
   }
   let first: VerifiedPath | undefined;

@@ -43,10 +43,26 @@ interface Entry {
 }
 const cache = new Map<string, Entry>();
 const inFlight = new Map<string, Promise<OnlineOcsp>>();
+/**
+ * The cache key of the last answer for a leaf (by its fingerprint): a connection to a server seen
+ * before finds its answer without first building a path to learn the issuer (connector.ts).
+ */
+const byLeaf = new Map<string, string>();
 
 /** Forgets every cached OCSP response (tests). */
 export function clearOcspCache(): void {
   cache.clear();
+  byLeaf.clear();
+}
+
+/**
+ * The cached answer for `leaf`, if one is still current: the response is checked again by the
+ * verifier against the issuer of the path it builds, so finding it by the leaf alone is safe.
+ */
+export function cachedOcsp(leaf: Certificate, opts: ResolvedAia): OnlineOcsp | undefined {
+  const key = byLeaf.get(`${opts.allowPrivate} ${leaf.fingerprintSha256}`);
+  const hit = key === undefined ? undefined : cache.get(key);
+  return hit && hit.expires > Date.now() ? { ...hit.result, cached: true } : undefined;
 }
 
 /** How many OCSP answers are cached (tests). */
@@ -99,6 +115,10 @@ export async function fetchOcsp(
     );
     inFlight.set(key, p);
     p.finally(() => inFlight.delete(key));
+    const leafKey = `${opts.allowPrivate} ${leaf.fingerprintSha256}`;
+    byLeaf.delete(leafKey);
+    if (byLeaf.size >= CACHE_MAX) byLeaf.delete(byLeaf.keys().next().value as string);
+    byLeaf.set(leafKey, key);
   }
   return p;
 }
