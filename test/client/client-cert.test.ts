@@ -278,7 +278,11 @@ describe('client certificates that are wrong: ConfigError saying which part', ()
       'ERR_CLIENT_CERT',
       /passphrase must be a string/,
     );
-    await rejectsConfig('alice.pem', 'ERR_CLIENT_CERT', /cert must be/);
+    await rejectsConfig(
+      'alice.pem',
+      'ERR_CLIENT_CERT',
+      /option 'cert' takes \{ cert, key, passphrase\? \} or \{ pfx, passphrase\? \}, not a string/,
+    );
     await rejectsConfig(
       { pfx: Buffer.from('x'), cert: client.pem, key: client.keyPem },
       'ERR_CLIENT_CERT',
