@@ -19,6 +19,8 @@ import {
   type TestServer,
   tempDir,
 } from '../support/index.js';
+import { startProxy } from '../support/proxy.js';
+import { startSocks5Server } from '../support/socks5.js';
 
 interface H2Server {
   url(path?: string): string;
@@ -206,6 +208,38 @@ describe('http2: true', () => {
       assert.deepEqual(since(h2, m), { connections: [], versions: [] });
     } finally {
       await s.close();
+    }
+  });
+});
+
+describe('http2 through proxies: the tunnel carries the one verified h2 connection', () => {
+  test('an HTTP proxy (CONNECT) and a SOCKS5 proxy: HTTP/2 end to end, one tunnel for a burst', async () => {
+    const http = await startProxy();
+    const socks = await startSocks5Server();
+    try {
+      for (const [name, proxy, tunnels] of [
+        ['CONNECT', http.url, () => http.connects.length],
+        ['SOCKS5', socks.url(), () => socks.requests.length],
+      ] as const) {
+        const s = new Session({ verify: root.pem, trustEnv: false, http2: true, proxy });
+        try {
+          const m = mark(h2);
+          const t = tunnels();
+          const rs = await Promise.all(Array.from({ length: 10 }, (_, i) => s.get(h2.url(`/${name}-${i}`))));
+          await Promise.all(rs.map((r) => r.text()));
+          assert.ok(
+            rs.every((r) => r.httpVersion === '2'),
+            name,
+          );
+          assert.deepEqual(since(h2, m).connections, ['h2'], name);
+          assert.equal(tunnels() - t, 1, `${name}: one tunnel`);
+        } finally {
+          await s.close();
+        }
+      }
+    } finally {
+      await http.close();
+      await socks.close();
     }
   });
 });

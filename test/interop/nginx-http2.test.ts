@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { dispatcher, Session, SSLError } from '../../src/index.js';
 import { createRoot, type Issued, intermediate, issue } from '../support/pki.js';
-import { findBinary, type Nginx, startNginx } from './daemons.js';
+import { findBinary, type Nginx, startNginx, startTinyproxy } from './daemons.js';
 
 const skip =
   findBinary('nginx') === undefined
@@ -123,6 +123,25 @@ describe('interop: nginx with HTTP/2', { skip: skip ?? false }, () => {
       );
     } finally {
       await d.close();
+    }
+  });
+
+  test('through tinyproxy (CONNECT): HTTP/2 with nginx inside the tunnel', async (t) => {
+    if (findBinary('tinyproxy') === undefined)
+      return t.skip('tinyproxy not found: apt-get install -y tinyproxy');
+    const proxy = await startTinyproxy();
+    const s = new Session({ ...base, verify: root.pem, http2: true, proxy: proxy.url });
+    try {
+      const rs = await Promise.all(Array.from({ length: 6 }, (_, i) => s.get(url('h2', `/h2-tunnel-${i}`))));
+      await Promise.all(rs.map((r) => r.text()));
+      assert.ok(rs.every((r) => r.httpVersion === '2'));
+      const lines = logged('/h2-tunnel-');
+      assert.ok(lines.length === 6 && lines.every((l) => l.protocol === 'HTTP/2.0'));
+      assert.equal(new Set(lines.map((l) => l.conn)).size, 1);
+      assert.equal((proxy.log().match(/: CONNECT 127/g) ?? []).length, 1, proxy.log());
+    } finally {
+      await s.close();
+      await proxy.stop();
     }
   });
 
