@@ -1,20 +1,27 @@
 /**
- * `certainly check TARGET...`: diagnose endpoints and say what to fix.
+ * `certainly check TARGET...`: diagnose endpoints and say what to fix, one or a fleet.
  *
- * A target is a URL (https://host[:port]/), `host` or `host:port`; `-` reads targets from
- * standard input and `--file F` from a file (one per line; blank lines and # comments skipped).
- * Every target is validated before anything is dialled, so a typo is a usage error (exit 2)
- * rather than a half-done run.
+ * A target is a URL (https://host[:port]/), `host` or `host:port`; `--targets FILE` reads them
+ * from a file (one per line; blank lines and # comments skipped) and `-` from standard input.
+ * Files are read as streams, twice: first every target is validated before anything is dialled
+ * (a typo is a usage error naming its line, not a half-done run), then they are checked.
+ * Standard input is read once, each line validated as it comes. Memory stays bounded for any
+ * number of targets: reports are written as they complete (in input order, with a bounded
+ * window of targets started ahead), and only the worst rows are kept for the closing table.
  *
  * Output: short for a healthy endpoint (one line, plus its warnings), complete for a broken one
- * (connection, chain as sent, verdicts, every finding with its fix). --json prints one object
- * (schema/check-report.schema.json). A progress bar is drawn on stderr when it is a terminal and
- * several targets are checked; colour follows NO_COLOR (render.ts styler).
+ * (connection, chain as sent, verdicts, every finding with its fix); with several targets a
+ * closing table of the worst (failures, unreachable, warnings; fewest days to expiry first) and
+ * the counts. --json prints NDJSON: one report per line (schema/check-report.schema.json). A
+ * progress line is drawn on stderr when it is a terminal and several targets are checked;
+ * colour follows NO_COLOR (render.ts styler).
  *
- * Exit codes: 0 every endpoint verified (warnings allowed); 1 a verification problem; 2 a usage
- * or configuration error, or an endpoint that could not be reached. The worst target decides.
+ * Exit codes: the worst target decides: 0 every endpoint verified (warnings allowed, unless
+ * --fail-on-warning: then 1); 1 a verification problem; 2 a usage or configuration error, or
+ * an endpoint that could not be reached.
  */
 
+import { createReadStream, statSync } from 'node:fs';
 import type { ClientCertOption } from '../client/options.js';
 import { proxyChooser } from '../client/proxy.js';
 import {
@@ -27,7 +34,7 @@ import {
 import { CertainlyError } from '../errors.js';
 import { clientTlsOptions } from '../tls/client-cert.js';
 import { parseConnectTo } from '../tls/target.js';
-import { describeReadError, FILE_LIMITS, readBounded } from '../trust/load.js';
+import { describeReadError } from '../trust/load.js';
 import {
   type ResolvedTrust,
   type ResolveTrustOptions,
@@ -38,15 +45,21 @@ import { parseReferenceName } from '../verify/identity.js';
 import { type CommandSpec, helpText, parseCommand, UsageError, usageFailure } from './args.js';
 import { CLIENT_CERT_OPTIONS, clientCertOf, PROXY_OPTIONS, proxyOptionsOf } from './client-flags.js';
 import { cliHint, type Io, styler } from './render.js';
-import { esc, jsonText, writeControl } from './safe.js';
+import { esc, writeControl } from './safe.js';
 import { TRUST_OPTIONS, trustOptionsOf } from './trust-flags.js';
 
-/** Targets checked at once by default: enough to hide latency, few enough not to look like a scan. */
-const DEFAULT_CONCURRENCY = 4;
+/**
+ * Targets checked at once by default. Measured (bench/check-fleet.ts, 1,000 loopback endpoints
+ * of five kinds, README): see DEFAULT_CONCURRENCY's note in docs/decisions.md. High enough to
+ * hide handshake and timeout latency, low enough that a run does not look like a scan.
+ */
+const DEFAULT_CONCURRENCY = 16;
 /** Upper bound of --concurrency: each check holds a socket and a handshake's worth of memory. */
-const MAX_CONCURRENCY = 64;
-/** Targets read from a file or stdin at most: a list of a million lines is a mistake, not a run. */
-const MAX_TARGETS = 10_000;
+const MAX_CONCURRENCY = 256;
+/** Longest line of a targets file or stdin: a URL is far shorter; a longer line is a mistake. */
+const MAX_LINE = 4096;
+/** Worst rows the closing table keeps (memory stays bounded however many targets). */
+const TABLE_ROWS = 50;
 
 export const CHECK = {
   name: 'check',
@@ -107,11 +120,15 @@ export const CHECK = {
       multiple: true,
       help: 'read targets from FILE, one per line (# comments; - for stdin)',
     },
-    json: { type: 'boolean', help: 'print the reports as JSON (schema/check-report.schema.json)' },
+    json: {
+      type: 'boolean',
+      help: 'one report per line as it completes, in input order (NDJSON;\nschema/check-report.schema.json)',
+    },
+    'fail-on-warning': { type: 'boolean', help: 'exit 1 when an endpoint verifies but has a warning' },
     verbose: { type: 'boolean', short: 'v', help: 'print the full report for healthy endpoints too' },
   },
   footer:
-    'exit codes: 0 all verified (warnings allowed), 1 a verification problem,\n            2 a usage or connection error',
+    'exit codes: the worst target decides: 0 all verified (warnings allowed,\n            unless --fail-on-warning), 1 a verification problem,\n            2 a usage error or an endpoint that could not be reached',
 } as const satisfies CommandSpec;
 
 export interface CheckIo extends Io {
@@ -135,6 +152,7 @@ interface Flags {
   timeout: number;
   concurrency: number;
   json: boolean;
+  failOnWarning: boolean;
   verbose: boolean;
   help: boolean;
   /** How the anchors were chosen, for the report of a failure (set once trust is resolved). */
@@ -159,6 +177,7 @@ function flagsOf(argv: string[], env: NodeJS.ProcessEnv): Flags {
     timeout: v.timeout ?? 10_000,
     concurrency: v.concurrency ?? DEFAULT_CONCURRENCY,
     json: v.json === true,
+    failOnWarning: v['fail-on-warning'] === true,
     verbose: v.verbose === true,
     help,
   };
@@ -199,28 +218,100 @@ function validTarget(target: string): void {
   asUsage(undefined, () => parseReferenceName(parseTarget(target).host));
 }
 
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+/**
+ * The lines of a stream, one at a time, in constant memory: a line longer than MAX_LINE is a
+ * usage error naming where it is (a binary file given by mistake), not an unbounded buffer.
+ */
+async function* streamLines(stream: NodeJS.ReadableStream, where: string): AsyncGenerator<string> {
+  let pending = '';
+  let lineNo = 0;
+  const decoder = new TextDecoder();
+  for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+    pending += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    let nl = pending.indexOf('\n');
+    while (nl >= 0) {
+      lineNo++;
+      yield pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      nl = pending.indexOf('\n');
+    }
+    if (pending.length > MAX_LINE)
+      throw new UsageError(`${where} line ${lineNo + 1} is longer than ${MAX_LINE} characters`);
+  }
+  pending += decoder.decode();
+  if (pending !== '') yield pending;
 }
 
-async function collectTargets(f: Flags, io: CheckIo): Promise<string[]> {
-  const out = [...f.targets];
-  for (const file of f.files) {
-    let text: string;
-    try {
-      text = readBounded(file, FILE_LIMITS.list).toString('utf8');
-    } catch (err) {
-      throw new UsageError(`--file ${file}: it ${describeReadError(err)}`);
-    }
-    out.push(...targetLines(text));
+/** A target line, or undefined for a blank line or a comment. */
+function targetOf(line: string): string | undefined {
+  const t = line.replace(/(^|\s)#.*$/, '').trim();
+  return t === '' ? undefined : t;
+}
+
+function openTargets(file: string): NodeJS.ReadableStream {
+  try {
+    if (!statSync(file).isFile()) throw new UsageError(`--targets ${file}: not a regular file`);
+    return createReadStream(file);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`--targets ${file}: it ${describeReadError(err)}`);
   }
-  if (f.stdin) out.push(...targetLines(await readAll(io.stdin ?? process.stdin)));
-  if (out.length === 0) throw new UsageError('no target given');
-  if (out.length > MAX_TARGETS) throw new UsageError(`${out.length} targets; at most ${MAX_TARGETS} per run`);
-  for (const t of out) validTarget(t);
-  return out;
+}
+
+/**
+ * Validates the targets of the arguments and files before anything is dialled (a typo on line
+ * 90,000 is a usage error now, not after an hour), reading each file as a stream; returns how
+ * many there are (for the progress line), or undefined when stdin is read too.
+ */
+async function validateTargets(f: Flags): Promise<number | undefined> {
+  let n = 0;
+  for (const t of f.targets) {
+    validTarget(t);
+    n++;
+  }
+  for (const file of f.files) {
+    let lineNo = 0;
+    for await (const line of streamLines(openTargets(file), file)) {
+      lineNo++;
+      const t = targetOf(line);
+      if (t === undefined) continue;
+      try {
+        validTarget(t);
+      } catch (err) {
+        if (err instanceof UsageError) throw new UsageError(`${file} line ${lineNo}: ${err.message}`);
+        throw err;
+      }
+      n++;
+    }
+  }
+  if (n === 0 && !f.stdin) throw new UsageError('no target given');
+  return f.stdin ? undefined : n;
+}
+
+/** Every target, streamed: the arguments, each file again, then stdin (validated as read). */
+async function* targetStream(f: Flags, io: CheckIo): AsyncGenerator<string> {
+  yield* f.targets;
+  for (const file of f.files) {
+    for await (const line of streamLines(openTargets(file), file)) {
+      const t = targetOf(line);
+      if (t !== undefined) yield t;
+    }
+  }
+  if (f.stdin) {
+    let lineNo = 0;
+    for await (const line of streamLines(io.stdin ?? process.stdin, 'standard input')) {
+      lineNo++;
+      const t = targetOf(line);
+      if (t === undefined) continue;
+      try {
+        validTarget(t);
+      } catch (err) {
+        if (err instanceof UsageError) throw new UsageError(`standard input line ${lineNo}: ${err.message}`);
+        throw err;
+      }
+      yield t;
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -385,27 +476,34 @@ function render(r: CheckReport, s: Style, flags: Flags): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** A one-line progress bar on a terminal: [=====     ] 3/10 host. */
+/** A one-line progress bar on a terminal: [=====     ] 3/10 host (no bar when the total is unknown). */
 class Progress {
   readonly #stream: NodeJS.WritableStream & { columns?: number };
-  readonly #total: number;
+  readonly #total: number | undefined;
   #done = 0;
   #shown = false;
-  constructor(stream: NodeJS.WritableStream, total: number) {
+  #last = 0;
+  constructor(stream: NodeJS.WritableStream, total: number | undefined) {
     this.#stream = stream;
     this.#total = total;
   }
-  draw(label: string): void {
+  draw(label: string, force = false): void {
+    // A terminal is slower than a fleet of loopback checks: redraw at most every 50 ms.
+    const now = Date.now();
+    if (!force && now - this.#last < 50) return;
+    this.#last = now;
     const width = 24;
-    const filled = Math.round((this.#done / this.#total) * width);
-    const bar = `[${'='.repeat(filled)}${' '.repeat(width - filled)}] ${this.#done}/${this.#total} `;
+    const bar =
+      this.#total === undefined
+        ? `${this.#done} checked `
+        : `[${'='.repeat(Math.round((this.#done / Math.max(1, this.#total)) * width)).padEnd(width)}] ${this.#done}/${this.#total} `;
     const room = Math.max(0, (this.#stream.columns ?? 80) - bar.length - 1);
     writeControl(this.#stream, `\r\x1b[2K${bar}${esc(label).slice(0, room)}`);
     this.#shown = true;
   }
   tick(label: string): void {
     this.#done++;
-    this.draw(label);
+    this.draw(label, this.#done === this.#total);
   }
   clear(): void {
     if (this.#shown) writeControl(this.#stream, '\r\x1b[2K');
@@ -413,11 +511,75 @@ class Progress {
   }
 }
 
+/** Order of the closing table: failures, then the unreachable, warnings, healthy ones. */
+const STATUS_RANK: Record<CheckReport['status'], number> = { error: 0, unreachable: 1, warning: 2, ok: 3 };
+
+interface Row {
+  status: CheckReport['status'];
+  days: number | undefined;
+  url: string;
+  what: string;
+}
+
+function rowOf(r: CheckReport): Row {
+  const first = r.findings.find((f) => f.severity !== 'info');
+  return {
+    status: r.status,
+    days: r.chain[0]?.daysLeft,
+    url: r.url,
+    what: first ? first.code : r.status === 'ok' ? `verified for ${r.name}` : '',
+  };
+}
+
+function rowBefore(a: Row, b: Row): boolean {
+  const d = STATUS_RANK[a.status] - STATUS_RANK[b.status];
+  if (d !== 0) return d < 0;
+  return (a.days ?? Number.POSITIVE_INFINITY) < (b.days ?? Number.POSITIVE_INFINITY);
+}
+
+/** The worst TABLE_ROWS rows seen, in order (sorted insertion: bounded whatever the count). */
+class WorstRows {
+  readonly rows: Row[] = [];
+  more = 0;
+  add(row: Row): void {
+    let i = this.rows.length;
+    while (i > 0 && rowBefore(row, this.rows[i - 1]!)) i--;
+    if (i >= TABLE_ROWS) {
+      this.more++;
+      return;
+    }
+    this.rows.splice(i, 0, row);
+    if (this.rows.length > TABLE_ROWS) {
+      this.rows.pop();
+      this.more++;
+    }
+  }
+}
+
+function tableText(t: WorstRows, s: Style): string {
+  const mark = { error: s.red('✗'), unreachable: s.red('✗'), warning: s.yellow('!'), ok: s.green('✓') };
+  const urlWidth = Math.min(60, Math.max(6, ...t.rows.map((r) => r.url.length)));
+  const lines = [`  ${'status'.padEnd(12)} ${'days'.padStart(5)}  ${'target'.padEnd(urlWidth)}  finding`];
+  for (const r of t.rows) {
+    const days = r.days === undefined ? '-' : String(r.days);
+    lines.push(
+      `${mark[r.status]} ${r.status.padEnd(12)} ${days.padStart(5)}  ${esc(r.url).padEnd(urlWidth)}  ${esc(r.what)}`,
+    );
+  }
+  if (t.more > 0) lines.push(s.dim(`  … and ${t.more} more, each no worse than the last row`));
+  return `${lines.join('\n')}\n`;
+}
+
+/** JSON on one line (NDJSON), escaped as jsonText escapes. */
+function jsonLine(value: unknown): string {
+  return `${JSON.stringify(value).replace(/[\x7f-\x9f\p{Cf}\u2028\u2029]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
   let flags: Flags;
-  let targets: string[];
+  let total: number | undefined;
   let trust: ResolvedTrust;
   try {
     flags = flagsOf(argv, io.env);
@@ -425,7 +587,7 @@ export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
       io.stdout.write(helpText(CHECK));
       return 0;
     }
-    targets = await collectTargets(flags, io);
+    total = await validateTargets(flags);
     if (flags.serverName !== undefined) asUsage('--server-name', () => parseReferenceName(flags.serverName!));
     if (flags.connectTo !== undefined) asUsage('--connect-to', () => parseConnectTo(flags.connectTo!));
     // A bad proxy URL or an unreadable client certificate stops the run before any target.
@@ -435,8 +597,8 @@ export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
   } catch (err) {
     if (err instanceof UsageError) return usageFailure(CHECK, err, io.stderr);
     const msg = err instanceof Error ? err.message : String(err);
-    const hint = err instanceof CertainlyError && err.hint ? `\n  fix: ${err.hint}` : '';
-    io.stderr.write(`certainly check: ${msg}${hint}\n`);
+    const hint = err instanceof CertainlyError && err.hint ? `\n  fix: ${cliHint(err.hint)}` : '';
+    io.stderr.write(`certainly check: ${esc(msg)}${esc(hint)}\n`);
     return 2;
   }
   if (trust.insecure) {
@@ -450,69 +612,93 @@ export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
   const systemRoot = systemRootOf(flags.trust);
   const s = styler(io.stdout, io.env);
   const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
-  const progress = tty && targets.length > 1 ? new Progress(io.stderr, targets.length) : undefined;
+  const many = total === undefined || total > 1;
+  const progress = tty && many ? new Progress(io.stderr, total) : undefined;
 
-  const reports: (CheckReport | undefined)[] = new Array(targets.length);
-  let printed = 0;
-  const printReady = () => {
-    while (printed < targets.length && reports[printed]) {
-      if (!flags.json) {
+  // Reports are written in input order as they complete. At most `window` targets are started
+  // ahead of the first one not yet written, so memory stays bounded for any number of targets
+  // (a slow target holds the others back instead of letting finished reports pile up).
+  const window = Math.max(64, flags.concurrency * 4);
+  const done = new Map<number, CheckReport>();
+  let written = 0;
+  let started = 0;
+  let waiting: (() => void)[] = [];
+  const counts = { ok: 0, warning: 0, error: 0, unreachable: 0 };
+  let exitCode = 0;
+  const table = new WorstRows();
+  const write = () => {
+    while (done.has(written)) {
+      const r = done.get(written)!;
+      done.delete(written);
+      written++;
+      counts[r.status]++;
+      exitCode = Math.max(exitCode, r.exitCode);
+      if (flags.json) io.stdout.write(jsonLine(r));
+      else {
         progress?.clear();
-        io.stdout.write(render(reports[printed]!, s, flags));
+        io.stdout.write(render(r, s, flags));
+        if (many) table.add(rowOf(r));
       }
-      printed++;
     }
+    const w = waiting;
+    waiting = [];
+    for (const resume of w) resume();
   };
-  let next = 0;
+  const source = targetStream(flags, io);
+  let stop: unknown;
   const worker = async () => {
-    while (next < targets.length) {
-      const i = next++;
-      const target = targets[i]!;
+    for (;;) {
+      while (started - written >= window) await new Promise<void>((r) => waiting.push(r));
+      if (stop !== undefined) return;
+      let next: IteratorResult<string>;
+      try {
+        next = await source.next();
+      } catch (err) {
+        stop ??= err;
+        return;
+      }
+      if (next.done) return;
+      const i = started++;
+      const target = next.value;
       progress?.draw(target);
-      reports[i] = await diagnose(target, {
-        trust: store,
-        trustExplanation: trust.explanation,
-        ...(flags.serverName !== undefined ? { serverName: flags.serverName } : {}),
-        ...(flags.connectTo !== undefined ? { connectTo: flags.connectTo } : {}),
-        ...(flags.cert ? { cert: flags.cert } : {}),
-        ...flags.proxy,
-        warnDays: flags.warnDays,
-        aia: flags.aia,
-        revocation: flags.revocation,
-        timeout: flags.timeout,
-        ...(systemRoot ? { systemRoot: systemRoot.path } : {}),
-      });
+      done.set(
+        i,
+        await diagnose(target, {
+          trust: store,
+          trustExplanation: trust.explanation,
+          ...(flags.serverName !== undefined ? { serverName: flags.serverName } : {}),
+          ...(flags.connectTo !== undefined ? { connectTo: flags.connectTo } : {}),
+          ...(flags.cert ? { cert: flags.cert } : {}),
+          ...flags.proxy,
+          warnDays: flags.warnDays,
+          aia: flags.aia,
+          revocation: flags.revocation,
+          timeout: flags.timeout,
+          ...(systemRoot ? { systemRoot: systemRoot.path } : {}),
+        }),
+      );
       progress?.tick(target);
-      printReady();
+      write();
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.min(flags.concurrency, targets.length) }, worker));
+    await Promise.all(Array.from({ length: flags.concurrency }, worker));
   } finally {
     progress?.clear();
   }
-  const done = reports as CheckReport[];
-  const exitCode = Math.max(0, ...done.map((r) => r.exitCode));
-  if (flags.json) {
-    const out = {
-      schema: 'certainly-check/1',
-      exitCode,
-      trust: {
-        decidedBy: trust.explanation.decidedBy,
-        detail: trust.explanation.detail,
-        anchors: store.size,
-      },
-      reports: done,
-    };
-    io.stdout.write(jsonText(out));
-  } else if (targets.length > 1) {
-    const counts = { ok: 0, warning: 0, error: 0, unreachable: 0 };
-    for (const r of done) counts[r.status]++;
+  if (stop !== undefined) {
+    if (stop instanceof UsageError) return usageFailure(CHECK, stop, io.stderr);
+    throw stop;
+  }
+  if (started === 0) return usageFailure(CHECK, new UsageError('no target given'), io.stderr);
+  if (!flags.json && many) {
+    io.stdout.write(`\n${tableText(table, s)}`);
     io.stdout.write(
       s.dim(
-        `${targets.length} checked: ${counts.ok} ok, ${counts.warning} with warnings, ${counts.error} failing, ${counts.unreachable} unreachable\n`,
+        `${started} checked: ${counts.ok} ok, ${counts.warning} with warnings, ${counts.error} failing, ${counts.unreachable} unreachable\n`,
       ),
     );
   }
+  if (exitCode === 0 && flags.failOnWarning && counts.warning > 0) return 1;
   return exitCode;
 }

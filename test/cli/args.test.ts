@@ -35,7 +35,7 @@ const INVALID: [string[], RegExp][] = [
   [['check', 'http://example.com/'], /is not an https URL/],
   [['check', 'a\x1b[2Jb'], /'a\\x1b\[2Jb' is not a target/],
   [['check'], /no target given/],
-  [['check', 'x', '--concurrency', '0'], /--concurrency takes a whole number from 1 to 64, not '0'/],
+  [['check', 'x', '--concurrency', '0'], /--concurrency takes a whole number from 1 to 256, not '0'/],
   [['check', 'x', '--concurrency', '2.5'], /--concurrency takes a whole number/],
   [['check', 'x', '--timeout=abc'], /--timeout takes a number from 1 to 600000, not 'abc'/],
   [['check', 'x', '--warn-days', '-1'], /--warn-days takes a number from 0 to 3650, not '-1'/],

@@ -62,6 +62,15 @@ async function check(
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
+/** The lines of NDJSON output, parsed. */
+function ndjson(text: string): unknown[] {
+  assert.ok(text.endsWith('\n'), 'NDJSON ends with a newline');
+  return text
+    .slice(0, -1)
+    .split('\n')
+    .map((l) => JSON.parse(l) as unknown);
+}
+
 let root: Issued;
 let inter: Issued;
 let caPath: string;
@@ -207,9 +216,9 @@ describe('targets', () => {
       stdin: `https://localhost:${good.port}/\n`,
     });
     assert.equal(r.code, 0, r.stderr);
-    const out = JSON.parse(r.stdout) as { reports: { target: string }[] };
+    const out = ndjson(r.stdout) as { target: string }[];
     assert.deepEqual(
-      out.reports.map((x) => x.target),
+      out.map((x) => x.target),
       [target(good), target(good), target(soon), `https://localhost:${good.port}/`],
     );
   });
@@ -234,7 +243,7 @@ describe('terminal behaviour', () => {
     const tty = await check(several, { ttyErr: true });
     assert.match(tty.stderr, /\r\x1b\[2K\[=+ *\] 3\/3 /);
     assert.ok(tty.stderr.endsWith('\r\x1b[2K'), 'the bar is cleared at the end');
-    assert.equal(tty.stdout.split('\n').filter((l) => /^[✓!✗] /.test(l)).length, 3);
+    assert.equal(tty.stdout.split('\n').filter((l) => /^[✓!✗] https:/.test(l)).length, 3);
     const piped = await check(several);
     assert.equal(piped.stderr, '');
     const one = await check([target(good), '--ca', caPath], { ttyErr: true });
@@ -288,7 +297,7 @@ describe('--concurrency', () => {
           String(concurrency),
         ]);
         assert.equal(r.code, 2);
-        assert.equal((r.stdout.match(/CONNECT_TIMEOUT/g) ?? []).length, 4);
+        assert.equal((r.stdout.match(/^ {2}✗ CONNECT_TIMEOUT/gm) ?? []).length, 4);
         const t = [...stall.accepted].sort((a, b) => a - b);
         assert.equal(t.length, 4);
         const gaps = t.slice(1).map((x, i) => x - t[i]!);
@@ -318,19 +327,20 @@ describe('--json', () => {
       { ttyErr: true },
     );
     assert.equal(r.code, 2);
-    const out = JSON.parse(r.stdout) as { exitCode: number; reports: { status: string }[] };
-    assert.deepEqual(validate(schema, out), []);
-    assert.equal(out.exitCode, 2);
+    // NDJSON: one report per line, in the order given; each line validates on its own.
+    assert.equal(r.stdout.split('\n').length, 6, 'five lines, each ended by a newline');
+    const out = ndjson(r.stdout) as Record<string, unknown>[];
+    for (const line of out) assert.deepEqual(validate(schema, line), []);
     assert.deepEqual(
-      out.reports.map((x) => x.status),
+      out.map((x) => x.status),
       ['ok', 'warning', 'error', 'error', 'unreachable'],
     );
     // The validator is not a rubber stamp.
-    const broken = structuredClone(out) as { reports: Record<string, unknown>[] };
-    broken.reports[0]!.status = 'fine';
-    delete broken.reports[1]!.findings;
-    broken.reports[2]!.extra = true;
-    assert.equal(validate(schema, broken).length, 3);
+    const broken = structuredClone(out);
+    broken[0]!.status = 'fine';
+    delete broken[1]!.findings;
+    broken[2]!.extra = true;
+    assert.equal(broken.slice(0, 3).flatMap((b) => validate(schema, b)).length, 3);
   });
 });
 

@@ -189,7 +189,7 @@ test('check: SELF_SIGNED (and not also CA_USED_AS_LEAF); following the fix verif
   assert.match(r.stdout, /pass --ca cert\.pem/);
 
   const json = JSON.parse((await cli(['check', `localhost:${port}`, '--json'])).stdout);
-  assert.equal(json.reports[0].findings[0].code, 'SELF_SIGNED');
+  assert.equal(json.findings[0].code, 'SELF_SIGNED');
 
   const saved = await cli(['ca', 'pem', '--server', `localhost:${port}`]);
   const certFile = join(dir, 'cert-check.pem');
@@ -254,7 +254,7 @@ test('check: one day count in every line (the summary, the chain, the expiry war
     (await cli(['check', `localhost:${port}`, '--ca', join(dir, 'self.pem'), '--warn-days', '120', '--json']))
       .stdout,
   );
-  assert.equal(String(json.reports[0].chain[0].daysLeft), [...counts][0]);
+  assert.equal(String(json.chain[0].daysLeft), [...counts][0]);
 });
 
 test('check: a refused connection shows no "TCP ?"', async () => {

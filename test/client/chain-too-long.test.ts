@@ -48,7 +48,7 @@ test('70 certificates: SSLError CHAIN_TOO_LONG saying 70 and 64, before any requ
       stderr: new Out(),
       env: {},
     } as unknown as Parameters<typeof runCheck>[1]);
-    const report = JSON.parse(out.text).reports[0];
+    const report = JSON.parse(out.text); // check --json: one report per line (NDJSON)
     assert.equal(code, 1, out.text);
     assert.equal(report.verification.code, 'CHAIN_TOO_LONG');
     assert.ok(
