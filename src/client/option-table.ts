@@ -359,7 +359,6 @@ const ALIASES: Readonly<Record<string, string>> = {
   clientcert: 'cert',
   decompressresponse: 'decompress',
   maxcontentlength: 'maxResponseSize',
-  maxbodylength: 'maxResponseSize',
   maxresponsebytes: 'maxResponseSize',
   abortsignal: 'signal',
   baseurl: 'baseUrl',
@@ -367,6 +366,24 @@ const ALIASES: Readonly<Record<string, string>> = {
   interceptors: 'hooks',
   fingerprints: 'fingerprint',
   pinnedpubkey: 'pin',
+};
+
+/**
+ * Other libraries' options that have no one option here, and what to do instead (keys
+ * normalised as in ALIASES): said in the error, after "unknown option".
+ */
+const INSTEAD: Readonly<Record<string, string>> = {
+  stream: 'responses are always streamed: read r.stream() (or r.text(), r.json(), r.bytes())',
+  responsetype: 'read the body as you need it: r.json(), r.text(), r.bytes() or r.stream()',
+  validatestatus: 'a status never throws; call r.raiseForStatus() to throw HTTPError on 4xx/5xx',
+  raiseforstatus: 'a status never throws; call r.raiseForStatus() to throw HTTPError on 4xx/5xx',
+  httpsagent:
+    'certainly makes its own verified connections; to keep axios, pass httpsAgent: agent({ … }) to axios',
+  agent: 'certainly makes its own verified connections; to keep your client, see agent() and dispatcher()',
+  dispatcher: 'certainly makes its own verified connections; to keep undici or fetch, see dispatcher()',
+  method: "the method is the function: post(url, …), or request('PATCH', url, …)",
+  url: 'the URL is the first argument: get(url, { … })',
+  maxbodylength: 'the request body is sent as given; maxResponseSize bounds the response',
 };
 
 function normalise(name: string): string {
@@ -444,13 +461,12 @@ export function unknownOptionError(key: string, scope: Scope, prefix = ''): Conf
     );
   }
   const near = suggest(key, BY_SCOPE[scope]);
-  return new ConfigError(
-    `${prefix}unknown option '${key}'${near === undefined ? '' : `; did you mean '${near}'?`}`,
-    {
-      code: 'ERR_UNKNOWN_OPTION',
-      hint: `Options of ${PLACE[scope]}: ${[...BY_SCOPE[scope]].join(', ')}. An unknown option is an error so that a typo never silently changes a request.`,
-    },
-  );
+  const instead = near === undefined ? INSTEAD[normalise(key)] : undefined;
+  const tail = near !== undefined ? `; did you mean '${near}'?` : instead !== undefined ? `; ${instead}` : '';
+  return new ConfigError(`${prefix}unknown option '${key}'${tail}`, {
+    code: 'ERR_UNKNOWN_OPTION',
+    hint: `Options of ${PLACE[scope]}: ${[...BY_SCOPE[scope]].join(', ')}. An unknown option is an error so that a typo never silently changes a request.`,
+  });
 }
 
 /**

@@ -93,6 +93,18 @@ describe('unknown options are errors, with the nearest name', () => {
         s.get(server.url('/'), { rejectUnauthorized: false } as never),
         configError('ERR_UNKNOWN_OPTION', /did you mean 'verify'\?/),
       );
+      // Other libraries' options without an equivalent say what to do instead.
+      await assert.rejects(
+        s.get(server.url('/'), { stream: true } as never),
+        configError('ERR_UNKNOWN_OPTION', /unknown option 'stream'; responses are always streamed/),
+      );
+      await assert.rejects(
+        s.get(server.url('/'), { validateStatus: () => true } as never),
+        configError(
+          'ERR_UNKNOWN_OPTION',
+          /'validateStatus'; a status never throws; call r.raiseForStatus\(\)/,
+        ),
+      );
       // An undefined value is still a typo: the key is what is wrong.
       await assert.rejects(
         s.get(server.url('/'), { timout: undefined } as never),
