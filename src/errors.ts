@@ -261,7 +261,7 @@ export class ProxyError extends ConnectionError {
  * The server answered with something that is not valid HTTP: a response line or header the parser
  * refuses (ERR_HTTP_PARSE), headers over the size limit (ERR_HEADERS_OVERFLOW), a body shorter or
  * longer than its Content-Length (ERR_CONTENT_LENGTH_MISMATCH), an HTTP/2 protocol failure
- * (ERR_HTTP2). Not retried: sending the request again gets the same answer.
+ * (ERR_HTTP2). For retries a read failure: retried only when `retries.read` asks (client/retry.ts).
  */
 export const ProtocolError = defineError('ProtocolError', 'ERR_PROTOCOL');
 export type ProtocolError = InstanceType<typeof ProtocolError>;

@@ -85,7 +85,17 @@ export function errorToJson(err: unknown): Record<string, unknown> {
     }
     return out;
   }
-  return { error: 'Error', message: err instanceof Error ? err.message : String(err) };
+  // Not ours (a bug, or something a dependency threw that no mapping knows): still its class and
+  // code, never a bare {"error":"Error"}.
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return {
+      error: err.name || 'Error',
+      ...(typeof code === 'string' ? { code } : {}),
+      message: err.message,
+    };
+  }
+  return { error: 'Error', message: String(err) };
 }
 
 /**
