@@ -8,8 +8,9 @@ import { execFile } from 'node:child_process';
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import type { TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { agent, ConfigError, dispatcher, Session } from '../../src/index.js';
+import { agent, ConfigError, dispatcher, Session, SessionClosed } from '../../src/index.js';
 import {
   createRoot,
   type Issued,
@@ -193,6 +194,63 @@ describe('http2: true', () => {
       await r.text();
     } finally {
       await s.close();
+    }
+  });
+
+  test('an aborted h2 request rejects with the reason; close() ends an unread h2 body with SessionClosed', async () => {
+    const s = new Session({ verify: root.pem, trustEnv: false, http2: true });
+    const warm = await s.get(h2.url('/warm'));
+    await warm.text();
+    const controller = new AbortController();
+    const reason = new Error('stop');
+    const pending = s.get(h2.url('/aborted'), { signal: controller.signal });
+    controller.abort(reason);
+    await assert.rejects(pending, (e: unknown) => e === reason);
+    const unread = await s.get(h2.url('/unread'));
+    assert.equal(unread.httpVersion, '2');
+    await s.close();
+    await assert.rejects(unread.text(), SessionClosed);
+    await assert.rejects(s.get(h2.url('/after')), SessionClosed);
+  });
+
+  test('with a client certificate (held until verification, tls/gate.ts) the connection is still h2', async () => {
+    const clientRoot = createRoot({ cn: 'http2 client root' });
+    const alice = issue(clientRoot, { cn: 'alice', sans: ['DNS:alice.client'], eku: ['clientAuth'] });
+    const cert = issue(root);
+    for (const maxVersion of ['TLSv1.2', 'TLSv1.3'] as const) {
+      const seen: unknown[] = [];
+      const mtls = http2.createSecureServer(
+        {
+          key: cert.keyPem,
+          cert: pemOf(cert),
+          requestCert: true,
+          rejectUnauthorized: true,
+          ca: clientRoot.pem,
+          maxVersion,
+        },
+        (req, res) => {
+          seen.push((req.socket as TLSSocket).getPeerCertificate()?.subject?.CN);
+          res.end(req.httpVersion);
+        },
+      );
+      mtls.on('tlsClientError', () => {});
+      await new Promise<void>((r) => mtls.listen(0, '127.0.0.1', r));
+      const port = (mtls.address() as { port: number }).port;
+      const s = new Session({
+        verify: root.pem,
+        trustEnv: false,
+        http2: true,
+        cert: { cert: alice.pem, key: alice.keyPem },
+      });
+      try {
+        const r = await s.get(`https://127.0.0.1:${port}/mtls`);
+        assert.equal(r.httpVersion, '2', maxVersion);
+        assert.equal(await r.text(), '2.0');
+        assert.deepEqual(seen, ['alice'], maxVersion);
+      } finally {
+        await s.close();
+        await new Promise<void>((r) => mtls.close(() => r()));
+      }
     }
   });
 
