@@ -400,7 +400,8 @@ export function suggest(name: string, names: Iterable<string>): string | undefin
   const n = normalise(name);
   const list = [...names];
   for (const c of list) if (normalise(c) === n) return c;
-  const alias = ALIASES[n];
+  // Own keys only: 'constructor' is on every object's prototype.
+  const alias = Object.hasOwn(ALIASES, n) ? ALIASES[n] : undefined;
   if (alias !== undefined && list.includes(alias)) return alias;
   let best: string | undefined;
   let bestD = Math.min(3, Math.max(1, Math.ceil(n.length / 3)) + 1);
@@ -461,7 +462,8 @@ export function unknownOptionError(key: string, scope: Scope, prefix = ''): Conf
     );
   }
   const near = suggest(key, BY_SCOPE[scope]);
-  const instead = near === undefined ? INSTEAD[normalise(key)] : undefined;
+  const k = normalise(key);
+  const instead = near === undefined && Object.hasOwn(INSTEAD, k) ? INSTEAD[k] : undefined;
   const tail = near !== undefined ? `; did you mean '${near}'?` : instead !== undefined ? `; ${instead}` : '';
   return new ConfigError(`${prefix}unknown option '${key}'${tail}`, {
     code: 'ERR_UNKNOWN_OPTION',

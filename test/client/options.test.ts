@@ -105,6 +105,12 @@ describe('unknown options are errors, with the nearest name', () => {
           /'validateStatus'; a status never throws; call r.raiseForStatus\(\)/,
         ),
       );
+      // A name on Object.prototype is just unknown.
+      await assert.rejects(s.get(server.url('/'), { constructor: 1 } as never), (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.message, "unknown option 'constructor'");
+        return true;
+      });
       // An undefined value is still a typo: the key is what is wrong.
       await assert.rejects(
         s.get(server.url('/'), { timout: undefined } as never),
