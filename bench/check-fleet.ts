@@ -179,7 +179,7 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|',
     ...rows,
     '',
-    'The same command over a large file of unreachable targets (connection refused), concurrency 64: memory stays flat as the file grows tenfold.',
+    'The same command over a large file of unreachable targets (connection refused), concurrency 64, to show that memory does not follow the file (held, the reports would grow with it: about 0.8 KB of JSON for an unreachable target, 3 KB for a verified one, several times that as objects).',
     '',
     '| targets | wall time | peak RSS (MB) | exit |',
     '|---|---|---|---|',
