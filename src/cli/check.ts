@@ -96,6 +96,10 @@ export const CHECK = {
       choices: ['off', 'soft', 'hard'],
       help: 'soft (default: check a stapled OCSP response; must-staple enforced),\nhard (a good stapled status is required), off',
     },
+    'ocsp-online': {
+      type: 'boolean',
+      help: "when the server staples no OCSP response, ask the responder named in\nits certificate (a private or loopback one only when the server's own\naddress is one)",
+    },
     // 10 minutes: past that a handshake is not slow, it is stuck.
     timeout: {
       type: 'number',
@@ -149,6 +153,8 @@ interface Flags {
   warnDays: number;
   aia: boolean;
   revocation: 'off' | 'soft' | 'hard';
+  /** --ocsp-online: ask the responder when nothing is stapled. */
+  ocspOnline: boolean;
   timeout: number;
   concurrency: number;
   json: boolean;
@@ -174,6 +180,7 @@ function flagsOf(argv: string[], env: NodeJS.ProcessEnv): Flags {
     warnDays: v['warn-days'] ?? DEFAULT_WARN_DAYS,
     aia: v['no-aia'] !== true,
     revocation: (v.revocation ?? 'soft') as Flags['revocation'],
+    ocspOnline: onlineOf(v['ocsp-online'] === true, v.revocation),
     timeout: v.timeout ?? 10_000,
     concurrency: v.concurrency ?? DEFAULT_CONCURRENCY,
     json: v.json === true,
@@ -181,6 +188,13 @@ function flagsOf(argv: string[], env: NodeJS.ProcessEnv): Flags {
     verbose: v.verbose === true,
     help,
   };
+}
+
+/** --ocsp-online, which --revocation off contradicts. */
+function onlineOf(online: boolean, revocation: string | undefined): boolean {
+  if (online && revocation === 'off')
+    throw new UsageError('--ocsp-online and --revocation off contradict each other');
+  return online;
 }
 
 /** --cert & co. as the library's option; a bad combination is a usage error naming the flags. */
@@ -377,7 +391,9 @@ function revocationLine(r: CheckReport): string | undefined {
   const from =
     leaf.source === 'staple'
       ? `stapled OCSP response from ${leaf.responder ?? 'the issuer'}`
-      : (leaf.source ?? '');
+      : leaf.source === 'online'
+        ? `OCSP response${leaf.responder ? ` from ${leaf.responder}` : ''}, asked of ${leaf.url ?? 'no responder'}${leaf.cached ? ', cached' : ''}`
+        : (leaf.source ?? '');
   const when = leaf.producedAt ? `, produced ${leaf.producedAt}` : '';
   const next = leaf.nextUpdate ? `, next update ${leaf.nextUpdate}` : '';
   const why = leaf.status === 'unknown' && leaf.reasons ? `: ${leaf.reasons.join('; ')}` : '';
@@ -672,7 +688,10 @@ export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
           ...flags.proxy,
           warnDays: flags.warnDays,
           aia: flags.aia,
-          revocation: flags.revocation,
+          revocation:
+            flags.ocspOnline && flags.revocation !== 'off'
+              ? { mode: flags.revocation, online: true }
+              : flags.revocation,
           timeout: flags.timeout,
           ...(systemRoot ? { systemRoot: systemRoot.path } : {}),
         }),

@@ -17,6 +17,7 @@ import { type ProxyOption, proxyChooser } from '../client/proxy.js';
 import { ConfigError, InvalidURL, SSLError, type VerifyCode } from '../errors.js';
 import { completeChain } from '../tls/aia.js';
 import { type ClientCertOption, clientTlsOptions } from '../tls/client-cert.js';
+import { fetchOcsp } from '../tls/ocsp-fetch.js';
 import { type ConnectTarget, formatAddress, parseConnectTo, resolveTarget } from '../tls/target.js';
 import { bundledNodeVersion, loadBundled } from '../trust/bundled.js';
 import { classifyAnchor, describeAnchor } from '../trust/classify.js';
@@ -29,7 +30,9 @@ import { defaultVerifier } from '../verify/crypto.js';
 import { type ReferenceName, verifyIdentity } from '../verify/identity.js';
 import {
   isUserFileAnchor,
-  revocationMode,
+  type OnlineOcsp,
+  type RevocationOptions,
+  resolveRevocation,
   selfSignedHint,
   type VerifiedPath,
   verifyServer,
@@ -87,8 +90,12 @@ export interface DiagnoseOptions {
   compareWith?: { bundled?: TrustAnchors; system?: TrustAnchors };
   /** ALPN protocols to offer; default ['http/1.1']. */
   alpn?: string[];
-  /** 'soft' (default: a stapled OCSP response is asked for and checked), 'hard' or 'off' (verify/revocation.ts). */
-  revocation?: RevocationMode;
+  /**
+   * 'soft' (default: a stapled OCSP response is asked for and checked), 'hard' or 'off'
+   * (verify/revocation.ts); or { mode, online } to ask the OCSP responder when nothing is stapled
+   * (`allowPrivate` defaults, as for aia, to whether the address dialled is itself private).
+   */
+  revocation?: RevocationMode | RevocationOptions;
   /**
    * A proxy to connect through, as for requests: 'http://…', 'https://…', 'socks5://…',
    * 'socks5h://…' or { url, auth, headers, verify }; false for none. The target is still what is
@@ -323,7 +330,7 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
     });
   const now = new Date();
   const time = options.time ?? now;
-  const revocation = revocationMode(options.revocation);
+  const { mode: revocation, online: onlineOption } = resolveRevocation(options.revocation);
   const findings: Finding[] = [];
   const ctx: Context = {
     opts: options,
@@ -428,8 +435,14 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
     return finish(report);
   }
 
+  // Online OCSP (revocation: { online }): with no staple, the responder's answer for the leaf,
+  // fetched once the issuer is known (a path built under 'soft'), as the connector does.
+  let online: OnlineOcsp | undefined;
   // 2. The library's verdict, on the chain as sent.
-  const verify = (certs: readonly Certificate[]): { verified?: VerifiedPath; error?: SSLError } => {
+  const verify = (
+    certs: readonly Certificate[],
+    mode: RevocationMode = revocation,
+  ): { verified?: VerifiedPath; error?: SSLError } => {
     try {
       return {
         verified: verifyServer({
@@ -437,8 +450,9 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
           name: ref,
           trust: options.trust,
           time,
-          revocation,
+          revocation: mode,
           ...(wire.staple !== undefined ? { staple: wire.staple } : {}),
+          ...(online ? { online } : {}),
         }),
       };
     } catch (err) {
@@ -446,6 +460,24 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
       throw err;
     }
   };
+  if (onlineOption && revocation !== 'off' && !wire.staple) {
+    const soft = verify(chain, 'soft').verified;
+    const leafStatus = soft?.revocation.certificates[0]?.status;
+    if (soft && !soft.revocation.mustStaple && leafStatus === 'unchecked') {
+      const allowPrivate =
+        typeof options.revocation === 'object' &&
+        typeof options.revocation.online === 'object' &&
+        options.revocation.online.allowPrivate !== undefined
+          ? onlineOption.allowPrivate
+          : privateAddressKind(wire.address?.replace(/^\[?([^\]]*?)\]?:\d+$/, '$1') ?? '') !== undefined;
+      online = await fetchOcsp(
+        soft.path[0]!,
+        soft.path[1] ?? soft.anchor.cert,
+        { ...onlineOption, allowPrivate },
+        proxy ?? null,
+      );
+    }
+  }
   const first = verify(chain);
   let outcome = first;
   report.verification = first.error

@@ -115,6 +115,9 @@ export interface CheckReport {
       nextUpdate?: string;
       producedAt?: string;
       responder?: string;
+      /** Online OCSP: the responder URL asked, and whether the answer was cached. */
+      url?: string;
+      cached?: boolean;
     }[];
   } | null;
   /** Most severe first. */

@@ -9,21 +9,26 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import { runCheck } from '../../src/cli/check.js';
 import { runGet } from '../../src/cli/get.js';
 import { ConfigError, get, Session, SSLError } from '../../src/index.js';
 import { clearOcspCache } from '../../src/tls/ocsp-fetch.js';
 import { ocspRequestFor } from '../../src/verify/ocsp.js';
 import { parseCertificate } from '../../src/x509/index.js';
+import { validate } from '../diagnose/json-schema.js';
 import { hasOpenssl, type IndexEntry, opensslOcspResponse } from '../support/ocsp.js';
 import { createRoot, type Issued, intermediate, issue, tempDir } from '../support/pki.js';
 import { startProxy } from '../support/proxy.js';
 import { startTlsServer, type TestServer } from '../support/servers.js';
 
+const schema = JSON.parse(
+  readFileSync(new URL('../../../schema/check-report.schema.json', import.meta.url), 'utf8'),
+);
 const skip = hasOpenssl ? false : 'the openssl command is not installed (apt-get install openssl)';
 
 let responder: Server;
@@ -271,6 +276,46 @@ describe('online OCSP through a loopback responder running openssl ocsp', { skip
     }
   });
 
+  test('certainly check --ocsp-online: the status and the responder in the report (schema-valid) and the text', async () => {
+    const dir = tempDir();
+    try {
+      const ca = dir.write('root.pem', root.pem);
+      const good = await site('/check-good', {});
+      const c = await checkCli([
+        good.srv.origin,
+        '--ca',
+        ca,
+        '--ocsp-online',
+        '--revocation',
+        'hard',
+        '--json',
+      ]);
+      assert.equal(c.code, 0, c.stdout + c.stderr);
+      const out = JSON.parse(c.stdout);
+      assert.deepEqual(validate(schema, out), []);
+      const leaf = out.revocation.certificates[0];
+      assert.equal(leaf.status, 'good');
+      assert.equal(leaf.source, 'online');
+      assert.equal(leaf.url, `${base}/check-good`);
+      const v = await checkCli([good.srv.origin, '--ca', ca, '--ocsp-online', '-v']);
+      assert.match(
+        v.stdout,
+        /revocation {2}good \(OCSP response from the issuer, asked of http:\/\/127\.0\.0\.1:\d+\/check-good, cached/,
+      );
+      const revoked = await site('/check-revoked', { revoked: { at: new Date(Date.now() - 60_000) } });
+      const r = await checkCli([revoked.srv.origin, '--ca', ca, '--ocsp-online', '--json']);
+      assert.equal(r.code, 1, r.stdout);
+      assert.equal(JSON.parse(r.stdout).verification.code, 'CERT_REVOKED');
+      // Without the flag, check asks no responder.
+      const plain = await site('/check-plain', {});
+      const p = await checkCli([plain.srv.origin, '--ca', ca, '--json']);
+      assert.equal(JSON.parse(p.stdout).revocation.certificates[0].status, 'unchecked');
+      assert.equal(hits['/check-plain'], undefined);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
   test('off by default: nothing is fetched, the status stays unchecked', async () => {
     const { srv } = await site('/default', {});
     const leaf = (await tlsOf(srv, undefined)).certificates[0]!;
@@ -308,5 +353,12 @@ async function cli(argv: string[]) {
   const stdout = new Out();
   const stderr = new Out();
   const code = await runGet(argv, { stdout, stderr, env: {} } as unknown as Parameters<typeof runGet>[1]);
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+async function checkCli(argv: string[]) {
+  const stdout = new Out();
+  const stderr = new Out();
+  const code = await runCheck(argv, { stdout, stderr, env: {} } as unknown as Parameters<typeof runCheck>[1]);
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
