@@ -16,6 +16,7 @@ import {
   ReadTimeout,
   Session,
   SSLError,
+  TotalTimeout,
 } from '../../src/index.js';
 import { createRoot, type Issued, issue } from '../support/pki.js';
 import { startRawTlsServer, startTlsServer, type TestServer } from '../support/servers.js';
@@ -200,6 +201,24 @@ describe('idempotent requests are retried after connection errors', () => {
       );
       assert.ok(performance.now() - t0 < 20_000, 'the abort ended the 30 s backoff');
       assert.equal(f.connections, 1);
+    } finally {
+      await f.close();
+    }
+  });
+});
+
+describe('timeout.total bounds the retries', () => {
+  test('a backoff longer than the total deadline ends with TotalTimeout, not a hang', async () => {
+    const f = await flaky(5);
+    try {
+      const t0 = performance.now();
+      await assert.rejects(
+        session.get(f.url('/'), { retries: { total: 5, backoff: 30_000 }, timeout: { total: 1000 } }),
+        TotalTimeout,
+      );
+      assert.ok(performance.now() - t0 < 20_000);
+      // No second attempt (on a very slow machine the deadline may even pass before the first).
+      assert.ok(f.connections <= 1, `${f.connections} connections`);
     } finally {
       await f.close();
     }
