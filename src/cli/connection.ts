@@ -14,12 +14,11 @@ import { clientCertOf, proxyOptionsOf } from './client-flags.js';
 /** For sentChain (diagnose/): the same options diagnose() takes. */
 export function diagnoseConnection(
   c: CaConnection,
-): Pick<DiagnoseOptions, 'serverName' | 'connectTo' | 'proxy' | 'noProxy' | 'trustEnv'> {
-  const { proxyVerify: _unused, ...proxy } = proxyOptionsOf(c.proxy);
+): Pick<DiagnoseOptions, 'serverName' | 'connectTo' | 'proxy' | 'proxyVerify' | 'noProxy' | 'trustEnv'> {
   return {
     ...(c.serverName !== undefined ? { serverName: c.serverName } : {}),
     ...(c.connectTo !== undefined ? { connectTo: c.connectTo } : {}),
-    ...proxy,
+    ...proxyOptionsOf(c.proxy),
   };
 }
 

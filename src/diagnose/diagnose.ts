@@ -158,7 +158,7 @@ export async function sentChain(
   target: string,
   options: Pick<
     DiagnoseOptions,
-    'serverName' | 'connectTo' | 'timeout' | 'proxy' | 'noProxy' | 'trustEnv'
+    'serverName' | 'connectTo' | 'timeout' | 'proxy' | 'proxyVerify' | 'noProxy' | 'trustEnv'
   > = {},
 ): Promise<{ chain: Certificate[]; error?: Error }> {
   const { host, port } = parseTarget(target);
@@ -174,6 +174,7 @@ export async function sentChain(
   });
   const proxy = proxyChooser({
     ...(options.proxy === undefined ? {} : { proxy: options.proxy }),
+    ...(options.proxyVerify === undefined ? {} : { proxyVerify: options.proxyVerify }),
     ...(options.noProxy === undefined ? {} : { noProxy: options.noProxy }),
     trustEnv: options.trustEnv ?? false,
   })({ protocol: 'https:', hostname: host, port: String(port) });

@@ -198,3 +198,21 @@ test('ca explain --server-name (and --connect-to, --proxy): verified by the righ
   assert.equal(proxied.code, 0, proxied.stdout + proxied.stderr);
   assert.equal(httpProxy.connects.length - n, 1);
 });
+
+test('ca pem --server through an https:// proxy (--proxy-cacert): the certificates the server sends', async () => {
+  const n = tlsProxy.connects.length;
+  const r = await cli([
+    'ca',
+    'pem',
+    '--server',
+    `localhost:${named.port}`,
+    '--proxy',
+    tlsProxy.url,
+    '--proxy-cacert',
+    proxyCa,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.match(/-----BEGIN CERTIFICATE-----/g)?.length, 1);
+  assert.match(r.stdout, /sent by localhost:\d+, not verified/);
+  assert.equal(tlsProxy.connects.length - n, 1);
+});
