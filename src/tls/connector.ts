@@ -25,7 +25,7 @@ import {
   type VerifyConfig,
   verifyHandshake,
 } from './handshake.js';
-import { cachedOcsp, fetchOcsp } from './ocsp-fetch.js';
+import { cachedOcsp, fetchOcsp, NO_RESPONDER } from './ocsp-fetch.js';
 import { type ConnectTarget, resolveTarget, stripBrackets, type Target } from './target.js';
 
 export interface ConnectorConfig extends VerifyConfig {
@@ -203,9 +203,10 @@ async function verifyWithOnline(
     return;
   }
   // A server seen before: its current answer, without a first path build to learn the issuer.
+  // A leaf that names no responder (Let's Encrypt's since 2025) has nothing to ask either.
   const cached = h.chain[0] ? cachedOcsp(h.chain[0], online) : undefined;
-  if (cached) {
-    verifyHandshake({ ...h, online: cached }, config);
+  if (cached || (h.chain[0] && (h.chain[0].authorityInfoAccess?.ocsp ?? []).length === 0)) {
+    verifyHandshake({ ...h, online: cached ?? { problem: NO_RESPONDER } }, config);
     return;
   }
   let first: VerifiedPath | undefined;

@@ -70,10 +70,13 @@ export function ocspCacheSize(): number {
   return cache.size;
 }
 
+/** Why a leaf without an AIA OCSP URL has no online answer. */
+export const NO_RESPONDER = 'the certificate names no OCSP responder (no AIA OCSP URL)';
+
 /** The http OCSP URL of `leaf`, or why there is none. */
 function responderUrl(leaf: Certificate): { url: string } | { problem: string } {
   const urls = leaf.authorityInfoAccess?.ocsp ?? [];
-  if (urls.length === 0) return { problem: 'the certificate names no OCSP responder (no AIA OCSP URL)' };
+  if (urls.length === 0) return { problem: NO_RESPONDER };
   const http = urls.find((u) => /^http:\/\//i.test(u));
   if (!http)
     return {

@@ -210,6 +210,19 @@ describe('online OCSP through a loopback responder running openssl ocsp', { skip
     );
   });
 
+  test('a leaf that names no responder: unknown with that reason under soft, REVOCATION_UNKNOWN under hard', async () => {
+    const cert = issue(inter);
+    const srv = await startTlsServer({ cert, chain: [inter] });
+    servers.push(srv);
+    const leaf = (await tlsOf(srv, ONLINE)).certificates[0]!;
+    assert.equal(leaf.status, 'unknown');
+    assert.match(leaf.reasons!.join(' '), /names no OCSP responder/);
+    await assert.rejects(
+      tlsOf(srv, { mode: 'hard', ...ONLINE }),
+      fails('REVOCATION_UNKNOWN', /names no OCSP responder/),
+    );
+  });
+
   test('a staple present: the responder is not asked', async () => {
     const { srv } = await site('/stapled', {}, true);
     const leaf = (await tlsOf(srv, ONLINE)).certificates[0]!;
