@@ -90,6 +90,9 @@ describe('no raw control byte from a certificate or a server reaches the termina
     ['ca find', () => ['ca', 'find', 'Evil', '--ca', caPath]],
     ['verify, failing', () => ['verify', chainPath, '--ca', caPath, '--name', '127.0.0.1']],
     ['verify, verified', () => ['verify', chainPath, '--ca', caPath, '--name', 'localhost']],
+    ['ca pem --server (subjects as comments)', () => ['ca', 'pem', '--server', `localhost:${server.port}`]],
+    ['check, several targets (the closing table)', () => ['check', ip(), named(), '--ca', caPath]],
+    ['get -k -v', () => ['get', named(), '-k', '-v']],
   ];
   const seen: string[] = [];
   for (const [what, args] of cases) {
