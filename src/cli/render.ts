@@ -141,26 +141,28 @@ export function tlsJson(t: TlsInfo): Record<string, unknown> {
  * own terms. `command`, when given, turns `--server-name X` into the whole command line to run.
  */
 export function cliHint(hint: string, command?: (flag: string) => string): string {
-  let h = hint
-    .replace(/verify: \{[^}]*\} \(on the command line: ([^)]*)\)/g, '$1')
-    .replace(
-      /\(verify: \{ system: true \}, part of the defaults\)/g,
-      '(part of the defaults: leave out --ca and --no-system)',
-    )
-    .replace(/verify: \{ bundled: true, system: true \}/g, 'the defaults (leave out --ca)')
-    .replace(/proxyVerify: ['"]([^'"]*)['"]/g, '--proxy-cacert $1')
-    .replace(/serverName: ['"]([^'"]*)['"]/g, (_m, n: string) => `--server-name ${n}`)
-    .replace(/connectTo: ['"]([^'"]*)['"]/g, '--connect-to $1')
-    .replace(/verify: ['"]([^'"]*)['"]/g, '--ca $1')
-    .replace(/verify: false/g, '--insecure')
-    .replace(/pass proxy: false/g, "pass --proxy ''")
-    .replace(/ \((connectTo|serverName)\)/g, '')
-    .replace(/\bserverName\b/g, '--server-name')
-    .replace(/\bconnectTo\b/g, '--connect-to')
-    .replace(/\btimeout\.connect\b/g, '--timeout');
-  if (command)
-    h = h.replace(/--server-name ([^\s'",;)]+[^\s'",;).])/, (_m, n: string) => command(`--server-name ${n}`));
-  return h;
+  return (
+    hint
+      .replace(/verify: \{[^}]*\} \(on the command line: ([^)]*)\)/g, '$1')
+      .replace(
+        /\(verify: \{ system: true \}, part of the defaults\)/g,
+        '(part of the defaults: leave out --ca and --no-system)',
+      )
+      .replace(/verify: \{ bundled: true, system: true \}/g, 'the defaults (leave out --ca)')
+      .replace(/proxyVerify: ['"]([^'"]*)['"]/g, '--proxy-cacert $1')
+      // A serverName suggestion becomes the whole command line when one is given (check).
+      .replace(/serverName: ['"]([^'"]*)['"]/g, (_m, n: string) =>
+        command ? command(`--server-name ${n}`) : `--server-name ${n}`,
+      )
+      .replace(/connectTo: ['"]([^'"]*)['"]/g, '--connect-to $1')
+      .replace(/verify: ['"]([^'"]*)['"]/g, '--ca $1')
+      .replace(/verify: false/g, '--insecure')
+      .replace(/pass proxy: false/g, "pass --proxy ''")
+      .replace(/ \((connectTo|serverName)\)/g, '')
+      .replace(/\bserverName\b/g, '--server-name')
+      .replace(/\bconnectTo\b/g, '--connect-to')
+      .replace(/\btimeout\.connect\b/g, '--timeout')
+  );
 }
 
 /** Exit codes: 0 ok, 1 a verification problem, 2 a usage or connection error. */

@@ -551,7 +551,10 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
     const err = outcome.error;
     // The command that saves the certificate, for this server (the library's hint has no address).
     if (err.code === 'SELF_SIGNED' && err.position === 0)
-      err.hint = selfSignedHint(formatAddress(host, port));
+      err.hint = selfSignedHint(
+        formatAddress(host, port),
+        `${options.serverName !== undefined ? ` --server-name ${ref.kind === 'dns' ? ref.value : ref.text}` : ''}${connectTo ? ` --connect-to ${tlsTarget.address}` : ''}`,
+      );
     // The identity failure is reported on its own below, whichever came first.
     if (err.code !== 'HOSTNAME_MISMATCH' || !identityError) {
       const refined = trustStoreFinding(ctx, err, [...chain, ...fetched]);

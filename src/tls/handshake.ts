@@ -323,7 +323,7 @@ export function verifyHandshake(h: Handshake, config: VerifyConfig): VerifiedPat
     if (err instanceof SSLError) {
       if (err.chain === undefined) err.chain = h.info.chain;
       if (err.code === 'SELF_SIGNED' && err.position === 0)
-        err.hint = selfSignedHint(formatAddress(h.target.host, h.target.port));
+        err.hint = selfSignedHint(formatAddress(h.target.host, h.target.port), reachFlags(h.target));
       if (INTERCEPTION_HINT_CODES.has(err.code)) noteInterception(err, h, trust, config.time);
     }
     throw err;
@@ -839,6 +839,20 @@ function handshakeOf(
     if (!lenient) throw err instanceof SSLError ? err : badEncoding(err, target.address);
   }
   return { socket, ders, chain, info, target };
+}
+
+/**
+ * The flags that reach `target` as it was reached (the --server-name and --connect-to in effect),
+ * for a command a hint gives: ' --server-name N --connect-to H:P', or ''.
+ */
+function reachFlags(target: Target): string {
+  const urlHost = target.host.toLowerCase();
+  const name = target.verifiedName !== urlHost ? ` --server-name ${target.verifiedName}` : '';
+  const dialled =
+    target.dialHost !== urlHost.replace(/^\[|\]$/g, '') || target.dialPort !== target.port
+      ? ` --connect-to ${target.address}`
+      : '';
+  return name + dialled;
 }
 
 /** The IP:port a direct connection reached (undefined through a proxy, which dialled for us). */

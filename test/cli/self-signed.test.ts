@@ -291,3 +291,33 @@ test('hints name the CLI flag, once: --server-name in get and the whole command 
   ]);
   assert.equal(ok.code, 0, ok.stdout);
 });
+
+test('with --server-name and --connect-to, the printed save command reaches the same server; run as printed, it works', async () => {
+  for (const flags of [
+    ['--server-name', 'localhost'],
+    ['--connect-to', `127.0.0.1:${port}`],
+  ]) {
+    const target = flags[0] === '--server-name' ? `127.0.0.1:${port}` : `localhost:${port}`;
+    for (const cmd of ['check', 'get'] as const) {
+      const r = await cli(
+        cmd === 'check' ? ['check', target, ...flags] : ['get', `https://${target}/`, ...flags],
+      );
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      const out = r.stdout + r.stderr;
+      const m = /certainly (ca pem --server [^>]*?) > cert\.pem/.exec(out);
+      assert.ok(m, out);
+      const argv = m[1]!.trim().split(/\s+/);
+      assert.ok(argv.includes(flags[0]!) && argv.includes(flags[1]!), m[1]);
+      const saved = await cli(argv);
+      assert.equal(saved.code, 0, saved.stderr);
+      const file = join(dir, `followed-${cmd}-${flags[0]!.slice(2)}.pem`);
+      writeFileSync(file, saved.stdout);
+      const ok = await cli(
+        cmd === 'check'
+          ? ['check', target, ...flags, '--ca', file]
+          : ['get', `https://${target}/`, ...flags, '--ca', file],
+      );
+      assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    }
+  }
+});

@@ -152,11 +152,8 @@ const HINTS: Partial<Record<VerifyCode, (f: { role?: Role; cert?: Certificate })
  * The fix for a self-signed server certificate: trust that certificate alone, after saving it
  * (the command is given when the server's address is known), or get one from a trusted CA.
  */
-export function selfSignedHint(server?: string): string {
-  const save =
-    server === undefined
-      ? 'save it (certainly ca pem --server HOST:PORT > cert.pem)'
-      : `save it (certainly ca pem --server ${server} > cert.pem)`;
+export function selfSignedHint(server?: string, flags = ''): string {
+  const save = `save it (certainly ca pem --server ${server ?? 'HOST:PORT'}${flags} > cert.pem)`;
   return `If this is the server you mean to reach, trust this certificate: ${save}, check its fingerprint with the server's operator, and pass verify: 'cert.pem'. Otherwise the server needs a certificate from a trusted CA.`;
 }
 
