@@ -49,9 +49,14 @@ export function describeCertificate(c: CertificateSummary, indent = '  '): strin
  * command-line syntax (cliHint), or as the library wrote it for `syntax: 'library'` (the demo
  * shows library calls).
  */
-export function renderError(err: unknown, io: Io, syntax: 'cli' | 'library' = 'cli'): string {
+export function renderError(
+  err: unknown,
+  io: Io,
+  syntax: 'cli' | 'library' = 'cli',
+  command?: (flag: string) => string,
+): string {
   const s = styler(io.stderr, io.env);
-  const fix = (h: string) => esc(syntax === 'cli' ? cliHint(h) : h);
+  const fix = (h: string) => esc(syntax === 'cli' ? cliHint(h, command) : h);
   if (err instanceof SSLError) {
     const lines = [
       `${s.red(s.bold('certificate verification failed'))} ${s.dim(`[${err.code}]`)}`,

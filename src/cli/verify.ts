@@ -11,6 +11,10 @@ import { type VerifyChainOptions, verifyChain } from '../verify/index.js';
 import type { CertificateSummary } from '../x509/types.js';
 import { type CommandSpec, helpText, type Parsed, parseCommand, UsageError, usageFailure } from './args.js';
 import { describeCertificate, errorToJson, type Io, renderError, styler } from './render.js';
+
+/** `certainly verify` names the reference identity with --name (a hint's serverName is that). */
+const asNameFlag = (flag: string) => flag.replace(/^--server-name /, '--name ');
+
 import { esc, jsonText } from './safe.js';
 
 export const VERIFY = {
@@ -119,7 +123,7 @@ export async function runVerify(argv: string[], io: Io): Promise<number> {
     };
   } catch (err) {
     if (json) io.stdout.write(jsonText({ ok: false, ...errorToJson(err) }));
-    else io.stderr.write(renderError(err, io));
+    else io.stderr.write(renderError(err, io, 'cli', asNameFlag));
     return 2;
   }
 
@@ -128,7 +132,7 @@ export async function runVerify(argv: string[], io: Io): Promise<number> {
     result = verifyChain(opts);
   } catch (err) {
     if (json) io.stdout.write(jsonText({ ok: false, ...errorToJson(err) }));
-    else io.stderr.write(renderError(err, io));
+    else io.stderr.write(renderError(err, io, 'cli', asNameFlag));
     return 2;
   }
   const time = opts.time ?? new Date().toISOString();
@@ -138,7 +142,7 @@ export async function runVerify(argv: string[], io: Io): Promise<number> {
     if (json) {
       io.stdout.write(jsonText({ ok: false, time, ...errorToJson(err), candidates: err.candidates ?? [] }));
     } else {
-      io.stderr.write(renderError(err, io));
+      io.stderr.write(renderError(err, io, 'cli', asNameFlag));
       io.stderr.write(renderCandidates(err));
     }
     return 1;

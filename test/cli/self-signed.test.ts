@@ -321,3 +321,11 @@ test('with --server-name and --connect-to, the printed save command reaches the 
     }
   }
 });
+
+test('certainly verify names its own flag in the hint (--name), not --server-name', async () => {
+  const pem = join(dir, 'other.pem');
+  const r = await cli(['verify', pem, '--ca', pem, '--name', '127.0.0.1']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /fix: .*--name api\.example\.com/);
+  assert.doesNotMatch(r.stderr, /--server-name|serverName/);
+});
