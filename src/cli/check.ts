@@ -21,7 +21,7 @@
  * an endpoint that could not be reached.
  */
 
-import { createReadStream, statSync } from 'node:fs';
+import { closeSync, createReadStream, constants as fsConstants, fstatSync, openSync } from 'node:fs';
 import type { ClientCertOption } from '../client/options.js';
 import { proxyChooser } from '../client/proxy.js';
 import {
@@ -34,7 +34,7 @@ import {
 import { CertainlyError } from '../errors.js';
 import { clientTlsOptions } from '../tls/client-cert.js';
 import { parseConnectTo } from '../tls/target.js';
-import { describeReadError } from '../trust/load.js';
+import { describeReadError, fileKind } from '../trust/load.js';
 import {
   type ResolvedTrust,
   type ResolveTrustOptions,
@@ -262,14 +262,28 @@ function targetOf(line: string): string | undefined {
   return t === '' ? undefined : t;
 }
 
+/**
+ * Opens a targets file for streaming: opened non-blocking and checked with fstat on what was
+ * opened, as every file certainly reads (trust/load.ts readBounded), so a FIFO or a device is a
+ * usage error at once instead of a wait for a writer or an endless read (`-` reads a pipe). No
+ * size cap: the file is streamed a line at a time, each line bounded.
+ */
 function openTargets(file: string): NodeJS.ReadableStream {
+  let fd: number;
   try {
-    if (!statSync(file).isFile()) throw new UsageError(`--targets ${file}: not a regular file`);
-    return createReadStream(file);
+    fd = openSync(file, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
   } catch (err) {
-    if (err instanceof UsageError) throw err;
     throw new UsageError(`--targets ${file}: it ${describeReadError(err)}`);
   }
+  const st = fstatSync(fd);
+  if (!st.isFile()) {
+    closeSync(fd);
+    const kind = fileKind(st);
+    throw new UsageError(
+      `--targets ${file}: it is ${kind === 'not a regular file' ? 'not a regular file' : `${kind}, not a regular file`} (use - to read a pipe from standard input)`,
+    );
+  }
+  return createReadStream(file, { fd });
 }
 
 /**

@@ -92,7 +92,8 @@ export const FILE_LIMITS = {
 } as const;
 
 /** What the file type bits of a stat say a non-regular file is, for messages. */
-function fileKind(st: Stats): string {
+/** What a non-regular file is, as a noun phrase ('a FIFO (named pipe)'), for messages. */
+export function fileKind(st: Stats): string {
   if (st.isDirectory()) return 'a directory';
   if (st.isFIFO()) return 'a FIFO (named pipe)';
   if (st.isCharacterDevice()) return 'a character device';
