@@ -299,8 +299,8 @@ async function explain(trust: ResolvedTrust, p: Parsed, io: CaIo): Promise<numbe
   } catch {
     throw new UsageError(`${quote(raw)} is not a URL`);
   }
-  // TODO(connector): main.ts passes io.explain, built on tls/connector, which connects with
-  // `trust` and returns the chain and the anchor. Until it is wired, say so and stop.
+  // main.ts passes io.explain (cli/connection.ts, through the one handshake), which connects
+  // with `trust` and returns the chain and the anchor; a caller that gives no connector gets this.
   if (!io.explain) {
     write(
       io.stderr,
