@@ -131,3 +131,25 @@ export const readTimer: Dispatcher.DispatcherComposeInterceptor =
     if (!ms) return dispatch(opts, handler);
     return dispatch(opts, new ReadTimer(handler as Handler, ms) as unknown as Dispatcher.DispatchHandler);
   };
+
+/**
+ * The dispatcher the Session sends through: `agent` with the read timer on every request that
+ * asks for one. What readTimer does under agent.compose(), without compose's cost per request
+ * (a Proxy in front of the agent, and undici's WrapHandler around each handler, which our
+ * ReadTimer, a handler of the same legacy kind as request()'s, does not need). Everything but
+ * dispatch is the agent's own (the object inherits from it).
+ */
+export function withReadTimer<D extends Dispatcher>(agent: D): D {
+  const timed = Object.create(agent) as D;
+  const dispatch = agent.dispatch.bind(agent);
+  Object.defineProperty(timed, 'dispatch', {
+    value: (opts: Dispatcher.DispatchOptions & ReadTimerOptions, handler: Dispatcher.DispatchHandler) => {
+      const ms = opts.readTimeout;
+      return dispatch(
+        opts,
+        ms ? (new ReadTimer(handler as Handler, ms) as unknown as Dispatcher.DispatchHandler) : handler,
+      );
+    },
+  });
+  return timed;
+}

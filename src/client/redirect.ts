@@ -31,6 +31,16 @@ const REDIRECT_BODY_MAX = 2 << 10;
  * redirect onto `history` and drops its body; throws TooManyRedirects past `maxRedirects`, and
  * InvalidURL / ConfigError for a redirect that cannot be followed safely.
  */
+/**
+ * Would nextHop follow this response (a redirect status with a Location, redirects allowed)?
+ * The Session asks first, so that the usual final response costs no extra await.
+ */
+export function isRedirect(response: Response, allowRedirects: boolean): boolean {
+  return (
+    allowRedirects && REDIRECT_STATUSES.has(response.status) && response.rawHeader('location') !== undefined
+  );
+}
+
 export async function nextHop(
   hop: Hop,
   response: Response,

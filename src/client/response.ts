@@ -164,10 +164,9 @@ export class Response {
   }
 
   /** The whole body; the same ArrayBuffer on every call (no copy). */
-  async arrayBuffer(): Promise<ArrayBuffer> {
-    const b = await this.bytes();
-    if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) return b.buffer as ArrayBuffer;
-    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+  arrayBuffer(): Promise<ArrayBuffer> {
+    // then(), not an async function: one promise fewer on every response read this way.
+    return this.bytes().then(wholeArrayBuffer);
   }
 
   /** The body decoded as UTF-8 (or the charset the content-type names, if node knows it). */
@@ -265,6 +264,12 @@ export class Response {
       }
     }
   }
+}
+
+/** The bytes of `b` as an ArrayBuffer: its own when it spans all of it, else a copy. */
+function wholeArrayBuffer(b: Buffer): ArrayBuffer {
+  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) return b.buffer as ArrayBuffer;
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 }
 
 /** A stream's chunks as one Buffer. */

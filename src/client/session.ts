@@ -67,8 +67,8 @@ import {
   proxyChooser,
   type ResolvedProxy,
 } from './proxy.js';
-import { readTimer } from './read-timer.js';
-import { type Hop, nextHop } from './redirect.js';
+import { withReadTimer } from './read-timer.js';
+import { type Hop, isRedirect, nextHop } from './redirect.js';
 import { type BodySource, dropBody, Response, SentRequest } from './response.js';
 import { type RetryRecord, type RetryState, resolveRetries, retryState, sleep } from './retry.js';
 import { Agent } from './undici.js';
@@ -153,6 +153,19 @@ export class Session {
   #digestCache: DigestCache = new Map();
   /** The baseUrl option, checked (hooks.ts). */
   #baseUrl: URL | undefined;
+  // What #plan resolves from options that are usually the same primitive on every request (most
+  // often undefined): reused while the input is identical. Objects are resolved again each time,
+  // as before, so that a Session's option object changed in place still counts.
+  #timeouts = new LastOf(resolveTimeouts);
+  #revocation = new LastOf(resolveRevocation);
+  #serverName = new LastOf(parseReferenceName);
+  /**
+   * The pool of the last request that needed nothing but trust and a connect timeout (the usual
+   * case): found again without building its key. Cleared when that pool is closed.
+   */
+  #lastPlain:
+    | { trust: TrustAnchors | null; connectTimeout: number; http2: boolean; entry: PoolEntry }
+    | undefined;
 
   constructor(options: SessionOptions = {}) {
     if (typeof options !== 'object' || options === null) {
@@ -277,7 +290,10 @@ export class Session {
           sent = again;
           response = await this.#sendHop(plan, sent, history);
         }
-        hop = await nextHop(hop, response, history, plan.allowRedirects, plan.maxRedirects);
+        // The usual final answer is known without nextHop's await.
+        hop = isRedirect(response, plan.allowRedirects)
+          ? await nextHop(hop, response, history, plan.allowRedirects, plan.maxRedirects)
+          : null;
         if (hop === null) {
           // The deadline stays armed until this body is read or dropped.
           if (total) response.onBodyClosed(total.clear);
@@ -297,7 +313,7 @@ export class Session {
     const d = this.defaults;
     // Request options over the Session's; an unset (undefined) request option keeps the Session's.
     const o = (hasDefined(options) ? withDefined(d, options) : d) as RequestOptions & SessionOptions;
-    const timeouts = resolveTimeouts(o.timeout);
+    const timeouts = this.#timeouts.get(o.timeout);
     const maxRedirects = o.maxRedirects ?? d.maxRedirects ?? DEFAULTS.maxRedirects;
     if (!Number.isInteger(maxRedirects) || maxRedirects < 0) {
       throw new ConfigError(`maxRedirects must be a whole number >= 0, not ${String(maxRedirects)}`, {
@@ -311,7 +327,7 @@ export class Session {
       trustEnv: o.trustEnv ?? true,
     });
     const trust = anchorsOf(resolved);
-    if (o.serverName !== undefined) parseReferenceName(o.serverName); // validates early: InvalidURL
+    if (o.serverName !== undefined) this.#serverName.get(o.serverName); // validates early: InvalidURL
     const retry = resolveRetries(o.retries);
     const maxResponseSize = o.maxResponseSize;
     if (maxResponseSize !== undefined && !(Number.isSafeInteger(maxResponseSize) && maxResponseSize >= 0)) {
@@ -341,18 +357,23 @@ export class Session {
         o.fingerprint === undefined ? undefined : normaliseFingerprints(o.fingerprint, 'fingerprint'),
       pinTable: d.pins ? hostPinTable(d.pins) : undefined,
       aia: resolveAia(o.aia),
-      revocation: resolveRevocation(o.revocation),
+      revocation: this.#revocation.get(o.revocation),
       retry: retryState(retry),
       // Without a Session jar, cookies still live across the redirects of this one request.
       cookieStore: this.#cookieStore ?? new CookieJar(),
       requestCookies: options.cookies === undefined ? undefined : requestCookiePairs(options.cookies),
-      chooseProxy: proxyChooser({
-        ...(o.proxy === undefined ? {} : { proxy: o.proxy }),
-        ...(o.proxyVerify === undefined ? {} : { proxyVerify: o.proxyVerify }),
-        ...(o.proxyAuth === undefined ? {} : { proxyAuth: o.proxyAuth }),
-        ...(o.noProxy === undefined ? {} : { noProxy: o.noProxy }),
-        trustEnv: o.trustEnv ?? true,
-      }),
+      // trustEnv: false and no proxy options: no proxy (what proxyChooser returns), without the
+      // settings object built to ask it.
+      chooseProxy:
+        o.trustEnv === false && o.proxy === undefined && o.noProxy === undefined
+          ? noProxy
+          : proxyChooser({
+              ...(o.proxy === undefined ? {} : { proxy: o.proxy }),
+              ...(o.proxyVerify === undefined ? {} : { proxyVerify: o.proxyVerify }),
+              ...(o.proxyAuth === undefined ? {} : { proxyAuth: o.proxyAuth }),
+              ...(o.noProxy === undefined ? {} : { noProxy: o.noProxy }),
+              trustEnv: o.trustEnv ?? true,
+            }),
     };
   }
 
@@ -377,18 +398,17 @@ export class Session {
     const fingerprints = sameOrigin ? plan.requestFingerprints : undefined;
     const pins: PinSet | undefined =
       spki || fingerprints ? { spki: spki ?? [], fingerprints: fingerprints ?? [] } : undefined;
-    const settings: ConnectionSettings = {
-      trust,
-      connectTimeout: timeouts.connect,
-      ...(sameOrigin && o.serverName !== undefined ? { serverName: o.serverName } : {}),
-      ...(sameOrigin && plan.connectTo ? { connectTo: plan.connectTo } : {}),
-      ...(o.cert ? { cert: o.cert } : {}),
-      ...(pins ? { pins } : {}),
-      ...(plan.aia && trust ? { aia: plan.aia } : {}),
-      ...(plan.revocation.mode !== 'soft' ? { revocation: plan.revocation.mode } : {}),
-      ...(plan.revocation.online && trust ? { ocspOnline: plan.revocation.online } : {}),
-      ...(plan.http2 ? { http2: true } : {}),
-    };
+    // Only the settings that apply are present (poolKey and the connector read presence); set one
+    // by one rather than spread from conditional objects, which allocates for each on every hop.
+    const settings: ConnectionSettings = { trust, connectTimeout: timeouts.connect };
+    if (sameOrigin && o.serverName !== undefined) settings.serverName = o.serverName;
+    if (sameOrigin && plan.connectTo) settings.connectTo = plan.connectTo;
+    if (o.cert) settings.cert = o.cert;
+    if (pins) settings.pins = pins;
+    if (plan.aia && trust) settings.aia = plan.aia;
+    if (plan.revocation.mode !== 'soft') settings.revocation = plan.revocation.mode;
+    if (plan.revocation.online && trust) settings.ocspOnline = plan.revocation.online;
+    if (plan.http2) settings.http2 = true;
     const proxy = plan.chooseProxy(current);
     if (proxy) settings.proxy = proxy;
     const pool = this.#pool(settings);
@@ -510,6 +530,7 @@ export class Session {
    */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#lastPlain = undefined;
     const pools = [...this.#pools.values()];
     this.#pools.clear();
     if (pools.length === 0) return;
@@ -524,6 +545,33 @@ export class Session {
   #pool(s: ConnectionSettings): PoolEntry {
     // A request that was waiting (trust, retry back-off) while close() ran opens no new pool.
     if (this.#closed) throw sessionClosed('this Session was closed while the request was being prepared');
+    const plain =
+      s.serverName === undefined &&
+      s.connectTo === undefined &&
+      s.cert === undefined &&
+      s.pins === undefined &&
+      s.aia === undefined &&
+      s.proxy === undefined &&
+      s.revocation === undefined &&
+      s.ocspOnline === undefined;
+    const last = this.#lastPlain;
+    if (
+      plain &&
+      last !== undefined &&
+      last.trust === s.trust &&
+      last.connectTimeout === s.connectTimeout &&
+      last.http2 === (s.http2 === true)
+    ) {
+      return last.entry;
+    }
+    const entry = this.#poolByKey(s);
+    if (plain) {
+      this.#lastPlain = { trust: s.trust, connectTimeout: s.connectTimeout, http2: s.http2 === true, entry };
+    }
+    return entry;
+  }
+
+  #poolByKey(s: ConnectionSettings): PoolEntry {
     const key = poolKey(s);
     const hit = this.#pools.get(key);
     if (hit) return hit;
@@ -540,10 +588,11 @@ export class Session {
       ...(s.http2 ? http2AgentOptions() : {}),
     };
     const agent = proxy ? new ProxiedAgent(agentOptions, () => proxy) : new Agent(agentOptions);
-    const entry = { agent, dispatcher: agent.compose(readTimer), lastTls };
+    const entry = { agent, dispatcher: withReadTimer(agent), lastTls };
     if (this.#pools.size >= MAX_POOLS) {
       const [oldKey, old] = this.#pools.entries().next().value as [string, PoolEntry];
       this.#pools.delete(oldKey);
+      if (this.#lastPlain?.entry === old) this.#lastPlain = undefined;
       void old.agent.close();
     }
     this.#pools.set(key, entry);
@@ -589,6 +638,33 @@ function untilAborted(
       },
     );
   });
+}
+
+const noProxy = (): null => null;
+
+/**
+ * A pure function's last result, reused while it is called with the same primitive input (an
+ * object input is resolved again each time: it may have been changed in place).
+ */
+class LastOf<I, O> {
+  readonly #f: (input: I) => O;
+  #has = false;
+  #input: I | undefined;
+  #output: O | undefined;
+  constructor(f: (input: I) => O) {
+    this.#f = f;
+  }
+  get(input: I): O {
+    if (this.#has && input === this.#input) return this.#output as O;
+    const output = this.#f(input);
+    if (input === null || (typeof input !== 'object' && typeof input !== 'function')) {
+      this.#has = true;
+      this.#input = input;
+      // Shared by the requests that reuse it, which only read it.
+      this.#output = output;
+    }
+    return output;
+  }
 }
 
 function hasDefined(o: object): boolean {
