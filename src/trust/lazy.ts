@@ -36,6 +36,13 @@ export function parseCached(der: Uint8Array, fingerprint = sha256Hex(der)): Cert
   return cert;
 }
 
+// Lazy certificates by fingerprint, bounded as the parse cache is. The same root read again (the
+// OS store lists Node's bundled roots again, and Debian's bundle file and CA directory hold the
+// same ~150: 432 reads, 166 distinct certificates) is the same object, so its subject is read
+// once: a TrustStore keeps one certificate per fingerprint anyway (the first source's), so the
+// later copies' subjects were read and thrown away.
+const lazies = new Map<string, Certificate>();
+
 /** How a lazy certificate's full parse went: not yet, the certificate, or why it failed. */
 type State = { cert?: Certificate; error?: unknown };
 const lazyState = new WeakMap<object, { state: State; parse: () => Certificate }>();
@@ -44,13 +51,14 @@ const lazyState = new WeakMap<object, { state: State; parse: () => Certificate }
  * A Certificate whose `der`, `fingerprintSha256`, `subject` and `toPEM()` cost no full parse;
  * any other field parses the whole certificate (once, shared through the parse cache) and
  * throws ParseError if it is malformed. Throws ParseError at once if even the subject cannot
- * be read. The bytes are copied, as parseCertificate copies them.
+ * be read. The bytes are copied, as parseCertificate copies them. Bytes read before (by this
+ * function or parseCached) give back the certificate made then.
  */
 export function lazyCertificate(input: Uint8Array): Certificate {
-  const der = new Uint8Array(input);
-  const fingerprint = sha256Hex(der);
-  const hit = parsed.get(fingerprint);
+  const fingerprint = sha256Hex(input);
+  const hit = parsed.get(fingerprint) ?? lazies.get(fingerprint);
   if (hit) return hit;
+  const der = new Uint8Array(input);
   const subject = subjectOf(der);
   const state: State = {};
   const parse = (): Certificate => {
@@ -88,6 +96,8 @@ export function lazyCertificate(input: Uint8Array): Certificate {
     },
   }) as unknown as Certificate;
   lazyState.set(proxy, { state, parse });
+  if (lazies.size >= PARSE_CACHE_MAX) lazies.delete(lazies.keys().next().value as string);
+  lazies.set(fingerprint, proxy);
   return proxy;
 }
 
