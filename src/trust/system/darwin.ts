@@ -13,7 +13,7 @@
  * ones (a self-signed server certificate a user chose to trust) are kept from the System and
  * login keychains. If that is too wide, `verify: { system: false }` leaves the system store out.
  */
-import { homedir } from 'node:os';
+import type os from 'node:os';
 import { join } from 'node:path';
 import { extractCertificates, type SourceResult, type SystemLoad } from '../load.js';
 import { renderSource } from '../source.js';
@@ -24,7 +24,10 @@ export const SYSTEM_KEYCHAIN = '/Library/Keychains/System.keychain';
 export const LOGIN_KEYCHAIN = 'Library/Keychains/login.keychain-db'; // under the home directory
 
 /** The keychains read, in order; `filtered` keychains keep only CA and self-issued certificates. */
-export function darwinKeychains(home: string = homedir()): { path: string; filtered: boolean }[] {
+export function darwinKeychains(
+  // node:os loaded on macOS only (process.getBuiltinModule), not at every start-up.
+  home: string = (process.getBuiltinModule('node:os') as typeof os).homedir(),
+): { path: string; filtered: boolean }[] {
   return [
     { path: SYSTEM_ROOTS_KEYCHAIN, filtered: false },
     { path: SYSTEM_KEYCHAIN, filtered: true },

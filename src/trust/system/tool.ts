@@ -2,7 +2,7 @@
  * Running an operating system tool (macOS `security`, Windows PowerShell) to list its trust
  * store, kept apart from parsing its output so that tests feed recorded output to the parsers.
  */
-import { spawnSync } from 'node:child_process';
+import type childProcess from 'node:child_process';
 import tls from 'node:tls';
 import { extractCertificates, type SourceResult } from '../load.js';
 
@@ -21,6 +21,9 @@ const TOOL_MAX_OUTPUT = 32 * 1024 * 1024;
 
 /** The real runner: spawnSync, no shell, bounded in time and output. */
 export const runTool: ToolRunner = (command, args) => {
+  // Loaded here, not imported: only macOS and Windows run tools, and node:child_process (with
+  // node:dgram and node:net's socket lists) was a few ms of every Linux process's start-up.
+  const { spawnSync } = process.getBuiltinModule('node:child_process') as typeof childProcess;
   const r = spawnSync(command, args, {
     encoding: 'utf8',
     timeout: TOOL_TIMEOUT_MS,
