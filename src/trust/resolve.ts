@@ -411,6 +411,43 @@ const QUICK_INLINE_CHARS = 1024;
 const MAX_PLANS = 256;
 const plans = new Map<string, Plan>();
 let lastPlan: { verify: string | false; systemRoot: string | undefined; cwd: string; plan: Plan } | undefined;
+/**
+ * The last call's plan when verify was unset or true (the default Session): reused while trustEnv,
+ * the root, the working directory and the variables quickKeyOf reads are the same, compared one
+ * by one, which costs the reads but not the key string built and hashed on every request.
+ */
+let lastDefault:
+  | {
+      verify: true | undefined;
+      trustEnv: boolean;
+      systemRoot: string | undefined;
+      cwd: string;
+      env: (string | undefined)[];
+      plan: Plan;
+    }
+  | undefined;
+
+/** The variables quickKeyOf reads for a default verify, in its order: the CA ones, then the root. */
+function defaultEnvNames(opts: ResolveTrustOptions): readonly string[] {
+  if (opts.trustEnv === false) return [];
+  return opts.systemRoot === undefined ? DEFAULT_ENV_NAMES : ENV_VARS;
+}
+const DEFAULT_ENV_NAMES: readonly string[] = [...ENV_VARS, SYSTEM_ROOT_VAR];
+
+function sameDefault(
+  last: NonNullable<typeof lastDefault>,
+  opts: ResolveTrustOptions,
+  v: true | undefined,
+  cwd: string,
+): boolean {
+  if (last.verify !== v || last.trustEnv !== (opts.trustEnv !== false) || last.systemRoot !== opts.systemRoot)
+    return false;
+  if (last.cwd !== cwd) return false;
+  const names = defaultEnvNames(opts);
+  const env = process.env;
+  for (let i = 0; i < names.length; i++) if (env[names[i] as string] !== last.env[i]) return false;
+  return true;
+}
 
 function quickPart(value: unknown): string {
   if (typeof value === 'string')
@@ -468,8 +505,11 @@ export function resolveTrust(opts: ResolveTrustOptions): ResolvedTrust {
   // Session case): no key to build and hash on every request. The environment plays no part then.
   const v = opts.verify;
   const memoable = (typeof v === 'string' || v === false) && opts.now === undefined;
-  const cwd = memoable ? process.cwd() : '';
-  if (
+  const defaultVerify = (v === undefined || v === true) && opts.now === undefined && opts.env === undefined;
+  const cwd = memoable || defaultVerify ? process.cwd() : '';
+  if (defaultVerify && lastDefault && sameDefault(lastDefault, opts, v, cwd)) {
+    plan = lastDefault.plan;
+  } else if (
     memoable &&
     lastPlan &&
     lastPlan.verify === v &&
@@ -486,6 +526,16 @@ export function resolveTrust(opts: ResolveTrustOptions): ResolvedTrust {
       plans.set(quick, plan);
     }
     if (memoable) lastPlan = { verify: v, systemRoot: opts.systemRoot, cwd, plan };
+    if (defaultVerify) {
+      lastDefault = {
+        verify: v,
+        trustEnv: opts.trustEnv !== false,
+        systemRoot: opts.systemRoot,
+        cwd,
+        env: defaultEnvNames(opts).map((name) => process.env[name]),
+        plan,
+      };
+    }
   }
   const now = (opts.now ?? Date.now)();
   const hit = cache.get(plan.key);
@@ -509,5 +559,6 @@ export function resetTrustCache(): void {
   cache.clear();
   plans.clear();
   lastPlan = undefined;
+  lastDefault = undefined;
   resetSystemCache();
 }
