@@ -5,7 +5,7 @@
  * hash on demand (as OpenSSL does): the verifier needs them all indexed by subject anyway.
  * Source 'dir:<absolute path>'.
  */
-import { type Dirent, readdirSync, realpathSync } from 'node:fs';
+import { type Dirent, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { caError } from './codes.js';
 import {
@@ -65,6 +65,30 @@ export function loadCaDir(raw: string, opts: LoadDirOptions): SourceResult {
   const noCertificate: string[] = [];
   const malformed: string[] = [];
   let candidates = 0;
+  // Real paths by path. c_rehash's '<hash>.0' is a link to a file named in the same directory,
+  // whose own entry comes later ('0'-'f' sort first): the link's real path is that file's, so
+  // one readlink and one realpath serve both entries, instead of two realpaths (each a walk of
+  // every component; ~290 of them in Debian's /etc/ssl/certs).
+  const reals = new Map<string, string>();
+  const realOf = (path: string, link: boolean): string => {
+    const known = reals.get(path);
+    if (known !== undefined) return known;
+    let real: string | undefined;
+    if (link) {
+      let target: string | undefined;
+      try {
+        target = readlinkSync(path);
+      } catch {
+        // realpath below says what is wrong with it.
+      }
+      if (target && !/[\\/]/.test(target) && target !== '.' && target !== '..') {
+        real = realOf(join(abs, target), false);
+      }
+    }
+    real ??= realpathSync.native(path); // one syscall; the JS version lstats every component
+    reals.set(path, real);
+    return real;
+  };
   for (const entry of entries) {
     if (!entry.isFile() && !entry.isSymbolicLink()) continue; // subdirectories, sockets, …
     const name = entry.name;
@@ -77,7 +101,7 @@ export function loadCaDir(raw: string, opts: LoadDirOptions): SourceResult {
     const full = join(abs, name);
     let real: string;
     try {
-      real = realpathSync.native(full); // one syscall; the JS version lstats every component
+      real = realOf(full, entry.isSymbolicLink());
     } catch (err) {
       unreadable.push(`${name} (${describeFsError(err)})`);
       continue;

@@ -175,7 +175,26 @@ function lineCounter(text: string): (offset: number) => number {
 
 const BEGIN = '-----BEGIN ';
 const DASHES = '-----';
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * The bytes of `body` if it is strict base64 (RFC 4648 §4: the standard alphabet only, a length
+ * that is a multiple of 4, at most two '=' and only at the end), else undefined. Node's decoder
+ * skips characters outside its alphabets (or stops at them), so any such character, or an '='
+ * before the end, gives fewer bytes than the length promises; the only extra characters it
+ * decodes are base64url's '-' and '_', refused first. This accepts exactly what the regular
+ * expression /^[A-Za-z0-9+/]*={0,2}$/ with the length rule did (checked exhaustively for single
+ * substitutions and on random bodies), without running it over every body of a system bundle
+ * (~4 ms of a cold start, measured).
+ */
+function strictBase64(body: string): Buffer | undefined {
+  if (body.length === 0 || body.length % 4 !== 0) return undefined;
+  if (body.includes('-') || body.includes('_')) return undefined;
+  let pad = 0;
+  while (pad < 3 && body.charCodeAt(body.length - 1 - pad) === 0x3d) pad++;
+  if (pad > 2) return undefined;
+  const der = Buffer.from(body, 'base64');
+  return der.length === (body.length / 4) * 3 - pad ? der : undefined;
+}
 
 /** Finds PEM blocks with a linear scan (no regular expression that could backtrack). */
 function pemBlocks(text: string): PemBlock[] {
@@ -195,9 +214,8 @@ function pemBlocks(text: string): PemBlock[] {
     }
     const body = text.slice(labelEnd + DASHES.length, end).replace(/\s+/g, '');
     const block: PemBlock = { label, start };
-    if (body.length > 0 && body.length % 4 === 0 && BASE64.test(body)) {
-      block.der = Buffer.from(body, 'base64');
-    }
+    const der = strictBase64(body);
+    if (der) block.der = der;
     blocks.push(block);
     at = end + endMarker.length;
   }
