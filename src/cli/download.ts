@@ -101,7 +101,7 @@ export async function writeBody(
         );
         return 23;
       }
-      if (!out.write(chunk)) await Promise.race([once(out, 'drain'), once(out, 'error')]).catch(() => {});
+      if (!out.write(chunk)) await drained(out);
       done += chunk.length;
       last = chunk[chunk.length - 1]!;
       progress?.update(done);
@@ -126,6 +126,23 @@ export async function writeBody(
   // On a terminal, end with a newline so the prompt does not follow the body on its last line.
   if (tty && last !== -1 && last !== 0x0a) out.write('\n');
   return 0;
+}
+
+/**
+ * Resolves when `out` drains or fails (the failure itself is handled by the caller's listener),
+ * leaving no listener behind: a race of two `once()` calls would leave one 'error' listener per
+ * full buffer, thousands over a large download (and Node's MaxListenersExceededWarning on stderr).
+ */
+function drained(out: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      out.removeListener('drain', done);
+      out.removeListener('error', done);
+      resolve();
+    };
+    out.on('drain', done);
+    out.on('error', done);
+  });
 }
 
 /**

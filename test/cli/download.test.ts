@@ -146,9 +146,57 @@ describe('a 100 MB random binary, byte for byte', () => {
     const r = await run(['get', server.url('/big'), '--ca', caPath, '-o', file]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.length, 0);
+    // Waiting for the file to drain once per full buffer left a listener each time, until Node
+    // printed a MaxListenersExceededWarning here.
+    assert.equal(r.stderr, '');
     const hash = createHash('sha256');
     await pipeline((await import('node:fs')).createReadStream(file), hash);
     assert.equal(hash.digest('hex'), expected);
+  });
+});
+
+describe('the installed command (bin.js) and V8', () => {
+  const BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
+  /** The body sizes of the WebAssembly functions V8 compiled with TurboFan during one `get`. */
+  async function turbofanBodies(nodeFlags: string[]): Promise<number[]> {
+    const child = spawn(
+      process.execPath,
+      [
+        ...nodeFlags,
+        '--trace-wasm-compilation-times',
+        BIN,
+        'get',
+        server.url('/files/report.bin'),
+        '--ca',
+        caPath,
+      ],
+      { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 0, stderr);
+    assert.match(
+      out,
+      /Compiled function .* using (Liftoff|TurboFan)/,
+      'the trace shows the parser compiled at all',
+    );
+    return [...out.matchAll(/using TurboFan.*?bodysize (\d+)/g)].map((m) => Number(m[1]));
+  }
+
+  test("undici's parser stays on Liftoff: no ~30 MB TurboFan compilation of its state machine", async () => {
+    const bodies = await turbofanBodies([]);
+    assert.deepEqual(bodies, [], `functions compiled by TurboFan: ${bodies}`);
+  });
+
+  test('a process started with a Liftoff flag of its own keeps it (here: TurboFan from the start)', async () => {
+    const bodies = await turbofanBodies(['--no-liftoff']);
+    assert.ok(
+      bodies.some((b) => b > 10_000),
+      `functions compiled by TurboFan: ${bodies}`,
+    );
   });
 });
 
