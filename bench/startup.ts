@@ -14,9 +14,13 @@
  * The server runs in this process (idle while a child runs). Node's fetch and certainly both
  * start from their default trust (bundled roots, and for certainly the OS store too) plus the test
  * CA through NODE_EXTRA_CA_CERTS, which each honours; curl and python requests get the CA file.
- * Peak memory is the child's maximum resident set size, read by /usr/bin/time (rows show n/a
- * where it is missing). certainly is loaded as users load it: `import 'certainly'` resolves
- * through package.json to the built dist/ (run `npm run build` first; the npm script does).
+ * Peak memory is the child's maximum resident set size, and CPU its user + system time (every
+ * thread: V8's compiler and GC threads count), both read by /usr/bin/time (rows show n/a where it
+ * is missing). On a shared machine the CPU ratio moves much less than the wall ratio (another
+ * process's burst delays a child but does not add to its CPU time), so both are printed; GNU
+ * time counts CPU in 10 ms steps, so a CPU ratio is good to about ±5% at these sizes. certainly
+ * is loaded as users load it: `import 'certainly'` resolves through package.json to the built
+ * dist/ (run `npm run build` first; the npm script does).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -58,13 +62,15 @@ function which(cmd: string): string | undefined {
 interface Sample {
   ms: number;
   rssKiB?: number;
+  /** User + system CPU time of the child (all its threads), from /usr/bin/time. */
+  cpuMs?: number;
 }
 
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
 function runOnce(row: Row, env: NodeJS.ProcessEnv): Promise<Sample> {
   return new Promise((resolve, reject) => {
-    const [cmd, args] = TIME ? [TIME, ['-f', '@@rss %M', row.cmd, ...row.args]] : [row.cmd, row.args];
+    const [cmd, args] = TIME ? [TIME, ['-f', '@@rss %M %U %S', row.cmd, ...row.args]] : [row.cmd, row.args];
     const started = performance.now();
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -82,8 +88,8 @@ function runOnce(row: Row, env: NodeJS.ProcessEnv): Promise<Sample> {
         reject(new Error(`${row.name} exited with ${code}: ${(err || out).trim().slice(0, 500)}`));
         return;
       }
-      const m = /@@rss (\d+)/.exec(err);
-      resolve(m ? { ms, rssKiB: Number(m[1]) } : { ms });
+      const m = /@@rss (\d+) ([\d.]+) ([\d.]+)/.exec(err);
+      resolve(m ? { ms, rssKiB: Number(m[1]), cpuMs: (Number(m[2]) + Number(m[3])) * 1000 } : { ms });
     });
   });
 }
@@ -177,6 +183,7 @@ async function main(): Promise<void> {
   const samples = new Map<string, Sample[]>(rows.map((r) => [r.name, []]));
   const ratios = new Map<string, number[]>();
   const memRatios = new Map<string, number[]>();
+  const cpuRatios = new Map<string, number[]>();
   // One warm-up round (the page cache, npx-like first loads), not counted.
   for (const row of rows) await runOnce(row, env);
   for (let round = 0; round < rounds; round++) {
@@ -191,6 +198,8 @@ async function main(): Promise<void> {
       ratios.set(row.name, [...(ratios.get(row.name) ?? []), s.ms / base.ms]);
       if (s.rssKiB && base.rssKiB)
         memRatios.set(row.name, [...(memRatios.get(row.name) ?? []), s.rssKiB / base.rssKiB]);
+      if (s.cpuMs && base.cpuMs)
+        cpuRatios.set(row.name, [...(cpuRatios.get(row.name) ?? []), s.cpuMs / base.cpuMs]);
     }
     process.stderr.write(`\rbench:startup: round ${round + 1}/${rounds}`);
   }
@@ -204,8 +213,8 @@ async function main(): Promise<void> {
       .map((x) => x.toFixed(1))
       .join(' ')} at the end; ${rounds} paired rounds, a fresh process per row; median (min–max).`,
     '',
-    '| from a fresh process | wall ms | peak memory MiB | ratio (paired, median (min–max)) |',
-    '|---|---|---|---|',
+    '| from a fresh process | wall ms | CPU ms | peak memory MiB | ratio (paired, median (min–max)) |',
+    '|---|---|---|---|---|',
   ];
   for (const row of rows) {
     const s = samples.get(row.name) as Sample[];
@@ -215,15 +224,24 @@ async function main(): Promise<void> {
     const mem = rss.length
       ? `${(median(rss) / 1024).toFixed(0)} (${(Math.min(...rss) / 1024).toFixed(0)}–${(Math.max(...rss) / 1024).toFixed(0)})`
       : 'n/a';
+    const cpu = s.map((x) => x.cpuMs).filter((x): x is number => x !== undefined);
+    const cpuCell = cpu.length
+      ? `${f0(median(cpu))} (${f0(Math.min(...cpu))}–${f0(Math.max(...cpu))})`
+      : 'n/a';
     let ratio = '';
     const r = ratios.get(row.name);
     if (r && row.vs) {
       const [rl, rh] = spread(r);
       ratio = `${f2(median(r))}× (${f2(rl)}–${f2(rh)}) wall vs ${row.vs}`;
+      const c = cpuRatios.get(row.name);
+      if (c) {
+        const [cl, ch] = spread(c);
+        ratio += `; CPU ${f2(median(c))}× (${f2(cl)}–${f2(ch)})`;
+      }
       const m = memRatios.get(row.name);
       if (m) ratio += `; memory ${f2(median(m))}×`;
     }
-    lines.push(`| ${row.name} | ${f0(median(ms))} (${f0(lo)}–${f0(hi)}) | ${mem} | ${ratio} |`);
+    lines.push(`| ${row.name} | ${f0(median(ms))} (${f0(lo)}–${f0(hi)}) | ${cpuCell} | ${mem} | ${ratio} |`);
   }
   const table = lines.join('\n');
   process.stdout.write(`${table}\n`);
