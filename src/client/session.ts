@@ -163,6 +163,10 @@ export class Session {
    * The pool of the last request that needed nothing but trust and a connect timeout (the usual
    * case): found again without building its key. Cleared when that pool is closed.
    */
+  /** resolveTrust's argument for the last (verify, trustEnv): the same object while they are the same. */
+  #lastTrustArgs:
+    | { verify: unknown; trustEnv: boolean; args: Parameters<typeof resolveTrust>[0] }
+    | undefined;
   #lastPlain:
     | { trust: TrustAnchors | null; connectTimeout: number; http2: boolean; entry: PoolEntry }
     | undefined;
@@ -232,7 +236,7 @@ export class Session {
    * fixed across hops) is made once, then the hop step (#sendHop: one request and its response
    * on one URL) and the redirect step (nextHop in redirect.ts: follow or not, and where) alternate.
    */
-  async request(method: Method, url: string | URL, options: RequestOptions = {}): Promise<Response> {
+  async request(method: Method, url: string | URL, options: RequestOptions = NO_OPTIONS): Promise<Response> {
     if (this.#closed) throw sessionClosed('this Session is closed: it cannot send requests any more');
     if (typeof options !== 'object' || options === null) {
       throw new ConfigError(`request options must be an object, not ${String(options)}`, {
@@ -269,7 +273,7 @@ export class Session {
     }
     // Like any Authorization header, the one from `auth` (or the URL's user:password) goes to
     // the first origin only (nextHop); an auth function and Digest act per hop (authenticate.ts).
-    const auth = RequestAuth.plan(plan.o.auth, urlCredentials, headers, first.origin, this.#digestCache);
+    const auth = RequestAuth.plan(plan.o.auth, urlCredentials, headers, plan.firstOrigin, this.#digestCache);
 
     let hop: Hop | null = { url: first, method: method.toUpperCase(), headers, body };
     const history: Response[] = [];
@@ -322,10 +326,7 @@ export class Session {
     }
     // Trust is resolved once per request (cached inside resolveTrust by configuration, which
     // also reads CERTAINLY_SYSTEM_ROOT when trustEnv is on).
-    const resolved = resolveTrust({
-      ...(o.verify === undefined ? {} : { verify: o.verify }),
-      trustEnv: o.trustEnv ?? true,
-    });
+    const resolved = resolveTrust(this.#trustArgs(o.verify, o.trustEnv ?? true));
     const trust = anchorsOf(resolved);
     if (o.serverName !== undefined) this.#serverName.get(o.serverName); // validates early: InvalidURL
     const retry = resolveRetries(o.retries);
@@ -378,13 +379,28 @@ export class Session {
   }
 
   /**
+   * The options object resolveTrust reads (it keeps no reference to it and writes nothing on
+   * it): one per distinct (verify, trustEnv) in a row, instead of one spread per request. verify
+   * is compared by identity, and resolveTrust reads an object's fields on every call.
+   */
+  #trustArgs(verify: SessionOptions['verify'], trustEnv: boolean): Parameters<typeof resolveTrust>[0] {
+    const last = this.#lastTrustArgs;
+    if (last !== undefined && last.verify === verify && last.trustEnv === trustEnv) return last.args;
+    const args = verify === undefined ? { trustEnv } : { verify, trustEnv };
+    this.#lastTrustArgs = { verify, trustEnv, args };
+    return args;
+  }
+
+  /**
    * The hop step: sends `hop` on the pool its URL and the plan choose (retrying failures and
    * statuses as plan.retry allows), and returns its response with the jar updated from it.
    */
   async #sendHop(plan: RequestPlan, hop: Hop, history: readonly Response[]): Promise<Response> {
     const { o, trust, timeouts, signal } = plan;
     const current = hop.url;
-    const sameOrigin = current.origin === plan.firstOrigin;
+    // URL#origin builds a new string on every read: read once per hop.
+    const origin = current.origin;
+    const sameOrigin = origin === plan.firstOrigin;
     // serverName, connectTo and the per-request pin describe the origin of the URL asked for;
     // a redirect elsewhere is verified normally (the decision is recorded in ARCHITECTURE.md).
     // A Session's host pins follow the name verified (serverName, on its origin), else the URL
@@ -449,7 +465,7 @@ export class Session {
         const onUpload = o.onUploadProgress;
         data = await untilAborted(
           pool.dispatcher.request({
-            origin: current.origin,
+            origin,
             path: current.pathname + current.search,
             method: hop.method as Dispatcher.HttpMethod,
             headers: sent,
@@ -500,7 +516,7 @@ export class Session {
       dropBody(data.body);
       throw err;
     }
-    const tls = current.protocol === 'https:' ? pool.lastTls.get(current.origin) : undefined;
+    const tls = current.protocol === 'https:' ? pool.lastTls.get(origin) : undefined;
     const setCookie = data.headers['set-cookie'];
     const cookies = setCookie === undefined ? undefined : storeCookies(plan.cookieStore, setCookie, jarUrl);
     const response = new Response({
@@ -641,6 +657,9 @@ function untilAborted(
 }
 
 const noProxy = (): null => null;
+
+/** A request's options when none are given: read only, never written (one object, not one per call). */
+const NO_OPTIONS: RequestOptions = Object.freeze({});
 
 /**
  * A pure function's last result, reused while it is called with the same primitive input (an
