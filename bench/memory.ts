@@ -72,14 +72,43 @@ const PROGRAMS: Record<string, string> = {
     const r = await request(url + 'upload', { method: 'POST', body: Readable.from(body()), dispatcher });
     if ((await r.body.text()) !== String(size)) throw new Error('server counted another size');
     await dispatcher.close();`,
+  'undici request: upload, body: a file read stream': `
+    const { request, Agent } = await import('undici');
+    const { createReadStream, readFileSync } = await import('node:fs');
+    const dispatcher = new Agent({ connect: { ca: readFileSync(ca) } });
+    const r = await request(url + 'upload', { method: 'POST', body: createReadStream(file), dispatcher });
+    if ((await r.body.text()) !== String(size)) throw new Error('server counted another size');
+    await dispatcher.close();`,
+};
+
+/**
+ * Rows run again under node flags a user can choose (a library cannot set them for its process;
+ * the CLI sets them itself, src/cli/bin.ts): undici's parser kept on V8's baseline compiler, and
+ * a young generation that stays small (docs/decisions.md, "Memory").
+ */
+const FLAGGED: Record<string, { program: string; flags: string[] }> = {
+  'certainly: download, r.stream(), node --liftoff-only --max-semi-space-size=1': {
+    program: 'certainly: download, r.stream()',
+    flags: ['--liftoff-only', '--max-semi-space-size=1'],
+  },
+  'certainly: upload, files: an opened file, node --liftoff-only --max-semi-space-size=1': {
+    program: 'certainly: upload, files: an opened file',
+    flags: ['--liftoff-only', '--max-semi-space-size=1'],
+  },
+  'undici request: download, node --liftoff-only --max-semi-space-size=1': {
+    program: 'undici request: download',
+    flags: ['--liftoff-only', '--max-semi-space-size=1'],
+  },
 };
 
 function runChild(name: string, url: string, ca: string, size: number, file: string): Promise<number> {
+  const flagged = FLAGGED[name];
   const src = `const [url, ca, sizeText, file] = process.argv.slice(1); const size = Number(sizeText);
-${PROGRAMS[name]}
+${PROGRAMS[flagged ? flagged.program : name]}
 process.stdout.write(String(process.resourceUsage().maxRSS));`;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', src, url, ca, String(size), file], {
+    const argv = [...(flagged?.flags ?? []), '--input-type=module', '-e', src, url, ca, String(size), file];
+    const child = spawn(process.execPath, argv, {
       cwd: ROOT,
       env: { PATH: process.env.PATH },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -132,7 +161,7 @@ async function main(): Promise<void> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `https://localhost:${(server.address() as AddressInfo).port}/`;
 
-  const names = Object.keys(PROGRAMS);
+  const names = [...Object.keys(PROGRAMS), ...Object.keys(FLAGGED)];
   const got = new Map<string, number[]>(names.map((n) => [n, []]));
   try {
     for (let run = 0; run < RUNS; run++) {
