@@ -208,15 +208,17 @@ export const DEFAULTS = {
   readTimeout: 300_000,
 } as const;
 
+const USER_AGENT = `certainly/${VERSION}`;
 /**
  * The headers every request sends unless overridden (or removed with undefined): like curl's and
  * requests', naming the client, accepting anything, and listing exactly the codings we decode.
  */
-export const DEFAULT_HEADERS: Readonly<HeaderRecord> = Object.freeze({
-  'user-agent': `certainly/${VERSION}`,
-  accept: '*/*',
-  'accept-encoding': ACCEPT_ENCODING,
-});
+export const DEFAULT_HEADERS: Readonly<HeaderRecord> = Object.freeze(defaultHeaders());
+
+/** A new, writable copy of DEFAULT_HEADERS (an object literal: faster than spreading the frozen one). */
+export function defaultHeaders(): HeaderRecord {
+  return { 'user-agent': USER_AGENT, accept: '*/*', 'accept-encoding': ACCEPT_ENCODING };
+}
 
 export interface Timeouts {
   connect: number;

@@ -51,6 +51,7 @@ import {
   type ClientCertOption,
   DEFAULT_HEADERS,
   DEFAULTS,
+  defaultHeaders,
   type HeaderRecord,
   mergeHeaders,
   paramPairs,
@@ -253,7 +254,7 @@ export class Session {
     plan.firstOrigin = first.origin;
     let headers: HeaderRecord =
       d.headers === undefined && options.headers === undefined
-        ? { ...DEFAULT_HEADERS }
+        ? defaultHeaders()
         : mergeHeaders(DEFAULT_HEADERS, d.headers, options.headers);
     const body = encodeBody(plan.o);
     if (body) {
@@ -520,13 +521,13 @@ export class Session {
     const setCookie = data.headers['set-cookie'];
     const cookies = setCookie === undefined ? undefined : storeCookies(plan.cookieStore, setCookie, jarUrl);
     const response = new Response({
-      ...(cookies ? { cookies } : {}),
+      cookies,
       mapError: (e) => mapUndiciError(e, current, timeouts, hasCert),
       status: data.statusCode,
       rawHeaders: data.headers,
       url: current.href,
       body: data.body as unknown as BodySource,
-      history: [...history],
+      history: history.length === 0 ? [] : history.slice(),
       tls,
       // What the origin's connection negotiated: h2 is only ever offered, and chosen, by ALPN.
       httpVersion: tls?.alpn === 'h2' ? '2' : '1.1',
