@@ -13,7 +13,6 @@
  * redirect is checked like the first URL. Through a proxy the proxy resolves the name: the URL's
  * host is checked, the proxy's network is the proxy's.
  */
-import type http from 'node:http';
 import type net from 'node:net';
 import type { TrustAnchors } from '../trust/types.js';
 import {
@@ -34,6 +33,7 @@ import {
 import { defaultVerifier, type SignatureVerifier } from '../verify/crypto.js';
 import type { Certificate } from '../x509/types.js';
 import { dialPlain, handshake, type ProxyRoute, resolveHost } from './handshake.js';
+import { exchangeOnce } from './http-exchange.js';
 import { resolveTarget } from './target.js';
 
 // The cache: intermediates live for years, but a CA may replace the file behind a URL; an hour
@@ -113,97 +113,27 @@ export async function connectionFor(
   return (await handshake(target, { trust: null, timeout, proxy })).socket;
 }
 
-let httpModule: typeof http | undefined;
-/**
- * node:http, loaded on the first AIA fetch: on Node 22 and later it also loads Node's bundled
- * undici, which importing certainly and making a request never needs otherwise.
- */
-export function nodeHttp(): typeof http {
-  httpModule ??= process.getBuiltinModule('node:http') as typeof http;
-  return httpModule;
-}
-
 /** One GET; resolves with the body (status 200) or the redirect target. */
-function getOnce(
+async function getOnce(
   url: URL,
   opts: ResolvedAia,
   deadline: number,
   proxy: ProxyRoute | null,
 ): Promise<{ body: Buffer } | { location: string }> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const settle = (f: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      f();
-    };
-    const fail = (err: Error) => settle(() => reject(err));
-    // node:http speaks HTTP/1.1 over the socket our dial made (createConnection); an http URL
-    // through a proxy is asked for in absolute form (RFC 9112 §3.2.2), with the proxy's headers.
-    const viaProxy = proxy !== null && url.protocol === 'http:';
-    const req = nodeHttp().get({
-      host: url.hostname,
-      path: viaProxy ? url.href : `${url.pathname}${url.search}`,
-      // No agent: node:http then takes its one connection from createConnection (our dial).
-      headers: {
-        host: url.host,
-        accept: 'application/pkix-cert, application/pkcs7-mime, application/x-x509-ca-cert, */*',
-        ...(viaProxy ? proxy.headers : {}),
-      },
-      createConnection: ((_o: unknown, done: (err: Error | null, s?: net.Socket) => void) => {
-        connectionFor(url, opts, deadline, proxy).then(
-          (s) => done(null, s),
-          (err: Error) => done(err),
-        );
-        return undefined;
-      }) as never,
-    });
-    const timer = setTimeout(
-      () => req.destroy(new Failure('timeout', `no complete answer within ${opts.timeout} ms`)),
-      Math.max(1, deadline - performance.now()),
-    );
-    req.on('error', fail);
-    req.on('response', (res) => {
-      // Errors after the answer is decided (a body abandoned below) must not go unhandled.
-      res.on('error', fail);
-      const status = res.statusCode ?? 0;
-      const location = res.headers.location;
-      if (REDIRECTS.has(status) && location) {
-        settle(() => resolve({ location }));
-        req.destroy();
-        return;
-      }
-      if (status !== 200) {
-        fail(new Failure('http-error', `the server answered HTTP status ${status}`));
-        req.destroy();
-        return;
-      }
-      const declared = Number(res.headers['content-length']);
-      if (Number.isFinite(declared) && declared > opts.maxBytes) {
-        fail(
-          new Failure(
-            'too-large',
-            `the response is ${declared} bytes, more than the ${opts.maxBytes} allowed`,
-          ),
-        );
-        req.destroy();
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (d: Buffer) => {
-        size += d.length;
-        if (size > opts.maxBytes) {
-          fail(new Failure('too-large', `the response is larger than the ${opts.maxBytes} bytes allowed`));
-          req.destroy();
-          return;
-        }
-        chunks.push(d);
-      });
-      res.on('end', () => settle(() => resolve({ body: Buffer.concat(chunks) })));
-    });
-  });
+  const answer = await exchangeOnce(
+    url,
+    {
+      method: 'GET',
+      headers: { accept: 'application/pkix-cert, application/pkcs7-mime, application/x-x509-ca-cert, */*' },
+    },
+    { deadline, timeout: opts.timeout, maxBytes: opts.maxBytes },
+    proxy,
+    () => connectionFor(url, opts, deadline, proxy),
+    (kind, message) => new Failure(kind, message),
+  );
+  if (answer.body !== null) return { body: answer.body };
+  if (REDIRECTS.has(answer.status) && answer.location) return { location: answer.location };
+  throw new Failure('http-error', `the server answered HTTP status ${answer.status}`);
 }
 
 /** GET with bounded redirects, each target checked like the first; then the certificates. */

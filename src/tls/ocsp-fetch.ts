@@ -12,14 +12,14 @@
  * Cached per (issuer, serial) until the response's nextUpdate; a failure is remembered for a
  * minute, so that a dead responder does not hold every new connection for its timeout.
  */
-import type net from 'node:net';
 import { NEEDS_ALLOW_PRIVATE, type ResolvedAia, refuseUrl } from '../verify/aia.js';
 import { ocspRequestFor } from '../verify/ocsp.js';
 import type { OnlineOcsp } from '../verify/revocation.js';
 import { parseOcspResponse } from '../x509/ocsp.js';
 import type { Certificate } from '../x509/types.js';
-import { connectionFor, nodeHttp } from './aia.js';
+import { connectionFor } from './aia.js';
 import type { ProxyRoute } from './handshake.js';
+import { exchangeOnce } from './http-exchange.js';
 
 /** Failures are remembered this long (aia.ts's NEGATIVE_TTL_MS): a minute. */
 const FAILURE_TTL_MS = 60_000;
@@ -146,72 +146,25 @@ function remember(key: string, result: OnlineOcsp, expires: number): void {
 }
 
 /** One POST of `body` (application/ocsp-request, RFC 6960 Appendix A.1); resolves with the response body. */
-function post(url: URL, body: Uint8Array, opts: ResolvedAia, proxy: ProxyRoute | null): Promise<Uint8Array> {
+async function post(
+  url: URL,
+  body: Uint8Array,
+  opts: ResolvedAia,
+  proxy: ProxyRoute | null,
+): Promise<Uint8Array> {
   const deadline = performance.now() + opts.timeout;
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const settle = (f: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      f();
-    };
-    const fail = (err: Error) => settle(() => reject(err));
-    // Through an HTTP proxy the request is in absolute form (RFC 9112 §3.2.2), with its headers;
-    // SOCKS5 is a tunnel to the responder (dialPlain), so the request is as sent direct.
-    const viaProxy = proxy !== null && (proxy.protocol === 'http:' || proxy.protocol === 'https:');
-    const req = nodeHttp().request({
+  const answer = await exchangeOnce(
+    url,
+    {
       method: 'POST',
-      host: url.hostname,
-      path: viaProxy ? url.href : `${url.pathname}${url.search}` || '/',
-      headers: {
-        host: url.host,
-        'content-type': 'application/ocsp-request',
-        'content-length': String(body.length),
-        accept: 'application/ocsp-response',
-        ...(viaProxy ? proxy.headers : {}),
-      },
-      // No agent: node:http takes its one connection from createConnection (the one dial).
-      createConnection: ((_o: unknown, done: (err: Error | null, s?: net.Socket) => void) => {
-        connectionFor(url, opts, deadline, proxy).then(
-          (s) => done(null, s),
-          (err: Error) => done(err),
-        );
-        return undefined;
-      }) as never,
-    });
-    const timer = setTimeout(
-      () => req.destroy(new Error(`no complete answer within ${opts.timeout} ms`)),
-      Math.max(1, deadline - performance.now()),
-    );
-    req.on('error', fail);
-    req.on('response', (res) => {
-      res.on('error', fail);
-      const status = res.statusCode ?? 0;
-      if (status !== 200) {
-        fail(new Error(`the responder answered HTTP status ${status}`));
-        req.destroy();
-        return;
-      }
-      const declared = Number(res.headers['content-length']);
-      if (Number.isFinite(declared) && declared > opts.maxBytes) {
-        fail(new Error(`the response is ${declared} bytes, more than the ${opts.maxBytes} allowed`));
-        req.destroy();
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (d: Buffer) => {
-        size += d.length;
-        if (size > opts.maxBytes) {
-          fail(new Error(`the response is larger than the ${opts.maxBytes} bytes allowed`));
-          req.destroy();
-          return;
-        }
-        chunks.push(d);
-      });
-      res.on('end', () => settle(() => resolve(new Uint8Array(Buffer.concat(chunks)))));
-    });
-    req.end(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
-  });
+      headers: { 'content-type': 'application/ocsp-request', accept: 'application/ocsp-response' },
+      body,
+    },
+    { deadline, timeout: opts.timeout, maxBytes: opts.maxBytes },
+    proxy,
+    () => connectionFor(url, opts, deadline, proxy),
+    (_kind, message) => new Error(message),
+  );
+  if (answer.body === null) throw new Error(`the responder answered HTTP status ${answer.status}`);
+  return new Uint8Array(answer.body);
 }
