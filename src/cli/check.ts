@@ -256,6 +256,26 @@ async function* streamLines(stream: NodeJS.ReadableStream, where: string): Async
   if (pending !== '') yield pending;
 }
 
+/**
+ * The targets of a stream of lines (blank lines and # comments skipped), each checked as it is
+ * read; a bad one is a UsageError naming `where` and its line.
+ */
+async function* checkedTargets(stream: NodeJS.ReadableStream, where: string): AsyncGenerator<string> {
+  let lineNo = 0;
+  for await (const line of streamLines(stream, where)) {
+    lineNo++;
+    const t = targetOf(line);
+    if (t === undefined) continue;
+    try {
+      validTarget(t);
+    } catch (err) {
+      if (err instanceof UsageError) throw new UsageError(`${where} line ${lineNo}: ${err.message}`);
+      throw err;
+    }
+    yield t;
+  }
+}
+
 /** A target line, or undefined for a blank line or a comment. */
 function targetOf(line: string): string | undefined {
   const t = line.replace(/(^|\s)#.*$/, '').trim();
@@ -298,19 +318,7 @@ async function validateTargets(f: Flags): Promise<number | undefined> {
     n++;
   }
   for (const file of f.files) {
-    let lineNo = 0;
-    for await (const line of streamLines(openTargets(file), file)) {
-      lineNo++;
-      const t = targetOf(line);
-      if (t === undefined) continue;
-      try {
-        validTarget(t);
-      } catch (err) {
-        if (err instanceof UsageError) throw new UsageError(`${file} line ${lineNo}: ${err.message}`);
-        throw err;
-      }
-      n++;
-    }
+    for await (const _ of checkedTargets(openTargets(file), file)) n++;
   }
   if (n === 0 && !f.stdin) throw new UsageError('no target given');
   return f.stdin ? undefined : n;
@@ -325,21 +333,7 @@ async function* targetStream(f: Flags, io: CheckIo): AsyncGenerator<string> {
       if (t !== undefined) yield t;
     }
   }
-  if (f.stdin) {
-    let lineNo = 0;
-    for await (const line of streamLines(io.stdin ?? process.stdin, 'standard input')) {
-      lineNo++;
-      const t = targetOf(line);
-      if (t === undefined) continue;
-      try {
-        validTarget(t);
-      } catch (err) {
-        if (err instanceof UsageError) throw new UsageError(`standard input line ${lineNo}: ${err.message}`);
-        throw err;
-      }
-      yield t;
-    }
-  }
+  if (f.stdin) yield* checkedTargets(io.stdin ?? process.stdin, 'standard input');
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -151,17 +151,18 @@ export function parseTarget(target: string): { host: string; port: number; url: 
 }
 
 /**
- * The certificates a server sends, exactly as sent (or as node:tls exposes them), not verified:
- * one handshake, nothing written after it. For saving a self-signed certificate to trust it.
+ * Where one diagnosis connects: the target parsed, the reference identity and what is dialled
+ * (serverName, connectTo), and the proxy the same rules as a request choose (env only with
+ * trustEnv). Shared by diagnose() and sentChain().
  */
-export async function sentChain(
+function connectionPlan(
   target: string,
   options: Pick<
     DiagnoseOptions,
-    'serverName' | 'connectTo' | 'timeout' | 'proxy' | 'proxyVerify' | 'noProxy' | 'trustEnv'
-  > = {},
-): Promise<{ chain: Certificate[]; error?: Error }> {
-  const { host, port } = parseTarget(target);
+    'serverName' | 'connectTo' | 'proxy' | 'proxyVerify' | 'noProxy' | 'trustEnv'
+  >,
+) {
+  const { host, port, url } = parseTarget(target);
   const connectTo =
     options.connectTo === undefined
       ? undefined
@@ -178,6 +179,21 @@ export async function sentChain(
     ...(options.noProxy === undefined ? {} : { noProxy: options.noProxy }),
     trustEnv: options.trustEnv ?? false,
   })({ protocol: 'https:', hostname: host, port: String(port) });
+  return { host, port, url, connectTo, tlsTarget, proxy };
+}
+
+/**
+ * The certificates a server sends, exactly as sent (or as node:tls exposes them), not verified:
+ * one handshake, nothing written after it. For saving a self-signed certificate to trust it.
+ */
+export async function sentChain(
+  target: string,
+  options: Pick<
+    DiagnoseOptions,
+    'serverName' | 'connectTo' | 'timeout' | 'proxy' | 'proxyVerify' | 'noProxy' | 'trustEnv'
+  > = {},
+): Promise<{ chain: Certificate[]; error?: Error }> {
+  const { tlsTarget, proxy } = connectionPlan(target, options);
   const wire = await connectForDiagnosis({
     target: tlsTarget,
     ...(proxy ? { proxy } : {}),
@@ -304,25 +320,9 @@ interface Context {
 
 /** Diagnoses one endpoint. Throws InvalidURL or ConfigError for unusable input only. */
 export async function diagnose(target: string, options: DiagnoseOptions): Promise<CheckReport> {
-  const { host, port, url } = parseTarget(target);
-  const connectTo =
-    options.connectTo === undefined
-      ? undefined
-      : typeof options.connectTo === 'string'
-        ? parseConnectTo(options.connectTo)
-        : options.connectTo;
-  const tlsTarget = resolveTarget(host, port, {
-    ...(options.serverName !== undefined ? { serverName: options.serverName } : {}),
-    ...(connectTo ? { connectTo } : {}),
-  });
+  // The same target, proxy choice and client certificate as a request (ConfigError for bad values).
+  const { host, port, url, connectTo, tlsTarget, proxy } = connectionPlan(target, options);
   const ref = tlsTarget.name;
-  // The same proxy choice and client certificate as a request (ConfigError for bad values).
-  const proxy = proxyChooser({
-    ...(options.proxy === undefined ? {} : { proxy: options.proxy }),
-    ...(options.proxyVerify === undefined ? {} : { proxyVerify: options.proxyVerify }),
-    ...(options.noProxy === undefined ? {} : { noProxy: options.noProxy }),
-    trustEnv: options.trustEnv ?? false,
-  })({ protocol: 'https:', hostname: host, port: String(port) });
   const clientCert = options.cert === undefined ? undefined : clientTlsOptions(options.cert);
   const warnDays = options.warnDays ?? DEFAULT_WARN_DAYS;
   if (!Number.isFinite(warnDays) || warnDays < 0)

@@ -232,6 +232,22 @@ async function verifyWithOnline(
  * attempt as a ConnectionError (AIA and OCSP fetches).
  */
 async function whileSocketWaits<T>(h: Handshake, p: Promise<T>, doing: string): Promise<T> {
+  const watch = watchLoss(h);
+  let out: T;
+  try {
+    out = await p;
+  } finally {
+    watch.release();
+  }
+  watch.check(doing);
+  return out;
+}
+
+/**
+ * Records an error or close on the waiting socket until released; `check` then throws the
+ * ConnectionError (ERR_CONNECTION_CLOSED) if the socket was lost meanwhile or is gone now.
+ */
+function watchLoss(h: Handshake): { release(): void; check(doing: string): void } {
   let lost: Error | undefined;
   const onError = (e: Error) => {
     lost ??= e;
@@ -241,20 +257,20 @@ async function whileSocketWaits<T>(h: Handshake, p: Promise<T>, doing: string): 
   };
   h.socket.on('error', onError);
   h.socket.once('close', onClose);
-  let out: T;
-  try {
-    out = await p;
-  } finally {
-    h.socket.removeListener('error', onError);
-    h.socket.removeListener('close', onClose);
-  }
-  if (lost || h.socket.destroyed) {
-    throw new ConnectionError(
-      `the connection to ${h.info.address} was lost while ${doing}: ${(lost ?? new Error('closed')).message}`,
-      { code: 'ERR_CONNECTION_CLOSED', ...(lost ? { cause: lost } : {}) },
-    );
-  }
-  return out;
+  return {
+    release: () => {
+      h.socket.removeListener('error', onError);
+      h.socket.removeListener('close', onClose);
+    },
+    check: (doing) => {
+      if (lost || h.socket.destroyed) {
+        throw new ConnectionError(
+          `the connection to ${h.info.address} was lost while ${doing}: ${(lost ?? new Error('closed')).message}`,
+          { code: 'ERR_CONNECTION_CLOSED', ...(lost ? { cause: lost } : {}) },
+        );
+      }
+    },
+  };
 }
 
 /**
@@ -270,22 +286,13 @@ async function completeAndVerify(
   proxy: ProxyRoute | null,
   memo: AiaMemo,
 ): Promise<void> {
-  let lost: Error | undefined;
-  const onError = (e: Error) => {
-    lost ??= e;
-  };
-  const onClose = () => {
-    lost ??= new Error('the server closed the connection');
-  };
-  h.socket.on('error', onError);
-  h.socket.once('close', onClose);
+  const watch = watchLoss(h);
   let extra: { certs: Certificate[]; notes: string[] };
   try {
     memo.fetched ??= completeChain(h.chain, trust, { ...aia, proxy });
     extra = await memo.fetched;
   } finally {
-    h.socket.removeListener('error', onError);
-    h.socket.removeListener('close', onClose);
+    watch.release();
   }
   const note = (err: SSLError) => {
     if (extra.notes.length === 0) return;
@@ -302,10 +309,5 @@ async function completeAndVerify(
     if (err instanceof SSLError) note(err);
     throw err;
   }
-  if (lost || h.socket.destroyed) {
-    throw new ConnectionError(
-      `the connection to ${h.info.address} was lost while fetching a missing intermediate certificate: ${(lost ?? new Error('closed')).message}`,
-      { code: 'ERR_CONNECTION_CLOSED', ...(lost ? { cause: lost } : {}) },
-    );
-  }
+  watch.check('fetching a missing intermediate certificate');
 }
