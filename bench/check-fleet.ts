@@ -8,11 +8,13 @@
  *   npm run bench:check-fleet                                   writes the README block
  *   npm run bench:check-fleet -- --endpoints 200 --big 10000 --runs 1 --no-write
  */
+
 import { spawn } from 'node:child_process';
-import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { writeReadmeBlock } from '../scripts/readme-block.js';
 import {
   createRoot,
   intermediate,
@@ -186,20 +188,7 @@ async function main(): Promise<void> {
     ...bigRows,
   ].join('\n');
   process.stdout.write(`${block}\n`);
-  if (WRITE) {
-    const readme = fileURLToPath(new URL('../../README.md', import.meta.url));
-    const text = readFileSync(readme, 'utf8');
-    const start = '<!-- check-fleet:start -->';
-    const end = '<!-- check-fleet:end -->';
-    const a = text.indexOf(start);
-    const b = text.indexOf(end);
-    if (a < 0 || b < a)
-      process.stderr.write('bench:check-fleet: README.md has no check-fleet markers; nothing written\n');
-    else {
-      writeFileSync(readme, `${text.slice(0, a + start.length)}\n${block}\n${text.slice(b)}`);
-      process.stdout.write('bench:check-fleet: README.md updated\n');
-    }
-  }
+  if (WRITE) writeReadmeBlock('check-fleet', block, 'bench:check-fleet');
 }
 
 await main();

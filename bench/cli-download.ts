@@ -7,13 +7,15 @@
  *   npm run bench:cli-download                 5 runs each, writes the README block
  *   npm run bench:cli-download -- --mb 20 --runs 3 --no-write
  */
+
 import { execFileSync, spawn } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { writeReadmeBlock } from '../scripts/readme-block.js';
 import { createRoot, issue, startTlsServer, tempDir } from '../test/support/index.js';
 
 const MB = 1 << 20;
@@ -153,20 +155,7 @@ async function main(): Promise<void> {
   ];
   const table = lines.join('\n');
   process.stdout.write(`${table}\n`);
-  if (WRITE) {
-    const readme = fileURLToPath(new URL('../../README.md', import.meta.url));
-    const text = readFileSync(readme, 'utf8');
-    const start = '<!-- cli-download:start -->';
-    const end = '<!-- cli-download:end -->';
-    const a = text.indexOf(start);
-    const b = text.indexOf(end);
-    if (a < 0 || b < a)
-      process.stderr.write('bench:cli-download: README.md has no cli-download markers; nothing written\n');
-    else {
-      writeFileSync(readme, `${text.slice(0, a + start.length)}\n${table}\n${text.slice(b)}`);
-      process.stdout.write('bench:cli-download: README.md updated\n');
-    }
-  }
+  if (WRITE) writeReadmeBlock('cli-download', table, 'bench:cli-download');
 }
 
 await main();

@@ -9,12 +9,14 @@
  *   npm run bench:memory                         1024 MiB, 3 runs each, writes the README block
  *   npm run bench:memory -- --mb 256 --runs 1 --no-write
  */
+
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeReadmeBlock } from '../scripts/readme-block.js';
 import { createRoot, issue, tempDir } from '../test/support/index.js';
 
 const MiB = 1 << 20;
@@ -188,20 +190,7 @@ async function main(): Promise<void> {
   ];
   const block2 = lines.join('\n');
   process.stdout.write(`${block2}\n`);
-  if (WRITE) {
-    const readme = join(ROOT, 'README.md');
-    const text = readFileSync(readme, 'utf8');
-    const start = '<!-- memory:start -->';
-    const end = '<!-- memory:end -->';
-    const a = text.indexOf(start);
-    const b = text.indexOf(end);
-    if (a < 0 || b < a)
-      process.stderr.write('bench:memory: README.md has no memory markers; nothing written\n');
-    else {
-      writeFileSync(readme, `${text.slice(0, a + start.length)}\n${block2}\n${text.slice(b)}`);
-      process.stdout.write('bench:memory: README.md updated\n');
-    }
-  }
+  if (WRITE) writeReadmeBlock('memory', block2, 'bench:memory');
 }
 
 await main();

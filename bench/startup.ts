@@ -22,14 +22,16 @@
  * is loaded as users load it: `import 'certainly'` resolves through package.json to the built
  * dist/ (run `npm run build` first; the npm script does).
  */
+
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { writeReadmeBlock } from '../scripts/readme-block.js';
 import { createRoot, issue } from '../src/testing/pki.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url)); // build/bench/startup.js -> repository root
@@ -245,20 +247,7 @@ async function main(): Promise<void> {
   }
   const table = lines.join('\n');
   process.stdout.write(`${table}\n`);
-  if (!values['no-write']) {
-    const readme = join(ROOT, 'README.md');
-    const text = readFileSync(readme, 'utf8');
-    const start = '<!-- startup:start -->';
-    const end = '<!-- startup:end -->';
-    const a = text.indexOf(start);
-    const b = text.indexOf(end);
-    if (a < 0 || b < a)
-      process.stderr.write('bench:startup: README.md has no startup markers; nothing written\n');
-    else {
-      writeFileSync(readme, `${text.slice(0, a + start.length)}\n${table}\n${text.slice(b)}`);
-      process.stdout.write('bench:startup: README.md updated\n');
-    }
-  }
+  if (!values['no-write']) writeReadmeBlock('startup', table, 'bench:startup');
   rmSync(OUT, { recursive: true, force: true });
 }
 

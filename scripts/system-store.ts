@@ -9,10 +9,10 @@
  *   npm run system-store -- --runs N         N fresh processes per reader (default 9)
  *   npm run system-store -- --no-write       prints only
  */
+
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { writeReadmeBlock } from './readme-block.js';
 
 const { values } = parseArgs({
   options: {
@@ -111,17 +111,4 @@ const table = [
 ].join('\n');
 process.stdout.write(`${table}\n`);
 
-if (!values['no-write']) {
-  const readme = fileURLToPath(new URL('../../README.md', import.meta.url));
-  const text = readFileSync(readme, 'utf8');
-  const start = '<!-- system-store:start -->';
-  const end = '<!-- system-store:end -->';
-  const a = text.indexOf(start);
-  const b = text.indexOf(end);
-  if (a < 0 || b < a) {
-    process.stderr.write('system-store: README.md has no system-store markers; nothing written\n');
-  } else {
-    writeFileSync(readme, `${text.slice(0, a + start.length)}\n${table}\n${text.slice(b)}`);
-    process.stdout.write('system-store: README.md updated\n');
-  }
-}
+if (!values['no-write']) writeReadmeBlock('system-store', table, 'system-store');
