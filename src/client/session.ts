@@ -160,14 +160,14 @@ export class Session {
   #timeouts = new LastOf(resolveTimeouts);
   #revocation = new LastOf(resolveRevocation);
   #serverName = new LastOf(parseReferenceName);
-  /**
-   * The pool of the last request that needed nothing but trust and a connect timeout (the usual
-   * case): found again without building its key. Cleared when that pool is closed.
-   */
   /** resolveTrust's argument for the last (verify, trustEnv): the same object while they are the same. */
   #lastTrustArgs:
     | { verify: unknown; trustEnv: boolean; args: Parameters<typeof resolveTrust>[0] }
     | undefined;
+  /**
+   * The pool of the last request that needed nothing but trust and a connect timeout (the usual
+   * case): found again without building its key. Cleared when that pool is closed.
+   */
   #lastPlain:
     | { trust: TrustAnchors | null; connectTimeout: number; http2: boolean; entry: PoolEntry }
     | undefined;
