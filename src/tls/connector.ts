@@ -26,6 +26,7 @@ import {
   verifyHandshake,
 } from './handshake.js';
 import { cachedOcsp, fetchOcsp, NO_RESPONDER } from './ocsp-fetch.js';
+import { handOverSocket } from './parser-tiering.js';
 import { type ConnectTarget, resolveTarget, stripBrackets, type Target } from './target.js';
 
 export interface ConnectorConfig extends VerifyConfig {
@@ -119,7 +120,7 @@ export function createConnector(config: ConnectorConfig): buildConnector.connect
         proxy,
         ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
       }).then(
-        (s) => callback(null, s),
+        (s) => handOverSocket(s, callback),
         (err: Error) => callback(err, null),
       );
       return;
@@ -168,7 +169,7 @@ export function createConnector(config: ConnectorConfig): buildConnector.connect
             return;
           }
           h.socket.on('error', onLateAlert);
-          callback(null, h.socket);
+          handOverSocket(h.socket, callback);
         };
         if (config.trust === null) warnInsecure(h.info.verifiedName);
         verifyOrComplete(h).then(accept, refuse);
