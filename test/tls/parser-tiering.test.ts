@@ -53,7 +53,15 @@ function program(opts: { get: boolean; spin: boolean }): string {
 async function turbofan(url: string, ca: string, opts: { get: boolean; spin: boolean; flags?: string[] }) {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [...(opts.flags ?? []), '--trace-wasm-compilation-times', '--input-type=module', '-e', program(opts), url, ca],
+    [
+      ...(opts.flags ?? []),
+      '--trace-wasm-compilation-times',
+      '--input-type=module',
+      '-e',
+      program(opts),
+      url,
+      ca,
+    ],
     { cwd: REPO, env: { PATH: process.env.PATH }, maxBuffer: 16 << 20 },
   );
   assert.match(stdout, /^done$/m, 'the child ran to its end');
@@ -79,34 +87,33 @@ describe("undici's HTTP/1.1 parser and V8's tier-up", () => {
     assert.deepEqual(compiled.filter(isParser), []);
   });
 
-  test(
-    "the application's own WebAssembly still tiers up at V8's default budget",
-    { skip: V8_11_3 ? false : `V8 ${process.versions.v8} is not 11.3: nothing is changed there` },
-    async () => {
-      const url = server.url('/');
-      // The loop is hot enough for the default budget and not for the raised one…
-      assert.deepEqual(await turbofan(url, root.pem, { get: false, spin: true }), [SPIN_BODY]);
-      assert.deepEqual(
-        await turbofan(url, root.pem, { get: false, spin: true, flags: ['--wasm-tiering-budget=13000000'] }),
-        [],
-      );
-      // …so after certainly's connection it tiers up only if the default budget is back.
-      const compiled = await turbofan(url, root.pem, { get: true, spin: true });
-      assert.deepEqual(compiled.filter((n) => !isParser(n)), [SPIN_BODY]);
-      assert.deepEqual(compiled.filter(isParser), []);
-    },
-  );
+  test("the application's own WebAssembly still tiers up at V8's default budget", {
+    skip: V8_11_3 ? false : `V8 ${process.versions.v8} is not 11.3: nothing is changed there`,
+  }, async () => {
+    const url = server.url('/');
+    // The loop is hot enough for the default budget and not for the raised one…
+    assert.deepEqual(await turbofan(url, root.pem, { get: false, spin: true }), [SPIN_BODY]);
+    assert.deepEqual(
+      await turbofan(url, root.pem, { get: false, spin: true, flags: ['--wasm-tiering-budget=13000000'] }),
+      [],
+    );
+    // …so after certainly's connection it tiers up only if the default budget is back.
+    const compiled = await turbofan(url, root.pem, { get: true, spin: true });
+    assert.deepEqual(
+      compiled.filter((n) => !isParser(n)),
+      [SPIN_BODY],
+    );
+    assert.deepEqual(compiled.filter(isParser), []);
+  });
 
-  test(
-    'a budget the user set on the command line is left alone',
-    { skip: V8_11_3 ? false : `V8 ${process.versions.v8} is not 11.3: nothing is changed there` },
-    async () => {
-      const compiled = await turbofan(server.url('/'), root.pem, {
-        get: true,
-        spin: false,
-        flags: ['--wasm-tiering-budget=1800000'],
-      });
-      assert.equal(compiled.filter(isParser).length, 1, "V8 11.3's default budget: the parser tiers up");
-    },
-  );
+  test('a budget the user set on the command line is left alone', {
+    skip: V8_11_3 ? false : `V8 ${process.versions.v8} is not 11.3: nothing is changed there`,
+  }, async () => {
+    const compiled = await turbofan(server.url('/'), root.pem, {
+      get: true,
+      spin: false,
+      flags: ['--wasm-tiering-budget=1800000'],
+    });
+    assert.equal(compiled.filter(isParser).length, 1, "V8 11.3's default budget: the parser tiers up");
+  });
 });
