@@ -43,12 +43,25 @@ export const MAX_CA_FILE_BYTES = 16 * 1024 * 1024;
 
 /** The stat signature of a path: mtime, size and inode ('missing' if it cannot be stat'ed). */
 export function signatureOf(path: string): string {
+  return fileIdentity(path)?.sig ?? 'missing';
+}
+
+/**
+ * One stat of a path (following links): the file's identity (device and inode: the same file
+ * reached through a link and through its own name, or through two links, has one) and its
+ * signature as signatureOf gives it. Throws what statSync throws.
+ */
+export function statIdentity(path: string): { id: string; sig: string } {
+  const st = statSync(path, { bigint: true });
+  // mtime in ns, size and inode: an atomic rename changes the inode even within one mtime tick.
+  return { id: `${st.dev}:${st.ino}`, sig: `${st.mtimeNs}:${st.size}:${st.ino}` };
+}
+
+function fileIdentity(path: string): { id: string; sig: string } | undefined {
   try {
-    const st = statSync(path, { bigint: true });
-    // mtime in ns, size and inode: an atomic rename changes the inode even within one mtime tick.
-    return `${st.mtimeNs}:${st.size}:${st.ino}`;
+    return statIdentity(path);
   } catch {
-    return 'missing';
+    return undefined;
   }
 }
 

@@ -8,11 +8,11 @@
  * SSL_CERT_FILE and SSL_CERT_DIR are not read here: resolve.ts treats them as variables that
  * replace the default anchors as a whole (see env.ts), which is what a user setting them means.
  */
-import { realpathSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCaDir } from '../dir.js';
 import { loadCaFile } from '../file.js';
-import type { SystemLoad } from '../load.js';
+import { type SystemLoad, statIdentity } from '../load.js';
 import { renderSource } from '../source.js';
 
 /** Bundle files, most common first; the first that exists and holds certificates is used. */
@@ -66,7 +66,7 @@ export function loadLinuxSystem(opts: { root?: string } = {}): SystemLoad {
     if (r.certs.length === 0) continue;
     out.sources.push(r);
     try {
-      seen.add(realpathSync.native(full));
+      seen.add(statIdentity(full).id);
     } catch {
       // It was just read; if it vanished since, the directory pass simply reads it again.
     }
