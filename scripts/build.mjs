@@ -2,14 +2,13 @@
 /**
  * Builds the package in dist/ (what `npm pack` ships):
  *
- *   dist/esm/<entry>.js   one ES module bundle per entry point, code that loads only when used
- *                         (the CLI's subcommands, diagnosis, AIA…, reached through import())
- *                         split into dist/esm/chunks/
+ *   dist/esm/<entry>.js   one ES module bundle per entry point, in one file
+ *   dist/esm/cli.js       the `certainly` command (ES module only: it is a program, not a library);
+ *                         its subcommands, reached through import(), split into dist/esm/chunks/
  *   dist/cjs/<entry>.js   one CommonJS bundle per entry point (dist/cjs/package.json says
  *                         "commonjs"), for require() on every supported Node version
  *   dist/esm/**.d.ts      declarations (tsc), and the same tree in dist/cjs/ so that TypeScript
  *                         reads them as CommonJS declarations for require (no "masquerading")
- *   dist/esm/cli.js       the `certainly` command (ES module only: it is a program, not a library)
  *
  * Entry points are read from package.json "exports" ('.' is src/index.ts, './x' is
  * src/x/index.ts), so a new subpath export is one edit in package.json.
@@ -57,9 +56,22 @@ const common = {
 };
 
 await Promise.all([
+  // The library's entry points: one file each, nothing split out. A process that imports
+  // certainly resolves, reads and links one module instead of fifteen (the split build's shared
+  // chunks): `import 'certainly'` 93 -> 85 ms on Node 20, 63 -> 53 ms on Node 22 (hyperfine, 30
+  // runs). The two entries share no state that matters (testing/ reads constants only), as in
+  // the CommonJS build below.
   build({
     ...common,
-    entryPoints: { ...entries, cli: join(root, 'src/cli/bin.ts') },
+    entryPoints: entries,
+    format: 'esm',
+    outdir: join(dist, 'esm'),
+  }),
+  // The command: its subcommands load on first use (import()), so it keeps esbuild's splitting;
+  // it carries its own copy of the library code it uses.
+  build({
+    ...common,
+    entryPoints: { cli: join(root, 'src/cli/bin.ts') },
     format: 'esm',
     splitting: true,
     outdir: join(dist, 'esm'),

@@ -12,11 +12,12 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-// Budgets: today about 315 KB packed and 1.25 MB unpacked (two bundles, two declaration
-// trees). Room for the v2 features still landing (OCSP, HTTP/2, bodies), not for a mistake
-// such as shipping maps, sources or tests, which would at least double it.
-const MAX_PACKED = 512 * 1024;
-const MAX_UNPACKED = 2 * 1024 * 1024;
+// Budgets: today about 640 KB packed and 2.5 MB unpacked: three copies of the library's code
+// (the ES module and CommonJS entry bundles, each one file so that an import links one module,
+// and the command's split build) and two declaration trees. Room for features still landing,
+// not for a mistake such as shipping maps, sources or tests, which would at least double it.
+const MAX_PACKED = 768 * 1024;
+const MAX_UNPACKED = 3 * 1024 * 1024;
 const MAX_FILES = 400;
 
 interface PackResult {
