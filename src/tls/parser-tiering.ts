@@ -8,17 +8,19 @@
  * llhttp's one large parsing function spends it within the first response: measured with
  * `--trace-wasm-compilation-times`, one TurboFan compile of 57 ms holding 29 MB, on a background
  * thread that the process then waits for before it can exit. A process that makes one request
- * (a script, a cron job, `certainly get`) paid ~60 ms of wall time and ~30 MB of peak memory for
+ * (a script, a cron job) paid ~60 ms of wall time and ~30 MB of peak memory for
  * a parser it no longer uses; Node's own fetch pays it too. V8 12.4 (Node 22) and 13.6 (Node 24)
  * raised the default budget to 13,000,000, so there one request no longer triggers it.
  *
- * On V8 11 the budget is raised to that later default for the moment undici makes its parser
+ * On V8 11.3 the budget is raised to that later default for the moment undici makes its parser
  * module, and set back at once: only llhttp starts with the larger budget (each function's
  * budget is read when the module is made; a function that tiers up starts over at the default),
  * so WebAssembly of the application's own keeps V8's behaviour. A process that makes many
  * requests still gets the TurboFan parser after a few of them (npm run bench: keep-alive
  * throughput is unchanged). Nothing is done when the user set the budget themselves (their flag
- * stands), on other V8 versions, or once an HTTP/1.1 connection has been handed to undici.
+ * stands), on other V8 versions, or once an HTTP/1.1 connection has been handed to undici. One
+ * case cannot be seen: a budget the application set at run time (v8.setFlagsFromString) before
+ * certainly's first connection is put back to V8's default, not to theirs.
  */
 
 import type v8 from 'node:v8';
