@@ -8,9 +8,9 @@
  * llhttp's one large parsing function spends it within the first response: measured with
  * `--trace-wasm-compilation-times`, one TurboFan compile of 57 ms holding 29 MB, on a background
  * thread that the process then waits for before it can exit. A process that makes one request
- * (a script, a cron job) paid ~60 ms of wall time and ~30 MB of peak memory for
- * a parser it no longer uses; Node's own fetch pays it too. V8 12.4 (Node 22) and 13.6 (Node 24)
- * raised the default budget to 13,000,000, so there one request no longer triggers it.
+ * (a script, a cron job) paid ~60 ms of wall time and ~30 MB of peak memory for a parser it no
+ * longer uses; Node's own fetch pays it too. V8 12.4 (Node 22) and 13.6 (Node 24) raised the
+ * default budget to 13,000,000, so there one request no longer triggers it.
  *
  * On V8 11.3 the budget is raised to that later default for the moment undici makes its parser
  * module, and set back at once: only llhttp starts with the larger budget (each function's
@@ -40,7 +40,7 @@ function applies(): boolean {
 
 /**
  * Hands a connected socket to undici (`handOver` is undici's connect callback). For the first
- * HTTP/1.1 socket on V8 11, the callback (in which undici makes its parser) runs under the later
+ * HTTP/1.1 socket on V8 11.3, the callback (in which undici makes its parser) runs under the later
  * budget. A throw from the callback propagates, as it would without this wrapper.
  */
 export function handOverSocket<S extends object>(socket: S, handOver: (err: null, socket: S) => void): void {
