@@ -411,6 +411,8 @@ function revocationLine(r: CheckReport): string | undefined {
 function summaryLine(r: CheckReport, s: Style): string {
   const leaf = r.chain[0];
   if (r.status === 'unreachable') return `${s.red('✗')} ${s.bold(r.url)}  ${s.red('could not be checked')}`;
+  if (r.status === 'error' && r.verification.ok && r.findings.some((f) => f.code.startsWith('CLIENT_CERT_')))
+    return `${s.red('✗')} ${s.bold(r.url)}  verified for ${r.name}, ${s.red('but the server refuses this client')}`;
   if (r.status === 'error')
     return `${s.red('✗')} ${s.bold(r.url)}  ${s.red('certificate verification failed')}`;
   const bits = [

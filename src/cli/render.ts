@@ -58,10 +58,11 @@ export function renderError(
   const s = styler(io.stderr, io.env);
   const fix = (h: string) => esc(syntax === 'cli' ? cliHint(h, command) : h);
   if (err instanceof SSLError) {
-    const lines = [
-      `${s.red(s.bold('certificate verification failed'))} ${s.dim(`[${err.code}]`)}`,
-      `  ${esc(err.message)}`,
-    ];
+    // HANDSHAKE_FAILED is the connection failing, or the server refusing this client after
+    // our verification passed: not a verdict on the certificate.
+    const title =
+      err.code === 'HANDSHAKE_FAILED' ? 'TLS handshake failed' : 'certificate verification failed';
+    const lines = [`${s.red(s.bold(title))} ${s.dim(`[${err.code}]`)}`, `  ${esc(err.message)}`];
     if (err.expected !== undefined) lines.push(`  expected name: ${esc(err.expected)}`);
     if (err.presented && err.presented.length > 0)
       lines.push(`  the certificate says: ${err.presented.map(esc).join(', ')}`);
@@ -69,7 +70,8 @@ export function renderError(
     if (err.certificate) lines.push(...describeCertificate(err.certificate, '    '));
     if (err.hint) lines.push(`  ${s.bold('fix:')} ${fix(err.hint)}`);
     const meaning = VERIFY_CODES[err.code]?.meaning;
-    if (meaning && !err.message.includes(meaning)) lines.push(s.dim(`  (${err.code}: ${meaning})`));
+    if (meaning && !err.message.includes(meaning) && !err.message.startsWith('after the TLS handshake'))
+      lines.push(s.dim(`  (${err.code}: ${meaning})`));
     return `${lines.join('\n')}\n`;
   }
   if (err instanceof CertainlyError) {
@@ -163,6 +165,10 @@ export function cliHint(hint: string, command?: (flag: string) => string): strin
       .replace(/verify: ['"]([^'"]*)['"]/g, '--ca $1')
       .replace(/verify: false/g, '--insecure')
       .replace(/pass proxy: false/g, "pass --proxy ''")
+      .replace(
+        /pass cert: \{ cert, key \}( \(or \{ pfx \}\))?/g,
+        'pass --cert FILE --key FILE (or --cert FILE.p12)',
+      )
       .replace(/ \((connectTo|serverName)\)/g, '')
       .replace(/\bserverName\b/g, '--server-name')
       .replace(/\bconnectTo\b/g, '--connect-to')

@@ -56,6 +56,20 @@ const DIAGNOSE_CODES = {
     severity: 'warning',
     meaning: 'the chain ends at a root only this machine trusts: a TLS-inspecting proxy is likely in between',
   },
+  // The server and the client's certificate (mutual TLS)
+  CLIENT_CERT_REQUIRED: {
+    severity: 'error',
+    meaning: 'the server refuses clients without a certificate, and none was given',
+  },
+  CLIENT_CERT_REFUSED: { severity: 'error', meaning: 'the server refuses the client certificate given' },
+  CLIENT_CERT_REQUESTED: {
+    severity: 'info',
+    meaning: 'the server asks for a client certificate and did not refuse the connection',
+  },
+  CLIENT_CERT_KEPT_BACK: {
+    severity: 'info',
+    meaning: 'the client certificate was not sent, because the server failed verification',
+  },
   // Facts
   CHAIN_INCLUDES_ROOT: {
     severity: 'info',

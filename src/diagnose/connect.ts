@@ -4,19 +4,28 @@
  * bytes), node's view of it, and OpenSSL's verdict. The same Target, proxy, client certificate
  * and error mapping as a request: `check` and `get` name the same fault the same way. Nothing is
  * written after the handshake.
+ *
+ * A client certificate is sent only to a server whose chain passed the caller's verification
+ * (`beforeClientFlight`, the gate a request has: tls/gate.ts); when it fails, the diagnosis is
+ * made on a second connection that offers no certificate. A server that asks for a certificate
+ * under TLS 1.3 says whether it accepts it only after the client's handshake is done, so when
+ * asked (`clientVerdict`) the connection waits a moment for that answer (an alert or a close).
  */
+import type tls from 'node:tls';
 import {
   type ClientTlsOptions,
   type DnsResult,
+  type Handshake,
   type HandshakeTap,
   handshake,
+  mapSocketError,
   type ProxyRoute,
 } from '../tls/handshake.js';
 import type { Target } from '../tls/target.js';
 import type { TrustAnchors } from '../trust/types.js';
 import { parseCertificate } from '../x509/index.js';
 import type { Certificate } from '../x509/types.js';
-import { certificatesFromFlight } from './wire.js';
+import { readServerFlight } from './wire.js';
 
 export type { DnsResult };
 
@@ -46,6 +55,33 @@ export interface Wire {
   staple?: Buffer | null;
   /** Why the connection failed, when it did. */
   error?: Error;
+  /** What the server did about client certificates, when its flight could be read. */
+  clientAuth?: ClientAuth;
+  /**
+   * The client certificate was kept back: the server's chain failed the caller's verification
+   * (this error) before the client's second flight. The rest of this Wire is from a second
+   * connection that offered no certificate.
+   */
+  clientCertKeptBack?: Error;
+}
+
+/** The server's side of client authentication, as far as one connection shows it. */
+export interface ClientAuth {
+  /** It sent a CertificateRequest. */
+  requested: boolean;
+  /** A client certificate was configured (and so sent, when asked). */
+  offered: boolean;
+  /**
+   * After a completed handshake: 'accepted' under TLS 1.2 (the server finished its handshake
+   * after reading the client's certificate, or its absence); under TLS 1.3, 'refused' (an
+   * alert or a close within `waitedMs` of the handshake, nothing having been sent) or
+   * 'no-refusal' (neither came in that time).
+   */
+  verdict?: 'accepted' | 'refused' | 'no-refusal';
+  /** TLS 1.3: how long the connection waited for the server's verdict, ms. */
+  waitedMs?: number;
+  /** The refusal: the alert, mapped as a request maps it (undefined for a bare close). */
+  error?: Error;
 }
 
 export interface WireOptions {
@@ -60,16 +96,30 @@ export interface WireOptions {
   clientCert?: ClientTlsOptions;
   /** Ask for a stapled OCSP response (RFC 6066 status_request). */
   requestOCSP?: boolean;
+  /**
+   * With a client certificate: the verification its sending waits for (as a request's gate). A
+   * rejection keeps the certificate back and the diagnosis goes on without it.
+   */
+  beforeClientFlight?: (early: Handshake) => Promise<void>;
+  /** Under TLS 1.3, when the server asks for a client certificate, wait for its verdict. */
+  clientVerdict?: boolean;
 }
+
+/** Bounds of the wait for a TLS 1.3 server's verdict on the client: twice the handshake, in ms. */
+const VERDICT_MIN_MS = 250;
+const VERDICT_MAX_MS = 2000;
 
 /**
  * DNS, then TCP to the first answer (the one node would dial first) or to the proxy, then TLS.
  * Never throws: failures are in `error`, with whatever was learnt before them.
  */
 export async function connectForDiagnosis(opts: WireOptions): Promise<Wire> {
+  const started = performance.now();
   const wire: Wire = { sni: opts.target.sni };
   const tap: HandshakeTap = {};
   let h: Awaited<ReturnType<typeof handshake>> | undefined;
+  const gate = opts.clientCert ? opts.beforeClientFlight : undefined;
+  let keptBack: Error | undefined;
   try {
     h = await handshake(opts.target, {
       trust: opts.trust,
@@ -79,9 +129,45 @@ export async function connectForDiagnosis(opts: WireOptions): Promise<Wire> {
       ...(opts.proxy ? { proxy: opts.proxy } : {}),
       ...(opts.clientCert ? { clientCert: opts.clientCert } : {}),
       ...(opts.requestOCSP ? { requestOCSP: true } : {}),
+      ...(gate
+        ? {
+            beforeClientFlight: async (early: Handshake) => {
+              try {
+                await gate(early);
+              } catch (err) {
+                keptBack = err as Error;
+                throw err;
+              }
+            },
+          }
+        : {}),
     });
   } catch (err) {
+    if (keptBack) {
+      // Diagnose the refused server on a connection that offers no certificate.
+      const { clientCert: _c, beforeClientFlight: _g, ...rest } = opts;
+      const again = await connectForDiagnosis(rest);
+      again.clientCertKeptBack = keptBack;
+      return again;
+    }
     wire.error = err as Error;
+  }
+  if (h && gate && !keptBack) {
+    // Under TLS 1.3 the handshake is over, from the client's side, before the gate has decided
+    // (the flight waits in it): wait for the same verdict here, so that a refusal is known.
+    try {
+      await gate(h);
+    } catch (err) {
+      keptBack = err as Error;
+    }
+  }
+  if (h && keptBack) {
+    h.socket.on('error', () => {});
+    h.socket.destroy();
+    const { clientCert: _c, beforeClientFlight: _g, ...rest } = opts;
+    const again = await connectForDiagnosis(rest);
+    again.clientCertKeptBack = keptBack;
+    return again;
   }
   if (tap.dns) wire.dns = tap.dns;
   if (tap.address !== undefined) wire.address = tap.address;
@@ -97,12 +183,40 @@ export async function connectForDiagnosis(opts: WireOptions): Promise<Wire> {
     wire.openssl = h.info.openssl;
     if (h.staple !== undefined) wire.staple = h.staple;
     wire.nodeChain = nodeChain(h.ders);
-    const ders = certificatesFromFlight({
+    const flight = readServerFlight({
       bytes: tap.received ?? Buffer.alloc(0),
       protocol: wire.protocol,
       cipher: wire.cipher,
       ...(tap.serverHandshakeSecret ? { serverHandshakeSecret: tap.serverHandshakeSecret } : {}),
     });
+    const ders = flight.certificates;
+    if (flight.certificateRequest !== undefined) {
+      const auth: ClientAuth = {
+        requested: flight.certificateRequest,
+        offered: opts.clientCert !== undefined,
+      };
+      if (auth.requested && wire.protocol !== 'TLSv1.3') auth.verdict = 'accepted';
+      else if (auth.requested && opts.clientVerdict) {
+        const left = opts.timeout - (performance.now() - started);
+        const wait = Math.max(
+          0,
+          Math.min(left, Math.max(VERDICT_MIN_MS, Math.min(VERDICT_MAX_MS, 2 * (tap.tlsMs ?? 0)))),
+        );
+        const seen = await refusalWithin(s, wait);
+        auth.waitedMs = Math.round(wait);
+        auth.verdict = seen.closed ? 'refused' : 'no-refusal';
+        if (seen.error) {
+          auth.error = mapSocketError(
+            seen.error,
+            wire.address ?? opts.target.address,
+            opts.target.sni,
+            auth.offered,
+            true,
+          );
+        }
+      }
+      wire.clientAuth = auth;
+    }
     if (ders) {
       const sent: Certificate[] = [];
       const sentPositions: number[] = [];
@@ -126,6 +240,39 @@ export async function connectForDiagnosis(opts: WireOptions): Promise<Wire> {
     h.socket.destroy();
   }
   return wire;
+}
+
+/**
+ * Reads (and discards) what the server sends for up to `ms`, nothing being written: an alert or
+ * a close is its refusal of the client. Application data is not expected before a request.
+ */
+function refusalWithin(
+  s: tls.TLSSocket,
+  ms: number,
+): Promise<{ closed: boolean; error?: NodeJS.ErrnoException }> {
+  s.on('error', () => {});
+  if (s.destroyed) {
+    const error = s.errored as NodeJS.ErrnoException | null;
+    return Promise.resolve(error ? { closed: true, error } : { closed: true });
+  }
+  return new Promise((resolve) => {
+    const done = (r: { closed: boolean; error?: NodeJS.ErrnoException }) => {
+      clearTimeout(timer);
+      s.removeListener('error', onError);
+      s.removeListener('end', onClose);
+      s.removeListener('close', onClose);
+      s.removeListener('data', discard);
+      resolve(r);
+    };
+    const onError = (error: NodeJS.ErrnoException) => done({ closed: true, error });
+    const onClose = () => done({ closed: true });
+    const discard = () => {};
+    const timer = setTimeout(() => done({ closed: false }), ms);
+    s.on('error', onError);
+    s.on('end', onClose);
+    s.on('close', onClose);
+    s.on('data', discard);
+  });
 }
 
 /** The connector's view of the chain (peerCertificatesDer), parsed up to the first refusal. */

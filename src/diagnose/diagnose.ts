@@ -355,6 +355,24 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
     timeout: options.timeout ?? DEFAULT_CHECK_TIMEOUT_MS,
     ...(options.alpn ? { alpn: options.alpn } : {}),
     requestOCSP: revocation !== 'off',
+    clientVerdict: true,
+    // The client certificate leaves only once the chain passes, as a request's (tls/gate.ts).
+    // Online OCSP and AIA are not waited for here: a chain that needs them keeps the
+    // certificate back, and the second connection shows why.
+    ...(options.trust !== null
+      ? {
+          beforeClientFlight: async (early) => {
+            verifyServer({
+              chain: early.chain,
+              name: ref,
+              trust: options.trust,
+              time,
+              revocation,
+              ...(early.staple !== undefined ? { staple: early.staple } : {}),
+            });
+          },
+        }
+      : {}),
   });
 
   const report: CheckReport = {
@@ -391,6 +409,7 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
     };
   }
 
+  clientAuthFindings(ctx, wire);
   if (wire.error || !wire.nodeChain) {
     const err = wire.error ?? new Error('the connection ended before the handshake');
     ctx.add(findingFor(err, { name: report.name }));
@@ -624,6 +643,64 @@ function pathEntry(
   const pos = positionIn(chain, c);
   if (pos !== undefined) return certReport(c, 'sent', time, pos);
   return certReport(c, fetched.includes(c) ? 'aia' : 'trust-store', time);
+}
+
+const CLIENT_CERT_NEEDED_FIX =
+  'The server requires a client certificate: pass cert: { cert, key } (or { pfx }).';
+
+/** What the server did about a client certificate (wire.clientAuth), and one kept back. */
+function clientAuthFindings(ctx: Context, wire: Wire): void {
+  const where = wire.address ?? 'the server';
+  if (wire.clientCertKeptBack) {
+    const e = wire.clientCertKeptBack;
+    ctx.add({
+      severity: 'info',
+      code: 'CLIENT_CERT_KEPT_BACK',
+      message:
+        `the client certificate was not sent: the server's chain failed verification` +
+        `${e instanceof SSLError ? ` (${e.code})` : ''} before the certificate would have left, so whether the ` +
+        'server accepts it was not checked; what is reported comes from a second connection that offered no certificate',
+      fix: "A client certificate is only sent to a server that passes verification: fix the server's chain (the other findings) and check again.",
+    });
+  }
+  const auth = wire.clientAuth;
+  if (!auth?.requested) return;
+  const waited = `${auth.waitedMs ?? 0} ms`;
+  if (auth.verdict === 'refused') {
+    ctx.add({
+      severity: 'error',
+      code: auth.offered ? 'CLIENT_CERT_REFUSED' : 'CLIENT_CERT_REQUIRED',
+      message:
+        auth.error?.message ??
+        (auth.offered
+          ? `after the TLS handshake, the server at ${where} closed the connection (within ${waited}, nothing having been sent): it refuses the client certificate given`
+          : `after the TLS handshake, the server at ${where} closed the connection (within ${waited}, nothing having been sent): it asked for a client certificate and none was given`),
+      fix:
+        (auth.error as { hint?: string } | undefined)?.hint ??
+        (auth.offered
+          ? 'The server refused the client certificate without saying why: check that it is the one the server expects, issued by a CA it trusts, within its validity, and allowed for client authentication (extended key usage clientAuth).'
+          : CLIENT_CERT_NEEDED_FIX),
+    });
+    return;
+  }
+  const atHttp =
+    'a server that checks it at the HTTP level (nginx does) answers the first request instead, with 400 or 403';
+  const message =
+    auth.verdict === 'accepted'
+      ? auth.offered
+        ? 'the server asked for a client certificate and completed the handshake with the one given'
+        : `the server asked for a client certificate and completed the handshake without one: it is optional there, or ${atHttp}`
+      : auth.offered
+        ? `the server asked for a client certificate and did not refuse the one given within ${waited} of the handshake; ${atHttp}`
+        : `the server asked for a client certificate and did not refuse the connection without one within ${waited} of the handshake: it is optional there, or ${atHttp}`;
+  ctx.add({
+    severity: 'info',
+    code: 'CLIENT_CERT_REQUESTED',
+    message,
+    fix: auth.offered
+      ? 'Nothing to do for the connection.'
+      : 'If requests are refused, pass cert: { cert, key } (or { pfx }).',
+  });
 }
 
 /** Orders findings, sets status and exit code. */

@@ -84,6 +84,9 @@ function handshakeMessages(stream: Buffer): HandshakeMessage[] {
 // Handshake types (RFC 8446 §4, RFC 5246 §7.4, RFC 8879 §4).
 const HS_SERVER_HELLO = 2;
 const HS_CERTIFICATE = 11;
+const HS_CERTIFICATE_REQUEST = 13;
+const HS_SERVER_HELLO_DONE = 14;
+const HS_FINISHED = 20;
 const HS_COMPRESSED_CERTIFICATE = 25;
 // Record content types (RFC 8446 §5.1).
 const CT_HANDSHAKE = 22;
@@ -152,11 +155,32 @@ export interface FlightInput {
   serverHandshakeSecret?: Buffer;
 }
 
+/** What the server's handshake flight says, as far as it could be read. */
+export interface ServerFlight {
+  /** The certificates of its Certificate message, in the order sent; undefined: not readable. */
+  certificates?: Uint8Array[];
+  /**
+   * Whether it sent a CertificateRequest (it asks for a client certificate: RFC 8446 §4.3.2,
+   * RFC 5246 §7.4.4); undefined when the flight could not be read to its end.
+   */
+  certificateRequest?: boolean;
+}
+
 /**
  * The certificates of the server's Certificate message, in the order sent; undefined when they
  * cannot be read (unknown suite or compression, malformed or truncated records).
  */
 export function certificatesFromFlight(input: FlightInput): Uint8Array[] | undefined {
+  return readServerFlight(input).certificates;
+}
+
+/**
+ * Reads the server's flight: its Certificate message and whether a CertificateRequest came with
+ * it. TLS 1.2 sends both in the clear (the request after the certificate, before
+ * ServerHelloDone); TLS 1.3 encrypts both (the request before the certificate, all before the
+ * server's Finished). Anything unexpected leaves the fields it concerns undefined.
+ */
+export function readServerFlight(input: FlightInput): ServerFlight {
   const tls13 = input.protocol === 'TLSv1.3';
   let suite: (typeof TLS13_SUITES)[string] | undefined;
   let key: Buffer | undefined;
@@ -164,7 +188,7 @@ export function certificatesFromFlight(input: FlightInput): Uint8Array[] | undef
   if (tls13) {
     suite = input.cipher ? TLS13_SUITES[input.cipher] : undefined;
     const secret = input.serverHandshakeSecret;
-    if (!suite || !secret || secret.length !== HASH_LENGTH[suite.hash]) return undefined;
+    if (!suite || !secret || secret.length !== HASH_LENGTH[suite.hash]) return {};
     key = expandLabel(suite.hash, secret, 'key', suite.keyLength);
     iv = expandLabel(suite.hash, secret, 'iv', 12);
   }
@@ -175,7 +199,10 @@ export function certificatesFromFlight(input: FlightInput): Uint8Array[] | undef
   let serverHelloSeen = false;
   let seq = 0n;
   let p = 0;
-  while (p + 5 <= bytes.length) {
+  // The messages of the flight, up to its last one (ServerHelloDone, or Finished in TLS 1.3).
+  let messages: HandshakeMessage[] = [];
+  let complete = false;
+  while (p + 5 <= bytes.length && !complete) {
     const type = bytes[p]!;
     const len = bytes.readUInt16BE(p + 3);
     if (p + 5 + len > bytes.length) break;
@@ -186,8 +213,8 @@ export function certificatesFromFlight(input: FlightInput): Uint8Array[] | undef
       plain = Buffer.concat([plain, fragment]);
       const msgs = handshakeMessages(plain);
       if (!tls13) {
-        const cert = msgs.find((m) => m.type === HS_CERTIFICATE);
-        if (cert) return certificateList(cert.body, false);
+        messages = msgs;
+        complete = msgs.some((m) => m.type === HS_SERVER_HELLO_DONE);
       } else {
         // The real ServerHello (not a HelloRetryRequest) switches the server to encryption.
         serverHelloSeen = msgs.some(
@@ -196,20 +223,30 @@ export function certificatesFromFlight(input: FlightInput): Uint8Array[] | undef
       }
     } else if (type === CT_APPLICATION_DATA && tls13 && serverHelloSeen && suite && key && iv) {
       const inner = decryptRecord(suite, key, iv, seq++, header, fragment);
-      if (!inner) return undefined;
+      if (!inner) break;
       if (inner.type !== CT_HANDSHAKE) continue;
       encrypted = Buffer.concat([encrypted, inner.content]);
-      for (const m of handshakeMessages(encrypted)) {
-        if (m.type === HS_CERTIFICATE) return certificateList(m.body, true);
-        if (m.type === HS_COMPRESSED_CERTIFICATE) {
-          const body = decompressCertificate(m.body);
-          return body ? certificateList(body, true) : undefined;
-        }
-      }
+      messages = handshakeMessages(encrypted);
+      complete = messages.some((m) => m.type === HS_FINISHED);
     }
     // Other records (ChangeCipherSpec, alerts) carry no certificates.
   }
-  return undefined;
+  const out: ServerFlight = {};
+  for (const m of messages) {
+    if (m.type === HS_CERTIFICATE) {
+      const list = certificateList(m.body, tls13);
+      if (list) out.certificates = list;
+      break;
+    }
+    if (m.type === HS_COMPRESSED_CERTIFICATE && tls13) {
+      const body = decompressCertificate(m.body);
+      const list = body ? certificateList(body, true) : undefined;
+      if (list) out.certificates = list;
+      break;
+    }
+  }
+  if (complete) out.certificateRequest = messages.some((m) => m.type === HS_CERTIFICATE_REQUEST);
+  return out;
 }
 
 /** Decrypts one TLS 1.3 record (RFC 8446 §5.2-§5.3); undefined when it does not authenticate. */

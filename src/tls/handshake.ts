@@ -536,6 +536,7 @@ function tlsClient(
   attempt: Attempt,
   opts: tls.ConnectionOptions,
   onSocket?: (s: tls.TLSSocket) => void,
+  onChain?: (ders: Buffer[]) => void,
 ): Promise<{ socket: tls.TLSSocket; ders: Buffer[] }> {
   return new Promise((resolve, reject) => {
     const s = attempt.own(tls.connect(opts));
@@ -545,7 +546,9 @@ function tlsClient(
     s.once('secureConnect', () => {
       s.removeListener('error', onError);
       try {
-        resolve({ socket: s, ders: peerCertificatesDer(s) });
+        const ders = peerCertificatesDer(s);
+        onChain?.(ders);
+        resolve({ socket: s, ders });
       } catch (err) {
         s.destroy();
         reject(err);
@@ -721,14 +724,22 @@ export async function handshake(target: Target, opts: HandshakeOptions): Promise
     const before = opts.beforeClientFlight;
     // The chain read mid-handshake by the gate; read once (see ClientFlightGate).
     let earlyDers: Buffer[] | undefined;
+    // The chain read on secureConnect. Under TLS 1.3 the client's handshake ends when it has
+    // written its second flight, so the gate may decide after secureConnect, when node has
+    // already freed the peer chain (tlsClient): it must then use this one, never take the
+    // empty chain for "not known yet" and let the flight go.
+    let finishedDers: Buffer[] | undefined;
     const gate =
       before && raw
         ? attempt.own(
             new ClientFlightGate(tapStream ?? raw, async (s) => {
               if (!earlyDers) {
-                const d = peerCertificatesDer(s);
-                if (d.length === 0) return false;
-                earlyDers = d;
+                if (finishedDers) earlyDers = finishedDers;
+                else {
+                  const d = peerCertificatesDer(s);
+                  if (d.length === 0) return false;
+                  earlyDers = d;
+                }
               }
               const early = handshakeOf(s, earlyDers, target, !!tap, dialledBy(raw, opts.proxy));
               await before({ ...early, ...(opts.requestOCSP ? { staple } : {}) });
@@ -776,6 +787,11 @@ export async function handshake(target: Target, opts: HandshakeOptions): Promise
             });
           }
         },
+        gate
+          ? (d) => {
+              finishedDers = d;
+            }
+          : undefined,
       ));
     } catch (err) {
       if (gate?.refusal) throw gate.refusal;

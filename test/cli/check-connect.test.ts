@@ -42,6 +42,7 @@ let caPath: string;
 let good: TestServer;
 let named: TestServer;
 let mtls: TestServer;
+let clientRoot: Issued;
 let clientCert: string;
 let clientKey: string;
 let httpProxy: TestProxy;
@@ -54,7 +55,7 @@ before(async () => {
   caPath = dir.write('root.pem', root.pem);
   good = await startTlsServer({ cert: issue(root) });
   named = await startTlsServer({ cert: issue(root, { sans: ['DNS:api.example.com'] }) });
-  const clientRoot = createRoot({ cn: 'check connect client root' });
+  clientRoot = createRoot({ cn: 'check connect client root' });
   const client = issue(clientRoot, { cn: 'alice', sans: ['DNS:alice.client'], eku: ['clientAuth'] });
   clientCert = dir.write('client.pem', client.pem);
   clientKey = dir.write('client.key', client.keyPem);
@@ -150,6 +151,23 @@ test('check --cert/--key: a server that requires a client certificate is checked
   const bad = await cli(['check', mtls.url('/'), '--key', clientKey]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--key, --pass and --cert-type go with --cert FILE/);
+});
+
+test('check against a TLS 1.3 server that requires a client certificate: its refusal is the finding', async () => {
+  // Under TLS 1.3 the server refuses after the client's handshake; check waits for that verdict.
+  const mtls13 = await startTlsServer({ cert: issue(root), requestCert: true, clientCa: clientRoot.pem });
+  try {
+    const without = await cli(['check', mtls13.url('/'), '--ca', caPath]);
+    assert.equal(without.code, 1, without.stdout + without.stderr);
+    assert.match(without.stdout, /✗ .* verified for 127\.0\.0\.1, but the server refuses this client/);
+    assert.match(without.stdout, /CLIENT_CERT_REQUIRED/);
+    assert.match(without.stdout, /fix: .*pass --cert FILE --key FILE/);
+    const r = await cli(['check', mtls13.url('/'), '--ca', caPath, '--cert', clientCert, '--key', clientKey]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /✓ .* verified for 127\.0\.0\.1/);
+  } finally {
+    await mtls13.close();
+  }
 });
 
 test('check --connect-to: the name in the target is verified, the address given is dialled', async () => {

@@ -12,8 +12,11 @@ import assert from 'node:assert/strict';
 import { createServer as createNetServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import tls from 'node:tls';
+import { diagnose } from '../../src/diagnose/index.js';
 import { get, SSLError } from '../../src/index.js';
+import { resolveTrust } from '../../src/trust/resolve.js';
 import { createRoot, type Issued, issue, pemOf } from '../support/pki.js';
+import { startHttpServer } from '../support/servers.js';
 
 /** A TLS server that asks for a client certificate and records every one it receives. */
 interface RecordingServer {
@@ -195,6 +198,78 @@ describe('a client certificate is kept back from a server that fails verificatio
         assert.equal(r.tls?.protocol, version);
         assert.deepEqual(genuine.clientCerts, ['secret client']);
       });
+    });
+  }
+});
+
+describe('kept back while the verdict is still coming (TLS 1.3 ends the client handshake first)', () => {
+  // Under TLS 1.3 the client's handshake is over once it has written its second flight, which
+  // the gate holds; node frees the server's chain right after secureConnect. A verification that
+  // is still running then (here: AIA, fetching an intermediate from a slow server) must decide
+  // on the chain read at secureConnect, not find none and let the flight go.
+  for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+    test(`${version}: an impostor whose check waits for AIA gets no client certificate`, async () => {
+      const strangerInter = issue(strangerRoot, { cn: 'kept-back stranger intermediate', ca: true });
+      const aia = await startHttpServer((_req, res) => {
+        setTimeout(() => res.end(strangerInter.der), 300);
+      });
+      const leaf = issue(strangerInter, { aia: { caIssuers: [aia.url('/inter.der')] } });
+      const impostor = await recordingServer(leaf, [], version);
+      try {
+        await assert.rejects(
+          get(`https://localhost:${impostor.port}/`, {
+            verify: trustedRoot.pem,
+            trustEnv: false,
+            cert,
+            aia: { allowPrivate: true },
+          }),
+          (e: unknown) => e instanceof SSLError,
+        );
+        await new Promise((r) => setTimeout(r, 200));
+        assert.equal(aia.requests, 1, 'the verification waited for the AIA fetch');
+        assert.deepEqual(impostor.clientCerts, []);
+      } finally {
+        await impostor.close();
+        await aia.close();
+      }
+    });
+  }
+});
+
+describe('diagnose() (certainly check) keeps a client certificate back too', () => {
+  const resolved = resolveTrust({ verify: { ca: trustedRoot.pem }, trustEnv: false });
+  assert.ok(!resolved.insecure);
+  const trust = resolved.store;
+  for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+    test(`${version}: the impostor gets none, and the report says why and still shows its chain`, async () => {
+      const impostor = await recordingServer(issue(strangerRoot), [], version);
+      try {
+        const r = await diagnose(`https://localhost:${impostor.port}/`, { trust, cert });
+        await new Promise((res) => setTimeout(res, 200));
+        assert.deepEqual(impostor.clientCerts, [], 'no client certificate reached the impostor');
+        const codes = r.findings.map((f) => f.code);
+        assert.ok(codes.includes('CLIENT_CERT_KEPT_BACK'), codes.join());
+        assert.ok(codes.includes('UNKNOWN_ISSUER'), codes.join());
+        assert.equal(r.chain.length, 1, 'the chain comes from the second connection');
+        assert.equal(r.exitCode, 1);
+      } finally {
+        await impostor.close();
+      }
+    });
+
+    test(`${version}: a server that passes verification receives it, and the report says it asked`, async () => {
+      const genuine = await recordingServer(issue(trustedRoot), [], version);
+      try {
+        const r = await diagnose(`https://localhost:${genuine.port}/`, { trust, cert });
+        await new Promise((res) => setTimeout(res, 100));
+        assert.deepEqual(genuine.clientCerts, ['secret client']);
+        const requested = r.findings.find((f) => f.code === 'CLIENT_CERT_REQUESTED');
+        assert.ok(requested, r.findings.map((f) => f.code).join());
+        assert.match(requested.message, /with the one given|did not refuse the one given/);
+        assert.equal(r.exitCode, 0);
+      } finally {
+        await genuine.close();
+      }
     });
   }
 });

@@ -26,7 +26,9 @@ let trust: TrustStore;
 let good: TestServer;
 let wrongName: TestServer;
 let mtls: TestServer;
+let mtls13: TestServer;
 let client: Issued;
+let stranger: Issued;
 let httpProxy: TestProxy;
 let socks: Socks5Server;
 let reset: RawServer;
@@ -43,14 +45,16 @@ before(async () => {
   wrongName = await startTlsServer({ cert: issue(root, { sans: ['DNS:elsewhere.test'] }) });
   const clientRoot = createRoot({ cn: 'diag client root' });
   client = issue(clientRoot, { cn: 'alice', sans: ['DNS:alice.client'], eku: ['clientAuth'] });
-  // TLS 1.2: the server refuses a missing client certificate inside the handshake (under TLS 1.3
-  // the refusal comes after the client's handshake, as the first read, which check never does).
+  stranger = issue(createRoot({ cn: 'diag stranger client root' }), { cn: 'mallory', eku: ['clientAuth'] });
+  // TLS 1.2: the server refuses a missing client certificate inside the handshake. Under TLS 1.3
+  // the refusal comes after the client's handshake (an alert, or a bare close), as the first read.
   mtls = await startTlsServer({
     cert: issue(root),
     requestCert: true,
     clientCa: clientRoot.pem,
     maxVersion: 'TLSv1.2',
   });
+  mtls13 = await startTlsServer({ cert: issue(root), requestCert: true, clientCa: clientRoot.pem });
   httpProxy = await startProxy();
   socks = await startSocks5Server();
   reset = await startRawTlsServer({ mode: 'reset' });
@@ -62,7 +66,7 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all([good, wrongName, mtls, httpProxy, socks, reset, stall].map((s) => s.close()));
+  await Promise.all([good, wrongName, mtls, mtls13, httpProxy, socks, reset, stall].map((s) => s.close()));
   dir.cleanup();
 });
 
@@ -118,6 +122,54 @@ describe('diagnose() through proxies and with a client certificate', () => {
       cert: { cert: client.pem, key: client.keyPem },
     });
     assert.equal(withCert.status, 'ok', JSON.stringify(withCert.findings));
+    const asked = withCert.findings.find((f) => f.code === 'CLIENT_CERT_REQUESTED');
+    assert.match(asked?.message ?? '', /completed the handshake with the one given/);
+  });
+
+  test('TLS 1.3: the verdict the server gives after the handshake is waited for and reported', async () => {
+    const fields = (r: Awaited<ReturnType<typeof diagnose>>) => ({
+      status: r.status,
+      verified: r.verification.ok,
+      protocol: r.connection?.protocol,
+      codes: r.findings.filter((f) => f.code.startsWith('CLIENT_CERT_')).map((f) => f.code),
+    });
+    // No certificate: node's server sends the certificate_required alert (RFC 8446 §4.4.2.4).
+    const without = await diagnose(mtls13.url('/'), { trust, aia: false });
+    assert.deepEqual(fields(without), {
+      status: 'error',
+      verified: true,
+      protocol: 'TLSv1.3',
+      codes: ['CLIENT_CERT_REQUIRED'],
+    });
+    assert.match(without.findings[0]!.message, /alert "certificate required"/);
+    assert.equal(without.exitCode, 1);
+    // A certificate from a CA the server does not trust: node's server closes without an alert.
+    const refused = await diagnose(mtls13.url('/'), {
+      trust,
+      aia: false,
+      cert: { cert: stranger.pem, key: stranger.keyPem },
+    });
+    assert.deepEqual(fields(refused), {
+      status: 'error',
+      verified: true,
+      protocol: 'TLSv1.3',
+      codes: ['CLIENT_CERT_REFUSED'],
+    });
+    // The right certificate: no refusal within the wait (250 ms on loopback).
+    const accepted = await diagnose(mtls13.url('/'), {
+      trust,
+      aia: false,
+      cert: { cert: client.pem, key: client.keyPem },
+    });
+    assert.deepEqual(fields(accepted), {
+      status: 'ok',
+      verified: true,
+      protocol: 'TLSv1.3',
+      codes: ['CLIENT_CERT_REQUESTED'],
+    });
+    // A server that asks for nothing gets no such finding.
+    const plain = await diagnose(good.url('/'), { trust, aia: false });
+    assert.deepEqual(fields(plain).codes, []);
   });
 });
 
