@@ -100,6 +100,18 @@ export const GET = {
       value: 'USER:PASS',
       help: 'basic auth; with USER alone the password is asked on the terminal',
     },
+    digest: {
+      type: 'boolean',
+      help: 'with -u: HTTP Digest authentication (RFC 7616: MD5 or SHA-256, qop=auth)\nas curl --digest, instead of Basic',
+    },
+    retry: {
+      type: 'number',
+      value: 'N',
+      integer: true,
+      min: 0,
+      max: 100,
+      help: 'send again, up to N times, after a transient failure (as curl): a timeout,\na connection error, or HTTP 408, 429, 500, 502, 503, 504; waits 1 s, doubled\neach time up to 10 min, or what Retry-After asks; never after a certificate\nfailure; a body from stdin is not sent again',
+    },
     output: { type: 'string', short: 'o', value: 'FILE', help: 'write the body to FILE (- for stdout)' },
     'remote-name': {
       type: 'boolean',
@@ -211,32 +223,39 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
     // curl: no Accept-Encoding and the body as sent, unless --compressed (docs/decisions.md).
     if (!values.compressed && !headers.some(([k]) => k.toLowerCase() === 'accept-encoding'))
       headers.push(['Accept-Encoding', undefined]);
-    const auth = values.user === undefined ? undefined : await userAuth(values.user, stdin, io.stderr);
+    if (values.digest && values.user === undefined)
+      throw new UsageError('--digest goes with -u USER:PASS (the credentials to answer the challenge with)');
+    const credentials = values.user === undefined ? undefined : await userAuth(values.user, stdin, io.stderr);
+    const auth = credentials && values.digest ? { digest: credentials } : credentials;
     const file = values.output ?? (values['remote-name'] ? remoteName(positionals[0]!) : undefined);
-    const r = await session.request(
-      values.method ?? (values.head ? 'HEAD' : body || files ? 'POST' : 'GET'),
-      positionals[0]!,
-      {
-        headers: headerRecord(headers),
-        // --json holds the body as text: decoded whatever was asked.
-        decompress: values.compressed === true || values.json === true,
-        ...(files ? { files } : {}),
-        ...(values.insecure ? { verify: false } : verify ? { verify } : {}),
-        ...(values['server-name'] ? { serverName: values['server-name'] } : {}),
-        ...(values['connect-to'] ? { connectTo: values['connect-to'] } : {}),
-        ...(body ? { data: body.data } : {}),
-        ...(timeout !== undefined ? { timeout } : {}),
-        ...(cert ? { cert } : {}),
-        ...(pins.length > 0 ? { pin: pins } : {}),
-        ...proxyOptionsOf(values),
-        ...(aia ? { aia } : {}),
-        ...(revocationOption ? { revocation: revocationOption } : {}),
-        ...(auth ? { auth } : {}),
-        ...(values.http2 ? { http2: true } : {}),
-        allowRedirects: values.location === true,
-        ...(values['max-redirs'] !== undefined ? { maxRedirects: values['max-redirs'] } : {}),
-      },
-    );
+    const method = values.method ?? (values.head ? 'HEAD' : body || files ? 'POST' : 'GET');
+    const r = await session.request(method, positionals[0]!, {
+      headers: headerRecord(headers),
+      // --json holds the body as text: decoded whatever was asked.
+      decompress: values.compressed === true || values.json === true,
+      ...(files ? { files } : {}),
+      ...(values.insecure ? { verify: false } : verify ? { verify } : {}),
+      ...(values['server-name'] ? { serverName: values['server-name'] } : {}),
+      ...(values['connect-to'] ? { connectTo: values['connect-to'] } : {}),
+      ...(body ? { data: body.data } : {}),
+      ...(timeout !== undefined ? { timeout } : {}),
+      ...(cert ? { cert } : {}),
+      ...(pins.length > 0 ? { pin: pins } : {}),
+      ...proxyOptionsOf(values),
+      ...(aia ? { aia } : {}),
+      ...(revocationOption ? { revocation: revocationOption } : {}),
+      ...(auth ? { auth } : {}),
+      ...(values.retry ? { retries: curlRetries(values.retry, method) } : {}),
+      ...(values.http2 ? { http2: true } : {}),
+      allowRedirects: values.location === true,
+      ...(values['max-redirs'] !== undefined ? { maxRedirects: values['max-redirs'] } : {}),
+    });
+    if (values.verbose) {
+      for (const x of r.retries)
+        io.stderr.write(
+          `* attempt ${x.attempt} (${esc(x.url)}): ${esc(x.reason)}; sent again after ${x.wait} ms${x.retryAfter ? ' (Retry-After)' : ''}\n`,
+        );
+    }
     if (values.fail && r.status >= 400) {
       await r.dump();
       if (values.json) io.stdout.write(jsonText({ status: r.status, url: r.url, error: 'HTTPError' }));
@@ -337,6 +356,26 @@ function headerRecord(
 }
 
 /** -u USER:PASS as basic auth; -u USER asks for the password on the terminal, as curl does. */
+/**
+ * curl's --retry: a timeout, a connection error, or HTTP 408, 429, 500, 502, 503, 504 ("transient",
+ * curl's man page); 1 s before the first retry, doubled up to 10 minutes, Retry-After honoured;
+ * every method, as curl runs the transfer again (the library sends a body again only when it can:
+ * not one read from stdin). Connection refused counts (curl needs --retry-connrefused for it).
+ */
+function curlRetries(n: number, method: string) {
+  return {
+    total: n,
+    connect: n,
+    read: n,
+    status: n,
+    statusForcelist: [408, 429, 500, 502, 503, 504],
+    backoff: 1000,
+    backoffMax: 600_000,
+    jitter: 0,
+    allowedMethods: [method],
+  };
+}
+
 async function userAuth(
   value: string,
   stdin: NodeJS.ReadableStream,

@@ -42,15 +42,31 @@ export async function probe(url: URL, config: ProbeConfig): Promise<ProbeResult>
   const port = Number(url.port) || 443;
   const started = performance.now();
   let h: Handshake;
+  // As a request: a client certificate leaves only once the server passes (tls/gate.ts). When it
+  // does not, the server is probed again without one, for its chain and the reason.
+  let keptBack = false;
   try {
     const target = resolveTarget(url.hostname, port, config);
     h = await handshake(target, {
       trust: config.trust,
       timeout: config.connectTimeout ?? 10_000,
       ...(config.proxy ? { proxy: config.proxy } : {}),
-      ...(config.clientCert ? { clientCert: config.clientCert } : {}),
+      ...(config.clientCert
+        ? {
+            clientCert: config.clientCert,
+            beforeClientFlight: async (early: Handshake) => {
+              try {
+                verifyHandshake(early, config);
+              } catch (err) {
+                keptBack = true;
+                throw err;
+              }
+            },
+          }
+        : {}),
     });
   } catch (err) {
+    if (keptBack) return probe(url, { ...config, clientCert: undefined });
     return { chain: [], error: err as Error };
   }
   const handshakeMs = performance.now() - started;
@@ -58,6 +74,12 @@ export async function probe(url: URL, config: ProbeConfig): Promise<ProbeResult>
     const verified = verifyHandshake(h, config);
     return { info: h.info, chain: h.chain, handshakeMs, ...(verified ? { verified } : {}) };
   } catch (err) {
+    if (config.clientCert) {
+      // TLS 1.3: the handshake ended before the gate's verdict, which is this refusal; the
+      // certificate stays in the gate (destroyed below). Probe again without it, as above.
+      h.socket.destroy();
+      return probe(url, { ...config, clientCert: undefined });
+    }
     return {
       info: h.info,
       chain: h.chain,

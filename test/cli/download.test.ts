@@ -74,6 +74,7 @@ const dir = tempDir('cli-download-');
 let root: Issued;
 let server: TestServer;
 let caPath: string;
+const flakyHits = new Map<string, number>();
 const BINARY = Buffer.from([0, 1, 2, 0xff, 0x0d, 0x0a, 0x1b, 0x80, 0]);
 
 before(async () => {
@@ -100,6 +101,36 @@ before(async () => {
       }
       if (url.pathname === '/missing') {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('no such thing\n');
+        return;
+      }
+      if (url.pathname.startsWith('/flaky/')) {
+        // 503 (Retry-After: 0) twice per name, then 200.
+        const n = (flakyHits.get(url.pathname) ?? 0) + 1;
+        flakyHits.set(url.pathname, n);
+        if (n <= 2) res.writeHead(503, { 'retry-after': '0', 'content-type': 'text/plain' }).end('busy\n');
+        else res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+        return;
+      }
+      if (url.pathname === '/digest') {
+        // RFC 7616 with MD5 and qop=auth, checked here from the definition.
+        const a = req.headers.authorization ?? '';
+        const p = Object.fromEntries(
+          [...a.matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]+))/g)].map((m) => [m[1], m[2] ?? m[3]]),
+        );
+        const md5 = (t: string) => createHash('md5').update(t).digest('hex');
+        const ok =
+          a.startsWith('Digest ') &&
+          p.username === 'u' &&
+          p.nonce === 'n0nce' &&
+          p.response ===
+            md5(`${md5('u:realm:p')}:n0nce:${p.nc}:${p.cnonce}:auth:${md5(`${req.method}:${p.uri}`)}`);
+        if (ok) res.writeHead(200, { 'content-type': 'text/plain' }).end('welcome\n');
+        else
+          res
+            .writeHead(401, {
+              'www-authenticate': 'Digest realm="realm", nonce="n0nce", qop="auth", algorithm=MD5',
+            })
+            .end();
         return;
       }
       if (url.pathname.startsWith('/hop/')) {
@@ -322,6 +353,49 @@ describe('curl flags', () => {
     const noPass = await run(['get', server.url('/echo'), '--ca', caPath, '-u', 'alice']);
     assert.equal(noPass.code, 2);
     assert.match(noPass.stderr, /no password and standard input is not a terminal/);
+  });
+
+  test('--digest with -u answers a Digest challenge (Basic is refused there); alone it is a usage error', async () => {
+    const digest = await run([
+      'get',
+      server.url('/digest'),
+      '--ca',
+      caPath,
+      '-u',
+      'u:p',
+      '--digest',
+      '--fail',
+    ]);
+    assert.equal(digest.code, 0, digest.stderr);
+    assert.equal(digest.stdout.toString(), 'welcome\n');
+    const basic = await run(['get', server.url('/digest'), '--ca', caPath, '-u', 'u:p', '--fail']);
+    assert.equal(basic.code, 22);
+    const alone = await run(['get', server.url('/digest'), '--ca', caPath, '--digest']);
+    assert.equal(alone.code, 2);
+    assert.match(alone.stderr, /--digest goes with -u USER:PASS/);
+  });
+
+  test('--retry N sends again after a transient status (Retry-After honoured), as curl; without it, once', async () => {
+    const once = await run(['get', server.url('/flaky/once'), '--ca', caPath, '--fail']);
+    assert.equal(once.code, 22);
+    assert.equal(flakyHits.get('/flaky/once'), 1);
+    const r = await run(['get', server.url('/flaky/three'), '--ca', caPath, '--retry', '3', '-v']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.toString(), 'ok\n');
+    assert.equal(flakyHits.get('/flaky/three'), 3);
+    assert.equal(
+      r.stderr.match(/^\* attempt \d .*HTTP 503; sent again after 0 ms \(Retry-After\)$/gm)?.length,
+      2,
+      r.stderr,
+    );
+    // Too few retries: the last answer stands (and --fail exits 22 on it).
+    const short = await run(['get', server.url('/flaky/short'), '--ca', caPath, '--retry', '1', '--fail']);
+    assert.equal(short.code, 22);
+    assert.equal(flakyHits.get('/flaky/short'), 2);
+    // A POST is sent again too (curl runs the transfer again), its body with it.
+    const post = await run(['get', server.url('/flaky/post'), '--ca', caPath, '--retry', '2', '-d', 'a=1']);
+    assert.equal(post.code, 0, post.stderr);
+    assert.equal(flakyHits.get('/flaky/post'), 3);
   });
 });
 

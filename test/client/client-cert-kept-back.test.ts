@@ -14,6 +14,8 @@ import { after, before, describe, test } from 'node:test';
 import tls from 'node:tls';
 import { diagnose } from '../../src/diagnose/index.js';
 import { get, SSLError } from '../../src/index.js';
+import { clientTlsOptions } from '../../src/tls/client-cert.js';
+import { probe } from '../../src/tls/probe.js';
 import { resolveTrust } from '../../src/trust/resolve.js';
 import { createRoot, type Issued, issue, pemOf } from '../support/pki.js';
 import { startHttpServer } from '../support/servers.js';
@@ -236,23 +238,61 @@ describe('kept back while the verdict is still coming (TLS 1.3 ends the client h
   }
 });
 
-describe('diagnose() (certainly check) keeps a client certificate back too', () => {
+describe('diagnose() (certainly check) and probe() (ca explain) keep a client certificate back too', () => {
   const resolved = resolveTrust({ verify: { ca: trustedRoot.pem }, trustEnv: false });
   assert.ok(!resolved.insecure);
   const trust = resolved.store;
   for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+    test(`${version}: probe() sends none to the impostor and still reports its chain and the reason`, async () => {
+      const impostor = await recordingServer(issue(strangerRoot), [], version);
+      const tap = await tapFor(impostor.port);
+      try {
+        const r = await probe(new URL(`https://localhost:${tap.port}/`), {
+          trust,
+          clientCert: clientTlsOptions(cert),
+        });
+        await new Promise((res) => setTimeout(res, 200));
+        assert.deepEqual(impostor.clientCerts, []);
+        assert.equal((r.error as SSLError | undefined)?.code, 'UNKNOWN_ISSUER');
+        assert.equal(r.chain.length, 1);
+        // The first connection (with the certificate configured) carried a ClientHello and
+        // alerts only (its second flight would be a Certificate in the clear under TLS 1.2,
+        // encrypted records under TLS 1.3); the second, for the chain, offered none.
+        assert.equal(tap.connections.length, 2);
+        assert.deepEqual(tap.connections[0]!.handshakeTypes, [1]);
+        assert.ok(
+          tap.connections[0]!.records.slice(1).every((t) => t === 21),
+          JSON.stringify(tap.connections[0]),
+        );
+      } finally {
+        await tap.close();
+        await impostor.close();
+      }
+    });
+  }
+  for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
     test(`${version}: the impostor gets none, and the report says why and still shows its chain`, async () => {
       const impostor = await recordingServer(issue(strangerRoot), [], version);
+      const tap = await tapFor(impostor.port);
       try {
-        const r = await diagnose(`https://localhost:${impostor.port}/`, { trust, cert });
+        const r = await diagnose(`https://localhost:${tap.port}/`, { trust, cert });
         await new Promise((res) => setTimeout(res, 200));
         assert.deepEqual(impostor.clientCerts, [], 'no client certificate reached the impostor');
+        // The first connection (with the certificate configured) carried a ClientHello and
+        // alerts only; the second offered none, and may finish its handshake.
+        assert.equal(tap.connections.length, 2);
+        assert.deepEqual(tap.connections[0]!.handshakeTypes, [1]);
+        assert.ok(
+          tap.connections[0]!.records.slice(1).every((t) => t === 21),
+          JSON.stringify(tap.connections[0]),
+        );
         const codes = r.findings.map((f) => f.code);
         assert.ok(codes.includes('CLIENT_CERT_KEPT_BACK'), codes.join());
         assert.ok(codes.includes('UNKNOWN_ISSUER'), codes.join());
         assert.equal(r.chain.length, 1, 'the chain comes from the second connection');
         assert.equal(r.exitCode, 1);
       } finally {
+        await tap.close();
         await impostor.close();
       }
     });
