@@ -51,7 +51,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Resolves once something accepts TCP connections on port, or rejects with the daemon's output. */
-async function waitForPort(
+export async function waitForPort(
   port: number,
   child: ChildProcess,
   output: () => string,
@@ -118,6 +118,8 @@ export interface NginxSite {
   chain?: Issued[];
   /** Serve HTTP/2 too (ALPN h2, http/1.1): `http2 on;` on nginx 1.25.1+, `listen … ssl http2` before. */
   http2?: boolean;
+  /** Require a client certificate from this CA (`ssl_verify_client on`: nginx refuses at the HTTP level, 400). */
+  clientCa?: Issued;
 }
 
 /** nginx's version, as [major, minor, patch] (from `nginx -v`, which prints on stderr). */
@@ -156,11 +158,14 @@ export async function startNginx(sites: Record<string, NginxSite>): Promise<Ngin
     ports[name] = port;
     const certFile = dir.write(`${name}.pem`, pemOf(site.cert, ...(site.chain ?? [])));
     const keyFile = dir.write(`${name}.key`, site.cert.keyPem);
+    const clientAuth = site.clientCa
+      ? `\n    ssl_client_certificate ${dir.write(`${name}-client-ca.pem`, site.clientCa.pem)};\n    ssl_verify_client on;`
+      : '';
     blocks.push(`
   server {
     listen 127.0.0.1:${port} ssl${site.http2 && !http2Directive ? ' http2' : ''};${site.http2 && http2Directive ? '\n    http2 on;' : ''}
     ssl_certificate ${certFile};
-    ssl_certificate_key ${keyFile};${locations(name)}
+    ssl_certificate_key ${keyFile};${clientAuth}${locations(name)}
   }`);
   }
   const plainPort = await freePort();

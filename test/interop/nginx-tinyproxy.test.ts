@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import axios from 'axios';
 import { request as undiciRequest } from 'undici';
+import { diagnose } from '../../src/diagnose/index.js';
 import { agent, dispatcher, ProxyError, Session, SSLError } from '../../src/index.js';
+import { resolveTrust } from '../../src/trust/resolve.js';
 import { createRoot, type Issued, intermediate, issue, tempDir } from '../support/pki.js';
 import { type Daemon, missing, type Nginx, startNginx, startTinyproxy } from './daemons.js';
 
@@ -15,6 +17,7 @@ const skip = missing();
 const dir = tempDir('interop-');
 let root: Issued;
 let caPath: string;
+let client: Issued;
 let nginx: Nginx;
 let proxy: Daemon & { url: string };
 let authProxy: Daemon & { url: string };
@@ -29,6 +32,8 @@ describe('interop: nginx and tinyproxy', { skip: skip ?? false }, () => {
   before(async () => {
     if (skip) return;
     root = createRoot({ cn: 'certainly interop root' });
+    const clientRoot = createRoot({ cn: 'certainly interop client root' });
+    client = issue(clientRoot, { cn: 'alice', sans: [], eku: ['clientAuth'] });
     const inter = intermediate(root, { cn: 'certainly interop intermediate' });
     const sans = ['DNS:localhost', 'IP:127.0.0.1', 'IP:::1'];
     caPath = dir.write('root.pem', root.pem);
@@ -44,6 +49,7 @@ describe('interop: nginx and tinyproxy', { skip: skip ?? false }, () => {
         chain: [inter],
       },
       otherName: { cert: issue(inter, { sans: ['DNS:api.example.test'] }), chain: [inter] },
+      mtls: { cert: issue(inter, { sans }), chain: [inter], clientCa: clientRoot },
     });
     proxy = await startTinyproxy();
     authProxy = await startTinyproxy({ auth: 'alice:s3cret' });
@@ -118,6 +124,46 @@ describe('interop: nginx and tinyproxy', { skip: skip ?? false }, () => {
         a.destroy();
         untrusted.destroy();
       }
+    });
+  });
+
+  describe('nginx with ssl_verify_client on (mutual TLS)', () => {
+    // nginx accepts any client certificate, or none, in the handshake and refuses at the first
+    // request (400), so check can only say that the server asked; get shows the 400.
+    test('get: 400 without a client certificate, 200 with it', async () => {
+      const s = new Session(base);
+      try {
+        const without = await s.get(url('mtls', '/no-cert'), { verify: caPath });
+        assert.equal(without.status, 400);
+        assert.match(await without.text(), /No required SSL certificate was sent/);
+        const r = await s.get(url('mtls', '/with-cert'), {
+          verify: caPath,
+          cert: { cert: client.pem, key: client.keyPem },
+        });
+        assert.equal(r.status, 200);
+        assert.equal(await r.text(), 'nginx mtls /with-cert\n');
+      } finally {
+        await s.close();
+      }
+    });
+
+    test('check: the server asked for a client certificate, and the finding says it may refuse at the HTTP level', async () => {
+      const resolved = resolveTrust({ verify: caPath, trustEnv: false });
+      assert.ok(!resolved.insecure);
+      const r = await diagnose(url('mtls'), { trust: resolved.store, aia: false });
+      assert.equal(r.status, 'ok', JSON.stringify(r.findings));
+      const asked = r.findings.find((f) => f.code === 'CLIENT_CERT_REQUESTED');
+      assert.ok(asked, JSON.stringify(r.findings));
+      assert.match(asked.message, /nginx does/);
+      const withCert = await diagnose(url('mtls'), {
+        trust: resolved.store,
+        aia: false,
+        cert: { cert: client.pem, key: client.keyPem },
+      });
+      assert.match(
+        withCert.findings.find((f) => f.code === 'CLIENT_CERT_REQUESTED')?.message ?? '',
+        /did not refuse the one given|completed the handshake with the one given/,
+      );
     });
   });
 
