@@ -17,7 +17,8 @@
  */
 import type { TLSSocket } from 'node:tls';
 import type { buildConnector, Dispatcher, Client as UndiciClient, Pool as UndiciPool } from 'undici';
-import { type Agent, Client, kGetDispatcher, Pool } from './undici.js';
+import { ServedClient } from './served-by.js';
+import { type Agent, kGetDispatcher, Pool } from './undici.js';
 
 /** Requests one connection carries at once: undici's and Node's default peer limit of concurrent streams. */
 export const H2_STREAMS = 100;
@@ -53,7 +54,7 @@ function originPool(origin: string | URL, opts: UndiciPool.Options): Dispatcher 
       const o = clientOpts as UndiciClient.Options & { connect: buildConnector.connector };
       const connect = o.connect;
       let alpn: string | null = null;
-      const client: UndiciClient = new Client(url, {
+      const client: UndiciClient = new ServedClient(url, {
         ...o,
         pipelining: known === 'http/1.1' ? 1 : H2_STREAMS,
         connect: (co: buildConnector.Options, callback: buildConnector.Callback) =>

@@ -72,6 +72,7 @@ import { withReadTimer } from './read-timer.js';
 import { type Hop, isRedirect, nextHop } from './redirect.js';
 import { type BodySource, dropBody, Response, SentRequest } from './response.js';
 import { type RetryRecord, type RetryState, resolveRetries, retryState, sleep } from './retry.js';
+import { servedAgentOptions, servedTls } from './served-by.js';
 import { Agent } from './undici.js';
 
 import { mapUndiciError } from './undici-errors.js';
@@ -455,6 +456,8 @@ export class Session {
     const hasCert = settings.cert !== undefined;
     const started = performance.now();
     let data: Dispatcher.ResponseData;
+    // The options of the attempt that was answered: the client that took it marks them (served-by.ts).
+    let requestOptions: Dispatcher.RequestOptions;
     const retry = plan.retry;
     // A stream body is spent after one attempt: only strings, bytes and Blobs are sent again.
     const replayable = hop.body?.replayable ?? true;
@@ -464,25 +467,23 @@ export class Session {
         signal?.throwIfAborted();
         const sending = hop.body ? hop.body.open() : null;
         const onUpload = o.onUploadProgress;
-        data = await untilAborted(
-          pool.dispatcher.request({
-            origin,
-            path: current.pathname + current.search,
-            method: hop.method as Dispatcher.HttpMethod,
-            headers: sent,
-            // undici sends (async) iterables too; its types list only the other kinds.
-            body: (sending !== null && onUpload
-              ? withUploadProgress(sending, hop.body?.length, onUpload)
-              : sending) as Dispatcher.RequestOptions['body'],
-            // Our own timer keeps the read timeout on time (read-timer.ts); undici's, which may
-            // fire up to half a second late, stay a second behind as a backstop.
-            readTimeout: timeouts.read,
-            headersTimeout: timeouts.read + 1000,
-            bodyTimeout: timeouts.read + 1000,
-            ...(signal ? { signal } : {}),
-          } as Dispatcher.RequestOptions),
-          signal,
-        );
+        requestOptions = {
+          origin,
+          path: current.pathname + current.search,
+          method: hop.method as Dispatcher.HttpMethod,
+          headers: sent,
+          // undici sends (async) iterables too; its types list only the other kinds.
+          body: (sending !== null && onUpload
+            ? withUploadProgress(sending, hop.body?.length, onUpload)
+            : sending) as Dispatcher.RequestOptions['body'],
+          // Our own timer keeps the read timeout on time (read-timer.ts); undici's, which may
+          // fire up to half a second late, stay a second behind as a backstop.
+          readTimeout: timeouts.read,
+          headersTimeout: timeouts.read + 1000,
+          bodyTimeout: timeouts.read + 1000,
+          ...(signal ? { signal } : {}),
+        } as Dispatcher.RequestOptions;
+        data = await untilAborted(pool.dispatcher.request(requestOptions), signal);
       } catch (err) {
         const mapped = mapUndiciError(err, current, timeouts, hasCert);
         const wait = retry.afterError(mapped, hop.method, replayable, current.href);
@@ -517,7 +518,8 @@ export class Session {
       dropBody(data.body);
       throw err;
     }
-    const tls = current.protocol === 'https:' ? pool.lastTls.get(origin) : undefined;
+    const tls =
+      current.protocol === 'https:' ? (servedTls(requestOptions!) ?? pool.lastTls.get(origin)) : undefined;
     const setCookie = data.headers['set-cookie'];
     const cookies = setCookie === undefined ? undefined : storeCookies(plan.cookieStore, setCookie, jarUrl);
     const response = new Response({
@@ -602,7 +604,7 @@ export class Session {
           ...(proxy ? { proxyFor: () => proxy } : {}),
         }),
       ),
-      ...(s.http2 ? http2AgentOptions() : {}),
+      ...(s.http2 ? http2AgentOptions() : servedAgentOptions()),
     };
     const agent = proxy ? new ProxiedAgent(agentOptions, () => proxy) : new Agent(agentOptions);
     const entry = { agent, dispatcher: withReadTimer(agent), lastTls };

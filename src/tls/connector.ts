@@ -61,6 +61,14 @@ export interface ConnectorConfig extends VerifyConfig {
   proxyFor?: (url: { protocol: string; hostname: string; port: string }) => ProxyRoute | null;
 }
 
+/** What each socket this module handed to undici was verified as (client/served-by.ts reads it). */
+const infoBySocket = new WeakMap<object, TlsInfo>();
+
+/** The TlsInfo of a TLS socket made by a connector of this module, once it was handed over. */
+export function tlsInfoOf(socket: object): TlsInfo | undefined {
+  return infoBySocket.get(socket);
+}
+
 const warnedInsecureHosts = new Set<string>();
 // Hosts remembered for the once-per-host warning. Past this the record starts over (a host may
 // then be warned about again): a process that talks to thousands of unverified hosts must not
@@ -169,6 +177,7 @@ export function createConnector(config: ConnectorConfig): buildConnector.connect
             return;
           }
           h.socket.on('error', onLateAlert);
+          infoBySocket.set(h.socket, h.info);
           handOverSocket(h.socket, callback);
         };
         if (config.trust === null) warnInsecure(h.info.verifiedName);
