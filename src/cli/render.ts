@@ -76,6 +76,12 @@ export function renderError(
   }
   if (err instanceof CertainlyError) {
     const lines = [`${s.red(s.bold(err.name))} ${s.dim(`[${esc(err.code)}]`)}: ${esc(err.message)}`];
+    // After --retry: how many attempts the failure ended, and why each was not the last.
+    if (err.retries && err.retries.length > 0) {
+      lines.push(
+        `  after ${err.retries.length + 1} attempts: ${err.retries.map((x) => `${esc(x.reason)} (then ${x.wait} ms)`).join(', ')}`,
+      );
+    }
     if (err.hint) lines.push(`  ${s.bold('fix:')} ${fix(err.hint)}`);
     return `${lines.join('\n')}\n`;
   }
@@ -86,7 +92,15 @@ export function renderError(
 export function errorToJson(err: unknown): Record<string, unknown> {
   if (err instanceof CertainlyError) {
     const out: Record<string, unknown> = { error: err.name, code: err.code, message: err.message };
-    for (const k of ['hint', 'expected', 'presented', 'position', 'certificate', 'chain'] as const) {
+    for (const k of [
+      'hint',
+      'expected',
+      'presented',
+      'position',
+      'certificate',
+      'chain',
+      'retries',
+    ] as const) {
       const v = (err as unknown as Record<string, unknown>)[k];
       if (v !== undefined) out[k] = v;
     }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -392,6 +393,17 @@ describe('curl flags', () => {
     const short = await run(['get', server.url('/flaky/short'), '--ca', caPath, '--retry', '1', '--fail']);
     assert.equal(short.code, 22);
     assert.equal(flakyHits.get('/flaky/short'), 2);
+    // A connection error is retried too, and the final error says how many attempts it ended.
+    const probe = createNetServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const closed = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const refused = await run(['get', `https://127.0.0.1:${closed}/`, '--retry', '1']);
+    assert.equal(refused.code, 2);
+    assert.match(
+      refused.stderr,
+      /ERR_CONNECTION_CONNREFUSED.*\n {2}after 2 attempts: ERR_CONNECTION_CONNREFUSED \(then 1000 ms\)/,
+    );
     // A POST is sent again too (curl runs the transfer again), its body with it.
     const post = await run(['get', server.url('/flaky/post'), '--ca', caPath, '--retry', '2', '-d', 'a=1']);
     assert.equal(post.code, 0, post.stderr);
