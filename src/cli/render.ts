@@ -180,7 +180,7 @@ export function cliHint(hint: string, command?: (flag: string) => string): strin
       .replace(/verify: false/g, '--insecure')
       .replace(/pass proxy: false/g, "pass --proxy ''")
       .replace(
-        /pass cert: \{ cert, key \}( \(or \{ pfx \}\))?/g,
+        /pass cert: \{ cert, key \}(?: \(or \{ pfx \}\)| or \{ pfx \})?/g,
         'pass --cert FILE --key FILE (or --cert FILE.p12)',
       )
       .replace(/ \((connectTo|serverName)\)/g, '')

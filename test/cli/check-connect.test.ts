@@ -143,6 +143,9 @@ test('check --proxy with a bad URL: exit 2 before any target is dialled', async 
 test('check --cert/--key: a server that requires a client certificate is checked with it', async () => {
   const without = await cli(['check', mtls.url('/'), '--ca', caPath]);
   assert.equal(without.code, 2, without.stdout);
+  // The library's hint, in the command line's terms.
+  assert.match(without.stdout, /fix: .*pass --cert FILE --key FILE/);
+  assert.doesNotMatch(without.stdout, /cert: \{|\{ pfx \}/);
   const r = await cli(['check', mtls.url('/'), '--ca', caPath, '--cert', clientCert, '--key', clientKey]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   // And get, with the same flags, agrees.
