@@ -12,6 +12,7 @@
  * asked (`clientVerdict`) the connection waits a moment for that answer (an alert or a close).
  */
 import type tls from 'node:tls';
+import { SSLError } from '../errors.js';
 import {
   type ClientTlsOptions,
   type DnsResult,
@@ -72,10 +73,10 @@ export interface ClientAuth {
   /** A client certificate was configured (and so sent, when asked). */
   offered: boolean;
   /**
-   * After a completed handshake: 'accepted' under TLS 1.2 (the server finished its handshake
-   * after reading the client's certificate, or its absence); under TLS 1.3, 'refused' (an
-   * alert or a close within `waitedMs` of the handshake, nothing having been sent) or
-   * 'no-refusal' (neither came in that time).
+   * TLS 1.2: 'accepted' (the server finished its handshake after reading the client's
+   * certificate, or its absence) or 'refused' (it ended the handshake after its own flight:
+   * `error`). TLS 1.3: 'refused' (an alert or a close within `waitedMs` of the handshake,
+   * nothing having been sent) or 'no-refusal' (neither came in that time).
    */
   verdict?: 'accepted' | 'refused' | 'no-refusal';
   /** TLS 1.3: how long the connection waited for the server's verdict, ms. */
@@ -172,7 +173,10 @@ export async function connectForDiagnosis(opts: WireOptions): Promise<Wire> {
   if (tap.dns) wire.dns = tap.dns;
   if (tap.address !== undefined) wire.address = tap.address;
   if (tap.tcpMs !== undefined) wire.tcpMs = tap.tcpMs;
-  if (!h) return wire;
+  if (!h) {
+    if (tap.received) refusedInHandshake(wire, tap.received, opts.clientCert !== undefined);
+    return wire;
+  }
   try {
     const s = h.socket;
     wire.tlsMs = tap.tlsMs;
@@ -240,6 +244,32 @@ export async function connectForDiagnosis(opts: WireOptions): Promise<Wire> {
     h.socket.destroy();
   }
   return wire;
+}
+
+/**
+ * TLS 1.2: a server that asks for a client certificate refuses it (or its absence) inside the
+ * handshake, after its own flight, which came in the clear: the chain it sent is known and can
+ * be verified. When the handshake failed that way, the Wire says so (clientAuth refused, the
+ * chain as sent) instead of carrying only the error, so that check verifies the chain and names
+ * the refusal as it does under TLS 1.3.
+ */
+function refusedInHandshake(wire: Wire, bytes: Buffer, offered: boolean): void {
+  const err = wire.error;
+  if (!(err instanceof SSLError) || err.code !== 'HANDSHAKE_FAILED') return;
+  const flight = readServerFlight({ bytes, protocol: 'TLSv1.2', cipher: null });
+  if (!flight.certificates || flight.certificateRequest !== true) return;
+  const chain: Certificate[] = [];
+  try {
+    for (const der of flight.certificates) chain.push(parseCertificate(der));
+  } catch {
+    return; // a chain we cannot read: the error stands
+  }
+  wire.protocol = 'TLSv1.2';
+  wire.sent = chain;
+  wire.sentPositions = chain.map((_, i) => i);
+  wire.nodeChain = chain;
+  wire.clientAuth = { requested: true, offered, verdict: 'refused', error: err };
+  delete wire.error;
 }
 
 /**

@@ -667,19 +667,23 @@ function clientAuthFindings(ctx: Context, wire: Wire): void {
   if (!auth?.requested) return;
   const waited = `${auth.waitedMs ?? 0} ms`;
   if (auth.verdict === 'refused') {
+    const said = auth.error?.message;
     ctx.add({
       severity: 'error',
       code: auth.offered ? 'CLIENT_CERT_REFUSED' : 'CLIENT_CERT_REQUIRED',
-      message:
-        auth.error?.message ??
-        (auth.offered
+      message: said
+        ? said.includes('client certificate')
+          ? said
+          : `${said}; it had asked for a client certificate${auth.offered ? '' : ' and none was given'}`
+        : auth.offered
           ? `after the TLS handshake, the server at ${where} closed the connection (within ${waited}, nothing having been sent): it refuses the client certificate given`
-          : `after the TLS handshake, the server at ${where} closed the connection (within ${waited}, nothing having been sent): it asked for a client certificate and none was given`),
-      fix:
-        (auth.error as { hint?: string } | undefined)?.hint ??
-        (auth.offered
-          ? 'The server refused the client certificate without saying why: check that it is the one the server expects, issued by a CA it trusts, within its validity, and allowed for client authentication (extended key usage clientAuth).'
-          : CLIENT_CERT_NEEDED_FIX),
+          : `after the TLS handshake, the server at ${where} closed the connection (within ${waited}, nothing having been sent): it asked for a client certificate and none was given`,
+      // Without a certificate the fix is known (the server asked for one); with one, the
+      // alert's own hint is the most precise there is.
+      fix: auth.offered
+        ? ((auth.error as { hint?: string } | undefined)?.hint ??
+          'The server refused the client certificate without saying why: check that it is the one the server expects, issued by a CA it trusts, within its validity, and allowed for client authentication (extended key usage clientAuth).')
+        : CLIENT_CERT_NEEDED_FIX,
     });
     return;
   }

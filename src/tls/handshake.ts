@@ -794,6 +794,8 @@ export async function handshake(target: Target, opts: HandshakeOptions): Promise
           : undefined,
       ));
     } catch (err) {
+      // Diagnosis reads a TLS 1.2 server's flight even when the server then refused the client.
+      if (tap && tapStream) tap.received = tapStream.received();
       if (gate?.refusal) throw gate.refusal;
       throw mapSocketError(
         err as NodeJS.ErrnoException,
