@@ -241,12 +241,24 @@ export function mapSocketError(
       },
     );
   }
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/i.test(err.message)) {
+    // What a port that speaks plain HTTP (or anything but TLS) makes OpenSSL say: the first bytes
+    // back are not a TLS record. The commonest cause is https:// to an http port.
+    return new SSLError(
+      `TLS handshake with ${address} failed: the server did not answer in TLS (OpenSSL: wrong version number); it most likely speaks plain HTTP on that port`,
+      {
+        code: 'HANDSHAKE_FAILED',
+        cause: err,
+        hint: `Use the port where the server speaks TLS (443 unless told otherwise). If ${address} serves only plain HTTP, an http:// URL reaches it, with nothing verified or encrypted.`,
+      },
+    );
+  }
   if (
     code.startsWith('ERR_SSL') ||
     code.startsWith('ERR_TLS') ||
     /alert|handshake|SSL routines/i.test(err.message)
   ) {
-    return new SSLError(`TLS handshake with ${address} failed: ${err.message}`, {
+    return new SSLError(`TLS handshake with ${address} failed: ${opensslReason(err.message)}`, {
       code: 'HANDSHAKE_FAILED',
       cause: err,
       hint: /certificate required|alert number 116/i.test(err.message)
@@ -267,6 +279,16 @@ export function mapSocketError(
     code: code ? `ERR_CONNECTION_${code.replace(/^E/, '')}` : 'ERR_CONNECTION',
     cause: err,
   });
+}
+
+/**
+ * OpenSSL's error line ('80BC…:error:0A00010B:SSL routines:ssl3_get_record:wrong version
+ * number:../ssl/record/ssl3_record.c:350:\n') reduced to its reason ('wrong version number');
+ * any other message as it is, without a trailing newline.
+ */
+function opensslReason(message: string): string {
+  const m = /SSL routines:[^:]*:([^:]+)/.exec(message);
+  return m ? `${m[1]!.trim()} (OpenSSL)` : message.trim();
 }
 
 function badEncoding(err: unknown, address: string): SSLError {

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -110,6 +111,22 @@ describe('network faults', () => {
     { mode: 'closeAfterHandshake', cls: ConnectionError, code: /^ERR_CONNECTION/, limit: READ_MS },
     { mode: 'resetAfterHandshake', cls: ConnectionError, code: /^ERR_CONNECTION/, limit: READ_MS },
   ];
+  test("https:// to a port that speaks plain HTTP: HANDSHAKE_FAILED that says so, not OpenSSL's line", async () => {
+    const plain = createHttpServer((_req, res) => res.end('plain\n'));
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+    try {
+      const port = (plain.address() as { port: number }).port;
+      const { err } = await failure(session.get(`https://127.0.0.1:${port}/`, { verify: root.pem }));
+      assertTyped(err, SSLError, 'HANDSHAKE_FAILED');
+      const e = err as SSLError;
+      assert.match(e.message, /did not answer in TLS .*plain HTTP on that port$/);
+      assert.doesNotMatch(e.message, /SSL routines|\n/);
+      assert.match(e.hint ?? '', /an http:\/\/ URL reaches it/);
+    } finally {
+      await new Promise<void>((r) => plain.close(() => r()));
+    }
+  });
+
   for (const r of raw) {
     test(`a server that does '${r.mode}': ${r.cls.name}, within the timeout`, async () => {
       const server = await startRawTlsServer({
