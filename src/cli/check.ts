@@ -128,6 +128,10 @@ export const CHECK = {
       type: 'boolean',
       help: 'one report per line as it completes, in input order (NDJSON;\nschema/check-report.schema.json)',
     },
+    http2: {
+      type: 'boolean',
+      help: 'offer HTTP/2 as get --http2 does (ALPN h2, http/1.1): for servers that\nrefuse HTTP/1.1; the report shows what the server chose',
+    },
     'fail-on-warning': { type: 'boolean', help: 'exit 1 when an endpoint verifies but has a warning' },
     verbose: { type: 'boolean', short: 'v', help: 'print the full report for healthy endpoints too' },
   },
@@ -160,6 +164,8 @@ interface Flags {
   json: boolean;
   failOnWarning: boolean;
   verbose: boolean;
+  /** --http2: ALPN h2, http/1.1 (as a request with http2). */
+  http2: boolean;
   help: boolean;
   /** How the anchors were chosen, for the report of a failure (set once trust is resolved). */
   trustDetail?: string;
@@ -186,6 +192,7 @@ function flagsOf(argv: string[], env: NodeJS.ProcessEnv): Flags {
     json: v.json === true,
     failOnWarning: v['fail-on-warning'] === true,
     verbose: v.verbose === true,
+    http2: v.http2 === true,
     help,
   };
 }
@@ -703,6 +710,8 @@ export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
               ? { mode: flags.revocation, online: true }
               : flags.revocation,
           timeout: flags.timeout,
+          // get --http2's ALPN (client/http2.ts H2_ALPN, not imported: it loads undici).
+          ...(flags.http2 ? { alpn: ['h2', 'http/1.1'] } : {}),
           ...(systemRoot ? { systemRoot: systemRoot.path } : {}),
         }),
       );

@@ -179,6 +179,7 @@ export function cliHint(hint: string, command?: (flag: string) => string): strin
       .replace(/verify: ['"]([^'"]*)['"]/g, '--ca $1')
       .replace(/verify: false/g, '--insecure')
       .replace(/pass proxy: false/g, "pass --proxy ''")
+      .replace(/Pass http2: true/g, 'Pass --http2')
       .replace(
         /pass cert: \{ cert, key \}(?: \(or \{ pfx \}\)| or \{ pfx \})?/g,
         'pass --cert FILE --key FILE (or --cert FILE.p12)',

@@ -180,6 +180,20 @@ function clientCertHint(code: string, clientCert: boolean): string | undefined {
   }
 }
 
+/** The hint for an alert about what the two sides could not agree on (versions, ALPN). */
+function protocolHint(alert: string, alpn: readonly string[] | undefined): string | undefined {
+  if (alert === 'PROTOCOL_VERSION') {
+    return 'The server accepts no TLS version this client offers (1.2 and 1.3): it speaks only TLS 1.0 or 1.1, retired by RFC 8996 and refused by browsers since 2020. Its operator must enable TLS 1.2 or 1.3; certainly does not offer the old versions.';
+  }
+  if (alert === 'NO_APPLICATION_PROTOCOL') {
+    const offered = alpn ?? ['http/1.1'];
+    return offered.includes('h2')
+      ? `The server accepts none of the protocols offered (ALPN: ${offered.join(', ')}): it serves something other than HTTP on that port.`
+      : `The server refused HTTP/1.1 (ALPN): it most likely speaks only HTTP/2. Pass http2: true.`;
+  }
+  return undefined;
+}
+
 /** OpenSSL's SSL_MAX_CERT_LIST_DEFAULT (ssl.h: 1024 * 100 bytes), in KiB, for messages. */
 const MAX_CERT_LIST_KIB = 100;
 
@@ -189,13 +203,14 @@ export function mapSocketError(
   sni: string | null,
   clientCert = false,
   afterHandshake = false,
+  alpn?: readonly string[],
 ): Error {
   if (err instanceof SSLError || err instanceof ConnectionError || err instanceof ConnectTimeout) return err;
   const code = err.code ?? '';
   const alert = /_ALERT_([A-Z0-9_]+)$/.exec(code)?.[1];
   if (alert) {
     const name = alert.toLowerCase().replace(/_/g, ' ');
-    const certHint = clientCertHint(code, clientCert);
+    const certHint = clientCertHint(code, clientCert) ?? protocolHint(alert, alpn);
     const about = CLIENT_CERT_ALERT.test(code)
       ? clientCert
         ? ', refusing the client certificate'
@@ -824,6 +839,8 @@ export async function handshake(target: Target, opts: HandshakeOptions): Promise
         target.address,
         target.sni,
         opts.clientCert !== undefined,
+        false,
+        opts.alpn ?? ['http/1.1'],
       );
     }
     if (tap) {

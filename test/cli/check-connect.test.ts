@@ -7,6 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createRoot, type Issued, issue, tempDir } from '../support/pki.js';
@@ -181,6 +183,29 @@ test('check against a TLS 1.3 server that requires a client certificate: its ref
     assert.match(r.stdout, /✓ .* verified for 127\.0\.0\.1/);
   } finally {
     await mtls13.close();
+  }
+});
+
+test('check --http2: a server that refuses HTTP/1.1 is checked over the ALPN get --http2 offers', async () => {
+  const leaf = issue(root);
+  const h2only = http2.createSecureServer({ cert: leaf.pem, key: leaf.keyPem, allowHTTP1: false }, (_q, r) =>
+    r.end('h2'),
+  );
+  h2only.on('tlsClientError', () => {});
+  h2only.on('sessionError', () => {});
+  await new Promise<void>((r) => h2only.listen(0, '127.0.0.1', r));
+  try {
+    const url = `https://127.0.0.1:${(h2only.address() as AddressInfo).port}/`;
+    const without = await cli(['check', url, '--ca', caPath]);
+    assert.equal(without.code, 2, without.stdout);
+    assert.match(without.stdout, /alert "no application protocol"/);
+    assert.match(without.stdout, /fix: .*speaks only HTTP\/2\. Pass --http2\./);
+    const r = await cli(['check', url, '--ca', caPath, '--http2', '-v']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /✓ .* verified for 127\.0\.0\.1/);
+    assert.match(r.stdout, /ALPN h2/);
+  } finally {
+    await new Promise<void>((r) => h2only.close(() => r()));
   }
 });
 
