@@ -321,3 +321,13 @@ export class HTTPError extends CertainlyError {
 
 /** The warning class emitted (once per host) for `verify: false`. */
 export const INSECURE_WARNING = 'InsecureRequestWarning';
+
+/**
+ * For a timeout that fired: a note when its value looks like seconds (requests' `timeout=5`
+ * written here as `timeout: 5`, which is 5 ms), else ''. Appended to the timeout errors' hints.
+ */
+export function secondsNote(ms: number): string {
+  return ms < 100
+    ? ` Timeouts here are in milliseconds: ${ms} is ${ms} ms (requests' timeout=${ms} is ${ms * 1000} here).`
+    : '';
+}

@@ -7,7 +7,14 @@
  * connection verified for serverName A never serves a request that asked for B.
  */
 import type { Dispatcher } from 'undici';
-import { CertainlyError, ConfigError, InvalidURL, SessionClosed, TotalTimeout } from '../errors.js';
+import {
+  CertainlyError,
+  ConfigError,
+  InvalidURL,
+  SessionClosed,
+  secondsNote,
+  TotalTimeout,
+} from '../errors.js';
 import { createConnector } from '../tls/connector.js';
 import type { TlsInfo } from '../tls/handshake.js';
 import { type ConnectTarget, parseConnectTo } from '../tls/target.js';
@@ -737,7 +744,7 @@ function totalDeadline(
   const timer = setTimeout(() => {
     controller.abort(
       new TotalTimeout(`the request to ${url.href} did not complete within the total timeout of ${ms} ms`, {
-        hint: 'The server (or the body) is slow; raise timeout.total if that is expected.',
+        hint: `The server (or the body) is slow; raise timeout.total if that is expected.${secondsNote(ms)}`,
       }),
     );
   }, ms);

@@ -15,6 +15,7 @@ import {
   ProtocolError,
   ReadTimeout,
   SessionClosed,
+  secondsNote,
 } from '../errors.js';
 
 interface Ctx {
@@ -42,13 +43,16 @@ const closed: Row = ({ url, clientCert, said, cause }) =>
 const readTimeout: Row = ({ url, t, cause }) =>
   new ReadTimeout(`${url.origin} did not answer within ${t.read} ms`, {
     cause,
-    hint: 'The server is slow or stalled; raise timeout.read if it is expected to be slow.',
+    hint: `The server is slow or stalled; raise timeout.read if it is expected to be slow.${secondsNote(t.read)}`,
   });
 
 /** undici's error codes (lib/core/errors.js, 7.30.2) -> ours. */
 const ROWS: Record<string, Row> = {
   UND_ERR_CONNECT_TIMEOUT: ({ url, t, cause }) =>
-    new ConnectTimeout(`connecting to ${url.host} took longer than ${t.connect} ms`, { cause }),
+    new ConnectTimeout(`connecting to ${url.host} took longer than ${t.connect} ms`, {
+      cause,
+      ...(secondsNote(t.connect) ? { hint: secondsNote(t.connect).trim() } : {}),
+    }),
   UND_ERR_HEADERS_TIMEOUT: readTimeout,
   UND_ERR_BODY_TIMEOUT: readTimeout,
   UND_ERR_HEADERS_OVERFLOW: ({ url, cause }) =>

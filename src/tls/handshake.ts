@@ -23,7 +23,14 @@ import type { X509Certificate } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import tls from 'node:tls';
-import { ConnectionError, ConnectTimeout, INSECURE_WARNING, ProxyError, SSLError } from '../errors.js';
+import {
+  ConnectionError,
+  ConnectTimeout,
+  INSECURE_WARNING,
+  ProxyError,
+  SSLError,
+  secondsNote,
+} from '../errors.js';
 import { type AnchorClass, classifyAnchor, describeAnchor } from '../trust/classify.js';
 import type { TrustAnchor, TrustAnchors } from '../trust/types.js';
 import {
@@ -707,11 +714,12 @@ function timeoutError(
       : `connecting to ${target.address} (${p === 'TLS handshake' ? 'TCP and TLS handshake' : p}) took longer than ${timeoutMs} ms`,
     {
       hint:
-        p === 'TLS handshake'
+        (p === 'TLS handshake'
           ? `Something accepts TCP on ${target.address} but does not answer TLS: check the port, or a firewall that holds connections; or raise timeout.connect.`
           : p === 'proxy'
             ? `The proxy (from ${proxy?.source ?? 'the proxy option'}) is stalled or slow; check it, or raise timeout.connect.`
-            : `Check that ${target.address} is reachable from here (firewall, VPN, routing), or raise timeout.connect.`,
+            : `Check that ${target.address} is reachable from here (firewall, VPN, routing), or raise timeout.connect.`) +
+        secondsNote(timeoutMs),
     },
   );
 }

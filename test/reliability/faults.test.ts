@@ -127,6 +127,30 @@ describe('network faults', () => {
     }
   });
 
+  test("a timeout that looks like requests' seconds (timeout: 5) says it is milliseconds", async () => {
+    const stall = await startRawTlsServer({ mode: 'stall' });
+    const slow = await startRawTlsServer({ mode: 'stallAfterHandshake', cert: issue(inter), chain: [inter] });
+    try {
+      const connect = await failure(session.get(stall.url('/'), { verify: root.pem, timeout: 5 }));
+      assertTyped(connect.err, ConnectTimeout, 'ERR_CONNECT_TIMEOUT');
+      assert.match(
+        (connect.err as ConnectTimeout).hint ?? '',
+        /in milliseconds: 5 is 5 ms \(requests' timeout=5 is 5000 here\)/,
+      );
+      const read = await failure(
+        session.get(slow.url('/'), { verify: root.pem, timeout: { connect: CONNECT_MS, read: 20 } }),
+      );
+      assertTyped(read.err, ReadTimeout, 'ERR_READ_TIMEOUT');
+      assert.match((read.err as ReadTimeout).hint ?? '', /in milliseconds: 20 is 20 ms/);
+      // A timeout of a plausible number of milliseconds gets no such note.
+      const plain = await failure(session.get(stall.url('/'), { verify: root.pem, timeout: 200 }));
+      assert.doesNotMatch((plain.err as ConnectTimeout).hint ?? '', /milliseconds/);
+    } finally {
+      await stall.close();
+      await slow.close();
+    }
+  });
+
   for (const r of raw) {
     test(`a server that does '${r.mode}': ${r.cls.name}, within the timeout`, async () => {
       const server = await startRawTlsServer({
