@@ -35,6 +35,8 @@ export interface OptionRow {
   readonly check: (value: unknown) => boolean;
   /** The code of the error for a value of the wrong kind (the code the option's resolver uses). */
   readonly code?: string;
+  /** The hint of that error, where a value of the wrong kind is usually another library's form. */
+  readonly hint?: string;
   readonly doc: string;
 }
 
@@ -94,8 +96,9 @@ export const OPTIONS = {
   cert: {
     where: SRA,
     takes: '{ cert, key, passphrase? } or { pfx, passphrase? }',
-    check: isObject,
+    check: (v) => isObject(v) && !Array.isArray(v),
     code: 'ERR_CLIENT_CERT',
+    hint: "requests' cert=('client.pem', 'key.pem') is cert: { cert: 'client.pem', key: 'key.pem' } here, and cert='both.pem' (certificate and key in one file) is cert: { cert: 'both.pem', key: 'both.pem' }; each may be a path or PEM text.",
     doc: 'client certificate (mutual TLS), sent only after the server is verified',
   },
   pin: {
@@ -486,6 +489,7 @@ export function checkOptions(options: object, scope: Scope, prefix = ''): void {
     if (!row.check(value)) {
       throw new ConfigError(`${prefix}option '${key}' takes ${row.takes}, not ${describeValue(value)}`, {
         code: row.code ?? 'ERR_OPTION_TYPE',
+        ...(row.hint ? { hint: row.hint } : {}),
       });
     }
   }

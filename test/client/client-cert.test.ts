@@ -278,10 +278,20 @@ describe('client certificates that are wrong: ConfigError saying which part', ()
       'ERR_CLIENT_CERT',
       /passphrase must be a string/,
     );
-    await rejectsConfig(
+    const asString = await rejectsConfig(
       'alice.pem',
       'ERR_CLIENT_CERT',
       /option 'cert' takes \{ cert, key, passphrase\? \} or \{ pfx, passphrase\? \}, not a string/,
+    );
+    // requests' forms (a path, or a (cert, key) pair) get the form to write here.
+    assert.match(
+      asString.hint ?? '',
+      /cert='both\.pem' .* is cert: \{ cert: 'both\.pem', key: 'both\.pem' \}/,
+    );
+    const asPair = await rejectsConfig(['alice.pem', 'alice.key'], 'ERR_CLIENT_CERT', /not an array/);
+    assert.match(
+      asPair.hint ?? '',
+      /cert=\('client\.pem', 'key\.pem'\) is cert: \{ cert: 'client\.pem', key: 'key\.pem' \}/,
     );
     await rejectsConfig(
       { pfx: Buffer.from('x'), cert: client.pem, key: client.keyPem },
