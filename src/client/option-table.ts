@@ -387,6 +387,8 @@ const INSTEAD: Readonly<Record<string, string>> = {
   method: "the method is the function: post(url, …), or request('PATCH', url, …)",
   url: 'the URL is the first argument: get(url, { … })',
   maxbodylength: 'the request body is sent as given; maxResponseSize bounds the response',
+  insecure:
+    'verify: false turns verification off (warned once per host); `certainly check URL` names the fix that keeps it on',
 };
 
 function normalise(name: string): string {
@@ -466,7 +468,19 @@ export function unknownOptionError(key: string, scope: Scope, prefix = ''): Conf
   }
   const near = suggest(key, BY_SCOPE[scope]);
   const k = normalise(key);
-  const instead = near === undefined && Object.hasOwn(INSTEAD, k) ? INSTEAD[k] : undefined;
+  // A name (or another library's name) for an option this scope does not take: say where it goes
+  // (axios' baseURL on a request is the Session's baseUrl).
+  const elsewhere = near === undefined ? suggest(key, ROWS.keys()) : undefined;
+  const instead =
+    near !== undefined
+      ? undefined
+      : elsewhere !== undefined
+        ? `'${elsewhere}' is an option of ${ROWS.get(elsewhere)!
+            .where.map((w) => PLACE[w])
+            .join(' and ')}, not of ${PLACE[scope]}`
+        : Object.hasOwn(INSTEAD, k)
+          ? INSTEAD[k]
+          : undefined;
   const tail = near !== undefined ? `; did you mean '${near}'?` : instead !== undefined ? `; ${instead}` : '';
   return new ConfigError(`${prefix}unknown option '${key}'${tail}`, {
     code: 'ERR_UNKNOWN_OPTION',

@@ -105,6 +105,18 @@ describe('unknown options are errors, with the nearest name', () => {
           /'validateStatus'; a status never throws; call r.raiseForStatus\(\)/,
         ),
       );
+      await assert.rejects(
+        s.get(server.url('/'), { insecure: true } as never),
+        configError('ERR_UNKNOWN_OPTION', /'insecure'; verify: false turns verification off/),
+      );
+      // Another library's name for an option of another scope says where it goes.
+      await assert.rejects(
+        s.get(server.url('/'), { baseURL: server.url('/') } as never),
+        configError(
+          'ERR_UNKNOWN_OPTION',
+          /'baseURL'; 'baseUrl' is an option of a Session, not of a request$/,
+        ),
+      );
       // A name on Object.prototype is just unknown.
       await assert.rejects(s.get(server.url('/'), { constructor: 1 } as never), (err: unknown) => {
         assert.ok(err instanceof ConfigError);
