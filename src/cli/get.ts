@@ -166,15 +166,18 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
     io.stdout.write(helpText(GET));
     return 0;
   }
+  const given = positionals[0]!;
+  // A target without a scheme is https, as for check (curl would take http: this client verifies).
+  const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(given) ? given : `https://${given}`;
   try {
-    checkUrl(positionals[0]!);
+    checkUrl(url, given);
   } catch (err) {
     if (err instanceof UsageError) return usageFailure(GET, err, io.stderr);
     throw err;
   }
   const session = new Session();
   // The library's InsecureRequestWarning speaks of verify: false; the CLI says it in its own terms.
-  const unmute = values.insecure ? muteInsecureWarning(io.stderr, positionals[0]!) : undefined;
+  const unmute = values.insecure ? muteInsecureWarning(io.stderr, url) : undefined;
   try {
     if (values.verify !== undefined && values.ca !== undefined && values.verify !== values.ca) {
       throw new ConfigError('--ca is another name for --verify: give one of them', { code: 'ERR_OPTIONS' });
@@ -188,9 +191,7 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
     const cert = clientCertOf(values, io.env);
     // curl's --pinnedpubkey takes several hashes separated by ';'.
     const pins = (values.pin ?? []).flatMap((p) => p.split(';')).map((p) => p.trim());
-    const aia = values.aia
-      ? { allowPrivate: serverIsLocal(positionals[0]!, values['connect-to']) }
-      : undefined;
+    const aia = values.aia ? { allowPrivate: serverIsLocal(url, values['connect-to']) } : undefined;
     const revocation = values['cert-status'] ? 'hard' : values.revocation;
     if (values['cert-status'] && values.revocation !== undefined && values.revocation !== 'hard')
       throw new ConfigError(`--cert-status and --revocation ${values.revocation} contradict each other`, {
@@ -203,7 +204,7 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
     const revocationOption = values['ocsp-online']
       ? {
           mode: (revocation ?? 'soft') as 'soft' | 'hard',
-          online: { allowPrivate: serverIsLocal(positionals[0]!, values['connect-to']) },
+          online: { allowPrivate: serverIsLocal(url, values['connect-to']) },
         }
       : (revocation as 'off' | 'soft' | 'hard' | undefined);
     const headers: [string, string | undefined][] = [];
@@ -227,9 +228,9 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       throw new UsageError('--digest goes with -u USER:PASS (the credentials to answer the challenge with)');
     const credentials = values.user === undefined ? undefined : await userAuth(values.user, stdin, io.stderr);
     const auth = credentials && values.digest ? { digest: credentials } : credentials;
-    const file = values.output ?? (values['remote-name'] ? remoteName(positionals[0]!) : undefined);
+    const file = values.output ?? (values['remote-name'] ? remoteName(url) : undefined);
     const method = values.method ?? (values.head ? 'HEAD' : body || files ? 'POST' : 'GET');
-    const r = await session.request(method, positionals[0]!, {
+    const r = await session.request(method, url, {
       headers: headerRecord(headers),
       // --json holds the body as text: decoded whatever was asked.
       decompress: values.compressed === true || values.json === true,
@@ -409,15 +410,15 @@ async function userAuth(
 }
 
 /** The URL argument: absolute, http or https, with a host that can be verified (a..b cannot). */
-function checkUrl(text: string): void {
+function checkUrl(text: string, given: string): void {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new UsageError(`${quote(text)} is not a URL: give an absolute one, like https://example.com/`);
+    throw new UsageError(`${quote(given)} is not a URL: give an absolute one, like https://example.com/`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new UsageError(`${quote(text)} is not an http or https URL`);
+    throw new UsageError(`${quote(given)} is not an http or https URL`);
   }
   try {
     parseReferenceName(url.hostname);

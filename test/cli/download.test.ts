@@ -356,6 +356,12 @@ describe('curl flags', () => {
     assert.match(noPass.stderr, /no password and standard input is not a terminal/);
   });
 
+  test('a URL without a scheme is https (as check takes its targets)', async () => {
+    const r = await run(['get', server.url('/bin').replace(/^https:\/\//, ''), '--ca', caPath]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout, BINARY);
+  });
+
   test('--digest with -u answers a Digest challenge (Basic is refused there); alone it is a usage error', async () => {
     const digest = await run([
       'get',
