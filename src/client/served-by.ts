@@ -24,7 +24,7 @@ export class ServedClient extends Client {
       ...opts,
       connect: (co: buildConnector.Options, callback: buildConnector.Callback) =>
         connect(co, (err: Error | null, socket: unknown) => {
-          if (this) this.tls = socket ? tlsInfoOf(socket as object) : undefined;
+          this.tls = socket ? tlsInfoOf(socket as object) : undefined;
           (callback as (e: Error | null, s: unknown) => void)(err, socket);
         }),
     });

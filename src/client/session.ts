@@ -16,7 +16,6 @@ import {
   TotalTimeout,
 } from '../errors.js';
 import { createConnector } from '../tls/connector.js';
-import type { TlsInfo } from '../tls/handshake.js';
 import { type ConnectTarget, parseConnectTo } from '../tls/target.js';
 import { anchorsOf, resolveTrust } from '../trust/resolve.js';
 import type { TrustAnchors } from '../trust/types.js';
@@ -90,7 +89,6 @@ interface PoolEntry {
   agent: Agent;
   /** The agent with the read-timer interceptor (read-timer.ts): what requests go through. */
   dispatcher: Dispatcher;
-  lastTls: Map<string, TlsInfo>;
 }
 
 /** Per-connection settings that decide which pool a request may use. */
@@ -525,8 +523,8 @@ export class Session {
       dropBody(data.body);
       throw err;
     }
-    const tls =
-      current.protocol === 'https:' ? (servedTls(requestOptions!) ?? pool.lastTls.get(origin)) : undefined;
+    // Every client of the Session's pools is a ServedClient (http2.ts, served-by.ts).
+    const tls = current.protocol === 'https:' ? servedTls(requestOptions!) : undefined;
     const setCookie = data.headers['set-cookie'];
     const cookies = setCookie === undefined ? undefined : storeCookies(plan.cookieStore, setCookie, jarUrl);
     const response = new Response({
@@ -601,20 +599,18 @@ export class Session {
     const key = poolKey(s);
     const hit = this.#pools.get(key);
     if (hit) return hit;
-    const lastTls = new Map<string, TlsInfo>();
     const proxy = s.proxy;
     const agentOptions: Agent.Options = {
       connect: createConnector(
         connectorConfig({
           ...s,
-          onConnection: (origin, info) => lastTls.set(origin, info),
           ...(proxy ? { proxyFor: () => proxy } : {}),
         }),
       ),
       ...(s.http2 ? http2AgentOptions() : servedAgentOptions()),
     };
     const agent = proxy ? new ProxiedAgent(agentOptions, () => proxy) : new Agent(agentOptions);
-    const entry = { agent, dispatcher: withReadTimer(agent), lastTls };
+    const entry = { agent, dispatcher: withReadTimer(agent) };
     if (this.#pools.size >= MAX_POOLS) {
       const [oldKey, old] = this.#pools.entries().next().value as [string, PoolEntry];
       this.#pools.delete(oldKey);

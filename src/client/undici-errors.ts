@@ -48,11 +48,13 @@ const readTimeout: Row = ({ url, t, cause }) =>
 
 /** undici's error codes (lib/core/errors.js, 7.30.2) -> ours. */
 const ROWS: Record<string, Row> = {
-  UND_ERR_CONNECT_TIMEOUT: ({ url, t, cause }) =>
-    new ConnectTimeout(`connecting to ${url.host} took longer than ${t.connect} ms`, {
+  UND_ERR_CONNECT_TIMEOUT: ({ url, t, cause }) => {
+    const note = secondsNote(t.connect).trim();
+    return new ConnectTimeout(`connecting to ${url.host} took longer than ${t.connect} ms`, {
       cause,
-      ...(secondsNote(t.connect) ? { hint: secondsNote(t.connect).trim() } : {}),
-    }),
+      ...(note ? { hint: note } : {}),
+    });
+  },
   UND_ERR_HEADERS_TIMEOUT: readTimeout,
   UND_ERR_BODY_TIMEOUT: readTimeout,
   UND_ERR_HEADERS_OVERFLOW: ({ url, cause }) =>

@@ -119,8 +119,16 @@ export async function connectForDiagnosis(opts: WireOptions): Promise<Wire> {
   const wire: Wire = { sni: opts.target.sni };
   const tap: HandshakeTap = {};
   let h: Awaited<ReturnType<typeof handshake>> | undefined;
+  // The gate's verdict, decided once: by the gate mid-handshake (TLS 1.2), or, under TLS 1.3,
+  // whichever asks first of the gate and the wait below (the handshake is over before it decides).
   const gate = opts.clientCert ? opts.beforeClientFlight : undefined;
   let keptBack: Error | undefined;
+  let decision: Promise<void> | undefined;
+  const decide = (early: Handshake): Promise<void> =>
+    (decision ??= gate!(early).catch((err: unknown) => {
+      keptBack = err as Error;
+      throw err;
+    }));
   try {
     h = await handshake(opts.target, {
       trust: opts.trust,
@@ -130,41 +138,16 @@ export async function connectForDiagnosis(opts: WireOptions): Promise<Wire> {
       ...(opts.proxy ? { proxy: opts.proxy } : {}),
       ...(opts.clientCert ? { clientCert: opts.clientCert } : {}),
       ...(opts.requestOCSP ? { requestOCSP: true } : {}),
-      ...(gate
-        ? {
-            beforeClientFlight: async (early: Handshake) => {
-              try {
-                await gate(early);
-              } catch (err) {
-                keptBack = err as Error;
-                throw err;
-              }
-            },
-          }
-        : {}),
+      ...(gate ? { beforeClientFlight: decide } : {}),
     });
   } catch (err) {
-    if (keptBack) {
-      // Diagnose the refused server on a connection that offers no certificate.
-      const { clientCert: _c, beforeClientFlight: _g, ...rest } = opts;
-      const again = await connectForDiagnosis(rest);
-      again.clientCertKeptBack = keptBack;
-      return again;
-    }
     wire.error = err as Error;
   }
-  if (h && gate && !keptBack) {
-    // Under TLS 1.3 the handshake is over, from the client's side, before the gate has decided
-    // (the flight waits in it): wait for the same verdict here, so that a refusal is known.
-    try {
-      await gate(h);
-    } catch (err) {
-      keptBack = err as Error;
-    }
-  }
-  if (h && keptBack) {
-    h.socket.on('error', () => {});
-    h.socket.destroy();
+  if (h && gate) await decide(h).catch(() => {});
+  if (keptBack) {
+    // Diagnose the refused server on a connection that offers no certificate.
+    h?.socket.on('error', () => {});
+    h?.socket.destroy();
     const { clientCert: _c, beforeClientFlight: _g, ...rest } = opts;
     const again = await connectForDiagnosis(rest);
     again.clientCertKeptBack = keptBack;

@@ -675,9 +675,11 @@ function clientAuthFindings(ctx: Context, wire: Wire): void {
         ? said.includes('client certificate')
           ? said
           : `${said}; it had asked for a client certificate${auth.offered ? '' : ' and none was given'}`
-        : auth.offered
-          ? `after the TLS handshake, the server at ${where} closed the connection (within ${waited}, nothing having been sent): it refuses the client certificate given`
-          : `after the TLS handshake, the server at ${where} closed the connection (within ${waited}, nothing having been sent): it asked for a client certificate and none was given`,
+        : `after the TLS handshake, the server at ${where} closed the connection (within ${waited}, nothing having been sent): ${
+            auth.offered
+              ? 'it refuses the client certificate given'
+              : 'it asked for a client certificate and none was given'
+          }`,
       // Without a certificate the fix is known (the server asked for one); with one, the
       // alert's own hint is the most precise there is.
       fix: auth.offered
