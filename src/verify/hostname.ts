@@ -28,8 +28,14 @@ export type DnsNameRole =
  *
  * The syntax is RFC 1034 §3.5 "preferred name syntax" as relaxed by RFC 1123 §2.1 (labels may
  * start with a digit), which RFC 5280 §4.2.1.6 requires of dNSName, with these choices:
- * - Underscores are allowed in any label: rustls-webpki and mozilla::pkix accept them for
- *   compatibility (Mozilla bug 1136616), and real certificates carry them.
+ * - Underscores: a reference name may carry one (a host people reach: Docker service names,
+ *   '_dmarc.example.com'), and a wildcard covers such a label; a certificate's own dNSName may
+ *   not. RFC 5280 §4.2.1.6 requires the preferred name syntax there (letters, digits, hyphens),
+ *   the CA/B Forum forbade underscores in publicly trusted certificates from 2019 (ballot SC12;
+ *   the last of them expired that year), and pyca/cryptography refuses them. rustls-webpki,
+ *   mozilla::pkix (Mozilla bug 1136616, from when public certificates still carried them), Go and
+ *   OpenSSL accept them; what refusing costs is a private CA's certificate for 'my_service', and
+ *   the mismatch message says how to re-issue it (docs/decisions.md, "Identity").
  * - A label may neither start nor end with a hyphen (RFC 1034 §3.5 "must start with a letter,
  *   end with a letter or digit"; rustls-webpki refuses both). Go accepts a trailing hyphen
  *   (crypto/x509 TestValidHostname, 'eXample123-.com'); we follow rustls-webpki.
@@ -104,6 +110,9 @@ function syntaxProblem(name: string, role: DnsNameRole, allowWildcard: boolean):
     }
     const bad = /[^A-Za-z0-9_-]/.exec(label);
     if (bad) return `it contains ${describeChar(bad[0])}, which a DNS name cannot`;
+    if (role === 'presented' && label.includes('_')) {
+      return `label '${label}' contains '_', which a certificate's DNS name may not (RFC 5280 §4.2.1.6; public CAs stopped issuing them in 2019)`;
+    }
     if (label.startsWith('-')) return `label '${label}' starts with a hyphen`;
     if (label.length >= 4 && label.slice(0, 4).toLowerCase() === 'xn--') {
       const problem = aLabelProblem(label);

@@ -9,8 +9,8 @@
  * - DNS names: syntax and matching in hostname.ts (rustls-webpki's rules: wildcard only as the
  *   whole left-most label, one label, at least two labels after it, not over a public suffix of
  *   the ICANN section as Chromium; no partial wildcards; no hyphen at either end of a label;
- *   A-labels must decode; underscores allowed; trailing dot ignored on the reference, refused on
- *   the certificate).
+ *   A-labels must decode; underscores in the reference name but not in the certificate's; trailing
+ *   dot ignored on the reference, refused on the certificate).
  * - IDNs: a reference U-label is converted to an A-label with node:url domainToASCII (UTS #46,
  *   as the WHATWG URL parser does); presented names must already be A-labels (RFC 5280 §7.2).
  * - IP addresses match iPAddress SANs only, by bytes; DNS names never match iPAddress SANs and IP
@@ -240,6 +240,12 @@ export function verifyIdentity(cert: Certificate, name: ReferenceName | string):
   } else if (ref.kind === 'ip' && san.names.some((n) => n.type === 'dns' && n.value === ref.text)) {
     // An IP address written as a dNSName: "valid for 8.8.8.8, not 8.8.8.8" would read as nonsense.
     message = `certificate lists ${ref.text} as a DNS name, not as an IP address, so it is not valid for the IP address ${ref.text}`;
+  } else if (
+    ref.kind === 'dns' &&
+    presented.some((p) => p.toLowerCase() === ref.value && dnsNameProblem(p, 'presented', true))
+  ) {
+    // The name itself is there but malformed (an underscore): "valid for x, not x" would read as nonsense.
+    message = `certificate lists ${printable(ref.value)}, but not as a valid DNS name, so it is not valid for ${shown}`;
   } else {
     const listed = presented.slice(0, MAX_NAMES_IN_MESSAGE).map(printable);
     const more = presented.length - listed.length;
@@ -334,17 +340,25 @@ function mismatchHint(names: readonly GeneralName[], ref: ReferenceName): string
   }
 
   const host = ref.value;
+  const dot = host.indexOf('.');
+  const parent = dot > 0 ? host.slice(dot + 1) : undefined;
   for (const d of dns) {
     const problem = dnsNameProblem(d, 'presented', true);
     if (problem !== undefined && legacyDnsMatch(d, host)) {
+      if (d.includes('_') && !d.startsWith('*')) {
+        const plain = host.replace(/_/g, '-');
+        return (
+          `the certificate names '${printable(d)}', but ${problem}, so it matches nothing; no certificate can ` +
+          `name ${host} itself: re-issue it for ${plain}${parent ? ` (or *.${parent})` : ''} and verify that name, keeping the address: ` +
+          `serverName: '${plain}'`
+        );
+      }
       return (
         `the certificate's name '${printable(d)}' would match under older, looser rules, but it is malformed: ${problem}; ` +
         `the server needs a certificate that lists ${host}`
       );
     }
   }
-  const dot = host.indexOf('.');
-  const parent = dot > 0 ? host.slice(dot + 1) : undefined;
   if (validDns.some((d) => d.toLowerCase() === `*.${host}`)) {
     return `'*.${host}' covers names one label below ${host}, not ${host} itself; the certificate needs ${host} as a name too`;
   }

@@ -273,3 +273,32 @@ test('ca pem --server through an https:// proxy (--proxy-cacert): the certificat
   assert.match(r.stdout, /sent by localhost:\d+, not verified/);
   assert.equal(tlsProxy.connects.length - n, 1);
 });
+
+test("check: a certificate name with '_' is refused, and its fix (--server-name) works as printed", async () => {
+  const underscored = await startTlsServer({ cert: issue(root, { sans: ['DNS:my_service'] }) });
+  const reissued = await startTlsServer({ cert: issue(root, { sans: ['DNS:my-service'] }) });
+  try {
+    const miss = await cli([
+      'check',
+      `127.0.0.1:${underscored.port}`,
+      '--server-name',
+      'my_service',
+      '--ca',
+      caPath,
+    ]);
+    assert.equal(miss.code, 1, miss.stdout + miss.stderr);
+    assert.match(miss.stdout, /HOSTNAME_MISMATCH +certificate lists my_service, but not as a valid DNS name/);
+    const fix =
+      /keeping the address: certainly (check 127\.0\.0\.1:\d+ --server-name my-service --ca \S+)/.exec(
+        miss.stdout,
+      );
+    assert.ok(fix, miss.stdout);
+    // The re-issued certificate is on another port; the command is otherwise run as printed.
+    const args = fix[1]!.replace(String(underscored.port), String(reissued.port)).split(' ');
+    const ok = await cli(args);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /verified for my-service/);
+  } finally {
+    await Promise.all([underscored.close(), reissued.close()]);
+  }
+});

@@ -126,6 +126,22 @@ describe('HOSTNAME_MISMATCH', () => {
     assert.match(e.hint ?? '', /older, looser rules.*partial wildcard/);
   });
 
+  test("a certificate name with '_' matches nothing, and the hint says how to re-issue it", () => {
+    const e = failure(leaf(['DNS:my_service.internal']), 'my_service.internal');
+    assert.deepEqual(e.presented, ['my_service.internal']);
+    assert.equal(
+      e.message,
+      'certificate lists my_service.internal, but not as a valid DNS name, so it is not valid for my_service.internal',
+    );
+    assert.match(e.hint ?? '', /contains '_'.*RFC 5280/);
+    assert.match(
+      e.hint ?? '',
+      /re-issue it for my-service\.internal \(or \*\.internal\).*serverName: 'my-service\.internal'/,
+    );
+    // A wildcard still covers such a host: the reference may carry '_'.
+    assert.doesNotThrow(() => verifyIdentity(leaf(['DNS:*.example.com']), 'my_service.example.com'));
+  });
+
   test('a wildcard over a single label is malformed', () => {
     const e = failure(leaf(['DNS:*.com']), 'example.com');
     assert.match(e.hint ?? '', /at least two labels/);

@@ -52,8 +52,10 @@ describe('dnsNameMatches (presented, reference, expected)', () => {
     ['f*.example.com', 'foo.example.com', false], // partial wildcards
     ['*o.example.com', 'foo.example.com', false],
     ['f*o.example.com', 'foo.example.com', false],
-    ['exa_mple.com', 'exa_mple.com', true], // underscores (rustls-webpki, Mozilla bug 1136616)
-    ['*.example.com', '_dmarc.example.com', true],
+    ['exa_mple.com', 'exa_mple.com', false], // no '_' in a certificate's name (RFC 5280, pyca; limbo underscore-dns)
+    ['_dmarc.example.com', '_dmarc.example.com', false],
+    ['*.example.com', '_dmarc.example.com', true], // but a wildcard covers a label with one
+    ['*.example.com', 'my_service.example.com', true],
     ['example-.com', 'example-.com', false], // trailing hyphen, as the leading one (rustls-webpki)
     ['www.example-.com', 'www.example-.com', false],
     ['*.example-.com', 'www.example-.com', false],
@@ -104,7 +106,8 @@ describe('name syntax', () => {
     ['.example.com', false, false, false],
     ['example..com', false, false, false],
     ['exa mple.com', false, false, false],
-    ['exa_mple.com', true, true, true],
+    ['exa_mple.com', false, false, true], // a host may have '_', a certificate's name may not
+    ['*.exa_mple.com', false, false, false],
     ['eXample123-.com', false, false, false],
     ['*.co.uk', false, false, false],
     ['*.github.io', true, false, false],
