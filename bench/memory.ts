@@ -1,8 +1,8 @@
 /**
- * Memory of streamed transfers: a 1 GiB download read through `r.stream()` and a 1 GiB upload
- * sent from a stream (`data:` a Readable) and as a multipart file (`files:` an opened file
- * handle), each in a fresh process, beside undici's `request` doing the same download and
- * upload. The figure is the process's peak resident set (process.resourceUsage().maxRSS) at the
+ * Memory of streamed transfers: a 1 GiB download read through `r.stream()` (over HTTP/1.1, and
+ * over HTTP/2 with `http2: true`) and a 1 GiB upload sent from a stream (`data:` a Readable) and
+ * as a multipart file (`files:` an opened file handle), each in a fresh process, beside undici's
+ * `request` doing the same download (HTTP/1.1, and HTTP/2 with allowH2) and upload. The figure is the process's peak resident set (process.resourceUsage().maxRSS) at the
  * end, and the same for a process that only imports the client (the floor under it).
  * The HTTPS server runs in this process, generating and discarding bytes.
  *
@@ -12,7 +12,7 @@
 
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
-import { createServer } from 'node:https';
+import { createSecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +40,13 @@ const PROGRAMS: Record<string, string> = {
     let n = 0; for await (const c of r.stream()) n += c.length;
     if (n !== size) throw new Error('got ' + n);
     await closeDefaultSession();`,
+  'certainly: download, r.stream(), http2: true': `
+    const { get, closeDefaultSession } = await import('certainly');
+    const r = await get(url + 'download', { verify: ca, http2: true });
+    if (r.httpVersion !== '2') throw new Error('spoke HTTP/' + r.httpVersion);
+    let n = 0; for await (const c of r.stream()) n += c.length;
+    if (n !== size) throw new Error('got ' + n);
+    await closeDefaultSession();`,
   'certainly: upload, data: a Readable': `
     const { post, closeDefaultSession } = await import('certainly');
     const { Readable } = await import('node:stream');
@@ -61,6 +68,13 @@ const PROGRAMS: Record<string, string> = {
   'undici request: download': `
     const { request, Agent } = await import('undici');
     const dispatcher = new Agent({ connect: { ca: (await import('node:fs')).readFileSync(ca) } });
+    const r = await request(url + 'download', { dispatcher });
+    let n = 0; for await (const c of r.body) n += c.length;
+    if (n !== size) throw new Error('got ' + n);
+    await dispatcher.close();`,
+  'undici request: download, allowH2: true': `
+    const { request, Agent } = await import('undici');
+    const dispatcher = new Agent({ allowH2: true, connect: { ca: (await import('node:fs')).readFileSync(ca) } });
     const r = await request(url + 'download', { dispatcher });
     let n = 0; for await (const c of r.body) n += c.length;
     if (n !== size) throw new Error('got ' + n);
@@ -140,7 +154,8 @@ async function main(): Promise<void> {
   closeSync(fd);
 
   const piece = Buffer.alloc(256 * 1024, 120);
-  const server = createServer({ cert: leaf.pem, key: leaf.keyPem }, (req, res) => {
+  // HTTP/2 for the clients that ask for it (ALPN), HTTP/1.1 for the others.
+  const server = createSecureServer({ cert: leaf.pem, key: leaf.keyPem, allowHTTP1: true }, (req, res) => {
     if (req.url === '/download') {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
       let sent = 0;
