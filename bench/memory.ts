@@ -2,8 +2,9 @@
  * Memory of streamed transfers: a 1 GiB download read through `r.stream()` (over HTTP/1.1, and
  * over HTTP/2 with `http2: true`) and a 1 GiB upload sent from a stream (`data:` a Readable) and
  * as a multipart file (`files:` an opened file handle), each in a fresh process, beside undici's
- * `request` doing the same download (HTTP/1.1, and HTTP/2 with allowH2) and upload. The figure is the process's peak resident set (process.resourceUsage().maxRSS) at the
- * end, and the same for a process that only imports the client (the floor under it).
+ * `request` doing the same download (HTTP/1.1, and HTTP/2 with allowH2) and upload. The figure
+ * is the process's peak resident set (process.resourceUsage().maxRSS) at the end, and the same
+ * for a process that only imports the client (the floor under it).
  * The HTTPS server runs in this process, generating and discarding bytes.
  *
  *   npm run bench:memory                         1024 MiB, 3 runs each, writes the README block

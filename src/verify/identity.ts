@@ -340,17 +340,20 @@ function mismatchHint(names: readonly GeneralName[], ref: ReferenceName): string
   }
 
   const host = ref.value;
-  const dot = host.indexOf('.');
-  const parent = dot > 0 ? host.slice(dot + 1) : undefined;
   for (const d of dns) {
     const problem = dnsNameProblem(d, 'presented', true);
     if (problem !== undefined && legacyDnsMatch(d, host)) {
-      if (d.includes('_') && !d.startsWith('*')) {
-        const plain = host.replace(/_/g, '-');
+      if (d.includes('_')) {
+        // A name the certificate may carry: '_' as '-', none at either end of a label.
+        const plain = host
+          .split('.')
+          .map((l) => l.replace(/_/g, '-').replace(/^-+|-+$/g, '') || 'host')
+          .join('.');
+        const plainParent = plain.includes('.') ? plain.slice(plain.indexOf('.') + 1) : undefined;
         return (
           `the certificate names '${printable(d)}', but ${problem}, so it matches nothing; no certificate can ` +
-          `name ${host} itself: re-issue it for ${plain}${parent ? ` (or *.${parent})` : ''} and verify that name, keeping the address: ` +
-          `serverName: '${plain}'`
+          `name ${host} itself: re-issue it for ${plain}${plainParent ? ` (or *.${plainParent})` : ''} and verify ` +
+          `that name, keeping the address: serverName: '${plain}'`
         );
       }
       return (
@@ -359,6 +362,8 @@ function mismatchHint(names: readonly GeneralName[], ref: ReferenceName): string
       );
     }
   }
+  const dot = host.indexOf('.');
+  const parent = dot > 0 ? host.slice(dot + 1) : undefined;
   if (validDns.some((d) => d.toLowerCase() === `*.${host}`)) {
     return `'*.${host}' covers names one label below ${host}, not ${host} itself; the certificate needs ${host} as a name too`;
   }

@@ -138,6 +138,15 @@ describe('HOSTNAME_MISMATCH', () => {
       e.hint ?? '',
       /re-issue it for my-service\.internal \(or \*\.internal\).*serverName: 'my-service\.internal'/,
     );
+    // The name suggested is one a certificate may carry, for a wildcard too.
+    assert.match(
+      failure(leaf(['DNS:_svc.example.com']), '_svc.example.com').hint ?? '',
+      /serverName: 'svc\.example\.com'/,
+    );
+    assert.match(
+      failure(leaf(['DNS:*.my_zone.example.com']), 'a.my_zone.example.com').hint ?? '',
+      /re-issue it for a\.my-zone\.example\.com \(or \*\.my-zone\.example\.com\)/,
+    );
     // A wildcard still covers such a host: the reference may carry '_'.
     assert.doesNotThrow(() => verifyIdentity(leaf(['DNS:*.example.com']), 'my_service.example.com'));
   });
