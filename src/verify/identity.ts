@@ -349,11 +349,14 @@ function mismatchHint(names: readonly GeneralName[], ref: ReferenceName): string
           .split('.')
           .map((l) => l.replace(/_/g, '-').replace(/^-+|-+$/g, '') || 'host')
           .join('.');
-        const plainParent = plain.includes('.') ? plain.slice(plain.indexOf('.') + 1) : undefined;
+        // A wildcard one label up covers the host as it is, when only its first label has '_'.
+        const dot = host.indexOf('.');
+        const above = dot > 0 && !host.slice(dot).includes('_') ? `*.${host.slice(dot + 1)}` : undefined;
+        const wildcard = above !== undefined && dnsNameProblem(above, 'presented', true) === undefined;
         return (
           `the certificate names '${printable(d)}', but ${problem}, so it matches nothing; no certificate can ` +
-          `name ${host} itself: re-issue it for ${plain}${plainParent ? ` (or *.${plainParent})` : ''} and verify ` +
-          `that name, keeping the address: serverName: '${plain}'`
+          `name ${host} itself: re-issue it for ${plain} and verify that name, keeping the address: ` +
+          `serverName: '${plain}'${wildcard ? `; or re-issue it for ${above}, which covers ${host} as it is` : ''}`
         );
       }
       return (

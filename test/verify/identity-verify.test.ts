@@ -136,7 +136,7 @@ describe('HOSTNAME_MISMATCH', () => {
     assert.match(e.hint ?? '', /contains '_'.*RFC 5280/);
     assert.match(
       e.hint ?? '',
-      /re-issue it for my-service\.internal \(or \*\.internal\).*serverName: 'my-service\.internal'/,
+      /re-issue it for my-service\.internal and verify that name.*serverName: 'my-service\.internal'$/,
     );
     // The name suggested is one a certificate may carry, for a wildcard too.
     assert.match(
@@ -145,8 +145,14 @@ describe('HOSTNAME_MISMATCH', () => {
     );
     assert.match(
       failure(leaf(['DNS:*.my_zone.example.com']), 'a.my_zone.example.com').hint ?? '',
-      /re-issue it for a\.my-zone\.example\.com \(or \*\.my-zone\.example\.com\)/,
+      /re-issue it for a\.my-zone\.example\.com and .*serverName: 'a\.my-zone\.example\.com'$/,
     );
+    assert.match(
+      failure(leaf(['DNS:foo_bar.example.com']), 'foo_bar.example.com').hint ?? '',
+      /serverName: 'foo-bar\.example\.com'; or re-issue it for \*\.example\.com, which covers foo_bar\.example\.com as it is$/,
+    );
+    // No wildcard over a public suffix is suggested.
+    assert.doesNotMatch(failure(leaf(['DNS:my_shop.co.uk']), 'my_shop.co.uk').hint ?? '', /\*\.co\.uk/);
     // A wildcard still covers such a host: the reference may carry '_'.
     assert.doesNotThrow(() => verifyIdentity(leaf(['DNS:*.example.com']), 'my_service.example.com'));
   });
