@@ -112,6 +112,26 @@ export const GET = {
       max: 100,
       help: 'send again, up to N times, after a transient failure (as curl): a timeout,\na connection error, or HTTP 408, 429, 500, 502, 503, 504; waits 1 s, doubled\neach time up to 10 min, or what Retry-After asks; never after a certificate\nfailure; a body from stdin is not sent again',
     },
+    'retry-delay': {
+      type: 'number',
+      value: 'SECONDS',
+      max: 600,
+      help: 'with --retry: wait this long before each retry instead of doubling\n(0: the doubling default); Retry-After still counts',
+    },
+    'retry-max-time': {
+      type: 'number',
+      value: 'SECONDS',
+      max: 86_400,
+      help: 'with --retry: no retry later than this long after the first attempt began',
+    },
+    'retry-all-errors': {
+      type: 'boolean',
+      help: 'with --retry: every error is retried, and with --fail so is every HTTP status\nof 400 or more (as curl; a certificate failure never is)',
+    },
+    'retry-connrefused': {
+      type: 'boolean',
+      help: 'accepted for curl: with --retry a refused connection is always retried',
+    },
     output: { type: 'string', short: 'o', value: 'FILE', help: 'write the body to FILE (- for stdout)' },
     'remote-name': {
       type: 'boolean',
@@ -230,6 +250,16 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
     const auth = credentials && values.digest ? { digest: credentials } : credentials;
     const file = values.output ?? (values['remote-name'] ? remoteName(url) : undefined);
     const method = values.method ?? (values.head ? 'HEAD' : body || files ? 'POST' : 'GET');
+    const retryFlags = {
+      delay: values['retry-delay'],
+      maxTime: values['retry-max-time'],
+      allErrors: values['retry-all-errors'] === true,
+      fail: values.fail === true,
+    };
+    for (const flag of ['retry-delay', 'retry-max-time', 'retry-all-errors', 'retry-connrefused'] as const) {
+      if (values[flag] !== undefined && !values.retry)
+        throw new UsageError(`--${flag} goes with --retry N (how many times to send again)`);
+    }
     const r = await session.request(method, url, {
       headers: headerRecord(headers),
       // --json holds the body as text: decoded whatever was asked.
@@ -246,7 +276,7 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       ...(aia ? { aia } : {}),
       ...(revocationOption ? { revocation: revocationOption } : {}),
       ...(auth ? { auth } : {}),
-      ...(values.retry ? { retries: curlRetries(values.retry, method) } : {}),
+      ...(values.retry ? { retries: curlRetries(values.retry, method, retryFlags) } : {}),
       ...(values.http2 ? { http2: true } : {}),
       allowRedirects: values.location === true,
       ...(values['max-redirs'] !== undefined ? { maxRedirects: values['max-redirs'] } : {}),
@@ -362,18 +392,33 @@ function headerRecord(
  * curl's man page); 1 s before the first retry, doubled up to 10 minutes, Retry-After honoured;
  * every method, as curl runs the transfer again (the library sends a body again only when it can:
  * not one read from stdin). Connection refused counts (curl needs --retry-connrefused for it).
+ * --retry-delay S: S seconds before every retry (curl: no doubling), 0 keeps the default;
+ * --retry-max-time S: no retry later than S seconds after the first attempt began; and
+ * --retry-all-errors: with --fail every status of 400 or more too (curl: without --fail an HTTP
+ * error is not an error). A read error (timeout, broken response) is retried with --retry alone,
+ * as curl does; a certificate failure never is.
  */
-function curlRetries(n: number, method: string) {
+function curlRetries(
+  n: number,
+  method: string,
+  flags: { delay?: number; maxTime?: number; allErrors: boolean; fail: boolean },
+) {
+  const transient = [408, 429, 500, 502, 503, 504];
+  const statuses = flags.allErrors && flags.fail ? Array.from({ length: 200 }, (_, i) => 400 + i) : transient;
+  const delay = flags.delay ? flags.delay * 1000 : undefined;
   return {
     total: n,
     connect: n,
     read: n,
     status: n,
-    statusForcelist: [408, 429, 500, 502, 503, 504],
-    backoff: 1000,
-    backoffMax: 600_000,
+    statusForcelist: statuses,
+    backoff: delay ?? 1000,
+    backoffMax: delay ?? 600_000,
+    // Retry-After may ask for up to 10 minutes, whatever the fixed delay.
+    respectRetryAfter: 600_000,
     jitter: 0,
     allowedMethods: [method],
+    ...(flags.maxTime !== undefined ? { maxTime: flags.maxTime * 1000 } : {}),
   };
 }
 

@@ -248,7 +248,7 @@ export const OPTIONS = {
   retries: {
     where: SR,
     takes:
-      'a number of retries or { total, connect, read, status, statusForcelist, backoff, backoffMax, jitter, respectRetryAfter, allowedMethods }',
+      'a number of retries or { total, connect, read, status, statusForcelist, backoff, backoffMax, jitter, respectRetryAfter, allowedMethods, maxTime }',
     check: isNumberOrObject,
     code: 'ERR_RETRIES_OPTION',
     doc: "urllib3's Retry: connection errors, statuses 413/429/503 (Retry-After honoured), read errors if asked; recorded on r.retries (default none)",

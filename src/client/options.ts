@@ -91,7 +91,7 @@ export interface CommonOptions {
   /**
    * urllib3's Retry: a number (connection errors and the statuses 413, 429, 503), or { total,
    * connect, read, status, statusForcelist, backoff, backoffMax, jitter, respectRetryAfter,
-   * allowedMethods }. Idempotent methods only by default; never after an SSLError. Each retry is
+   * allowedMethods, maxTime }. Idempotent methods only by default; never after an SSLError. Each retry is
    * recorded on r.retries (client/retry.ts).
    */
   retries?: RetryOption;

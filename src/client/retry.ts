@@ -54,6 +54,13 @@ export type RetryOption =
       respectRetryAfter?: boolean | number;
       /** The methods retried. Default GET, HEAD, OPTIONS, PUT, DELETE, TRACE. */
       allowedMethods?: readonly string[];
+      /**
+       * ms from the start of the first attempt after which no retry is made: a retry whose wait
+       * would end later is not waited for, and the last response or error is the answer (curl's
+       * --retry-max-time). It does not cut an attempt short (that is `timeout.total`). Default:
+       * no limit.
+       */
+      maxTime?: number;
     };
 
 export type { RetryRecord };
@@ -72,6 +79,8 @@ export interface RetryPolicy {
   /** The longest Retry-After honoured, ms; -1: the header is ignored. */
   retryAfterMax: number;
   allowedMethods: ReadonlySet<string>;
+  /** No retry ends its wait later than this many ms after the first attempt began; Infinity: none. */
+  maxTime: number;
 }
 
 // RFC 9110 §9.2.2: the idempotent methods (PUT and DELETE included; POST and PATCH are not).
@@ -101,6 +110,7 @@ const KEYS = [
   'jitter',
   'respectRetryAfter',
   'allowedMethods',
+  'maxTime',
 ];
 
 const DEFAULT_FORCELIST_SET: ReadonlySet<number> = new Set(DEFAULT_STATUS_FORCELIST);
@@ -115,6 +125,7 @@ const NONE: RetryPolicy = Object.freeze({
   jitter: DEFAULT_JITTER,
   retryAfterMax: MAX_BACKOFF_MS,
   allowedMethods: IDEMPOTENT_METHODS,
+  maxTime: Number.POSITIVE_INFINITY,
 });
 
 function bad(why: string): ConfigError {
@@ -192,6 +203,7 @@ export function resolveRetries(opt: RetryOption | undefined): RetryPolicy {
       throw bad(".allowedMethods must be a list of method names, e.g. ['GET', 'POST']");
     allowedMethods = new Set(list.map((m) => m.toUpperCase()));
   }
+  const maxTime = opt.maxTime === undefined ? Number.POSITIVE_INFINITY : ms(opt.maxTime, '.maxTime');
   return {
     total,
     connect: connect ?? byTotal,
@@ -203,6 +215,7 @@ export function resolveRetries(opt: RetryOption | undefined): RetryPolicy {
     jitter,
     retryAfterMax,
     allowedMethods,
+    maxTime,
   };
 }
 
@@ -264,9 +277,12 @@ export class RetryState {
   #connect: number;
   #read: number;
   #status: number;
+  /** When the first attempt began (performance.now()), for maxTime. */
+  readonly #start: number;
 
   constructor(policy: RetryPolicy) {
     this.policy = policy;
+    this.#start = policy.maxTime === Number.POSITIVE_INFINITY ? 0 : performance.now();
     this.#total = policy.total;
     this.#connect = policy.connect;
     this.#read = policy.read;
@@ -279,9 +295,10 @@ export class RetryState {
     const kind = failureKind(err);
     if (kind === null) return undefined;
     if (kind === 'connect' ? this.#connect <= 0 : this.#read <= 0) return undefined;
+    const wait = this.#backoff();
+    if (this.#pastMaxTime(wait)) return undefined;
     if (kind === 'connect') this.#connect--;
     else this.#read--;
-    const wait = this.#backoff();
     this.#record({ kind, reason: (err as CertainlyError).code, url, wait });
     return wait;
   }
@@ -310,6 +327,7 @@ export class RetryState {
       wait = asked;
       fromServer = true;
     } else wait = this.#backoff();
+    if (this.#pastMaxTime(wait)) return undefined;
     this.#status--;
     this.#record({
       kind: 'status',
@@ -320,6 +338,12 @@ export class RetryState {
       ...(fromServer ? { retryAfter: true } : {}),
     });
     return wait;
+  }
+
+  /** Would a retry after `wait` ms begin later than maxTime allows? */
+  #pastMaxTime(wait: number): boolean {
+    const limit = this.policy.maxTime;
+    return limit !== Number.POSITIVE_INFINITY && performance.now() - this.#start + wait > limit;
   }
 
   #backoff(): number {

@@ -112,6 +112,14 @@ before(async () => {
         else res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
         return;
       }
+      if (url.pathname.startsWith('/flaky404/')) {
+        // 404 (no Retry-After) twice per name, then 200: an error only --retry-all-errors retries.
+        const n = (flakyHits.get(url.pathname) ?? 0) + 1;
+        flakyHits.set(url.pathname, n);
+        if (n <= 2) res.writeHead(404, { 'content-type': 'text/plain' }).end('not yet\n');
+        else res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+        return;
+      }
       if (url.pathname === '/digest') {
         // RFC 7616 with MD5 and qop=auth, checked here from the definition.
         const a = req.headers.authorization ?? '';
@@ -415,6 +423,65 @@ describe('curl flags', () => {
     assert.equal(post.code, 0, post.stderr);
     assert.equal(flakyHits.get('/flaky/post'), 3);
   });
+});
+
+test('--retry-delay, --retry-max-time and --retry-all-errors, as curl', async () => {
+  // A 404 is no transient failure: --retry alone takes it as the answer.
+  const plain = await run(['get', server.url('/flaky404/plain'), '--ca', caPath, '--retry', '3', '--fail']);
+  assert.equal(plain.code, 22);
+  assert.equal(flakyHits.get('/flaky404/plain'), 1);
+  // With --retry-all-errors and --fail it is retried, each wait the fixed --retry-delay.
+  const all = await run([
+    'get',
+    server.url('/flaky404/all'),
+    '--ca',
+    caPath,
+    '--retry',
+    '3',
+    '--retry-all-errors',
+    '--fail',
+    '--retry-delay',
+    '0.05',
+    '-v',
+  ]);
+  assert.equal(all.code, 0, all.stderr);
+  assert.equal(all.stdout.toString(), 'ok\n');
+  assert.equal(flakyHits.get('/flaky404/all'), 3);
+  assert.equal(
+    all.stderr.match(/^\* attempt \d .*HTTP 404; sent again after 50 ms$/gm)?.length,
+    2,
+    all.stderr,
+  );
+  // --retry-max-time: a 1 s wait would end past 0.5 s, so the first answer stands.
+  const started = Date.now();
+  const late = await run([
+    'get',
+    server.url('/flaky404/late'),
+    '--ca',
+    caPath,
+    '--retry',
+    '3',
+    '--retry-all-errors',
+    '--fail',
+    '--retry-delay',
+    '1',
+    '--retry-max-time',
+    '0.5',
+  ]);
+  assert.equal(late.code, 22, late.stderr);
+  assert.equal(flakyHits.get('/flaky404/late'), 1);
+  assert.ok(Date.now() - started < 10_000);
+  // Without --retry they have nothing to act on: a usage error, not a silent no-op.
+  for (const flag of [
+    ['--retry-delay', '1'],
+    ['--retry-max-time', '5'],
+    ['--retry-all-errors'],
+    ['--retry-connrefused'],
+  ]) {
+    const alone = await run(['get', server.url('/'), '--ca', caPath, ...flag]);
+    assert.equal(alone.code, 2, flag.join(' '));
+    assert.match(alone.stderr, new RegExp(`${flag[0]} goes with --retry N`));
+  }
 });
 
 test('the download is not left behind when --fail refuses it', () => {

@@ -473,6 +473,30 @@ describe('statuses are retried as urllib3 does (statusForcelist, Retry-After)', 
     );
   });
 
+  test('maxTime: no retry whose wait would end after it (curl --retry-max-time); a connection error too', async () => {
+    // Waits 100, 200, 400 ms: the third would end ~700 ms after the start, past 500.
+    const s = script('max-time', [503, 503, 503, 503, 503]);
+    const r = await session.get(scripted.url('/script/max-time'), {
+      retries: { total: 5, backoff: 100, jitter: 0, maxTime: 500 },
+    });
+    assert.equal(r.status, 503);
+    assert.equal(s.seen, 3);
+    assert.deepEqual(
+      r.retries.map((x) => x.wait),
+      [100, 200],
+    );
+    // maxTime 0: no retry at all, and a connection error is thrown as it is.
+    const probe = net.createServer();
+    await new Promise<void>((ok) => probe.listen(0, '127.0.0.1', ok));
+    const closed = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((ok) => probe.close(() => ok()));
+    await assert.rejects(
+      session.get(`https://127.0.0.1:${closed}/`, { retries: { total: 3, maxTime: 0 } }),
+      (err: unknown) => err instanceof ConnectionError && (err.retries ?? []).length === 0,
+    );
+    await assert.rejects(session.get(scripted.url('/'), { retries: { total: 1, maxTime: -1 } }), ConfigError);
+  });
+
   test('POST is not retried by default; allowedMethods can allow it', async () => {
     const s = script('post', [503]);
     const r = await session.post(scripted.url('/script/post'), { retries: 3, data: 'x' });
