@@ -245,7 +245,7 @@ export function parseCommand<O extends Readonly<Record<string, OptionSpec>>>(
     if (args.length < min) throw new UsageError(`${name} is needed`);
     if (args.length > max) {
       throw new UsageError(
-        `it takes ${max === 0 ? 'no arguments' : max === 1 ? `one ${name}` : `at most ${max} arguments`}; ${quoteArg(args[max]!)} is one too many`,
+        `it takes ${max === 0 ? 'no arguments' : max === 1 ? `one ${name.replace(/^an? /, '')}` : `at most ${max} arguments`}; ${quoteArg(args[max]!)} is one too many`,
       );
     }
   }

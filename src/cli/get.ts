@@ -1,4 +1,8 @@
 /** `certainly get URL`: fetch a URL with verification, printing the body (or JSON). */
+
+import { createReadStream, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Readable } from 'node:stream';
 import { DEFAULTS } from '../client/options.js';
 import { Session } from '../client/session.js';
 import { CertainlyError, ConfigError, INSECURE_WARNING } from '../errors.js';
@@ -15,10 +19,17 @@ export const GET = {
   name: 'get',
   synopsis: 'URL [options]',
   about: 'Fetches URL, verifying the server; prints the body (or, with --json, everything as JSON).',
-  args: { min: 1, max: 1, name: 'a URL' },
+  // min 0: the URL may come as --url instead (checked in runGet).
+  args: { min: 0, max: 1, name: 'a URL' },
   options: {
+    url: { type: 'string', value: 'URL', help: "the URL, as curl's --url (instead of the argument)" },
     verify: { type: 'string', value: 'PATH', help: 'CA file or directory to trust instead of the defaults' },
-    ca: { type: 'string', value: 'PATH', help: 'the same as --verify' },
+    ca: {
+      type: 'string',
+      value: 'PATH',
+      alias: ['cacert', 'capath'],
+      help: "the same as --verify (curl's --cacert FILE and --capath DIR)",
+    },
     insecure: {
       type: 'boolean',
       short: 'k',
@@ -64,6 +75,13 @@ export const GET = {
       multiple: true,
       help: 'add a request header (repeatable)',
     },
+    'user-agent': {
+      type: 'string',
+      short: 'A',
+      value: 'TEXT',
+      help: `send User-Agent: TEXT (default certainly/VERSION; '' sends none)`,
+    },
+    referer: { type: 'string', short: 'e', value: 'URL', help: 'send Referer: URL' },
     method: {
       type: 'string',
       short: 'X',
@@ -89,6 +107,12 @@ export const GET = {
       value: 'NAME=…',
       multiple: true,
       help: "multipart/form-data field: NAME=TEXT, NAME=@FILE (a file; ';type=T'\nand ';filename=N' may follow) or NAME=<FILE (the file's content as\nthe value); repeatable; POST unless -X",
+    },
+    'upload-file': {
+      type: 'string',
+      short: 'T',
+      value: 'FILE',
+      help: "send FILE (- for stdin) as the body, streamed, with PUT unless -X (as curl);\nits Content-Length is sent, as some servers (S3 presigned URLs) require;\na URL ending in / gets FILE's name appended",
     },
     compressed: {
       type: 'boolean',
@@ -139,10 +163,19 @@ export const GET = {
       help: "write the body to a file named as the URL's last path segment",
     },
     silent: { type: 'boolean', short: 's', help: 'no progress line' },
+    'show-error': {
+      type: 'boolean',
+      short: 'S',
+      help: 'accepted for curl (-sS): errors are always shown; -s silences only the\nprogress line',
+    },
     fail: {
       type: 'boolean',
       short: 'f',
       help: 'exit 22 without writing the body when the status is 400 or more (as curl)',
+    },
+    'fail-with-body': {
+      type: 'boolean',
+      help: 'exit 22 when the status is 400 or more, after writing the body (as curl)',
     },
     head: { type: 'boolean', short: 'I', help: 'send HEAD and print the status line and headers' },
     location: {
@@ -159,6 +192,10 @@ export const GET = {
       max: 1000,
       help: `most redirects -L follows (default ${DEFAULTS.maxRedirects}, as requests and the library)`,
     },
+    'http1.1': {
+      type: 'boolean',
+      help: 'HTTP/1.1 only: the default (accepted for curl; the opposite of --http2)',
+    },
     http2: {
       type: 'boolean',
       help: 'offer HTTP/2 (ALPN h2, http/1.1; the server chooses, after verification);\n-i and --json show the version used',
@@ -167,6 +204,18 @@ export const GET = {
     verbose: { type: 'boolean', short: 'v', help: 'print the TLS details to stderr' },
     // 10 minutes: past that a connect or a read is not slow, it is stuck.
     timeout: { type: 'number', value: 'MS', min: 1, max: 600_000, help: 'connect and read timeout' },
+    'connect-timeout': {
+      type: 'number',
+      value: 'SECONDS',
+      max: 600,
+      help: 'the connect timeout, in seconds, as curl (TCP, proxy and TLS handshake)',
+    },
+    'max-time': {
+      type: 'number',
+      value: 'SECONDS',
+      max: 86_400,
+      help: 'the longest the whole transfer may take, in seconds, as curl (body included;\nexit 2 with TotalTimeout)',
+    },
     json: { type: 'boolean', help: 'print {status, url, headers, tls, body} as JSON (errors too)' },
   },
   footer:
@@ -178,7 +227,7 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
   try {
     parsed = parseCommand(GET, argv);
   } catch (err) {
-    if (err instanceof UsageError) return usageFailure(GET, err, io.stderr);
+    if (err instanceof UsageError) return usageFailure(GET, curlJsonHint(argv) ?? err, io.stderr);
     throw err;
   }
   const { values, args: positionals } = parsed;
@@ -186,7 +235,14 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
     io.stdout.write(helpText(GET));
     return 0;
   }
-  const given = positionals[0]!;
+  if (values.url !== undefined && positionals.length > 0)
+    return usageFailure(
+      GET,
+      new UsageError(`give the URL once: as an argument or as --url, not both (${quote(positionals[0]!)})`),
+      io.stderr,
+    );
+  const given = values.url ?? positionals[0];
+  if (given === undefined) return usageFailure(GET, new UsageError('a URL is needed'), io.stderr);
   // A target without a scheme is https, as for check (curl would take http: this client verifies).
   const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(given) ? given : `https://${given}`;
   try {
@@ -233,13 +289,46 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       if (i <= 0) throw new ConfigError(`header '${h}' is not 'Name: value'`, { code: 'ERR_OPTIONS' });
       headers.push([h.slice(0, i).trim(), h.slice(i + 1).trim()]);
     }
-    const timeout = values.timeout;
+    // -A and -e are headers with curl's names; given both ways, which one was meant is unclear.
+    for (const [flag, name, value] of [
+      ['-A', 'User-Agent', values['user-agent']],
+      ['-e', 'Referer', values.referer],
+    ] as const) {
+      if (value === undefined) continue;
+      if (headers.some(([k]) => k.toLowerCase() === name.toLowerCase()))
+        throw new UsageError(`${flag} and -H '${name}: …' both set ${name}: give one of them`);
+      if (flag === '-e' && value.endsWith(';auto'))
+        throw new UsageError(
+          "-e URL;auto (curl's automatic Referer on redirects) is not supported: give the URL alone",
+        );
+      // -A '' sends no User-Agent, as curl.
+      headers.push([name, value === '' ? undefined : value]);
+    }
+    if (values['http1.1'] && values.http2)
+      throw new UsageError('--http1.1 and --http2 contradict each other');
+    if (values.fail && values['fail-with-body'])
+      throw new UsageError('--fail and --fail-with-body contradict each other (as in curl): give one');
+    const timeout = timeoutOf(values.timeout, values['connect-timeout'], values['max-time']);
     const stdin = (io as { stdin?: NodeJS.ReadableStream }).stdin ?? process.stdin;
-    if (values.form.length > 0 && (values.data.length > 0 || values['data-binary'].length > 0))
-      throw new UsageError('-F and -d/--data-binary are two kinds of body: give one of them (as curl)');
+    const bodies = [
+      values.form.length > 0 ? '-F' : '',
+      values.data.length > 0 || values['data-binary'].length > 0 ? '-d/--data-binary' : '',
+      values['upload-file'] !== undefined ? '-T' : '',
+    ].filter(Boolean);
+    if (bodies.length > 1)
+      throw new UsageError(`${bodies.join(' and ')} are different kinds of body: give one of them (as curl)`);
     const files = values.form.length > 0 ? await formParts(values.form) : undefined;
-    const body = await requestBody(values.data, values['data-binary'], stdin);
-    if (body?.contentType && !headers.some(([k]) => k.toLowerCase() === 'content-type'))
+    const upload = values['upload-file'] === undefined ? undefined : uploadBody(values['upload-file'], stdin);
+    if (upload?.length !== undefined && !headers.some(([k]) => k.toLowerCase() === 'content-length'))
+      headers.push(['Content-Length', String(upload.length)]);
+    const target = upload ? uploadUrl(url, values['upload-file']!) : url;
+    const body = upload ?? (await requestBody(values.data, values['data-binary'], stdin));
+    if (
+      body &&
+      'contentType' in body &&
+      body.contentType &&
+      !headers.some(([k]) => k.toLowerCase() === 'content-type')
+    )
       headers.push(['Content-Type', body.contentType]);
     // curl: no Accept-Encoding and the body as sent, unless --compressed (docs/decisions.md).
     if (!values.compressed && !headers.some(([k]) => k.toLowerCase() === 'accept-encoding'))
@@ -248,8 +337,8 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       throw new UsageError('--digest goes with -u USER:PASS (the credentials to answer the challenge with)');
     const credentials = values.user === undefined ? undefined : await userAuth(values.user, stdin, io.stderr);
     const auth = credentials && values.digest ? { digest: credentials } : credentials;
-    const file = values.output ?? (values['remote-name'] ? remoteName(url) : undefined);
-    const method = values.method ?? (values.head ? 'HEAD' : body || files ? 'POST' : 'GET');
+    const file = values.output ?? (values['remote-name'] ? remoteName(target) : undefined);
+    const method = values.method ?? (upload ? 'PUT' : values.head ? 'HEAD' : body || files ? 'POST' : 'GET');
     const retryFlags = {
       delay: values['retry-delay'],
       maxTime: values['retry-max-time'],
@@ -260,7 +349,7 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       if (values[flag] !== undefined && !values.retry)
         throw new UsageError(`--${flag} goes with --retry N (how many times to send again)`);
     }
-    const r = await session.request(method, url, {
+    const r = await session.request(method, target, {
       headers: headerRecord(headers),
       // --json holds the body as text: decoded whatever was asked.
       decompress: values.compressed === true || values.json === true,
@@ -293,6 +382,8 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       else io.stderr.write(`certainly get: the server answered ${r.status} ${esc(r.reason)} (--fail)\n`);
       return 22;
     }
+    // --fail-with-body: the body is written as usual, and the exit code says the status was an error.
+    const failed = values['fail-with-body'] === true && r.status >= 400 ? 22 : 0;
     if (values.json) {
       const out = {
         status: r.status,
@@ -304,7 +395,7 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
         body: await r.text(),
       };
       io.stdout.write(jsonText(out));
-      return 0;
+      return failed;
     }
     if (values.verbose && r.tls)
       io.stderr.write(
@@ -319,10 +410,10 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
     }
     if (values.head) {
       await r.dump();
-      return 0;
+      return failed;
     }
     const length = Number(r.headers.get('content-length') ?? Number.NaN);
-    return await writeBody(
+    const written = await writeBody(
       r.stream(),
       {
         ...(file !== undefined ? { file } : {}),
@@ -332,6 +423,9 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       io.stdout,
       io.stderr,
     );
+    if (written !== 0 || failed === 0) return written;
+    io.stderr.write(`certainly get: the server answered ${r.status} ${esc(r.reason)} (--fail-with-body)\n`);
+    return failed;
   } catch (err) {
     if (err instanceof UsageError) return usageFailure(GET, err, io.stderr);
     if (values.json) io.stdout.write(jsonText(errorToJson(err)));
@@ -365,6 +459,61 @@ function muteInsecureWarning(stderr: NodeJS.WritableStream, url: string): () => 
   return () => {
     process.emitWarning = original;
   };
+}
+
+/**
+ * curl 7.82's --json DATA sends DATA as JSON; here --json prints the result as JSON and takes no
+ * value, so DATA lands as a second URL. Say what happened and what to write instead.
+ */
+function curlJsonHint(argv: readonly string[]): UsageError | undefined {
+  const i = argv.indexOf('--json');
+  const next = i >= 0 ? argv[i + 1] : undefined;
+  if (next === undefined || !/^\s*[[{"]/.test(next)) return undefined;
+  return new UsageError(
+    `--json prints the result as JSON and takes no value; to send ${quote(next)} as JSON (curl's --json DATA), ` +
+      `use --data-binary ${quote(next)} -H 'Content-Type: application/json'`,
+  );
+}
+
+/**
+ * --timeout MS (connect and read, the library's number), curl's --connect-timeout S and
+ * --max-time S (the whole transfer, the library's timeout.total) as one timeout option.
+ */
+function timeoutOf(ms?: number, connectS?: number, maxS?: number) {
+  if (connectS === undefined && maxS === undefined) return ms;
+  return {
+    ...(ms !== undefined ? { connect: ms, read: ms } : {}),
+    ...(connectS !== undefined ? { connect: connectS * 1000 } : {}),
+    ...(maxS !== undefined ? { total: maxS * 1000 } : {}),
+  };
+}
+
+/**
+ * -T FILE: the file streamed as the body with its size as Content-Length (curl sends it, and S3
+ * presigned PUT URLs refuse a chunked body); -T - streams stdin, chunked. No Content-Type, as curl.
+ */
+function uploadBody(path: string, stdin: NodeJS.ReadableStream): { data: Readable; length?: number } {
+  if (path === '-') return { data: stdin as Readable };
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new UsageError(`-T ${quote(path)} is not a regular file`);
+    size = st.size;
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(
+      `-T ${quote(path)} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
+  }
+  return { data: createReadStream(path), length: size };
+}
+
+/** curl -T: a URL whose path ends in '/' gets the file's name appended. */
+function uploadUrl(url: string, path: string): string {
+  const u = new URL(url);
+  if (path === '-' || !u.pathname.endsWith('/')) return url;
+  u.pathname += encodeURIComponent(basename(path));
+  return u.href;
 }
 
 /**

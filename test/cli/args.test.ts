@@ -53,7 +53,7 @@ const INVALID: [string[], RegExp][] = [
   [['get', `https://${LONG_HOST}.com/`], /cannot be a host name/],
   [['get', 'not a url'], /'not a url' is not a URL/],
   [['get', 'ftp://x/'], /'ftp:\/\/x\/' is not an http or https URL/],
-  [['get', 'https://x/', 'https://y/'], /it takes one a URL; 'https:\/\/y\/' is one too many|one too many/],
+  [['get', 'https://x/', 'https://y/'], /it takes one URL; 'https:\/\/y\/' is one too many/],
   [['get', 'https://x/', '--cert-type', 'jks'], /--cert-type takes PEM, DER or P12, not 'jks'/],
   [['get', 'https://x/', '--timeout', '0'], /--timeout takes a number from 1 to 600000/],
   [['get', 'https://x/', '-Z'], /unknown option '-Z' for certainly get/],

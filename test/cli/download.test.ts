@@ -142,6 +142,12 @@ before(async () => {
             .end();
         return;
       }
+      if (url.pathname === '/stall') {
+        // Headers and one byte, then nothing: only a deadline ends it.
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('x');
+        return;
+      }
       if (url.pathname.startsWith('/hop/')) {
         const n = Number(url.pathname.slice(5));
         res.writeHead(302, { location: n > 0 ? `/hop/${n - 1}` : '/bin' }).end('moved\n');
@@ -153,7 +159,14 @@ before(async () => {
       req.on('end', () => {
         const body = Buffer.concat(chunks);
         res.writeHead(200, { 'content-type': 'application/json', 'x-seen': 'yes' });
-        res.end(JSON.stringify({ method: req.method, headers: req.headers, body: body.toString('base64') }));
+        res.end(
+          JSON.stringify({
+            method: req.method,
+            url: req.url,
+            headers: req.headers,
+            body: body.toString('base64'),
+          }),
+        );
       });
     },
   });
@@ -164,7 +177,7 @@ after(async () => {
   dir.cleanup();
 });
 
-type Echo = { method: string; headers: Record<string, string>; body: string };
+type Echo = { method: string; url: string; headers: Record<string, string>; body: string };
 const echo = (r: { stdout: Buffer }) => JSON.parse(r.stdout.toString()) as Echo;
 
 describe('a 100 MB random binary, byte for byte', () => {
@@ -482,6 +495,104 @@ test('--retry-delay, --retry-max-time and --retry-all-errors, as curl', async ()
     assert.equal(alone.code, 2, flag.join(' '));
     assert.match(alone.stderr, new RegExp(`${flag[0]} goes with --retry N`));
   }
+});
+
+describe('curl flags as people type them', () => {
+  test('-sS, --cacert, --url, -A, -e, --http1.1', async () => {
+    const r = await run([
+      'get',
+      '-sS',
+      '--cacert',
+      caPath,
+      '--url',
+      server.url('/echo'),
+      '-A',
+      'agent/1.0',
+      '-e',
+      'https://from.example/',
+      '--http1.1',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const e = echo(r);
+    assert.equal(e.headers['user-agent'], 'agent/1.0');
+    assert.equal(e.headers.referer, 'https://from.example/');
+    // -A '' sends none (as curl); -A beside -H User-Agent is ambiguous.
+    const none = await run(['get', server.url('/echo'), '--cacert', caPath, '-A', '']);
+    assert.equal(echo(none).headers['user-agent'], undefined);
+    const both = await run(['get', server.url('/echo'), '--ca', caPath, '-A', 'a', '-H', 'User-Agent: b']);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /-A and -H 'User-Agent: …' both set User-Agent/);
+    const twice = await run(['get', server.url('/echo'), '--url', server.url('/echo')]);
+    assert.equal(twice.code, 2);
+    assert.match(twice.stderr, /give the URL once/);
+    const contradict = await run(['get', server.url('/echo'), '--http1.1', '--http2']);
+    assert.equal(contradict.code, 2);
+  });
+
+  test('--fail-with-body writes the body and exits 22', async () => {
+    const r = await run(['get', server.url('/missing'), '--ca', caPath, '--fail-with-body']);
+    assert.equal(r.code, 22);
+    assert.equal(r.stdout.toString(), 'no such thing\n');
+    assert.match(r.stderr, /answered 404 .*\(--fail-with-body\)/);
+    const ok = await run(['get', server.url('/bin'), '--ca', caPath, '--fail-with-body']);
+    assert.equal(ok.code, 0);
+    assert.deepEqual(ok.stdout, BINARY);
+  });
+
+  test('-T FILE is a streamed PUT with Content-Length; a URL ending in / gets the name; -T - streams stdin', async () => {
+    const content = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7) % 256));
+    const path = dir.write('up load.bin', content);
+    const r = await run(['get', server.url('/put/'), '--ca', caPath, '-T', path]);
+    assert.equal(r.code, 0, r.stderr);
+    const e = echo(r);
+    assert.equal(e.method, 'PUT');
+    assert.equal(e.url, '/put/up%20load.bin');
+    assert.equal(e.headers['content-length'], String(content.length));
+    assert.equal(e.headers['transfer-encoding'], undefined);
+    assert.equal(e.headers['content-type'], undefined);
+    assert.ok(Buffer.from(e.body, 'base64').equals(content));
+    const piped = await run(['get', server.url('/put/x'), '--ca', caPath, '-T', '-', '-X', 'POST'], {
+      input: 'from stdin',
+    });
+    const p = echo(piped);
+    assert.equal(p.method, 'POST');
+    assert.equal(p.url, '/put/x');
+    assert.equal(Buffer.from(p.body, 'base64').toString(), 'from stdin');
+    const mixed = await run(['get', server.url('/put/x'), '--ca', caPath, '-T', path, '-d', 'a=1']);
+    assert.equal(mixed.code, 2);
+    assert.match(mixed.stderr, /-d\/--data-binary and -T are different kinds of body/);
+    const missing = await run(['get', server.url('/put/x'), '--ca', caPath, '-T', join(dir.path, 'nope')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /-T '.*nope' cannot be read: ENOENT/);
+  });
+
+  test('--max-time ends a transfer that stalls; --connect-timeout a handshake that never comes', async () => {
+    const started = Date.now();
+    const r = await run(['get', server.url('/stall'), '--ca', caPath, '--max-time', '0.5']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /ERR_TOTAL_TIMEOUT/);
+    assert.ok(Date.now() - started < 20_000);
+    // A TCP server that accepts and says nothing: the TLS handshake waits for the connect timeout.
+    const silent = createNetServer(() => {});
+    await new Promise<void>((ok) => silent.listen(0, '127.0.0.1', ok));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const c = await run(['get', `https://127.0.0.1:${port}/`, '--ca', caPath, '--connect-timeout', '0.3']);
+      assert.equal(c.code, 2, c.stderr);
+      assert.match(c.stderr, /ERR_CONNECT_TIMEOUT/);
+    } finally {
+      silent.close();
+    }
+  });
+
+  test("curl's --json DATA is named for what it is here", async () => {
+    const r = await run(['get', server.url('/echo'), '--json', '{"a":1}']);
+    assert.equal(r.code, 2);
+    assert.match(
+      r.stderr,
+      /--json prints the result as JSON.*--data-binary '\{"a":1\}' -H 'Content-Type: application\/json'/,
+    );
+  });
 });
 
 test('the download is not left behind when --fail refuses it', () => {
