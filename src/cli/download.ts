@@ -61,6 +61,8 @@ export interface BodyTarget {
   progress: boolean;
   /** Content-Length, if the server sent one. */
   length?: number;
+  /** Its `bytes` is raised by each chunk written (for -w %{size_download}). */
+  counter?: { bytes: number };
 }
 
 /**
@@ -103,6 +105,7 @@ export async function writeBody(
       }
       if (!out.write(chunk)) await drained(out);
       done += chunk.length;
+      if (target.counter) target.counter.bytes += chunk.length;
       last = chunk[chunk.length - 1]!;
       progress?.update(done);
     }
@@ -184,7 +187,7 @@ export interface RequestBody {
   contentType?: string;
 }
 
-function readFileArg(flag: string, path: string, limit: number): Buffer {
+export function readFileArg(flag: string, path: string, limit: number): Buffer {
   try {
     const st = statSync(path);
     if (!st.isFile()) throw new UsageError(`${flag} @${path}: not a regular file`);

@@ -11,9 +11,10 @@ import { privateAddressKind } from '../verify/aia.js';
 import { parseReferenceName } from '../verify/identity.js';
 import { type CommandSpec, helpText, type Parsed, parseCommand, UsageError, usageFailure } from './args.js';
 import { CLIENT_CERT_OPTIONS, clientCertOf, PROXY_OPTIONS, proxyOptionsOf } from './client-flags.js';
-import { formParts, remoteName, requestBody, writeBody } from './download.js';
+import { formParts, readFileArg, remoteName, requestBody, writeBody } from './download.js';
 import { describeTls, errorToJson, exitCodeFor, type Io, renderError, tlsJson } from './render.js';
 import { esc, jsonText, quote } from './safe.js';
+import { parseWriteOut, type WriteOut, type WriteOutFacts } from './write-out.js';
 
 export const GET = {
   name: 'get',
@@ -207,14 +208,22 @@ export const GET = {
     'connect-timeout': {
       type: 'number',
       value: 'SECONDS',
+      min: 0.001,
       max: 600,
       help: 'the connect timeout, in seconds, as curl (TCP, proxy and TLS handshake)',
     },
     'max-time': {
       type: 'number',
       value: 'SECONDS',
+      min: 0.001,
       max: 86_400,
       help: 'the longest the whole transfer may take, in seconds, as curl (body included;\nexit 2 with TotalTimeout)',
+    },
+    'write-out': {
+      type: 'string',
+      short: 'w',
+      value: 'FORMAT',
+      help: "after the body, print FORMAT to stdout with %{http_code}, %{url_effective},\n%{time_total}, %{size_download}, %header{NAME}… filled in (curl's -w; @FILE\nreads it from a file); printed on failure too, with http_code 000",
     },
     json: { type: 'boolean', help: 'print {status, url, headers, tls, body} as JSON (errors too)' },
   },
@@ -251,6 +260,27 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
     if (err instanceof UsageError) return usageFailure(GET, err, io.stderr);
     throw err;
   }
+  let writeOut: WriteOut | undefined;
+  try {
+    writeOut =
+      values['write-out'] === undefined ? undefined : parseWriteOut(writeOutFormat(values['write-out']));
+    if (writeOut && values.json)
+      throw new UsageError('-w and --json both describe the result: give one of them');
+  } catch (err) {
+    if (err instanceof UsageError) return usageFailure(GET, err, io.stderr);
+    throw err;
+  }
+  const started = performance.now();
+  const facts: WriteOutFacts = { url, method: 'GET', redirects: 0, bytes: 0, total: 0, exitCode: 0 };
+  /** The exit code, after the -w line (if asked for) is printed. */
+  const done = (code: number, err?: unknown): number => {
+    if (!writeOut) return code;
+    facts.total = (performance.now() - started) / 1000;
+    facts.exitCode = code;
+    if (err !== undefined) facts.errorMessage = err instanceof Error ? err.message : String(err);
+    io.stdout.write(writeOut(facts));
+    return code;
+  };
   const session = new Session();
   // The library's InsecureRequestWarning speaks of verify: false; the CLI says it in its own terms.
   const unmute = values.insecure ? muteInsecureWarning(io.stderr, url) : undefined;
@@ -349,6 +379,8 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       if (values[flag] !== undefined && !values.retry)
         throw new UsageError(`--${flag} goes with --retry N (how many times to send again)`);
     }
+    facts.method = method;
+    facts.url = target;
     const r = await session.request(method, target, {
       headers: headerRecord(headers),
       // --json holds the body as text: decoded whatever was asked.
@@ -370,6 +402,14 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       allowRedirects: values.location === true,
       ...(values['max-redirs'] !== undefined ? { maxRedirects: values['max-redirs'] } : {}),
     });
+    Object.assign(facts, {
+      status: r.status,
+      effectiveUrl: r.url,
+      httpVersion: r.httpVersion,
+      headers: r.headers,
+      redirects: r.history.length,
+      startTransfer: (performance.now() - started) / 1000,
+    });
     if (values.verbose) {
       for (const x of r.retries)
         io.stderr.write(
@@ -380,7 +420,7 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       await r.dump();
       if (values.json) io.stdout.write(jsonText({ status: r.status, url: r.url, error: 'HTTPError' }));
       else io.stderr.write(`certainly get: the server answered ${r.status} ${esc(r.reason)} (--fail)\n`);
-      return 22;
+      return done(22);
     }
     // --fail-with-body: the body is written as usual, and the exit code says the status was an error.
     const failed = values['fail-with-body'] === true && r.status >= 400 ? 22 : 0;
@@ -410,7 +450,7 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
     }
     if (values.head) {
       await r.dump();
-      return failed;
+      return done(failed);
     }
     const length = Number(r.headers.get('content-length') ?? Number.NaN);
     const written = await writeBody(
@@ -418,19 +458,20 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       {
         ...(file !== undefined ? { file } : {}),
         progress: values.silent !== true,
+        counter: facts,
         ...(Number.isSafeInteger(length) ? { length } : {}),
       },
       io.stdout,
       io.stderr,
     );
-    if (written !== 0 || failed === 0) return written;
+    if (written !== 0 || failed === 0) return done(written);
     io.stderr.write(`certainly get: the server answered ${r.status} ${esc(r.reason)} (--fail-with-body)\n`);
-    return failed;
+    return done(failed);
   } catch (err) {
     if (err instanceof UsageError) return usageFailure(GET, err, io.stderr);
     if (values.json) io.stdout.write(jsonText(errorToJson(err)));
     else io.stderr.write(renderError(err, io));
-    return exitCodeFor(err);
+    return done(exitCodeFor(err), err);
   } finally {
     unmute?.();
     await session.close();
@@ -459,6 +500,14 @@ function muteInsecureWarning(stderr: NodeJS.WritableStream, url: string): () => 
   return () => {
     process.emitWarning = original;
   };
+}
+
+/** -w FORMAT, or the format in FILE for -w @FILE (bounded: a format is a line, not a file's worth). */
+function writeOutFormat(value: string): string {
+  if (!value.startsWith('@')) return value;
+  if (value === '@-')
+    throw new UsageError('-w @- (the format from stdin) is not supported: give the format or @FILE');
+  return readFileArg('-w', value.slice(1), 64 << 10).toString('utf8');
 }
 
 /**

@@ -585,6 +585,96 @@ describe('curl flags as people type them', () => {
     }
   });
 
+  test('-w FORMAT: the facts after the body, on failure too (http_code 000), @FILE, unknown variables refused', async () => {
+    const r = await run([
+      'get',
+      server.url('/bin'),
+      '--ca',
+      caPath,
+      '-s',
+      '-o',
+      join(dir.path, 'w.bin'),
+      '-w',
+      '%{http_code} %{size_download} %{content_type} %{http_version} %{method} %{num_redirects} %header{Content-Type} 100%%\\n',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stdout.toString(),
+      '200 9 application/octet-stream 1.1 GET 0 application/octet-stream 100%\n',
+    );
+    const hops = await run([
+      'get',
+      server.url('/hop/2'),
+      '--ca',
+      caPath,
+      '-L',
+      '-o',
+      '-',
+      '-w',
+      '\\n%{num_redirects} %{url_effective}',
+    ]);
+    assert.match(hops.stdout.toString(), new RegExp(`\\n3 ${server.url('/bin').replace(/[.?]/g, '\\$&')}$`));
+    const moved = await run([
+      'get',
+      server.url('/hop/1'),
+      '--ca',
+      caPath,
+      '-w',
+      '%{http_code} %{redirect_url}',
+    ]);
+    assert.match(
+      moved.stdout.toString(),
+      new RegExp(`302 ${server.url('/hop/0').replace(/[.?]/g, '\\$&')}$`),
+    );
+    const failed = await run([
+      'get',
+      server.url('/missing'),
+      '--ca',
+      caPath,
+      '--fail',
+      '-w',
+      '%{http_code} %{exitcode}',
+    ]);
+    assert.equal(failed.code, 22);
+    assert.equal(failed.stdout.toString(), '404 22');
+    // No answer at all: what a health check reads is 000.
+    const probe = createNetServer();
+    await new Promise<void>((ok) => probe.listen(0, '127.0.0.1', ok));
+    const closed = (probe.address() as AddressInfo).port;
+    await new Promise<void>((ok) => probe.close(() => ok()));
+    const refused = await run([
+      'get',
+      `https://127.0.0.1:${closed}/`,
+      '-w',
+      '%{http_code} %{exitcode} %{errormsg}',
+    ]);
+    assert.equal(refused.code, 2);
+    assert.match(
+      refused.stdout.toString(),
+      /^000 2 could not connect to 127\.0\.0\.1:\d+: the connection was refused/,
+    );
+    const formatFile = dir.write('format.txt', 'code=%{response_code}\n');
+    const fromFile = await run([
+      'get',
+      server.url('/bin'),
+      '--ca',
+      caPath,
+      '-o',
+      '/dev/null',
+      '-w',
+      `@${formatFile}`,
+    ]);
+    assert.equal(fromFile.stdout.toString(), 'code=200\n');
+    const unknown = await run(['get', server.url('/bin'), '--ca', caPath, '-w', '%{remote_ip}']);
+    assert.equal(unknown.code, 2);
+    assert.match(
+      unknown.stderr,
+      /-w: %\{remote_ip\} is not a variable this command has; it has %\{http_code\}/,
+    );
+    const withJson = await run(['get', server.url('/bin'), '--ca', caPath, '-w', '%{http_code}', '--json']);
+    assert.equal(withJson.code, 2);
+  });
+
   test("curl's --json DATA is named for what it is here", async () => {
     const r = await run(['get', server.url('/echo'), '--json', '{"a":1}']);
     assert.equal(r.code, 2);
