@@ -1,6 +1,7 @@
 /** `certainly get URL`: fetch a URL with verification, printing the body (or JSON). */
 
 import { createReadStream, statSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DEFAULTS } from '../client/options.js';
@@ -44,7 +45,12 @@ export const GET = {
     'connect-to': {
       type: 'string',
       value: 'H:P',
-      help: 'connect to H:P instead of the URL host; still verify the URL host',
+      help: "connect to H:P instead of the URL host; still verify the URL host\n(curl's HOST1:PORT1:HOST2:PORT2 form too, for the URL's host and port)",
+    },
+    resolve: {
+      type: 'string',
+      value: 'HOST:PORT:ADDR',
+      help: "curl's --resolve: for the URL's HOST:PORT, connect to ADDR; the URL's host\nis still what is verified and sent as SNI",
     },
     ...CLIENT_CERT_OPTIONS,
     pin: {
@@ -95,6 +101,17 @@ export const GET = {
       value: 'TEXT',
       multiple: true,
       help: 'request body: TEXT, @FILE (newlines dropped) or @- (stdin), as a form\n(several are joined with &); POST unless -X',
+    },
+    'data-urlencode': {
+      type: 'string',
+      value: 'DATA',
+      multiple: true,
+      help: "request body part, percent-encoded as curl: CONTENT, =CONTENT, NAME=CONTENT,\n@FILE or NAME@FILE; joined with -d's parts by &",
+    },
+    get: {
+      type: 'boolean',
+      short: 'G',
+      help: "send -d and --data-urlencode in the URL's query with GET (HEAD with -I)\ninstead of as a POST body (as curl)",
     },
     'data-binary': {
       type: 'string',
@@ -297,7 +314,8 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
     const cert = clientCertOf(values, io.env);
     // curl's --pinnedpubkey takes several hashes separated by ';'.
     const pins = (values.pin ?? []).flatMap((p) => p.split(';')).map((p) => p.trim());
-    const aia = values.aia ? { allowPrivate: serverIsLocal(url, values['connect-to']) } : undefined;
+    const connectTo = curlConnectTo(url, values['connect-to'], values.resolve);
+    const aia = values.aia ? { allowPrivate: serverIsLocal(url, connectTo) } : undefined;
     const revocation = values['cert-status'] ? 'hard' : values.revocation;
     if (values['cert-status'] && values.revocation !== undefined && values.revocation !== 'hard')
       throw new ConfigError(`--cert-status and --revocation ${values.revocation} contradict each other`, {
@@ -310,7 +328,7 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
     const revocationOption = values['ocsp-online']
       ? {
           mode: (revocation ?? 'soft') as 'soft' | 'hard',
-          online: { allowPrivate: serverIsLocal(url, values['connect-to']) },
+          online: { allowPrivate: serverIsLocal(url, connectTo) },
         }
       : (revocation as 'off' | 'soft' | 'hard' | undefined);
     const headers: [string, string | undefined][] = [];
@@ -340,19 +358,31 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       throw new UsageError('--fail and --fail-with-body contradict each other (as in curl): give one');
     const timeout = timeoutOf(values.timeout, values['connect-timeout'], values['max-time']);
     const stdin = (io as { stdin?: NodeJS.ReadableStream }).stdin ?? process.stdin;
+    const formData = [...values.data, ...values['data-urlencode'].map(urlencodedPart)];
     const bodies = [
       values.form.length > 0 ? '-F' : '',
-      values.data.length > 0 || values['data-binary'].length > 0 ? '-d/--data-binary' : '',
+      formData.length > 0 || values['data-binary'].length > 0 ? '-d/--data-binary' : '',
       values['upload-file'] !== undefined ? '-T' : '',
     ].filter(Boolean);
+    if (
+      values.get &&
+      (values.form.length > 0 || values['upload-file'] !== undefined || values['data-binary'].length > 0)
+    )
+      throw new UsageError(
+        '-G puts -d and --data-urlencode data in the URL: give those (no -F, -T or --data-binary)',
+      );
     if (bodies.length > 1)
       throw new UsageError(`${bodies.join(' and ')} are different kinds of body: give one of them (as curl)`);
     const files = values.form.length > 0 ? await formParts(values.form) : undefined;
     const upload = values['upload-file'] === undefined ? undefined : uploadBody(values['upload-file'], stdin);
     if (upload?.length !== undefined && !headers.some(([k]) => k.toLowerCase() === 'content-length'))
       headers.push(['Content-Length', String(upload.length)]);
-    const target = upload ? uploadUrl(url, values['upload-file']!) : url;
-    const body = upload ?? (await requestBody(values.data, values['data-binary'], stdin));
+    let target = upload ? uploadUrl(url, values['upload-file']!) : url;
+    if (values.get && formData.length > 0)
+      target = withQuery(url, (await requestBody(formData, [], stdin))!.data as Buffer);
+    const body = values.get
+      ? undefined
+      : (upload ?? (await requestBody(formData, values['data-binary'], stdin)));
     if (
       body &&
       'contentType' in body &&
@@ -388,7 +418,7 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       ...(files ? { files } : {}),
       ...(values.insecure ? { verify: false } : verify ? { verify } : {}),
       ...(values['server-name'] ? { serverName: values['server-name'] } : {}),
-      ...(values['connect-to'] ? { connectTo: values['connect-to'] } : {}),
+      ...(connectTo ? { connectTo } : {}),
       ...(body ? { data: body.data } : {}),
       ...(timeout !== undefined ? { timeout } : {}),
       ...(cert ? { cert } : {}),
@@ -557,6 +587,44 @@ function uploadBody(path: string, stdin: NodeJS.ReadableStream): { data: Readabl
   return { data: createReadStream(path), length: size };
 }
 
+/** RFC 3986 percent-encoding of all but the unreserved characters, as curl's --data-urlencode. */
+function percentEncode(bytes: Buffer): string {
+  let out = '';
+  for (const b of bytes) {
+    const c = String.fromCharCode(b);
+    out += /[A-Za-z0-9\-._~]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/**
+ * One --data-urlencode argument as a ready form part (curl's five forms): 'CONTENT' and
+ * '=CONTENT' encode CONTENT; 'NAME=CONTENT' keeps NAME and encodes CONTENT; '@FILE' and
+ * 'NAME@FILE' encode the file's bytes (64 MiB at most). The result never starts with '@', so
+ * requestBody takes it as text.
+ */
+function urlencodedPart(arg: string): string {
+  const eq = arg.indexOf('=');
+  const at = arg.indexOf('@');
+  if (at >= 0 && (eq < 0 || at < eq)) {
+    const name = arg.slice(0, at);
+    const file = readFileArg('--data-urlencode', arg.slice(at + 1), 64 << 20);
+    return name ? `${name}=${percentEncode(file)}` : percentEncode(file);
+  }
+  if (eq < 0) return percentEncode(Buffer.from(arg));
+  const name = arg.slice(0, eq);
+  const content = percentEncode(Buffer.from(arg.slice(eq + 1)));
+  return name ? `${name}=${content}` : content;
+}
+
+/** -G: the form text appended to the URL's query ('?' or '&'), as curl. */
+function withQuery(url: string, form: Buffer): string {
+  const u = new URL(url);
+  const text = form.toString('latin1');
+  u.search = u.search ? `${u.search}&${text}` : `?${text}`;
+  return u.href;
+}
+
 /** curl -T: a URL whose path ends in '/' gets the file's name appended. */
 function uploadUrl(url: string, path: string): string {
   const u = new URL(url);
@@ -669,6 +737,67 @@ function checkUrl(text: string, given: string): void {
     if (err instanceof CertainlyError) throw new UsageError(err.message);
     throw err;
   }
+}
+
+/** Splits at ':' outside brackets: 'a:443:[::1]:8443' is ['a', '443', '[::1]', '8443']. */
+function colonFields(text: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let inBracket = false;
+  for (const c of text) {
+    if (c === '[') inBracket = true;
+    else if (c === ']') inBracket = false;
+    if (c === ':' && !inBracket) {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+/**
+ * The address to dial, from --connect-to in either form or curl's --resolve, for the one URL
+ * this command fetches. curl's forms name the host and port they apply to; one that does not
+ * apply to the URL is a usage error (a typo would otherwise go unnoticed). Our own --connect-to
+ * H:P applies whatever the URL.
+ */
+function curlConnectTo(url: string, connectTo?: string, resolve?: string): string | undefined {
+  if (connectTo !== undefined && resolve !== undefined)
+    throw new UsageError('--connect-to and --resolve both say where to connect: give one of them');
+  const u = new URL(url);
+  const urlHost = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const urlPort = u.port || (u.protocol === 'http:' ? '80' : '443');
+  const bracket = (h: string) => (h.includes(':') && !h.startsWith('[') ? `[${h}]` : h);
+  const applies = (flag: string, value: string, host: string, port: string) => {
+    const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+    if ((h === '' || h === '*' || h === urlHost) && (port === '' || port === urlPort)) return;
+    throw new UsageError(
+      `${flag} ${quote(value)} is for ${host || '*'}:${port || '*'}, and the URL is ${urlHost}:${urlPort}; it would not be used`,
+    );
+  };
+  if (resolve !== undefined) {
+    if (/^[+-]/.test(resolve))
+      throw new UsageError(`--resolve ${quote(resolve)}: curl's +/- prefixes are not supported`);
+    const [host = '', port = '', ...rest] = colonFields(resolve);
+    const addr = rest.join(':');
+    if (host === '' || !/^\d+$/.test(port) || addr === '')
+      throw new UsageError(
+        `--resolve ${quote(resolve)} is not HOST:PORT:ADDR (e.g. example.com:443:10.0.0.6)`,
+      );
+    if (addr.includes(','))
+      throw new UsageError(
+        `--resolve ${quote(resolve)}: give one address (several, tried in turn, are not supported)`,
+      );
+    applies('--resolve', resolve, host, port);
+    return `${bracket(addr.replace(/^\[|\]$/g, ''))}:${port}`;
+  }
+  if (connectTo === undefined) return undefined;
+  const fields = colonFields(connectTo);
+  if (fields.length !== 4 || isIPv6(connectTo)) return connectTo;
+  const [h1, p1, h2, p2] = fields as [string, string, string, string];
+  applies('--connect-to', connectTo, h1, p1);
+  return `${bracket((h2 || urlHost).replace(/^\[|\]$/g, ''))}:${p2 || urlPort}`;
 }
 
 /**

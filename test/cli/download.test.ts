@@ -675,6 +675,73 @@ describe('curl flags as people type them', () => {
     assert.equal(withJson.code, 2);
   });
 
+  test("-G and --data-urlencode (curl's five forms)", async () => {
+    const file = dir.write('q.txt', 'a&b c');
+    const r = await run([
+      'get',
+      server.url('/echo?k=v'),
+      '--ca',
+      caPath,
+      '-G',
+      '-d',
+      'a=1',
+      '--data-urlencode',
+      'q=a b&c',
+      '--data-urlencode',
+      '=x/y',
+      '--data-urlencode',
+      'plain text',
+      '--data-urlencode',
+      `f@${file}`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const e = echo(r);
+    assert.equal(e.method, 'GET');
+    assert.equal(e.url, '/echo?k=v&a=1&q=a%20b%26c&x%2Fy&plain%20text&f=a%26b%20c');
+    assert.equal(e.body, '');
+    // Without -G they are a form body.
+    const post = echo(await run(['get', server.url('/echo'), '--ca', caPath, '--data-urlencode', 'q=a b']));
+    assert.equal(post.method, 'POST');
+    assert.equal(Buffer.from(post.body, 'base64').toString(), 'q=a%20b');
+    assert.equal(post.headers['content-type'], 'application/x-www-form-urlencoded');
+    const mixed = await run(['get', server.url('/echo'), '--ca', caPath, '-G', '-F', 'a=1']);
+    assert.equal(mixed.code, 2);
+    assert.match(mixed.stderr, /-G puts -d and --data-urlencode data in the URL/);
+  });
+
+  test("--resolve and curl's four-part --connect-to dial another address for the URL's host and port", async () => {
+    const port = new URL(server.url('/')).port;
+    const byName = `https://localhost:${port}/bin`;
+    const ok = await run(['get', byName, '--ca', caPath, '--resolve', `localhost:${port}:127.0.0.1`]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.deepEqual(ok.stdout, BINARY);
+    // The server listens on 127.0.0.1 only: dialled at ::1 it is not there, so --resolve was used.
+    const v6 = await run(['get', byName, '--ca', caPath, '--resolve', `localhost:${port}:[::1]`]);
+    assert.equal(v6.code, 2);
+    assert.match(v6.stderr, /ERR_CONNECTION/);
+    // Nothing listens on port 1 of the URL; --connect-to sends it to the server, which is verified as localhost.
+    for (const spec of [`localhost:1:127.0.0.1:${port}`, `:1:127.0.0.1:${port}`, `::127.0.0.1:${port}`]) {
+      const moved = await run(['get', 'https://localhost:1/bin', '--ca', caPath, '--connect-to', spec]);
+      assert.equal(moved.code, 0, `${spec}: ${moved.stderr}`);
+      assert.deepEqual(moved.stdout, BINARY);
+    }
+    const elsewhere = await run(['get', byName, '--ca', caPath, '--resolve', 'other.example:443:127.0.0.1']);
+    assert.equal(elsewhere.code, 2);
+    assert.match(
+      elsewhere.stderr,
+      /is for other\.example:443, and the URL is localhost:\d+; it would not be used/,
+    );
+    const both = await run([
+      'get',
+      server.url('/bin'),
+      '--resolve',
+      `localhost:${port}:127.0.0.1`,
+      '--connect-to',
+      'a:1',
+    ]);
+    assert.equal(both.code, 2);
+  });
+
   test("curl's --json DATA is named for what it is here", async () => {
     const r = await run(['get', server.url('/echo'), '--json', '{"a":1}']);
     assert.equal(r.code, 2);
