@@ -1,6 +1,6 @@
 /** `certainly get URL`: fetch a URL with verification, printing the body (or JSON). */
 
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, statSync, writeFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -12,6 +12,7 @@ import { privateAddressKind } from '../verify/aia.js';
 import { parseReferenceName } from '../verify/identity.js';
 import { type CommandSpec, helpText, type Parsed, parseCommand, UsageError, usageFailure } from './args.js';
 import { CLIENT_CERT_OPTIONS, clientCertOf, PROXY_OPTIONS, proxyOptionsOf } from './client-flags.js';
+import { cookieArgPairs, formatCookieFile, MAX_COOKIE_FILE, parseCookieFile } from './cookie-file.js';
 import { formParts, readFileArg, remoteName, requestBody, writeBody } from './download.js';
 import { describeTls, errorToJson, exitCodeFor, type Io, renderError, tlsJson } from './render.js';
 import { esc, jsonText, quote } from './safe.js';
@@ -89,6 +90,19 @@ export const GET = {
       help: `send User-Agent: TEXT (default certainly/VERSION; '' sends none)`,
     },
     referer: { type: 'string', short: 'e', value: 'URL', help: 'send Referer: URL' },
+    cookie: {
+      type: 'string',
+      short: 'b',
+      value: 'DATA|FILE',
+      multiple: true,
+      help: "send cookies: 'NAME=VALUE; NAME2=VALUE2' to the URL's origin, or FILE, a\nNetscape cookie file (as -c writes), through the cookie rules (as curl)",
+    },
+    'cookie-jar': {
+      type: 'string',
+      short: 'c',
+      value: 'FILE',
+      help: 'after the transfer, write the cookies held (those read with -b FILE and\nthose the server set) to FILE in the Netscape format (- for stdout), as curl',
+    },
     method: {
       type: 'string',
       short: 'X',
@@ -278,7 +292,18 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
     throw err;
   }
   let writeOut: WriteOut | undefined;
+  let jarCookies: Record<string, unknown>[] | undefined;
+  let literalCookies: [string, string][] = [];
   try {
+    for (const arg of values.cookie ?? []) {
+      const pairs = cookieArgPairs(arg);
+      if (pairs) literalCookies = [...literalCookies, ...pairs];
+      else if (arg !== '')
+        jarCookies = [
+          ...(jarCookies ?? []),
+          ...parseCookieFile(readFileArg('-b', arg, MAX_COOKIE_FILE).toString('utf8'), arg),
+        ];
+    }
     writeOut =
       values['write-out'] === undefined ? undefined : parseWriteOut(writeOutFormat(values['write-out']));
     if (writeOut && values.json)
@@ -291,6 +316,7 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
   const facts: WriteOutFacts = { url, method: 'GET', redirects: 0, bytes: 0, total: 0, exitCode: 0 };
   /** The exit code, after the -w line (if asked for) is printed. */
   const done = (code: number, err?: unknown): number => {
+    if (values['cookie-jar'] !== undefined) code = writeJar(values['cookie-jar'], code);
     if (!writeOut) return code;
     facts.total = (performance.now() - started) / 1000;
     facts.exitCode = code;
@@ -298,7 +324,24 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
     io.stdout.write(writeOut(facts));
     return code;
   };
-  const session = new Session();
+  const session = new Session(jarCookies ? { cookies: jarCookies } : {});
+  /** -c FILE: the jar written as curl writes it; a write failure is exit 23 (curl's write error). */
+  const writeJar = (path: string, code: number): number => {
+    const text = formatCookieFile(session.cookies?.list() ?? []);
+    if (path === '-') {
+      io.stdout.write(text);
+      return code;
+    }
+    try {
+      writeFileSync(path, text, { mode: 0o600 });
+      return code;
+    } catch (e) {
+      io.stderr.write(
+        `certainly get: cannot write the cookie jar ${quote(path)}: ${esc((e as NodeJS.ErrnoException).code ?? String(e))}\n`,
+      );
+      return code === 0 ? 23 : code;
+    }
+  };
   // The library's InsecureRequestWarning speaks of verify: false; the CLI says it in its own terms.
   const unmute = values.insecure ? muteInsecureWarning(io.stderr, url) : undefined;
   try {
@@ -419,6 +462,7 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       ...(values.insecure ? { verify: false } : verify ? { verify } : {}),
       ...(values['server-name'] ? { serverName: values['server-name'] } : {}),
       ...(connectTo ? { connectTo } : {}),
+      ...(literalCookies.length > 0 ? { cookies: literalCookies } : {}),
       ...(body ? { data: body.data } : {}),
       ...(timeout !== undefined ? { timeout } : {}),
       ...(cert ? { cert } : {}),
@@ -465,7 +509,7 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
         body: await r.text(),
       };
       io.stdout.write(jsonText(out));
-      return failed;
+      return done(failed);
     }
     if (values.verbose && r.tls)
       io.stderr.write(

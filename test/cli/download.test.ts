@@ -142,6 +142,15 @@ before(async () => {
             .end();
         return;
       }
+      if (url.pathname === '/set-cookie') {
+        res
+          .writeHead(200, {
+            'set-cookie': ['sid=abc; Path=/; HttpOnly', 'pref=dark; Max-Age=3600; Path=/'],
+            'content-type': 'text/plain',
+          })
+          .end('set\n');
+        return;
+      }
       if (url.pathname === '/stall') {
         // Headers and one byte, then nothing: only a deadline ends it.
         res.writeHead(200, { 'content-type': 'text/plain' });
@@ -740,6 +749,27 @@ describe('curl flags as people type them', () => {
       'a:1',
     ]);
     assert.equal(both.code, 2);
+  });
+
+  test('-c FILE writes the cookies in the Netscape format; -b FILE sends them back; -b NAME=VALUE sends those', async () => {
+    const jar = join(dir.path, 'jar.txt');
+    const set = await run(['get', server.url('/set-cookie'), '--ca', caPath, '-c', jar]);
+    assert.equal(set.code, 0, set.stderr);
+    const text = readFileSync(jar, 'utf8');
+    assert.match(text, /^# Netscape HTTP Cookie File$/m);
+    assert.match(text, /^#HttpOnly_127\.0\.0\.1\tFALSE\t\/\tFALSE\t0\tsid\tabc$/m);
+    const pref = /^127\.0\.0\.1\tFALSE\t\/\tFALSE\t(\d+)\tpref\tdark$/m.exec(text);
+    assert.ok(pref, text);
+    const expiry = Number(pref[1]) - Date.now() / 1000;
+    assert.ok(expiry > 3500 && expiry <= 3600, String(expiry));
+    const back = echo(await run(['get', server.url('/echo'), '--ca', caPath, '-b', jar]));
+    assert.deepEqual(back.headers.cookie?.split('; ').sort(), ['pref=dark', 'sid=abc']);
+    const literal = echo(await run(['get', server.url('/echo'), '--ca', caPath, '-b', 'a=1; b=2']));
+    assert.equal(literal.headers.cookie, 'a=1; b=2');
+    const broken = dir.write('broken-jar.txt', '# comment\nexample.com\tTRUE\t/\n');
+    const bad = await run(['get', server.url('/echo'), '--ca', caPath, '-b', broken]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /-b '.*broken-jar\.txt', line 2: 3 tab-separated fields, not 7/);
   });
 
   test("curl's --json DATA is named for what it is here", async () => {
