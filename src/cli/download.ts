@@ -224,7 +224,7 @@ async function readStdin(stdin: NodeJS.ReadableStream, limit: number): Promise<B
  * (bytes as they are; one --data-binary @FILE or @- alone streams, in constant memory).
  */
 export async function requestBody(
-  data: readonly string[],
+  data: readonly (string | Buffer)[],
   binary: readonly string[],
   stdin: NodeJS.ReadableStream,
 ): Promise<RequestBody | undefined> {
@@ -238,7 +238,8 @@ export async function requestBody(
   }
   const parts: Buffer[] = [];
   for (const d of data) {
-    if (!d.startsWith('@')) parts.push(Buffer.from(d));
+    if (typeof d !== 'string') parts.push(d);
+    else if (!d.startsWith('@')) parts.push(Buffer.from(d));
     else {
       const raw =
         d === '@-' ? await readStdin(stdin, MAX_DATA_FILE) : readFileArg('-d', d.slice(1), MAX_DATA_FILE);

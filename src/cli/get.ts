@@ -1,12 +1,12 @@
 /** `certainly get URL`: fetch a URL with verification, printing the body (or JSON). */
 
-import { createReadStream, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
-import { basename } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DEFAULTS } from '../client/options.js';
 import { Session } from '../client/session.js';
-import { CertainlyError, ConfigError, INSECURE_WARNING } from '../errors.js';
+import { CertainlyError, ConfigError, INSECURE_WARNING, ResponseTooLarge } from '../errors.js';
 import { parseConnectTo } from '../tls/target.js';
 import { privateAddressKind } from '../verify/aia.js';
 import { parseReferenceName } from '../verify/identity.js';
@@ -116,6 +116,12 @@ export const GET = {
       multiple: true,
       help: 'request body: TEXT, @FILE (newlines dropped) or @- (stdin), as a form\n(several are joined with &); POST unless -X',
     },
+    'data-raw': {
+      type: 'string',
+      value: 'TEXT',
+      multiple: true,
+      help: "request body part as -d, but a leading @ is just a character (curl's\n--data-raw, as browsers' 'Copy as cURL' writes)",
+    },
     'data-urlencode': {
       type: 'string',
       value: 'DATA',
@@ -149,6 +155,18 @@ export const GET = {
     compressed: {
       type: 'boolean',
       help: 'ask for a compressed body (Accept-Encoding: gzip, deflate, br) and\ndecompress it; without it, nothing is asked and the body is written\nas the server sent it (as curl)',
+    },
+    'oauth2-bearer': { type: 'string', value: 'TOKEN', help: 'send Authorization: Bearer TOKEN (as curl)' },
+    'proxy-user': {
+      type: 'string',
+      short: 'U',
+      value: 'USER:PASS',
+      help: "the proxy's credentials (Basic), as curl; or in the proxy URL",
+    },
+    globoff: {
+      type: 'boolean',
+      short: 'g',
+      help: 'accepted for curl: URLs are never globbed here ([ ] and { } are sent as\nthey are)',
     },
     user: {
       type: 'string',
@@ -189,12 +207,26 @@ export const GET = {
       help: 'accepted for curl: with --retry a refused connection is always retried',
     },
     output: { type: 'string', short: 'o', value: 'FILE', help: 'write the body to FILE (- for stdout)' },
+    'output-dir': {
+      type: 'string',
+      value: 'DIR',
+      help: 'put the file -o or -O names in DIR (as curl; DIR must exist unless\n--create-dirs)',
+    },
+    'create-dirs': { type: 'boolean', help: "create -o's (and --output-dir's) missing directories, as curl" },
+    'max-filesize': {
+      type: 'number',
+      value: 'BYTES',
+      integer: true,
+      min: 1,
+      help: 'refuse a body larger than BYTES: exit 63 (as curl), the transfer stopped\nas soon as it passes (ResponseTooLarge)',
+    },
     'remote-name': {
       type: 'boolean',
       short: 'O',
       help: "write the body to a file named as the URL's last path segment",
     },
     silent: { type: 'boolean', short: 's', help: 'no progress line' },
+    'no-progress-meter': { type: 'boolean', help: 'no progress line (the same as -s here, as curl)' },
     'show-error': {
       type: 'boolean',
       short: 'S',
@@ -401,7 +433,12 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       throw new UsageError('--fail and --fail-with-body contradict each other (as in curl): give one');
     const timeout = timeoutOf(values.timeout, values['connect-timeout'], values['max-time']);
     const stdin = (io as { stdin?: NodeJS.ReadableStream }).stdin ?? process.stdin;
-    const formData = [...values.data, ...values['data-urlencode'].map(urlencodedPart)];
+    // A Buffer is taken as it is (--data-raw: a leading @ names no file).
+    const formData: (string | Buffer)[] = [
+      ...values.data,
+      ...values['data-raw'].map((d) => Buffer.from(d)),
+      ...values['data-urlencode'].map(urlencodedPart),
+    ];
     const bodies = [
       values.form.length > 0 ? '-F' : '',
       formData.length > 0 || values['data-binary'].length > 0 ? '-d/--data-binary' : '',
@@ -438,9 +475,24 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       headers.push(['Accept-Encoding', undefined]);
     if (values.digest && values.user === undefined)
       throw new UsageError('--digest goes with -u USER:PASS (the credentials to answer the challenge with)');
+    if (values['oauth2-bearer'] !== undefined && values.user !== undefined)
+      throw new UsageError('-u and --oauth2-bearer are two kinds of credentials: give one');
     const credentials = values.user === undefined ? undefined : await userAuth(values.user, stdin, io.stderr);
-    const auth = credentials && values.digest ? { digest: credentials } : credentials;
-    const file = values.output ?? (values['remote-name'] ? remoteName(target) : undefined);
+    const auth =
+      values['oauth2-bearer'] !== undefined
+        ? { bearer: values['oauth2-bearer'] }
+        : credentials && values.digest
+          ? { digest: credentials }
+          : credentials;
+    if (values['proxy-user'] !== undefined && !proxyInUse(values.proxy, url, io.env))
+      throw new UsageError(
+        '-U gives credentials for a proxy, and none is used: add -x URL (or set HTTPS_PROXY)',
+      );
+    const file = outputFile(
+      values.output ?? (values['remote-name'] ? remoteName(target) : undefined),
+      values['output-dir'],
+      values['create-dirs'] === true,
+    );
     const method = values.method ?? (upload ? 'PUT' : values.head ? 'HEAD' : body || files ? 'POST' : 'GET');
     const retryFlags = {
       delay: values['retry-delay'],
@@ -468,6 +520,8 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       ...(cert ? { cert } : {}),
       ...(pins.length > 0 ? { pin: pins } : {}),
       ...proxyOptionsOf(values),
+      ...(values['proxy-user'] !== undefined ? { proxyAuth: values['proxy-user'] } : {}),
+      ...(values['max-filesize'] !== undefined ? { maxResponseSize: values['max-filesize'] } : {}),
       ...(aia ? { aia } : {}),
       ...(revocationOption ? { revocation: revocationOption } : {}),
       ...(auth ? { auth } : {}),
@@ -531,7 +585,7 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       r.stream(),
       {
         ...(file !== undefined ? { file } : {}),
-        progress: values.silent !== true,
+        progress: values.silent !== true && values['no-progress-meter'] !== true,
         counter: facts,
         ...(Number.isSafeInteger(length) ? { length } : {}),
       },
@@ -545,7 +599,10 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
     if (err instanceof UsageError) return usageFailure(GET, err, io.stderr);
     if (values.json) io.stdout.write(jsonText(errorToJson(err)));
     else io.stderr.write(renderError(err, io));
-    return done(exitCodeFor(err), err);
+    // curl's exit code for --max-filesize.
+    const code =
+      err instanceof ResponseTooLarge && values['max-filesize'] !== undefined ? 63 : exitCodeFor(err);
+    return done(code, err);
   } finally {
     unmute?.();
     await session.close();
@@ -629,6 +686,37 @@ function uploadBody(path: string, stdin: NodeJS.ReadableStream): { data: Readabl
     );
   }
   return { data: createReadStream(path), length: size };
+}
+
+/** Is a proxy used for this URL: -x, or (without -x '') the variables curl and the library read? */
+function proxyInUse(proxy: string | undefined, url: string, env: NodeJS.ProcessEnv): boolean {
+  if (proxy !== undefined) return proxy !== '';
+  const scheme = url.startsWith('http:') ? 'http' : 'https';
+  return [`${scheme}_proxy`, `${scheme.toUpperCase()}_PROXY`, 'all_proxy', 'ALL_PROXY'].some((k) => !!env[k]);
+}
+
+/**
+ * Where -o/-O writes, with curl's --output-dir (a relative name goes under DIR) and
+ * --create-dirs (the missing directories are made); each without -o or -O is a usage error.
+ */
+function outputFile(name: string | undefined, dir: string | undefined, create: boolean): string | undefined {
+  if (name === undefined) {
+    if (dir !== undefined || create)
+      throw new UsageError('--output-dir and --create-dirs go with -o FILE or -O');
+    return undefined;
+  }
+  if (name === '-') return name;
+  const path = dir !== undefined && !isAbsolute(name) ? join(dir, name) : name;
+  if (create) {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (err) {
+      throw new UsageError(
+        `--create-dirs: cannot create ${quote(dirname(path))}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      );
+    }
+  }
+  return path;
 }
 
 /** RFC 3986 percent-encoding of all but the unreserved characters, as curl's --data-urlencode. */

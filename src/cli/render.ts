@@ -188,6 +188,10 @@ export function cliHint(hint: string, command?: (flag: string) => string): strin
       .replace(/\bserverName\b/g, '--server-name')
       .replace(/\bconnectTo\b/g, '--connect-to')
       .replace(/\btimeout\.connect\b/g, '--timeout')
+      .replace(
+        /Raise maxResponseSize, or read the body with stream\(\) and stop when you have enough\./g,
+        'Raise --max-filesize, or leave it out (the command sets no limit of its own).',
+      )
   );
 }
 

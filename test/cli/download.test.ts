@@ -21,6 +21,7 @@ import {
   type TestServer,
   tempDir,
 } from '../support/index.js';
+import { startProxy } from '../support/proxy.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const MB = 1 << 20;
@@ -770,6 +771,88 @@ describe('curl flags as people type them', () => {
     const bad = await run(['get', server.url('/echo'), '--ca', caPath, '-b', broken]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /-b '.*broken-jar\.txt', line 2: 3 tab-separated fields, not 7/);
+  });
+
+  test('--data-raw, --oauth2-bearer, -g, --no-progress-meter; -U without a proxy is refused', async () => {
+    const r = await run([
+      'get',
+      server.url('/echo'),
+      '--ca',
+      caPath,
+      '-g',
+      '--no-progress-meter',
+      '--data-raw',
+      '@not-a-file',
+      '--oauth2-bearer',
+      'tok123',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const e = echo(r);
+    assert.equal(Buffer.from(e.body, 'base64').toString(), '@not-a-file');
+    assert.equal(e.headers.authorization, 'Bearer tok123');
+    const both = await run(['get', server.url('/echo'), '--ca', caPath, '-u', 'a:b', '--oauth2-bearer', 't']);
+    assert.equal(both.code, 2);
+    const proxyUser = await run(['get', server.url('/echo'), '--ca', caPath, '-U', 'a:b']);
+    assert.equal(proxyUser.code, 2);
+    assert.match(proxyUser.stderr, /-U gives credentials for a proxy, and none is used/);
+    // With a proxy that wants them: refused without -U (407), through with it.
+    const proxy = await startProxy({ auth: 'pu:pp' });
+    try {
+      const without = await run(['get', server.url('/bin'), '--ca', caPath, '-x', proxy.url]);
+      assert.equal(without.code, 2);
+      assert.match(without.stderr, /407/);
+      const withIt = await run(['get', server.url('/bin'), '--ca', caPath, '-x', proxy.url, '-U', 'pu:pp']);
+      assert.equal(withIt.code, 0, withIt.stderr);
+      assert.deepEqual(withIt.stdout, BINARY);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test('--output-dir and --create-dirs; --max-filesize refuses a larger body before writing it (exit 63)', async () => {
+    const out = join(dir.path, 'made', 'deeper');
+    const r = await run([
+      'get',
+      server.url('/bin'),
+      '--ca',
+      caPath,
+      '--output-dir',
+      out,
+      '-o',
+      'b.bin',
+      '--create-dirs',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readFileSync(join(out, 'b.bin')), BINARY);
+    const noDir = await run([
+      'get',
+      server.url('/bin'),
+      '--ca',
+      caPath,
+      '--output-dir',
+      join(dir.path, 'absent'),
+      '-o',
+      'b.bin',
+    ]);
+    assert.equal(noDir.code, 23);
+    const alone = await run(['get', server.url('/bin'), '--ca', caPath, '--create-dirs']);
+    assert.equal(alone.code, 2);
+    const big = join(dir.path, 'too-big.bin');
+    const tooBig = await run([
+      'get',
+      server.url('/mid'),
+      '--ca',
+      caPath,
+      '--max-filesize',
+      '1000',
+      '-o',
+      big,
+    ]);
+    assert.equal(tooBig.code, 63, tooBig.stderr);
+    assert.match(tooBig.stderr, /ERR_RESPONSE_TOO_LARGE.*\n.*Raise --max-filesize/);
+    assert.equal(existsSync(big), false);
+    const fits = await run(['get', server.url('/bin'), '--ca', caPath, '--max-filesize', '9']);
+    assert.equal(fits.code, 0);
   });
 
   test("curl's --json DATA is named for what it is here", async () => {
