@@ -66,12 +66,22 @@ const ROWS: Record<string, Row> = {
         hint: 'The server sends oversized headers (often a runaway Set-Cookie); fix the server, or raise the limit with node --max-http-header-size.',
       },
     ),
-  UND_ERR_INVALID_ARG: ({ said, cause }) =>
-    new ConfigError(`invalid request: ${said}`, {
+  UND_ERR_INVALID_ARG: ({ said, cause }) => {
+    // undici refuses the connection-level headers it manages itself (RFC 9110 §7.6.1).
+    const hop = /^invalid (keep-alive|transfer-encoding|upgrade|connection) header$/i.exec(said)?.[1];
+    const name = hop?.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase());
+    return new ConfigError(`invalid request: ${said}`, {
       cause,
       code: 'ERR_OPTIONS',
-      hint: 'Check the method, headers and body passed to the request.',
-    }),
+      hint: name
+        ? `${name} is a connection-level header that the client sets for each connection itself (RFC 9110 §7.6.1): leave it out.${
+            hop!.toLowerCase() === 'transfer-encoding'
+              ? ' A body of unknown length (a stream) is sent chunked already.'
+              : ''
+          }`
+        : 'Check the method, headers and body passed to the request.',
+    });
+  },
   UND_ERR_NOT_SUPPORTED: ({ said, cause }) =>
     new ConfigError(`not supported: ${said}`, {
       cause,

@@ -180,6 +180,22 @@ describe('undici failures, typed', () => {
       session.get(url, { headers: { expect: '100-continue' } }),
       typed(ConfigError, 'ERR_NOT_SUPPORTED', /not supported: expect header not supported/),
     );
+    // Connection-level headers (as "Copy as cURL" lines carry): the hint names the header and the fix.
+    for (const [name, value] of [
+      ['keep-alive', 'timeout=5'],
+      ['transfer-encoding', 'chunked'],
+      ['upgrade', 'h2c'],
+    ] as const) {
+      await assert.rejects(session.get(url, { headers: { [name]: value } }), (err: unknown) => {
+        assert.ok(err instanceof ConfigError, String(err));
+        assert.match(
+          err.hint ?? '',
+          /is a connection-level header that the client sets for each connection itself/,
+        );
+        assert.match(err.hint ?? '', new RegExp(`^${name}`, 'i'));
+        return true;
+      });
+    }
   });
 });
 
