@@ -572,9 +572,12 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
           .join('\n')}\n`,
       );
     if (values.include || values.head) {
-      const lines = [`HTTP/${r.httpVersion} ${r.status} ${esc(r.reason)}`];
-      for (const [k, v] of r.headers) lines.push(`${esc(k)}: ${esc(v)}`);
-      io.stdout.write(`${lines.join('\n')}\n\n`);
+      // Every response of a followed redirect chain, as curl -i -L prints them.
+      for (const hop of [...r.history, r]) {
+        const lines = [`HTTP/${hop.httpVersion} ${hop.status} ${esc(hop.reason)}`];
+        for (const [k, v] of hop.headers) lines.push(`${esc(k)}: ${esc(v)}`);
+        io.stdout.write(`${lines.join('\n')}\n\n`);
+      }
     }
     if (values.head) {
       await r.dump();
