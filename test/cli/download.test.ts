@@ -339,10 +339,11 @@ describe('curl flags', () => {
     // -i -L prints every response of the chain, as curl.
     const heads = await run(['get', server.url('/hop/1'), '--ca', caPath, '-L', '-I']);
     assert.equal(heads.code, 0, heads.stderr);
-    assert.deepEqual(
-      heads.stdout.toString().match(/^HTTP\/1\.1 \d+ .*$/gm),
-      ['HTTP/1.1 302 Found', 'HTTP/1.1 302 Found', 'HTTP/1.1 200 OK'],
-    );
+    assert.deepEqual(heads.stdout.toString().match(/^HTTP\/1\.1 \d+ .*$/gm), [
+      'HTTP/1.1 302 Found',
+      'HTTP/1.1 302 Found',
+      'HTTP/1.1 200 OK',
+    ]);
   });
 
   test('-d TEXT (joined with &), -d @file (newlines dropped), -d @- (stdin): a form POST', async () => {
