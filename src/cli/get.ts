@@ -4,6 +4,7 @@ import { createReadStream, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import tls from 'node:tls';
 import { DEFAULTS } from '../client/options.js';
 import { Session } from '../client/session.js';
 import { CertainlyError, ConfigError, INSECURE_WARNING, ResponseTooLarge } from '../errors.js';
@@ -256,6 +257,18 @@ export const GET = {
       max: 1000,
       help: `most redirects -L follows (default ${DEFAULTS.maxRedirects}, as requests and the library)`,
     },
+    'tlsv1.2': {
+      type: 'boolean',
+      alias: ['tlsv1', 'tlsv1.0', 'tlsv1.1'],
+      help: 'TLS 1.2 or later: what this client always does (curl asks for 1.0 or 1.1\nor later with the others; TLS below 1.2 is never offered here, RFC 8996)',
+    },
+    'tlsv1.3': { type: 'boolean', help: 'TLS 1.3 only: refuse a server that cannot speak it (as curl)' },
+    'tls-max': {
+      type: 'string',
+      value: 'VERSION',
+      choices: ['1.2', '1.3', 'default'],
+      help: 'the highest TLS version offered: 1.2, or 1.3 (the default), as curl',
+    },
     'http1.1': {
       type: 'boolean',
       help: 'HTTP/1.1 only: the default (accepted for curl; the opposite of --http2)',
@@ -376,6 +389,8 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
   };
   // The library's InsecureRequestWarning speaks of verify: false; the CLI says it in its own terms.
   const unmute = values.insecure ? muteInsecureWarning(io.stderr, url) : undefined;
+  // --tlsv1.x and --tls-max: Node's defaults for this process (the command owns it), put back after.
+  const tlsDefaults = { min: tls.DEFAULT_MIN_VERSION, max: tls.DEFAULT_MAX_VERSION };
   try {
     if (values.verify !== undefined && values.ca !== undefined && values.verify !== values.ca) {
       throw new ConfigError('--ca is another name for --verify: give one of them', { code: 'ERR_OPTIONS' });
@@ -427,6 +442,13 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       // -A '' sends no User-Agent, as curl.
       headers.push([name, value === '' ? undefined : value]);
     }
+    if (values['tlsv1.3'] && values['tls-max'] === '1.2')
+      throw new UsageError('--tlsv1.3 and --tls-max 1.2 leave no TLS version to speak');
+    if (values['tlsv1.3']) tls.DEFAULT_MIN_VERSION = 'TLSv1.3';
+    // A process started with --tls-min-v1.0 (NODE_OPTIONS) goes no lower than 1.2 when asked.
+    else if (values['tlsv1.2'] && (tlsDefaults.min === 'TLSv1' || tlsDefaults.min === 'TLSv1.1'))
+      tls.DEFAULT_MIN_VERSION = 'TLSv1.2';
+    if (values['tls-max'] === '1.2') tls.DEFAULT_MAX_VERSION = 'TLSv1.2';
     if (values['http1.1'] && values.http2)
       throw new UsageError('--http1.1 and --http2 contradict each other');
     if (values.fail && values['fail-with-body'])
@@ -608,6 +630,8 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
     return done(code, err);
   } finally {
     unmute?.();
+    tls.DEFAULT_MIN_VERSION = tlsDefaults.min;
+    tls.DEFAULT_MAX_VERSION = tlsDefaults.max;
     await session.close();
   }
 }

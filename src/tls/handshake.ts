@@ -190,6 +190,13 @@ function clientCertHint(code: string, clientCert: boolean): string | undefined {
 /** The hint for an alert about what the two sides could not agree on (versions, ALPN). */
 function protocolHint(alert: string, alpn: readonly string[] | undefined): string | undefined {
   if (alert === 'PROTOCOL_VERSION') {
+    // What was offered is the process's range (the command line's --tlsv1.3 / --tls-max narrow it).
+    const min = tls.DEFAULT_MIN_VERSION;
+    const max = tls.DEFAULT_MAX_VERSION;
+    if (min === 'TLSv1.3' || max === 'TLSv1.2') {
+      const offered = min === max ? min.replace('TLSv', 'TLS ') : `TLS ${min.slice(4)} to ${max.slice(4)}`;
+      return `The server accepts none of the TLS versions offered (${offered}, narrowed for this process): offer the versions the server speaks (TLS 1.2 and 1.3 by default).`;
+    }
     return 'The server accepts no TLS version this client offers (1.2 and 1.3): it speaks only TLS 1.0 or 1.1, retired by RFC 8996 and refused by browsers since 2020. Its operator must enable TLS 1.2 or 1.3; certainly does not offer the old versions.';
   }
   if (alert === 'NO_APPLICATION_PROTOCOL') {

@@ -863,6 +863,37 @@ describe('curl flags as people type them', () => {
     assert.equal(fits.code, 0);
   });
 
+  test('--tlsv1.3 refuses a TLS 1.2 server; --tls-max 1.2 speaks 1.2; --tlsv1.2 (and --tlsv1.0) change nothing', async () => {
+    const old = await startTlsServer({
+      cert: issue(root, { sans: ['IP:127.0.0.1'] }),
+      maxVersion: 'TLSv1.2',
+    });
+    try {
+      const refused = await run(['get', old.url('/'), '--ca', caPath, '--tlsv1.3']);
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(
+        refused.stderr,
+        /accepts none of the TLS versions offered \(TLS 1\.3, narrowed for this process\)/,
+      );
+      assert.equal(old.requests, 0);
+      for (const flag of ['--tlsv1.2', '--tlsv1.0']) {
+        const fine = await run(['get', old.url('/'), '--ca', caPath, flag, '-v']);
+        assert.equal(fine.code, 0, fine.stderr);
+        assert.match(fine.stderr, /TLS: TLSv1\.2 /);
+      }
+    } finally {
+      await old.close();
+    }
+    const capped = await run(['get', server.url('/bin'), '--ca', caPath, '--tls-max', '1.2', '-v']);
+    assert.equal(capped.code, 0, capped.stderr);
+    assert.match(capped.stderr, /TLS: TLSv1\.2 /);
+    const newest = await run(['get', server.url('/bin'), '--ca', caPath, '--tlsv1.3', '-v']);
+    assert.match(newest.stderr, /TLS: TLSv1\.3 /);
+    const none = await run(['get', server.url('/bin'), '--ca', caPath, '--tlsv1.3', '--tls-max', '1.2']);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /leave no TLS version/);
+  });
+
   test("curl's --json DATA is named for what it is here", async () => {
     const r = await run(['get', server.url('/echo'), '--json', '{"a":1}']);
     assert.equal(r.code, 2);
