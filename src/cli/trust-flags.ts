@@ -7,6 +7,7 @@ export const TRUST_OPTIONS = {
     type: 'string',
     value: 'PATH',
     multiple: true,
+    alias: ['cacert', 'capath'],
     help: 'trust this CA file or directory instead of the defaults (repeatable)',
   },
   'no-system': { type: 'boolean', help: "leave out the operating system's store" },

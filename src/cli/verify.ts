@@ -33,6 +33,7 @@ export const VERIFY = {
       type: 'string',
       value: 'PATH',
       multiple: true,
+      alias: ['cacert', 'capath'],
       help: 'trust the CAs in this file or directory instead of the defaults (repeatable)',
     },
     time: {

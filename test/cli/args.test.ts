@@ -192,3 +192,13 @@ describe('parseCommand', () => {
       assert.ok(text.includes(f), `${f} in\n${text}`);
   });
 });
+
+test("curl's --cacert and --capath name --ca in every command that takes one", async () => {
+  const { GET } = await import('../../src/cli/get.js');
+  const { CHECK } = await import('../../src/cli/check.js');
+  assert.equal(parseCommand(GET, ['https://x/', '--cacert', 'a.pem']).values.ca, 'a.pem');
+  assert.deepEqual(parseCommand(CHECK, ['x', '--cacert', 'a.pem', '--capath', 'd']).values.ca, [
+    'a.pem',
+    'd',
+  ]);
+});
