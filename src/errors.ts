@@ -308,14 +308,38 @@ export type ParseError = InstanceType<typeof ParseError>;
 export const HookError = defineError('HookError', 'ERR_HOOK');
 export type HookError = InstanceType<typeof HookError>;
 
-/** `raiseForStatus()` on a 4xx or 5xx response. */
+/** What an HTTPError holds of the response: the client's Response, its body still unread. */
+export interface HTTPErrorResponse {
+  readonly status: number;
+  readonly reason: string;
+  readonly url: string;
+  readonly headers: Headers;
+  text(): Promise<string>;
+  json<T = unknown>(): Promise<T>;
+  bytes(): Promise<Buffer>;
+  dump(): Promise<void>;
+}
+
+/**
+ * `raiseForStatus()` on a 4xx or 5xx response. `response` is that response, its body unread (as
+ * requests' e.response, axios' e.response, got's e.response): `await err.response.json()` reads
+ * the server's explanation; read or dump() it so its connection is reused. Not enumerable, so
+ * logging or serialising the error does not pull the whole response in.
+ */
 export class HTTPError extends CertainlyError {
   readonly status: number;
   readonly url: string;
-  constructor(message: string, fields: CertainlyErrorFields & { status: number; url: string }) {
-    super(message, { ...fields, code: fields.code ?? 'ERR_HTTP_STATUS' });
+  declare readonly response?: HTTPErrorResponse;
+  constructor(
+    message: string,
+    fields: CertainlyErrorFields & { status: number; url: string; response?: HTTPErrorResponse },
+  ) {
+    const { response, ...rest } = fields;
+    super(message, { ...rest, code: fields.code ?? 'ERR_HTTP_STATUS' });
     this.status = fields.status;
     this.url = fields.url;
+    if (response !== undefined)
+      Object.defineProperty(this, 'response', { value: response, enumerable: false });
   }
 }
 

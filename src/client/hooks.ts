@@ -92,15 +92,38 @@ function hookFailed(kind: string, index: number, count: number, cause: unknown):
   });
 }
 
-/** Runs the request hooks in order on `request`; HookError when one throws. */
+/**
+ * Runs the request hooks in order on `request`; HookError when one throws, or returns something
+ * other than nothing or the request itself: a hook changes `request` in place, and an object it
+ * returns (axios' interceptors return a new config) would otherwise be dropped without a word.
+ */
 export async function runRequestHooks(hooks: readonly RequestHook[], request: HookRequest): Promise<void> {
   for (const [i, hook] of hooks.entries()) {
+    let out: unknown;
     try {
-      await hook(request);
+      out = await hook(request);
     } catch (err) {
       throw hookFailed('request', i, hooks.length, err);
     }
+    if (out !== undefined && out !== request) {
+      throw new HookError(
+        `the request hook ${i + 1} of ${hooks.length} returned ${out === null ? 'null' : typeof out}, which would be ignored`,
+        {
+          hint: 'A request hook changes the request it is given in place (req.url, req.headers, req.method) and returns nothing (or that same request); unlike an axios interceptor, a new object it returns is not used.',
+        },
+      );
+    }
   }
+}
+
+/** A request hook moved the request to another origin while credentials for the first were attached. */
+export function hookMovedCredentials(from: string, to: string, carried: readonly string[]): HookError {
+  return new HookError(
+    `a request hook moved the request from ${from} to ${to}, and it carries credentials given for ${from} (${carried.join(', ')}); they are not sent to another origin`,
+    {
+      hint: `Make the request to ${to} itself (then its credentials are for it), or set them in the hook (req.headers.authorization) if ${to} is meant to have them.`,
+    },
+  );
 }
 
 /**

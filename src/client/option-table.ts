@@ -442,6 +442,23 @@ function describeValue(v: unknown): string {
   return `a ${t}`;
 }
 
+/** Pool settings of node:https's Agent and undici's Agent: the adapters take them as a second argument. */
+const POOL_SETTINGS: ReadonlySet<string> = new Set([
+  'keepAlive',
+  'keepAliveMsecs',
+  'maxSockets',
+  'maxTotalSockets',
+  'maxFreeSockets',
+  'scheduling',
+  'connections',
+  'pipelining',
+  'keepAliveTimeout',
+  'keepAliveMaxTimeout',
+  'bodyTimeout',
+  'headersTimeout',
+  'maxHeaderSize',
+]);
+
 /** The ConfigError for a key that `scope` does not take. */
 export function unknownOptionError(key: string, scope: Scope, prefix = ''): ConfigError {
   const row = ROWS.get(key);
@@ -463,6 +480,15 @@ export function unknownOptionError(key: string, scope: Scope, prefix = ''): Conf
       {
         code: 'ERR_UNKNOWN_OPTION',
         hint: `Options of ${PLACE[scope]}: ${[...BY_SCOPE[scope]].join(', ')}.`,
+      },
+    );
+  }
+  if (scope === 'adapter' && POOL_SETTINGS.has(key)) {
+    return new ConfigError(
+      `${prefix}'${key}' is a setting of the connection pool, which goes in the second argument: agent(options, { ${key}: … }) for node:https's Agent, dispatcher(options, { ${key}: … }) for undici's`,
+      {
+        code: 'ERR_UNKNOWN_OPTION',
+        hint: `The first argument takes certainly's options (${[...BY_SCOPE[scope]].join(', ')}); the second, the pool's (https.AgentOptions or undici's Agent.Options).`,
       },
     );
   }

@@ -227,6 +227,24 @@ export interface Timeouts {
   total?: number;
 }
 
+/** The longest a Node timer waits: 2^31 - 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * A request's timeout over the Session's, key by key: a request that sets only `read` (or a
+ * number, which is connect and read) keeps the Session's `total` and whatever else it set.
+ */
+export function mergeTimeouts(session: TimeoutOption, request: TimeoutOption): TimeoutOption {
+  resolveTimeouts(request); // its own mistakes are reported as its own
+  const parts = (t: TimeoutOption) =>
+    typeof t === 'number'
+      ? { connect: t, read: t }
+      : (t as { connect?: number; read?: number; total?: number });
+  const out: { connect?: number; read?: number; total?: number } = { ...parts(session) };
+  for (const [k, v] of Object.entries(parts(request))) if (v !== undefined) out[k as 'connect'] = v;
+  return out;
+}
+
 export function resolveTimeouts(t: TimeoutOption | undefined): Timeouts {
   if (t === undefined) return { connect: DEFAULTS.connectTimeout, read: DEFAULTS.readTimeout };
   const check = (v: unknown, what: string): number => {
@@ -234,6 +252,17 @@ export function resolveTimeouts(t: TimeoutOption | undefined): Timeouts {
       throw new ConfigError(`timeout${what} must be a positive number of milliseconds, not ${String(v)}`, {
         code: 'ERR_TIMEOUT_OPTION',
       });
+    }
+    // Node's timers hold a 32-bit signed count of ms: a longer one fires after 1 ms (with a
+    // TimeoutOverflowWarning), which would end the request at once and blame the network.
+    if (v > MAX_TIMER_MS) {
+      throw new ConfigError(
+        `timeout${what} is ${v} ms, more than the ${MAX_TIMER_MS} ms (24.8 days) a timer can wait`,
+        {
+          code: 'ERR_TIMEOUT_OPTION',
+          hint: `Use at most ${MAX_TIMER_MS}; for a request without a total deadline leave timeout.total out.`,
+        },
+      );
     }
     return v;
   };

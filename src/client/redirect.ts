@@ -6,7 +6,7 @@
 import { ConfigError, InvalidURL, TooManyRedirects } from '../errors.js';
 import type { EncodedBody } from './body.js';
 import type { HeaderRecord } from './options.js';
-import type { Response } from './response.js';
+import { noteDiscarded, type Response } from './response.js';
 
 /** A request body as a hop sends it (body.ts; spent after one hop when it is a stream). */
 export type HopBody = EncodedBody | undefined;
@@ -118,6 +118,7 @@ export async function nextHop(
  * with its connection.
  */
 export async function discardBody(response: Response): Promise<void> {
+  noteDiscarded(response);
   let seen = 0;
   // Leaving the loop early destroys the stream, and with it undici's body and connection. As
   // sent: a body we drop is not worth decoding (nor a DecodeError).

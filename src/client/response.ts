@@ -34,6 +34,24 @@ export interface BodySource extends Readable {
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 
+/** Responses whose body the client read off and dropped (a redirect's, a Digest challenge's). */
+const DISCARDED = new WeakSet<object>();
+
+/** Marks `response` as one whose body the client discarded, for the message a later read gets. */
+export function noteDiscarded(response: object): void {
+  DISCARDED.add(response);
+}
+
+function discardedError(): CertainlyError {
+  return new CertainlyError(
+    "this response's body was discarded by the client: a redirect's (or a Digest challenge's) body is read off so that its connection can be reused",
+    {
+      code: 'ERR_BODY_USED',
+      hint: 'Pass allowRedirects: false to get the redirect response itself, body included.',
+    },
+  );
+}
+
 /** An HTTP response, like requests' Response: status, headers, url, history, tls, and the body. */
 export class Response {
   readonly status: number;
@@ -144,7 +162,11 @@ export class Response {
       this.#body = null;
       if (body === null) {
         this.#buffer = Promise.reject(
-          new CertainlyError('the response body was already taken as a stream', { code: 'ERR_BODY_USED' }),
+          DISCARDED.has(this)
+            ? discardedError()
+            : new CertainlyError('the response body was already taken as a stream', {
+                code: 'ERR_BODY_USED',
+              }),
         );
       } else if (this.#decodeError) {
         dropBody(body);
@@ -226,6 +248,7 @@ export class Response {
   #takeBody(): BodySource {
     const body = this.#body;
     if (body === null) {
+      if (DISCARDED.has(this)) throw discardedError();
       throw new CertainlyError('the response body was already read', { code: 'ERR_BODY_USED' });
     }
     this.#body = null;
@@ -249,6 +272,7 @@ export class Response {
       throw new HTTPError(`${this.status} ${kind}: ${this.reason} for url: ${this.url}`, {
         status: this.status,
         url: this.url,
+        response: this,
       });
     }
     return this;

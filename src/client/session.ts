@@ -45,6 +45,7 @@ import {
   checkBaseUrl,
   checkHooks,
   type HookRequest,
+  hookMovedCredentials,
   hooksFor,
   joinBaseUrl,
   runRequestHooks,
@@ -60,6 +61,7 @@ import {
   defaultHeaders,
   type HeaderRecord,
   mergeHeaders,
+  mergeTimeouts,
   paramPairs,
   type RequestOptions,
   resolveTimeouts,
@@ -270,11 +272,24 @@ export class Session {
     const hooks = hooksFor(d.hooks, options.hooks);
     if (hooks && hooks.request.length > 0) {
       // Before auth: a hook that logs the request never sees the credentials.
+      const asked = first.origin;
       const req: HookRequest = { method: method.toUpperCase(), url: first, headers };
       await runRequestHooks(hooks.request, req);
       method = String(req.method);
       first = parseUrl(req.url);
-      urlCredentials = takeUrlCredentials(first) ?? urlCredentials;
+      const given = takeUrlCredentials(first);
+      if (first.origin !== asked) {
+        // Credentials are bound to the origin they were given for, as on a redirect; a hook that
+        // routes the request elsewhere must not carry them there unseen (an http:// mirror would
+        // get them in clear). The hook's own new URL credentials are its explicit choice.
+        const carried = [
+          plan.o.auth !== undefined ? 'auth' : '',
+          urlCredentials ? 'the user:password of the URL' : '',
+          plan.requestCookies ? 'cookies of the request' : '',
+        ].filter(Boolean);
+        if (carried.length > 0) throw hookMovedCredentials(asked, first.origin, carried);
+      }
+      urlCredentials = given ?? urlCredentials;
       plan.firstOrigin = first.origin;
       headers = mergeHeaders(req.headers);
     }
@@ -324,7 +339,11 @@ export class Session {
     const d = this.defaults;
     // Request options over the Session's; an unset (undefined) request option keeps the Session's.
     const o = (hasDefined(options) ? withDefined(d, options) : d) as RequestOptions & SessionOptions;
-    const timeouts = this.#timeouts.get(o.timeout);
+    // Timeouts merge key by key (a request's read keeps the Session's total); equal values skip it.
+    const timeouts =
+      options.timeout !== undefined && d.timeout !== undefined && options.timeout !== d.timeout
+        ? resolveTimeouts(mergeTimeouts(d.timeout, options.timeout))
+        : this.#timeouts.get(o.timeout);
     const maxRedirects = o.maxRedirects ?? d.maxRedirects ?? DEFAULTS.maxRedirects;
     if (!Number.isInteger(maxRedirects) || maxRedirects < 0) {
       throw new ConfigError(`maxRedirects must be a whole number >= 0, not ${String(maxRedirects)}`, {
@@ -710,22 +729,31 @@ function withDefined<T extends object>(base: T, over: object): T {
 /** Parses and checks a request URL: absolute, http or https, with a host. */
 export function parseUrl(input: string | URL): URL {
   let url: URL;
+  const shown = () => String(input).replace(/\/\/[^/?#]*@/, '//…@');
+  // 'api.example.com/v1' or 'localhost:8443/api': no scheme (the second parses as scheme 'localhost:').
+  const noScheme =
+    typeof input === 'string' &&
+    !/^[a-z][a-z0-9+.-]*:\/\//i.test(input) &&
+    /^[\w.-]+(:\d+)?(\/|$)/.test(input);
   try {
     url = new URL(typeof input === 'string' ? input : input.href);
   } catch (err) {
     throw new InvalidURL(
-      `'${String(input).replace(/\/\/[^/?#]*@/, '//…@')}' is not a valid URL; an absolute URL like https://example.com/ is needed`,
-      {
-        cause: err,
-      },
+      noScheme
+        ? `'${shown()}' has no scheme; did you mean https://${shown()} ?`
+        : `'${shown()}' is not a valid URL; an absolute URL like https://example.com/ is needed`,
+      { cause: err },
     );
   }
+  if (noScheme) throw new InvalidURL(`'${shown()}' has no scheme; did you mean https://${shown()} ?`);
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new InvalidURL(
       `unsupported URL scheme '${url.protocol}' in ${url.protocol}//${url.host}${url.pathname}; use https:// (or http://)`,
     );
   }
   if (url.hostname === '') throw new InvalidURL(`the URL ${url.href} has no host`);
+  // Port 0 names no service; treated as unset it would dial the default port, another service.
+  if (url.port === '0') throw new InvalidURL(`the URL ${url.href} has port 0, which no server listens on`);
   // user:password in the URL is taken out by request() (takeUrlCredentials) and sent as Basic auth.
   return url;
 }

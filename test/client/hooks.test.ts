@@ -95,6 +95,56 @@ describe('request hooks', () => {
     assert.match(echo.headers.authorization ?? '', /^Basic /);
   });
 
+  test('a hook that moves the request to another origin: allowed bare, refused while it carries credentials', async () => {
+    // server is 127.0.0.1, other is localhost: two origins.
+    const moved = await session.get(server.url('/a'), {
+      hooks: { request: (req) => void (req.url = other.url('/b')) },
+    });
+    assert.equal((await moved.json<Echo>()).path, '/b');
+    const before = other.requests;
+    const withUser = new URL(server.url('/a'));
+    withUser.username = 'alice';
+    withUser.password = 'pw';
+    for (const [what, url, extra] of [
+      ['auth', server.url('/a'), { auth: ['alice', 'pw'] as [string, string] }],
+      ['the user:password of the URL', withUser.href, {}],
+      ['cookies of the request', server.url('/a'), { cookies: { sid: 'secret' } }],
+    ] as const) {
+      await assert.rejects(
+        session.get(url, { ...extra, hooks: { request: (req) => void (req.url = other.url('/b')) } }),
+        (e: unknown) => {
+          assert.ok(e instanceof HookError, String(e));
+          assert.match(
+            e.message,
+            new RegExp(
+              `moved the request from https://127\\.0\\.0\\.1:\\d+ to https://localhost:\\d+, and it carries credentials given for .*\\(${what}\\)`,
+            ),
+          );
+          return true;
+        },
+      );
+    }
+    assert.equal(other.requests, before, 'nothing reached the other origin');
+  });
+
+  test('a request hook that returns a new object (an axios interceptor habit) is a HookError; returning req is fine', async () => {
+    const before = server.requests;
+    await assert.rejects(
+      session.get(server.url('/v1'), { hooks: { request: (req) => ({ ...req, url: server.url('/v2') }) } }),
+      (e: unknown) => e instanceof HookError && /returned object, which would be ignored/.test(e.message),
+    );
+    assert.equal(server.requests, before);
+    const r = await session.get(server.url('/v1'), {
+      hooks: {
+        request: (req) => {
+          req.headers['x-trace'] = 'abc';
+          return req;
+        },
+      },
+    });
+    assert.equal((await r.json<Echo>()).headers['x-trace'], 'abc');
+  });
+
   test('a hook that throws: HookError ERR_HOOK, its error as cause, nothing sent', async () => {
     const boom = new Error('no trace id');
     const before = server.requests;
