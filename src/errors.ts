@@ -331,6 +331,15 @@ export type ParseError = InstanceType<typeof ParseError>;
 export const HookError = defineError('HookError', 'ERR_HOOK');
 export type HookError = InstanceType<typeof HookError>;
 
+/**
+ * The request body's own source failed while it was being sent: a stream given as `data` (or in
+ * `files`, or an iterable) emitted an error, e.g. a file stream whose file does not exist. Not a
+ * connection failure, and never retried; nothing or only part of the body reached the server.
+ * `cause` is the stream's error.
+ */
+export const BodyError = defineError('BodyError', 'ERR_BODY_STREAM');
+export type BodyError = InstanceType<typeof BodyError>;
+
 /** `raiseForStatus()` on a 4xx or 5xx response. */
 export class HTTPError extends CertainlyError {
   readonly status: number;

@@ -3,9 +3,10 @@
  * Used for the request and for reading the body (a stall mid-body is a ReadTimeout too).
  *
  * Every class in undici 7's lib/core/errors.js has a row below, recognised by its `code` (which
- * survives two copies of undici, as its own Symbol brands do). Errors that are already ours, and
- * anything that is not undici's (the caller's AbortSignal reason, a body stream's own error), are
- * returned as they are: an abort stays the caller's abort.
+ * survives two copies of undici, as its own Symbol brands do). Errors that are already ours (a
+ * body stream's own failure is a BodyError by the time undici passes it on: client/body-source.ts),
+ * and anything that is not undici's (the caller's AbortSignal reason), are returned as they are:
+ * an abort stays the caller's abort.
  */
 import {
   CertainlyError,
