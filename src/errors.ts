@@ -239,9 +239,32 @@ function defineError(name: string, defaultCode: string) {
   return cls;
 }
 
-/** The connection could not be made or was lost (refused, reset, DNS failure, …). */
-export const ConnectionError = defineError('ConnectionError', 'ERR_CONNECTION');
-export type ConnectionError = InstanceType<typeof ConnectionError>;
+/**
+ * When a connection failed: `'connect'` while it was being made (DNS, TCP, a proxy or its
+ * tunnel, the TLS handshake, verification), so no byte of the request was sent; `'exchange'`
+ * once it had been made and handed the request (a reset or close before the response was
+ * complete, on a new or a reused keep-alive connection), so the server may have received the
+ * request and acted on it.
+ */
+export type ConnectionPhase = 'connect' | 'exchange';
+
+/**
+ * The connection could not be made or was lost (refused, reset, DNS failure, …). `phase` says
+ * which: for retries a `'connect'` failure counts against `retries.connect`, an `'exchange'` one
+ * against `retries.read` (client/retry.ts), as urllib3 counts a connection lost after it was
+ * established as a read error.
+ */
+export class ConnectionError extends CertainlyError {
+  readonly phase: ConnectionPhase;
+  constructor(message: string, fields: CertainlyErrorFields & { phase?: ConnectionPhase } = {}) {
+    const { phase, ...rest } = fields;
+    super(message, { ...rest, code: rest.code ?? 'ERR_CONNECTION' });
+    // Every failure made while connecting (tls/handshake.ts, tls/tunnel.ts, tls/connector.ts) is
+    // 'connect'; the failures of a socket undici already holds are marked 'exchange' where they
+    // are mapped (client/undici-errors.ts).
+    this.phase = phase ?? 'connect';
+  }
+}
 
 /**
  * The proxy could not be reached, or refused to open a tunnel (407, 403, 502, …). A
@@ -307,6 +330,15 @@ export type ParseError = InstanceType<typeof ParseError>;
  */
 export const HookError = defineError('HookError', 'ERR_HOOK');
 export type HookError = InstanceType<typeof HookError>;
+
+/**
+ * The request body's own source failed while it was being sent: a stream given as `data` (or in
+ * `files`, or an iterable) emitted an error, e.g. a file stream whose file does not exist. Not a
+ * connection failure, and never retried; nothing or only part of the body reached the server.
+ * `cause` is the stream's error.
+ */
+export const BodyError = defineError('BodyError', 'ERR_BODY_STREAM');
+export type BodyError = InstanceType<typeof BodyError>;
 
 /** What an HTTPError holds of the response: the client's Response, its body still unread. */
 export interface HTTPErrorResponse {

@@ -54,6 +54,7 @@ const DOCUMENTED: Record<string, 'function' | 'class' | 'object'> = {
   TotalTimeout: 'class',
   ProtocolError: 'class',
   HookError: 'class',
+  BodyError: 'class',
   VERIFY_CODES: 'object',
 };
 

@@ -4,8 +4,8 @@
  */
 import { fstatSync, statSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
-import { ConfigError } from '../errors.js';
+import { PassThrough, type Readable } from 'node:stream';
+import { BodyError, ConfigError } from '../errors.js';
 
 /** What undici is handed: a string or bytes (sent as is), or a stream / async iterable of bytes. */
 export type SendBody = string | Uint8Array | Readable | AsyncIterable<Uint8Array>;
@@ -68,21 +68,78 @@ export function isIterable(v: unknown): v is Iterable<unknown> {
 }
 
 /**
+ * The error of a body source that failed while it was read (a file stream whose file is missing,
+ * a stream piped from elsewhere that broke) as a BodyError naming the body, not the connection:
+ * undici would pass the stream's own error on, and an errno code such as ENOENT read as a socket
+ * failure. A BodyError already made (a source wrapping another) is kept as it is.
+ */
+export function bodyStreamError(err: unknown, what: string, source?: unknown): BodyError {
+  if (err instanceof BodyError) return err;
+  const path = (source as { path?: unknown } | undefined)?.path;
+  const file = typeof path === 'string' ? path : undefined;
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  const said = typeof e?.message === 'string' && e.message !== '' ? e.message : String(err);
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const fileProblem = file !== undefined && /^E(NOENT|ACCES|PERM|ISDIR|NOTDIR|MFILE|NFILE|IO)$/.test(code);
+  return new BodyError(
+    `the request body could not be read: ${what}${file !== undefined ? ` (${file})` : ''} failed: ${said}`,
+    {
+      cause: err,
+      hint: fileProblem
+        ? `Check that ${file} exists and is readable by this process before sending it (a file stream opens its file only when the body is read). The request was cut short, with nothing or part of the body sent, and is not sent again.`
+        : `The source of the request body failed (its error is the cause); fix it and send the request again. The request was cut short, with nothing or part of the body sent; a body stream is never sent twice.`,
+    },
+  );
+}
+
+/**
  * Chunks of a stream or iterable as bytes: strings become UTF-8, anything else is an error that
- * names it (undici would fail with a TypeError of its own).
+ * names it (undici would fail with a TypeError of its own). An error of the source itself is a
+ * BodyError (bodyStreamError); the consumer stopping early (undici's return()) is not an error.
  */
 export async function* chunksOf(source: AsyncIterable<unknown> | Iterable<unknown>, what: string) {
-  for await (const chunk of source as AsyncIterable<unknown>) {
-    if (chunk instanceof Uint8Array) yield chunk;
-    else if (typeof chunk === 'string') yield Buffer.from(chunk);
-    else if (ArrayBuffer.isView(chunk) || isArrayBuffer(chunk)) yield bytesOf(chunk as ArrayBuffer);
-    else {
-      throw new ConfigError(
-        `${what} produced a chunk of type ${typeName(chunk)}; only strings and bytes (Buffer, Uint8Array) can be sent`,
-        { code: 'ERR_BODY_TYPE' },
-      );
+  // True while the source is asked for its next chunk: only what it throws then is its failure.
+  let pulling = true;
+  try {
+    for await (const chunk of source as AsyncIterable<unknown>) {
+      pulling = false;
+      if (chunk instanceof Uint8Array) yield chunk;
+      else if (typeof chunk === 'string') yield Buffer.from(chunk);
+      else if (ArrayBuffer.isView(chunk) || isArrayBuffer(chunk)) yield bytesOf(chunk as ArrayBuffer);
+      else {
+        throw new ConfigError(
+          `${what} produced a chunk of type ${typeName(chunk)}; only strings and bytes (Buffer, Uint8Array) can be sent`,
+          { code: 'ERR_BODY_TYPE' },
+        );
+      }
+      pulling = true;
     }
+  } catch (err) {
+    throw pulling ? bodyStreamError(err, what, source) : err;
   }
+}
+
+/**
+ * A Node Readable given as the body, as undici is handed it: a stream that carries its bytes and,
+ * when it fails, fails with a BodyError (bodyStreamError) instead of its own error. undici
+ * destroys what it was handed when the request fails (a connection refused before the body was
+ * read included), and that destroys the source too, so a file stream's descriptor is closed.
+ */
+export function guardedStream(source: Readable, what: string): Readable {
+  const out = new PassThrough();
+  const fail = (err: unknown) => out.destroy(bodyStreamError(err, what, source));
+  // Kept after `out` closes: a file stream destroyed while still opening its file reports the
+  // open's error afterwards, which must not become an uncaught 'error' event.
+  source.on('error', fail);
+  // undici gave up on the body (or it was sent whole): the source is closed with it.
+  out.once('close', () => {
+    if (!source.destroyed) source.destroy();
+  });
+  if (source.errored) fail(source.errored);
+  else if (source.readableEnded) out.end();
+  else if (source.destroyed) fail(new Error('the stream was destroyed before it was read'));
+  else source.pipe(out);
+  return out;
 }
 
 /**

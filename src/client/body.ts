@@ -14,6 +14,7 @@ import {
   bytesOf,
   chunksOf,
   type EncodedBody,
+  guardedStream,
   isArrayBuffer,
   isAsyncIterable,
   isBlob,
@@ -203,7 +204,8 @@ export function encodeBody(input: BodyInput): EncodedBody | undefined {
     }
     return multipart(parts);
   }
-  if (data instanceof Readable) return once(() => data, undefined, knownSize(data));
+  if (data instanceof Readable)
+    return once(() => guardedStream(data, 'the data stream'), undefined, knownSize(data));
   if (isWebStream(data))
     return once(() => chunksOf(data as unknown as AsyncIterable<unknown>, 'the ReadableStream'));
   if (isPlainObject(data) || data instanceof Map || isPairs(data)) {

@@ -251,7 +251,7 @@ export const OPTIONS = {
       'a number of retries or { total, connect, read, status, statusForcelist, backoff, backoffMax, jitter, respectRetryAfter, allowedMethods, maxTime }',
     check: isNumberOrObject,
     code: 'ERR_RETRIES_OPTION',
-    doc: "urllib3's Retry: connection errors, statuses 413/429/503 (Retry-After honoured), read errors if asked; recorded on r.retries (default none)",
+    doc: "urllib3's Retry: connections that could not be made, statuses 413/429/503 (Retry-After honoured), read errors (a connection lost after the request was sent too) if asked; recorded on r.retries (default none)",
   },
   decompress: {
     where: SR,

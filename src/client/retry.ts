@@ -2,10 +2,13 @@
  * The `retries` option, after urllib3's Retry: how often a request is sent again, after which
  * failures, and how long to wait in between.
  *
- * - connect: a connection error (refused, reset, DNS, connect timeout, a proxy's 5xx);
- * - read: the request was sent and no answer came (read timeout, a response that broke the
- *   protocol). Off unless asked for, as in requests (`Retry(n, read=False)`): the server may have
- *   acted on the request;
+ * - connect: the connection could not be made (refused, DNS, a reset or close during the TLS
+ *   handshake, connect timeout, a proxy's 5xx): nothing was sent;
+ * - read: the connection was made and handed the request, and no (whole) answer came: a read
+ *   timeout, a response that broke the protocol, or the connection reset or closed before the
+ *   response was complete (ConnectionError phase 'exchange'; urllib3 counts its ProtocolError
+ *   "Connection aborted" the same way). Off unless asked for, as in requests
+ *   (`Retry(n, read=False)`): the server may have acted on the request;
  * - status: an answer whose status is in `statusForcelist` (default 413, 429, 503), waiting what
  *   its Retry-After says when it says (seconds or an HTTP-date, up to a cap).
  *
@@ -34,7 +37,10 @@ export type RetryOption =
       total?: number;
       /** Retries after a connection error. Default: up to `total`. */
       connect?: number;
-      /** Retries after a read timeout or a broken response, once the request was sent. Default 0. */
+      /**
+       * Retries after a failure once the connection was made and the request handed to it: a read
+       * timeout, a broken response, a connection reset or closed before the answer. Default 0.
+       */
       read?: number;
       /** Retries after a status in statusForcelist. Default: up to `total`. */
       status?: number;
@@ -220,15 +226,18 @@ export function resolveRetries(opt: RetryOption | undefined): RetryPolicy {
 }
 
 /**
- * Which budget a failed attempt counts against, or null when it is never retried. Connection
- * errors (refused, reset, DNS, connect timeout, a proxy that could not reach the target): connect.
- * A read timeout or a response that broke the protocol: read. Verification failures, a proxy's
- * 4xx refusal, anything not ours (an abort): never.
+ * Which budget a failed attempt counts against, or null when it is never retried. A connection
+ * that could not be made (refused, DNS, a reset during the handshake, connect timeout, a proxy
+ * that could not reach the target): connect. Once it was made and handed the request (a
+ * ConnectionError of phase 'exchange': reset or closed before the answer), a read timeout or a
+ * response that broke the protocol: read. Verification failures, a proxy's 4xx refusal, a body
+ * stream's own failure (BodyError), anything not ours (an abort): never.
  */
 export function failureKind(err: unknown): 'connect' | 'read' | null {
   if (err instanceof SSLError || !(err instanceof CertainlyError)) return null;
   if (err instanceof ProxyError) return err.status === undefined || err.status >= 500 ? 'connect' : null;
-  if (err instanceof ConnectionError || err instanceof ConnectTimeout) return 'connect';
+  if (err instanceof ConnectionError) return err.phase === 'exchange' ? 'read' : 'connect';
+  if (err instanceof ConnectTimeout) return 'connect';
   if (err instanceof ReadTimeout || err instanceof ProtocolError) return 'read';
   return null;
 }

@@ -3,9 +3,10 @@
  * Used for the request and for reading the body (a stall mid-body is a ReadTimeout too).
  *
  * Every class in undici 7's lib/core/errors.js has a row below, recognised by its `code` (which
- * survives two copies of undici, as its own Symbol brands do). Errors that are already ours, and
- * anything that is not undici's (the caller's AbortSignal reason, a body stream's own error), are
- * returned as they are: an abort stays the caller's abort.
+ * survives two copies of undici, as its own Symbol brands do). Errors that are already ours (a
+ * body stream's own failure is a BodyError by the time undici passes it on: client/body-source.ts),
+ * and anything that is not undici's (the caller's AbortSignal reason), are returned as they are:
+ * an abort stays the caller's abort.
  */
 import {
   CertainlyError,
@@ -29,15 +30,19 @@ interface Ctx {
 
 type Row = (c: Ctx) => Error;
 
+// A socket undici holds was made and verified by our connector (tls/connector.ts), which reports
+// its own failures as ours (phase 'connect'): a socket error that reaches undici happened after
+// the connection was handed the request, so it is phase 'exchange' (a read failure for retries).
 const closed: Row = ({ url, clientCert, said, cause }) =>
   new ConnectionError(`the connection to ${url.host} was closed before the response was complete (${said})`, {
     cause,
     code: 'ERR_CONNECTION_CLOSED',
+    phase: 'exchange',
     // Under TLS 1.3 some servers (Node's) refuse a client certificate by closing the connection
     // after the handshake, without an alert: the only trace is this close.
     hint: clientCert
       ? 'If the server requires a client certificate, it may have refused this one: check that it is issued by a CA the server trusts and within its validity.'
-      : 'The server or something in between closed the connection early; retry, and if it persists check the server logs or a proxy in the path.',
+      : 'The server or something in between closed the connection once the request was on its way, before the response was complete: the server may have acted on it. Send it again only if that is safe (retries: { read: n } does, for the allowed methods); if it persists, check the server logs or a proxy in the path.',
   });
 
 const readTimeout: Row = ({ url, t, cause }) =>
@@ -125,9 +130,17 @@ const ROWS: Record<string, Row> = {
     new ConnectionError(`the SOCKS5 proxy failed: ${said}`, { cause, code: 'ERR_PROXY' }),
 };
 
-/** undici classes certainly's dispatchers never raise (retry, balanced pool, WebSocket, …). */
+/**
+ * undici classes certainly's dispatchers never raise (retry, balanced pool, WebSocket, …). When
+ * in the exchange it came is not known: 'exchange', so that it is not sent again unless read
+ * retries are asked for.
+ */
 function unexpected({ said, cause }: Ctx, code: string): Error {
-  return new ConnectionError(`the HTTP client failed (${code}): ${said}`, { cause, code: 'ERR_HTTP_CLIENT' });
+  return new ConnectionError(`the HTTP client failed (${code}): ${said}`, {
+    cause,
+    code: 'ERR_HTTP_CLIENT',
+    phase: 'exchange',
+  });
 }
 
 export function mapUndiciError(
@@ -164,12 +177,14 @@ export function mapUndiciError(
       hint: 'The server broke the HTTP/2 protocol; retrying over HTTP/1.1 may work.',
     });
   }
-  // The socket's own errors, when undici passes them on unwrapped.
+  // The socket's own errors, when undici passes them on unwrapped: on a socket it holds, so after
+  // the connection was made (see `closed`).
   if (/^E[A-Z]+$/.test(code)) {
     if (code === 'ECONNRESET' || code === 'EPIPE') return closed(c);
     return new ConnectionError(`the connection to ${url.host} failed: ${said}`, {
       cause: err,
       code: `ERR_CONNECTION_${code.slice(1)}`,
+      phase: 'exchange',
     });
   }
   if (code.startsWith('UND_ERR')) return unexpected(c, code);

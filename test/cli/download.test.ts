@@ -113,6 +113,17 @@ before(async () => {
         else res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
         return;
       }
+      if (url.pathname.startsWith('/drop/')) {
+        // Read whole, then the connection closed without an answer, twice per name; then 200.
+        const n = (flakyHits.get(url.pathname) ?? 0) + 1;
+        flakyHits.set(url.pathname, n);
+        req.resume();
+        req.on('end', () => {
+          if (n <= 2) req.socket.destroy();
+          else res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+        });
+        return;
+      }
       if (url.pathname.startsWith('/flaky404/')) {
         // 404 (no Retry-After) twice per name, then 200: an error only --retry-all-errors retries.
         const n = (flakyHits.get(url.pathname) ?? 0) + 1;
@@ -453,6 +464,13 @@ describe('curl flags', () => {
     const post = await run(['get', server.url('/flaky/post'), '--ca', caPath, '--retry', '2', '-d', 'a=1']);
     assert.equal(post.code, 0, post.stderr);
     assert.equal(flakyHits.get('/flaky/post'), 3);
+    // A connection closed after the request (a read failure for the library) is retried by
+    // --retry as before: the CLI asks for read retries.
+    const dropped = await run(['get', server.url('/drop/two'), '--ca', caPath, '--retry', '2', '-v']);
+    assert.equal(dropped.code, 0, dropped.stderr);
+    assert.equal(dropped.stdout.toString(), 'ok\n');
+    assert.equal(flakyHits.get('/drop/two'), 3);
+    assert.equal(dropped.stderr.match(/^\* attempt \d .*ERR_CONNECTION_CLOSED; sent again/gm)?.length, 2);
   });
 });
 

@@ -165,11 +165,25 @@ describe('idempotent requests are retried after connection errors', () => {
     }
   });
 
-  test('a connection reset after the request was sent is retried for GET', async () => {
+  test('a connection reset after the request was sent is a read failure: retried for GET only when read asks', async () => {
     const raw = await startRawTlsServer({ mode: 'resetAfterHandshake', cert: issue(root) });
     try {
-      await assert.rejects(session.get(raw.url('/'), { retries: 2 }), ConnectionError);
-      assert.equal(raw.connections, 3);
+      await assert.rejects(session.get(raw.url('/'), { retries: 2 }), (err: unknown) => {
+        assert.ok(err instanceof ConnectionError);
+        assert.equal(err.phase, 'exchange');
+        assert.equal(err.retries, undefined);
+        return true;
+      });
+      assert.equal(raw.connections, 1);
+      await assert.rejects(session.get(raw.url('/'), { retries: { total: 2, read: 2 } }), (err: unknown) => {
+        assert.ok(err instanceof ConnectionError);
+        assert.deepEqual(
+          err.retries?.map((x) => x.kind),
+          ['read', 'read'],
+        );
+        return true;
+      });
+      assert.equal(raw.connections, 4);
     } finally {
       await raw.close();
     }
@@ -322,6 +336,7 @@ describe('the option and the rules', () => {
       [conn, 'POST', true, false],
       [conn, 'PATCH', true, false],
       [conn, 'PUT', false, false], // stream body
+      [new ConnectionError('closed', { phase: 'exchange' }), 'GET', true, false],
       [new ConnectTimeout('slow'), 'HEAD', true, true],
       [new ReadTimeout('slow'), 'GET', true, false],
       [new SSLError('bad', { code: 'UNKNOWN_ISSUER' }), 'GET', true, false],
@@ -339,6 +354,11 @@ describe('the option and the rules', () => {
         `${(err as Error).name} ${method} ${replayable}`,
       );
     }
+    // A connection lost after the request was handed to it counts as read: retried when asked.
+    const read = resolveRetries({ total: 1, read: 1 });
+    assert.equal(isRetryable(new ConnectionError('closed', { phase: 'exchange' }), 'GET', true, read), true);
+    assert.equal(new ConnectionError('refused').phase, 'connect');
+    assert.equal(new ProxyError('refused', { proxy: 'http://p' }).phase, 'connect');
   });
 });
 
@@ -580,5 +600,203 @@ describe('what each attempt met is recorded', () => {
       },
     );
     assert.equal(server.requests, before + 2);
+  });
+});
+
+/**
+ * A server that reads each request whole, counts it (as if it acted on it), then closes the
+ * connection without answering: the failure urllib3 counts as a read error (its ProtocolError
+ * "Connection aborted"). `answerFrom`: from that request on (1-based), it answers 200 instead.
+ */
+async function dropper(answerFrom = Number.POSITIVE_INFINITY): Promise<{
+  url(path?: string): string;
+  readonly received: number;
+  readonly bodies: string[];
+  close(): Promise<void>;
+}> {
+  const bodies: string[] = [];
+  const srv = await startTlsServer({
+    cert: issue(root),
+    handler: (req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (c: string) => {
+        body += c;
+      });
+      req.on('end', () => {
+        bodies.push(body);
+        if (bodies.length >= answerFrom) res.end('done');
+        else req.socket.destroy();
+      });
+    },
+  });
+  return {
+    url: (path = '/') => srv.url(path),
+    get received() {
+      return bodies.length;
+    },
+    bodies,
+    close: () => srv.close(),
+  };
+}
+
+describe('a connection lost after the request was sent counts as read (the server may have acted on it)', () => {
+  test('POST allowed, read not given or 0: sent once; the error says phase exchange', async () => {
+    for (const retries of [
+      { total: 3, allowedMethods: ['POST'] },
+      { total: 3, read: 0, allowedMethods: ['POST'] },
+    ]) {
+      const d = await dropper();
+      try {
+        await assert.rejects(
+          session.post(d.url('/orders'), { data: 'charge=100', retries }),
+          (err: unknown) => {
+            assert.ok(err instanceof ConnectionError, String(err));
+            assert.equal(err.code, 'ERR_CONNECTION_CLOSED');
+            assert.equal(err.phase, 'exchange');
+            assert.equal(err.retries, undefined);
+            assert.match(err.hint ?? '', /may have acted on it/);
+            return true;
+          },
+        );
+        assert.equal(d.received, 1, JSON.stringify(retries));
+        assert.deepEqual(d.bodies, ['charge=100']);
+      } finally {
+        await d.close();
+      }
+    }
+  });
+
+  test('POST allowed with read: 1: sent twice, recorded as read', async () => {
+    const d = await dropper();
+    try {
+      await assert.rejects(
+        session.post(d.url('/orders'), {
+          data: 'charge=100',
+          retries: { total: 3, read: 1, allowedMethods: ['POST'] },
+        }),
+        (err: unknown) => {
+          assert.ok(err instanceof ConnectionError);
+          assert.deepEqual(
+            err.retries?.map((x) => [x.attempt, x.kind, x.reason]),
+            [[1, 'read', 'ERR_CONNECTION_CLOSED']],
+          );
+          return true;
+        },
+      );
+      assert.equal(d.received, 2);
+    } finally {
+      await d.close();
+    }
+  });
+
+  test('retries: 3 (read 0): GET, PUT and DELETE are sent once', async () => {
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      const d = await dropper();
+      try {
+        await assert.rejects(
+          session.request(method, d.url('/'), { retries: 3, ...(method === 'PUT' ? { data: 'x' } : {}) }),
+          (err: unknown) => err instanceof ConnectionError && err.phase === 'exchange',
+        );
+        assert.equal(d.received, 1, method);
+      } finally {
+        await d.close();
+      }
+    }
+  });
+
+  test('read: 1 and a second attempt that is answered: r.retries has one read record', async () => {
+    const d = await dropper(2);
+    try {
+      const r = await session.get(d.url('/'), { retries: { total: 3, read: 1 } });
+      assert.equal(r.status, 200);
+      assert.equal(await r.text(), 'done');
+      assert.deepEqual(
+        r.retries.map((x) => [x.attempt, x.kind, x.reason]),
+        [[1, 'read', 'ERR_CONNECTION_CLOSED']],
+      );
+      assert.equal(d.received, 2);
+    } finally {
+      await d.close();
+    }
+  });
+
+  test('a reused keep-alive connection dropped after the next request: read too, not sent again by retries: 3', async () => {
+    // Requests are answered until `armed`; then a request on a connection that has served one
+    // before is read and dropped (the server closing an idle keep-alive connection as the next
+    // request arrives).
+    const s = new Session({ verify: root.pem, trustEnv: false });
+    const perSocket = new WeakMap<object, number>();
+    let armed = false;
+    let served = 0;
+    let droppedOnReused = 0;
+    const srv = await startTlsServer({
+      cert: issue(root),
+      handler: (req, res) => {
+        req.resume();
+        req.on('end', () => {
+          served++;
+          const n = (perSocket.get(req.socket) ?? 0) + 1;
+          perSocket.set(req.socket, n);
+          if (armed && n >= 2) {
+            droppedOnReused++;
+            req.socket.destroy();
+          } else res.end('ok');
+        });
+      },
+    });
+    try {
+      for (let i = 0; i < 3; i++) assert.equal(await (await s.get(srv.url('/'))).text(), 'ok');
+      const warm = srv.connections;
+      armed = true;
+      await assert.rejects(
+        s.get(srv.url('/'), { retries: 3 }),
+        (err: unknown) => err instanceof ConnectionError && err.phase === 'exchange',
+      );
+      assert.equal(droppedOnReused, 1);
+      assert.equal(served, 4, 'sent once');
+      assert.equal(srv.connections, warm, 'it went over a pooled connection');
+    } finally {
+      await s.close();
+      await srv.close();
+    }
+  });
+
+  test('a refused port is still a connect failure, retried by retries: 2', async () => {
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    await assert.rejects(session.get(`https://127.0.0.1:${port}/`, { retries: 2 }), (err: unknown) => {
+      assert.ok(err instanceof ConnectionError, String(err));
+      assert.equal(err.code, 'ERR_CONNECTION_CONNREFUSED');
+      assert.equal(err.phase, 'connect');
+      assert.deepEqual(
+        err.retries?.map((x) => [x.kind, x.reason]),
+        [
+          ['connect', 'ERR_CONNECTION_CONNREFUSED'],
+          ['connect', 'ERR_CONNECTION_CONNREFUSED'],
+        ],
+      );
+      return true;
+    });
+  });
+
+  test('a reset during the TLS handshake is a connect failure (nothing sent): retried for POST when allowed', async () => {
+    const f = await flaky(1);
+    try {
+      const r = await session.post(f.url('/'), {
+        data: 'once',
+        retries: { total: 1, allowedMethods: ['POST'] },
+      });
+      assert.equal(r.status, 200);
+      assert.deepEqual(
+        r.retries.map((x) => x.kind),
+        ['connect'],
+      );
+      assert.equal(f.connections, 2);
+    } finally {
+      await f.close();
+    }
   });
 });

@@ -116,14 +116,15 @@ describe('undici failures, typed', () => {
     });
     const r = await session.get(url);
     assert.equal(r.status, 200);
-    await assert.rejects(
-      r.text(),
+    await assert.rejects(r.text(), (e: unknown) => {
       typed(
         ConnectionError,
         'ERR_CONNECTION_CLOSED',
         /closed before the response was complete \(other side closed\)/,
-      ),
-    );
+      )(e);
+      assert.equal((e as ConnectionError).phase, 'exchange');
+      return true;
+    });
   });
 
   test('Connection: close and a body shorter than Content-Length (ResponseContentLengthMismatchError): ProtocolError ERR_CONTENT_LENGTH_MISMATCH', async () => {
@@ -138,12 +139,14 @@ describe('undici failures, typed', () => {
     );
   });
 
-  test('closed after the request, before any response (SocketError): ConnectionError ERR_CONNECTION_CLOSED', async () => {
+  test('closed after the request, before any response (SocketError): ConnectionError ERR_CONNECTION_CLOSED, phase exchange', async () => {
     const url = await serve((s) => s.end());
-    await assert.rejects(
-      session.get(url),
-      typed(ConnectionError, 'ERR_CONNECTION_CLOSED', /was closed before/),
-    );
+    await assert.rejects(session.get(url), (e: unknown) => {
+      typed(ConnectionError, 'ERR_CONNECTION_CLOSED', /was closed before/)(e);
+      // The connection was made and handed the request: for retries a read failure.
+      assert.equal((e as ConnectionError).phase, 'exchange');
+      return true;
+    });
   });
 
   test('no answer (HeadersTimeoutError) and a stall mid-body (BodyTimeoutError): ReadTimeout ERR_READ_TIMEOUT', async () => {
