@@ -32,7 +32,7 @@ import {
 import type { RevocationMode } from '../verify/revocation.js';
 import { takeUrlCredentials } from './auth.js';
 import { type DigestCache, RequestAuth } from './authenticate.js';
-import { encodeBody, withUploadProgress } from './body.js';
+import { encodeBody, releaseBody, withUploadProgress } from './body.js';
 import {
   type Cookie,
   CookieJar,
@@ -250,46 +250,58 @@ export class Session {
         code: 'ERR_OPTIONS',
       });
     }
-    // Unknown keys (a typo such as verfy) and values of the wrong kind are ConfigErrors.
-    checkOptions(options, 'request');
-    const plan = this.#plan(options);
-    const d = this.defaults;
-    let first = parseUrl(this.#baseUrl ? joinBaseUrl(this.#baseUrl, url) : url);
-    let urlCredentials = takeUrlCredentials(first);
-    applyParams(first, d.params, options.params);
-    plan.firstOrigin = first.origin;
-    let headers: HeaderRecord =
-      d.headers === undefined && options.headers === undefined
-        ? defaultHeaders()
-        : mergeHeaders(DEFAULT_HEADERS, d.headers, options.headers);
-    const body = encodeBody(plan.o);
-    if (body) {
-      if (body.contentType !== undefined) headers['content-type'] ??= body.contentType;
-      if (body.length !== undefined) headers['content-length'] ??= String(body.length);
-    }
-    const hooks = hooksFor(d.hooks, options.hooks);
-    if (hooks && hooks.request.length > 0) {
-      // Before auth: a hook that logs the request never sees the credentials.
-      const req: HookRequest = { method: method.toUpperCase(), url: first, headers };
-      await runRequestHooks(hooks.request, req);
-      method = String(req.method);
-      first = parseUrl(req.url);
-      urlCredentials = takeUrlCredentials(first) ?? urlCredentials;
-      plan.firstOrigin = first.origin;
-      headers = mergeHeaders(req.headers);
-    }
-    // Like any Authorization header, the one from `auth` (or the URL's user:password) goes to
-    // the first origin only (nextHop); an auth function and Digest act per hop (authenticate.ts).
-    const auth = RequestAuth.plan(plan.o.auth, urlCredentials, headers, plan.firstOrigin, this.#digestCache);
-
-    let hop: Hop | null = { url: first, method: method.toUpperCase(), headers, body };
-    const history: Response[] = [];
-    // timeout.total: one deadline for the whole exchange, through the signal undici already
-    // takes (so it also ends a body being read after request() has returned).
-    const total =
-      plan.timeouts.total === undefined ? undefined : totalDeadline(plan.timeouts.total, first, plan.signal);
-    if (total) plan.signal = total.signal;
+    // The deadline of timeout.total, once armed.
+    let total: ReturnType<typeof totalDeadline> | undefined;
     try {
+      // Unknown keys (a typo such as verfy) and values of the wrong kind are ConfigErrors.
+      checkOptions(options, 'request');
+      const plan = this.#plan(options);
+      const d = this.defaults;
+      let first = parseUrl(this.#baseUrl ? joinBaseUrl(this.#baseUrl, url) : url);
+      let urlCredentials = takeUrlCredentials(first);
+      applyParams(first, d.params, options.params);
+      plan.firstOrigin = first.origin;
+      let headers: HeaderRecord =
+        d.headers === undefined && options.headers === undefined
+          ? defaultHeaders()
+          : mergeHeaders(DEFAULT_HEADERS, d.headers, options.headers);
+      const body = encodeBody(plan.o);
+      // A file that cannot be opened fails here, before anything is sent.
+      if (body?.ready) await body.ready();
+      if (body) {
+        if (body.contentType !== undefined) headers['content-type'] ??= body.contentType;
+        if (body.length !== undefined) headers['content-length'] ??= String(body.length);
+      }
+      const hooks = hooksFor(d.hooks, options.hooks);
+      if (hooks && hooks.request.length > 0) {
+        // Before auth: a hook that logs the request never sees the credentials.
+        const req: HookRequest = { method: method.toUpperCase(), url: first, headers };
+        await runRequestHooks(hooks.request, req);
+        method = String(req.method);
+        first = parseUrl(req.url);
+        urlCredentials = takeUrlCredentials(first) ?? urlCredentials;
+        plan.firstOrigin = first.origin;
+        headers = mergeHeaders(req.headers);
+      }
+      // Like any Authorization header, the one from `auth` (or the URL's user:password) goes to
+      // the first origin only (nextHop); an auth function and Digest act per hop (authenticate.ts).
+      const auth = RequestAuth.plan(
+        plan.o.auth,
+        urlCredentials,
+        headers,
+        plan.firstOrigin,
+        this.#digestCache,
+      );
+
+      let hop: Hop | null = { url: first, method: method.toUpperCase(), headers, body };
+      const history: Response[] = [];
+      // timeout.total: one deadline for the whole exchange, through the signal undici already
+      // takes (so it also ends a body being read after request() has returned).
+      total =
+        plan.timeouts.total === undefined
+          ? undefined
+          : totalDeadline(plan.timeouts.total, first, plan.signal);
+      if (total) plan.signal = total.signal;
       for (;;) {
         let sent = auth ? await auth.before(hop) : hop;
         let response = await this.#sendHop(plan, sent, history);
@@ -315,6 +327,8 @@ export class Session {
       }
     } catch (err) {
       total?.clear();
+      // The streams it was given are closed, sent or not (body.ts).
+      releaseBody(options);
       throw err;
     }
   }
