@@ -206,6 +206,7 @@ export class Session {
         'cookies must be true, false, a jar with cookieHeader() and setCookies(), or saved cookies (a list)',
         {
           code: 'ERR_OPTIONS',
+          hint: "A cookie kept by a Session needs the host it belongs to: after new Session(), call session.cookies.set('name', 'value', { domain: 'api.example.com' }); or pass cookies: { name: 'value' } on a request (sent to its origin only).",
         },
       );
     }
