@@ -24,6 +24,7 @@ import {
   type SendBody,
   typeName,
 } from './body-source.js';
+import { jsonText } from './json-body.js';
 import { type FilePart, multipart } from './multipart.js';
 
 export type { EncodedBody, SendBody };
@@ -169,17 +170,7 @@ export function encodeBody(input: BodyInput): EncodedBody | undefined {
     if (data !== undefined && data !== null)
       throw bodyError('pass either json or data, not both', 'ERR_OPTIONS');
     if (files !== undefined) throw bodyError('pass either json or files, not both', 'ERR_OPTIONS');
-    let text: string | undefined;
-    try {
-      text = JSON.stringify(json);
-    } catch (err) {
-      throw new ConfigError(`the json option cannot be serialised: ${(err as Error).message}`, {
-        code: 'ERR_OPTIONS',
-        cause: err,
-      });
-    }
-    if (text === undefined) throw bodyError('the json option is not serialisable to JSON', 'ERR_OPTIONS');
-    return fixed(text, 'application/json');
+    return fixed(jsonText(json), 'application/json');
   }
   if (files !== undefined && files !== null) return encodeFiles(files, data);
   if (data === undefined || data === null) return undefined;
