@@ -315,7 +315,12 @@ export type SessionClosed = InstanceType<typeof SessionClosed>;
  */
 export const DecodeError = defineError('DecodeError', 'ERR_DECODE');
 export type DecodeError = InstanceType<typeof DecodeError>;
-/** The response body passed `maxResponseSize` (decoded bytes); the transfer was aborted there. */
+/**
+ * The response body passed `maxResponseSize` (decoded bytes; ERR_RESPONSE_TOO_LARGE), or is more
+ * than the reader asked for can hold: text()/json() a string (ERR_STRING_TOO_LONG, past V8's
+ * 2^29 - 24 characters), bytes()/arrayBuffer() a Buffer (ERR_BUFFER_TOO_LARGE). Refused before
+ * reading when the Content-Length already says so, else the transfer is aborted there.
+ */
 export const ResponseTooLarge = defineError('ResponseTooLarge', 'ERR_RESPONSE_TOO_LARGE');
 export type ResponseTooLarge = InstanceType<typeof ResponseTooLarge>;
 /** The whole exchange (connecting, redirects, retries and the body) took longer than `timeout.total`. */

@@ -20,6 +20,12 @@ export interface EncodedBody {
   readonly replayable: boolean;
   /** The body to hand to undici; a stream body can be opened once. */
   open(): SendBody;
+  /**
+   * Present when the body owns streams that may still be opening (a `files` fs.ReadStream):
+   * resolves once they are open, rejects with the typed error of one that failed (a missing
+   * file), so that nothing is sent for a body that cannot be read.
+   */
+  readonly ready?: (() => Promise<void>) | undefined;
 }
 
 /** A name for a value's type, for messages: 'number', 'Date', 'Map', 'null'. */

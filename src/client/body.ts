@@ -25,6 +25,7 @@ import {
   type SendBody,
   typeName,
 } from './body-source.js';
+import { jsonText } from './json-body.js';
 import { type FilePart, multipart } from './multipart.js';
 
 export type { EncodedBody, SendBody };
@@ -170,17 +171,7 @@ export function encodeBody(input: BodyInput): EncodedBody | undefined {
     if (data !== undefined && data !== null)
       throw bodyError('pass either json or data, not both', 'ERR_OPTIONS');
     if (files !== undefined) throw bodyError('pass either json or files, not both', 'ERR_OPTIONS');
-    let text: string | undefined;
-    try {
-      text = JSON.stringify(json);
-    } catch (err) {
-      throw new ConfigError(`the json option cannot be serialised: ${(err as Error).message}`, {
-        code: 'ERR_OPTIONS',
-        cause: err,
-      });
-    }
-    if (text === undefined) throw bodyError('the json option is not serialisable to JSON', 'ERR_OPTIONS');
-    return fixed(text, 'application/json');
+    return fixed(jsonText(json), 'application/json');
   }
   if (files !== undefined && files !== null) return encodeFiles(files, data);
   if (data === undefined || data === null) return undefined;
@@ -249,6 +240,31 @@ function encodeFiles(files: unknown, data: unknown): EncodedBody {
   return multipart(parts);
 }
 
+/** A stream given as a body or a file's content: Node's or the web's. */
+function releaseStream(v: unknown): void {
+  if (v instanceof Readable) {
+    // Its error, if it has one coming (a missing file), is ours to swallow: the request failed.
+    v.on('error', () => {});
+    if (!v.destroyed) v.destroy();
+  } else if (isWebStream(v) && !v.locked) v.cancel().catch(() => {});
+}
+
+/**
+ * Closes the streams a request was given (`files` contents, a `data` stream) when it fails or is
+ * abandoned, whether or not its body was built or sent: a stream nobody will read would otherwise
+ * hold its file descriptor, and an fs.ReadStream of a missing file would emit an error nobody
+ * listens to (which ends the process). A FileHandle is left to its caller. Idempotent.
+ */
+export function releaseBody(input: BodyInput): void {
+  const { data, files } = input;
+  if (data !== undefined && data !== null) releaseStream(data);
+  if (!isPlainObject(files) && !Array.isArray(files)) return;
+  const specs = Array.isArray(files)
+    ? files.map((p) => (Array.isArray(p) ? p[1] : undefined))
+    : Object.values(files);
+  for (const spec of specs) releaseStream(Array.isArray(spec) ? spec[1] : spec);
+}
+
 function filePart(name: string, spec: unknown): FilePart {
   if (Array.isArray(spec)) {
     const [filename, content, contentType, headers] = spec as unknown[];
@@ -269,6 +285,7 @@ function filePart(name: string, spec: unknown): FilePart {
     }
     return {
       name,
+      label: `files field '${name}'`,
       ...(typeof filename === 'string' ? { filename } : {}),
       content: fileContent(name, content),
       ...(typeof contentType === 'string' ? { contentType } : {}),
@@ -283,7 +300,7 @@ function filePart(name: string, spec: unknown): FilePart {
       : content instanceof Readable && typeof (content as { path?: unknown }).path === 'string'
         ? basename((content as unknown as { path: string }).path)
         : name;
-  return { name, filename, content };
+  return { name, label: `files field '${name}'`, filename, content };
 }
 
 function fileContent(name: string, c: unknown): FilePart['content'] {

@@ -465,8 +465,10 @@ export class CookieJar implements CookieStore {
 
   /**
    * A jar holding cookies saved with toJSON (`JSON.parse(JSON.stringify(jar))`; dates as strings
-   * are accepted). Entries that are not cookies, and domain cookies for a public suffix, are left
-   * out; something other than a list is a ConfigError.
+   * are accepted). An entry that is not a saved cookie (no string name, value and domain; a
+   * [name, value] pair) is a ConfigError naming it, as is something other than a list; a cookie
+   * with a control character, or a domain cookie for a public suffix, is left out, as the jar
+   * leaves it out of a response.
    */
   static fromJSON(saved: readonly Record<string, unknown>[]): CookieJar {
     if (!Array.isArray(saved)) {
@@ -477,10 +479,21 @@ export class CookieJar implements CookieStore {
     }
     const jar = new CookieJar();
     const now = new Date();
-    for (const s of saved) {
+    for (let i = 0; i < saved.length; i++) {
+      const s = saved[i] as Record<string, unknown>;
       const date = (v: unknown) => (v === undefined ? undefined : new Date(v as string));
-      if (typeof s !== 'object' || s === null) continue;
-      if (typeof s.name !== 'string' || typeof s.value !== 'string' || typeof s.domain !== 'string') continue;
+      // Something that was never a saved cookie (a [name, value] pair, a string) is an error, not
+      // skipped: a Session given them would otherwise start with an empty jar, silently.
+      if (
+        typeof s !== 'object' ||
+        s === null ||
+        Array.isArray(s) ||
+        typeof s.name !== 'string' ||
+        typeof s.value !== 'string' ||
+        typeof s.domain !== 'string'
+      ) {
+        throw notSavedCookie(s, i);
+      }
       if (s.name === '' || CONTROL.test(s.name) || CONTROL.test(s.value) || /[;\s]/.test(s.domain)) continue;
       if (s.hostOnly === false && isPublicSuffixLike(s.domain)) continue;
       const expires = date(s.expires);
@@ -582,13 +595,32 @@ export class CookieJar implements CookieStore {
 /** The `cookies` option of one request: { name: value } or [name, value] pairs. */
 export type RequestCookies =
   | Readonly<Record<string, string | number>>
+  | ReadonlyMap<string, string | number>
   | readonly (readonly [name: string, value: string])[];
 
 function cookieError(message: string): ConfigError {
   return new ConfigError(message, {
     code: 'ERR_COOKIE',
-    hint: "Pass cookies: { name: 'value' } or [['name', 'value'], …]; names are tokens, values have no ';' or control characters.",
+    hint: "Pass cookies: { name: 'value' }, a Map or [['name', 'value'], …]; names are tokens, values have no ';' or control characters.",
   });
+}
+
+/** The error for entry `i` of a saved-cookies list that is not a saved cookie. */
+function notSavedCookie(entry: unknown, i: number): ConfigError {
+  const what = Array.isArray(entry)
+    ? 'a [name, value] pair'
+    : entry === null || typeof entry !== 'object'
+      ? `${entry === null ? 'null' : typeof entry}`
+      : 'an object without a string name, value and domain';
+  return new ConfigError(
+    `saved cookies: entry ${i} is ${what}, not a saved cookie; saved cookies are the list JSON.stringify(session.cookies) gives, each { name, value, domain, path, … }`,
+    {
+      code: 'ERR_COOKIE',
+      hint: Array.isArray(entry)
+        ? "A cookie kept by a Session needs the host it belongs to: after new Session(), call session.cookies.set('name', 'value', { domain: 'api.example.com' }); or pass cookies: { name: 'value' } on a request (sent to its origin only)."
+        : 'Save with JSON.stringify(session.cookies); load with new Session({ cookies: JSON.parse(text) }) or CookieJar.fromJSON(list).',
+    },
+  );
 }
 
 /** The pairs of a request's `cookies` option, checked; ConfigError when one cannot be sent. */
@@ -598,9 +630,24 @@ export function requestCookiePairs(option: unknown): [string, string][] {
       `a request's cookies must be { name: value } or a list of pairs, not ${String(option)}`,
     );
   }
-  const entries: unknown[][] = Array.isArray(option)
-    ? (option as unknown[]).map((p) => (Array.isArray(p) ? p : [p]))
-    : Object.entries(option);
+  let entries: unknown[][];
+  if (Array.isArray(option)) entries = (option as unknown[]).map((p) => (Array.isArray(p) ? p : [p]));
+  else if (option instanceof Map) entries = [...option.entries()];
+  else {
+    const proto = Object.getPrototypeOf(option);
+    if (proto !== Object.prototype && proto !== null) {
+      // A jar, a response's r.cookies, a Headers: its fields are not cookies, and none is not "no cookies".
+      const kind = (option as object).constructor?.name || 'object';
+      throw cookieError(
+        `a request's cookies must be { name: value }, a Map or a list of [name, value] pairs, not a ${kind}${
+          typeof (option as { toObject?: unknown }).toObject === 'function'
+            ? ' (its toObject() gives { name: value })'
+            : ''
+        }`,
+      );
+    }
+    entries = Object.entries(option);
+  }
   const out: [string, string][] = [];
   for (const entry of entries) {
     const [name, raw] = entry;

@@ -7,8 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { ConfigError } from '../errors.js';
-import { chunksOf, type EncodedBody, isBlob, knownSize } from './body-source.js';
+import { CertainlyError, ConfigError } from '../errors.js';
+import { chunksOf, type EncodedBody, isBlob, isWebStream, knownSize } from './body-source.js';
 
 /** One part: a text field (no filename) or a file. */
 export interface FilePart {
@@ -20,6 +20,8 @@ export interface FilePart {
   contentType?: string;
   /** Extra headers for this part (requests' 4th tuple element). */
   headers?: Record<string, string>;
+  /** How messages name the part ("files field 'report'"); default "part 'report'". */
+  label?: string;
 }
 
 const CRLF = '\r\n';
@@ -96,11 +98,112 @@ async function* contentOf(c: FilePart['content'], name: string): AsyncGenerator<
   } else yield* chunksOf(c as AsyncIterable<unknown>, `part '${name}'`);
 }
 
+/**
+ * A stream a part reads from (a Node Readable or a web ReadableStream). The body owns it from the
+ * moment the body is built: an 'error' listener at once (an fs.ReadStream of a missing file emits
+ * ENOENT on its own, before anyone reads it, and with no listener that kills the process), and it
+ * is destroyed when the body is abandoned. A FileHandle is not owned: the caller closes it.
+ */
+interface OwnedStream {
+  readonly stream: Readable | ReadableStream<Uint8Array>;
+  /** The part, and the file when the stream reads one: "files field 'report' (/tmp/r.pdf)". */
+  readonly what: string;
+  /** The first error it emitted, whenever that was. */
+  error?: unknown;
+}
+
+function own(p: FilePart): OwnedStream | undefined {
+  const c = p.content;
+  const node = c instanceof Readable;
+  if (!node && !isWebStream(c)) return undefined;
+  const path = node ? (c as { path?: unknown }).path : undefined;
+  const file = typeof path === 'string' || Buffer.isBuffer(path) ? ` (${String(path)})` : '';
+  const o: OwnedStream = { stream: c, what: `${p.label ?? `part '${p.name}'`}${file}` };
+  if (node) {
+    c.on('error', (err) => {
+      o.error ??= err;
+    });
+    // Destroyed with an error before it was given to us (the event may already have gone out).
+    if (c.errored) o.error = c.errored;
+  }
+  return o;
+}
+
+/** Our error for a part's stream that failed: names the part and the file, keeps the cause. */
+function readError(o: OwnedStream, err: unknown, sending: boolean): Error {
+  if (err instanceof CertainlyError) return err;
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const said = typeof e?.message === 'string' && e.message !== '' ? e.message : String(err);
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const hint =
+    code === 'ENOENT'
+      ? 'There is no file at that path: check the path (relative paths are resolved from the current directory).'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'This process may not read that file: check its permissions.'
+        : code === 'EISDIR'
+          ? 'That path is a directory: pass a file.'
+          : sending
+            ? 'The stream failed while the body was being sent, and the request was aborted there. A stream is read once: pass a new one to send again.'
+            : 'The stream failed before the request was sent. A stream is read once: pass a new one to send again.';
+  return new ConfigError(
+    `${o.what} ${sending ? 'failed while it was being sent' : 'could not be read'}: ${said}`,
+    {
+      code: 'ERR_BODY_READ',
+      cause: err,
+      hint,
+    },
+  );
+}
+
+/** Destroys the owned streams not already destroyed (idempotent; a web stream being read is left to its reader). */
+function dispose(owned: readonly (OwnedStream | undefined)[]): void {
+  for (const o of owned) {
+    if (o === undefined) continue;
+    const s = o.stream;
+    if (s instanceof Readable) {
+      if (!s.destroyed) s.destroy();
+    } else if (!s.locked) s.cancel().catch(() => {});
+  }
+}
+
+/**
+ * Waits for the owned fs.ReadStreams still opening their file, then throws the typed error of
+ * any owned stream that has failed: a missing file fails the request before it is sent.
+ */
+async function ready(owned: readonly (OwnedStream | undefined)[]): Promise<void> {
+  const opening: Promise<void>[] = [];
+  for (const o of owned) {
+    const s = o?.stream;
+    if (o?.error !== undefined || !(s instanceof Readable) || (s as { pending?: unknown }).pending !== true) {
+      continue;
+    }
+    opening.push(
+      new Promise<void>((resolve) => {
+        const done = () => {
+          s.off('ready', done).off('error', done).off('close', done);
+          resolve();
+        };
+        s.on('ready', done).on('error', done).on('close', done);
+      }),
+    );
+  }
+  if (opening.length > 0) await Promise.all(opening);
+  for (const o of owned) if (o?.error !== undefined) throw readError(o, o.error, false);
+}
+
 /** The parts as one multipart/form-data body with a random boundary. */
 export function multipart(parts: FilePart[]): EncodedBody {
+  // Listened to before anything else can fail: a part's stream must never go unheard.
+  const owned = parts.map(own);
   // 24 random bytes, as hex: cannot occur in a part by accident (RFC 2046 §5.1.1 allows 70 chars).
   const boundary = `certainly-${randomBytes(24).toString('hex')}`;
-  const heads = parts.map((p) => partHeader(boundary, p));
+  let heads: Buffer[];
+  try {
+    heads = parts.map((p) => partHeader(boundary, p));
+  } catch (err) {
+    dispose(owned);
+    throw err;
+  }
   const tail = Buffer.from(`--${boundary}--${CRLF}`);
   let length: number | undefined = tail.length;
   for (let i = 0; i < parts.length; i++) {
@@ -114,6 +217,7 @@ export function multipart(parts: FilePart[]): EncodedBody {
     contentType: `multipart/form-data; boundary=${boundary}`,
     length,
     replayable,
+    ready: owned.some((o) => o !== undefined) ? () => ready(owned) : undefined,
     open() {
       if (opened && !replayable) {
         throw new ConfigError('the multipart body had a stream in it and has already been sent', {
@@ -121,18 +225,37 @@ export function multipart(parts: FilePart[]): EncodedBody {
         });
       }
       opened = true;
-      return generate(parts, heads, tail);
+      return generate(parts, heads, tail, owned);
     },
   };
 }
 
-async function* generate(parts: FilePart[], heads: Buffer[], tail: Buffer): AsyncGenerator<Uint8Array> {
+async function* generate(
+  parts: FilePart[],
+  heads: Buffer[],
+  tail: Buffer,
+  owned: readonly (OwnedStream | undefined)[],
+): AsyncGenerator<Uint8Array> {
   const crlf = Buffer.from(CRLF);
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i] as FilePart;
-    yield heads[i] as Buffer;
-    yield* contentOf(p.content, p.name);
-    yield crlf;
+  try {
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i] as FilePart;
+      yield heads[i] as Buffer;
+      const o = owned[i];
+      if (o === undefined) yield* contentOf(p.content, p.name);
+      else {
+        if (o.error !== undefined) throw readError(o, o.error, true);
+        try {
+          yield* contentOf(p.content, p.name);
+        } catch (err) {
+          throw readError(o, o.error ?? err, true);
+        }
+      }
+      yield crlf;
+    }
+    yield tail;
+  } finally {
+    // Sent, failed, or abandoned by the connection (undici returns the iterator): nothing stays open.
+    dispose(owned);
   }
-  yield tail;
 }

@@ -168,7 +168,7 @@ export const OPTIONS = {
   // The request
   headers: {
     where: SR,
-    takes: 'a { name: value } object, a Headers object, or a list of [name, value] pairs',
+    takes: 'a { name: value } object, a Map, a Headers object, or a list of [name, value] pairs',
     check: isObject,
     code: 'ERR_HEADER',
     doc: 'request headers; null/undefined removes a Session default, arrays repeat',
@@ -295,7 +295,7 @@ export const OPTIONS = {
   cookies: {
     where: SR,
     takes:
-      'on a Session: true, false, a jar with cookieHeader() and setCookies(), or saved cookies; on a request: { name: value } or [name, value] pairs',
+      'on a Session: true, false, a jar with cookieHeader() and setCookies(), or saved cookies; on a request: { name: value }, a Map or [name, value] pairs',
     check: (v) => typeof v === 'boolean' || isObject(v),
     doc: "the Session's cookie jar (default: a new CookieJar); on a request, cookies for that request only",
   },

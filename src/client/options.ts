@@ -36,6 +36,7 @@ export type Params =
 export type HeaderValue = string | number | bigint | readonly (string | number | bigint)[] | null | undefined;
 export type HeaderInit =
   | Record<string, HeaderValue>
+  | ReadonlyMap<string, HeaderValue>
   | Headers
   | readonly (readonly [string, string | number | bigint])[];
 
@@ -361,6 +362,12 @@ function isHeaders(value: unknown): value is Headers {
   return Object.prototype.toString.call(value) === '[object Headers]';
 }
 
+/** A plain object (or one without a prototype): its own fields are its entries, none is none. */
+function isRecordLike(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
 /**
  * Merges headers left to right into a record (later wins, case-insensitively; null or undefined
  * removes, so a request can take away a Session default or a default header such as User-Agent).
@@ -372,15 +379,27 @@ export function mergeHeaders(...inits: (HeaderInit | undefined)[]): HeaderRecord
     if (init === undefined) continue;
     if (typeof init !== 'object' || init === null) {
       throw headerError(
-        `headers must be an object, a Headers object or a list of [name, value] pairs, not ${kindOf(init)}`,
+        `headers must be an object, a Map, a Headers object or a list of [name, value] pairs, not ${kindOf(init)}`,
       );
     }
-    const isList = Array.isArray(init);
-    const entries: Iterable<readonly [string, unknown]> = isHeaders(init)
-      ? init.entries()
-      : isList
-        ? (init as readonly (readonly [string, unknown])[])
-        : Object.entries(init);
+    let isList = Array.isArray(init);
+    let entries: Iterable<readonly [string, unknown]>;
+    if (isList) entries = init as readonly (readonly [string, unknown])[];
+    else if (init instanceof Map || isHeaders(init)) entries = init.entries();
+    else {
+      entries = Object.entries(init);
+      // An object of another class with no fields of its own (a Set, a Date): its headers, if it
+      // is an iterable of pairs, else an error rather than no headers at all.
+      if ((entries as unknown[]).length === 0 && !isRecordLike(init)) {
+        if (typeof (init as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+          throw headerError(
+            `headers must be an object, a Map, a Headers object or a list of [name, value] pairs, not ${kindOf(init)}`,
+          );
+        }
+        entries = init as Iterable<readonly [string, unknown]>;
+        isList = true;
+      }
+    }
     // Within one list of pairs a repeated name adds a line; across inits the later replaces.
     let seen: Set<string> | undefined;
     for (const entry of entries) {

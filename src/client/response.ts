@@ -1,5 +1,6 @@
+import { constants as bufferConstants } from 'node:buffer';
 import { PassThrough, type Readable } from 'node:stream';
-import { CertainlyError, HTTPError } from '../errors.js';
+import { CertainlyError, HTTPError, ResponseTooLarge } from '../errors.js';
 import type { TlsInfo } from '../tls/handshake.js';
 import { type Cookie, ResponseCookies } from './cookies.js';
 import { type BodyPlan, decodedBody } from './decode.js';
@@ -7,6 +8,16 @@ import { reasonPhrase } from './reasons.js';
 import type { RetryRecord } from './retry.js';
 
 const NO_RETRIES: readonly RetryRecord[] = Object.freeze([]);
+
+/**
+ * The most a reader can hold: V8's longest string (2^29 - 24 UTF-16 units on 64-bit), which
+ * Node's decoders refuse for a buffer of more bytes than that whatever its characters; and the
+ * largest Buffer (4 GiB on Node 20).
+ */
+const MAX_STRING = bufferConstants.MAX_STRING_LENGTH;
+const MAX_BUFFER = bufferConstants.MAX_LENGTH;
+
+type Reader = 'text()' | 'json()' | 'bytes()';
 
 /** Header fields as undici returns them: lower-case names, repeated fields as arrays. */
 export type RawHeaders = Record<string, string | string[] | undefined>;
@@ -78,6 +89,8 @@ export class Response {
   #cookies: ResponseCookies | undefined;
   #body: BodySource | null;
   #buffer: Promise<Buffer> | null = null;
+  /** Why the body was refused before it was read (too large for the reader asked): the other readers get it too. */
+  #refused: Error | undefined;
   #mapError: (err: unknown) => unknown;
   readonly #raw: RawHeaders;
   #headers: Headers | undefined;
@@ -157,22 +170,50 @@ export class Response {
 
   /** The whole body as bytes, decoded (read once, then cached). */
   bytes(): Promise<Buffer> {
+    return this.#read('bytes()', MAX_BUFFER);
+  }
+
+  /**
+   * The body read whole by `reader`, which can hold `limit` bytes: refused before reading when
+   * the Content-Length (of a body not decoded) already passes it, and as soon as the bytes read
+   * pass it otherwise, not after buffering everything. Read once; every reader shares it.
+   */
+  #read(reader: Reader, limit: number): Promise<Buffer> {
     if (this.#buffer === null) {
       const body = this.#body;
       this.#body = null;
+      const declared = this.#declaredLength();
       if (body === null) {
         this.#buffer = Promise.reject(
-          DISCARDED.has(this)
-            ? discardedError()
-            : new CertainlyError('the response body was already taken as a stream', {
-                code: 'ERR_BODY_USED',
-              }),
+          this.#refused ??
+            (DISCARDED.has(this)
+              ? discardedError()
+              : new CertainlyError('the response body was already taken as a stream', {
+                  code: 'ERR_BODY_USED',
+                })),
         );
       } else if (this.#decodeError) {
         dropBody(body);
         this.#buffer = Promise.reject(this.#decodeError);
+      } else if (declared !== undefined && declared > limit) {
+        dropBody(body);
+        this.#refused = this.#tooLarge(reader, `its Content-Length is ${declared} bytes`, false);
+        this.#buffer = Promise.reject(this.#refused);
       } else if (this.#plan) {
-        this.#buffer = collect(decodedBody(body, this.#plan, this.#mapError));
+        this.#buffer = collect(decodedBody(body, this.#plan, this.#mapError), limit, () =>
+          this.#tooLarge(
+            reader,
+            `more than ${limit} bytes${this.#plan?.codings.length ? ' once decoded' : ''}`,
+            true,
+          ),
+        );
+      } else if (declared === undefined) {
+        // No length given (chunked): counted as it comes.
+        this.#buffer = collect(body, limit, () =>
+          this.#tooLarge(reader, `more than ${limit} bytes`, true),
+        ).catch((err: unknown) => {
+          throw this.#mapError(err);
+        });
       } else {
         this.#buffer = body.arrayBuffer().then(
           (ab) => Buffer.from(ab),
@@ -185,6 +226,25 @@ export class Response {
     return this.#buffer;
   }
 
+  /** The body's length as read, when the headers say it: a Content-Length of a body not decoded. */
+  #declaredLength(): number | undefined {
+    if (this.#plan !== undefined && this.#plan.codings.length > 0) return undefined;
+    if (this.status === 204 || this.status === 304 || this.request.method === 'HEAD') return undefined;
+    const cl = this.#raw['content-length'];
+    return typeof cl === 'string' && /^\d+$/.test(cl) ? Number(cl) : undefined;
+  }
+
+  #tooLarge(reader: Reader, what: string, started: boolean): ResponseTooLarge {
+    const string = reader !== 'bytes()';
+    const can = string
+      ? `a string holds at most ${MAX_STRING} characters, and Node decodes no more bytes than that into one`
+      : `a Buffer holds at most ${MAX_BUFFER} bytes`;
+    return new ResponseTooLarge(`the response from ${this.url} is too large for ${reader}: ${what}; ${can}`, {
+      code: string ? 'ERR_STRING_TOO_LONG' : 'ERR_BUFFER_TOO_LARGE',
+      hint: `${started ? 'The transfer was stopped there.' : 'Nothing of it was read; its connection was closed.'} Read a body this large with r.stream() (pipe it to a file, or parse it as it comes), or set maxResponseSize to refuse such bodies.`,
+    });
+  }
+
   /** The whole body; the same ArrayBuffer on every call (no copy). */
   arrayBuffer(): Promise<ArrayBuffer> {
     // then(), not an async function: one promise fewer on every response read this way.
@@ -192,8 +252,15 @@ export class Response {
   }
 
   /** The body decoded as UTF-8 (or the charset the content-type names, if node knows it). */
-  async text(): Promise<string> {
-    const b = await this.bytes();
+  text(): Promise<string> {
+    return this.#text('text()');
+  }
+
+  async #text(reader: Reader): Promise<string> {
+    const b = await this.#read(reader, MAX_STRING);
+    // Read by bytes() first, which holds more: Node's decoders would throw (one of them ends the
+    // process) for more bytes than a string holds.
+    if (b.length > MAX_STRING) throw this.#tooLarge(reader, `it is ${b.length} bytes`, true);
     const ct = this.#raw['content-type'];
     const m = /charset=([^;\s]+)/i.exec(typeof ct === 'string' ? ct : '');
     const charset = m?.[1]?.replace(/"/g, '').toLowerCase();
@@ -210,7 +277,7 @@ export class Response {
   }
 
   async json<T = unknown>(): Promise<T> {
-    const text = await this.text();
+    const text = await this.#text('json()');
     try {
       return JSON.parse(text) as T;
     } catch (err) {
@@ -248,6 +315,7 @@ export class Response {
   #takeBody(): BodySource {
     const body = this.#body;
     if (body === null) {
+      if (this.#refused) throw this.#refused;
       if (DISCARDED.has(this)) throw discardedError();
       throw new CertainlyError('the response body was already read', { code: 'ERR_BODY_USED' });
     }
@@ -296,11 +364,17 @@ function wholeArrayBuffer(b: Buffer): ArrayBuffer {
   return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 }
 
-/** A stream's chunks as one Buffer. */
-async function collect(stream: Readable): Promise<Buffer> {
+/** A stream's chunks as one Buffer; past `limit` bytes the stream is destroyed and `over()` thrown. */
+async function collect(stream: Readable, limit: number, over: () => Error): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+  let size = 0;
+  for await (const chunk of stream) {
+    size += (chunk as Buffer).length;
+    // Leaving the loop destroys the stream, and with it undici's body and connection.
+    if (size > limit) throw over();
+    chunks.push(chunk as Buffer);
+  }
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
 }
 
 /** Destroys a body nobody will read (undici then emits an abort error, which is expected). */

@@ -32,7 +32,7 @@ import {
 import type { RevocationMode } from '../verify/revocation.js';
 import { takeUrlCredentials } from './auth.js';
 import { type DigestCache, RequestAuth } from './authenticate.js';
-import { encodeBody, withUploadProgress } from './body.js';
+import { encodeBody, releaseBody, withUploadProgress } from './body.js';
 import {
   type Cookie,
   CookieJar,
@@ -208,6 +208,7 @@ export class Session {
         'cookies must be true, false, a jar with cookieHeader() and setCookies(), or saved cookies (a list)',
         {
           code: 'ERR_OPTIONS',
+          hint: "A cookie kept by a Session needs the host it belongs to: after new Session(), call session.cookies.set('name', 'value', { domain: 'api.example.com' }); or pass cookies: { name: 'value' } on a request (sent to its origin only).",
         },
       );
     }
@@ -252,59 +253,71 @@ export class Session {
         code: 'ERR_OPTIONS',
       });
     }
-    // Unknown keys (a typo such as verfy) and values of the wrong kind are ConfigErrors.
-    checkOptions(options, 'request');
-    const plan = this.#plan(options);
-    const d = this.defaults;
-    let first = parseUrl(this.#baseUrl ? joinBaseUrl(this.#baseUrl, url) : url);
-    let urlCredentials = takeUrlCredentials(first);
-    applyParams(first, d.params, options.params);
-    plan.firstOrigin = first.origin;
-    let headers: HeaderRecord =
-      d.headers === undefined && options.headers === undefined
-        ? defaultHeaders()
-        : mergeHeaders(DEFAULT_HEADERS, d.headers, options.headers);
-    const body = encodeBody(plan.o);
-    if (body) {
-      if (body.contentType !== undefined) headers['content-type'] ??= body.contentType;
-      if (body.length !== undefined) headers['content-length'] ??= String(body.length);
-    }
-    const hooks = hooksFor(d.hooks, options.hooks);
-    if (hooks && hooks.request.length > 0) {
-      // Before auth: a hook that logs the request never sees the credentials.
-      const asked = first.origin;
-      const req: HookRequest = { method: method.toUpperCase(), url: first, headers };
-      await runRequestHooks(hooks.request, req);
-      method = String(req.method);
-      first = parseUrl(req.url);
-      const given = takeUrlCredentials(first);
-      if (first.origin !== asked) {
-        // Credentials are bound to the origin they were given for, as on a redirect; a hook that
-        // routes the request elsewhere must not carry them there unseen (an http:// mirror would
-        // get them in clear). The hook's own new URL credentials are its explicit choice.
-        const carried = [
-          plan.o.auth !== undefined ? 'auth' : '',
-          urlCredentials ? 'the user:password of the URL' : '',
-          plan.requestCookies ? 'cookies of the request' : '',
-        ].filter(Boolean);
-        if (carried.length > 0) throw hookMovedCredentials(asked, first.origin, carried);
-      }
-      urlCredentials = given ?? urlCredentials;
-      plan.firstOrigin = first.origin;
-      headers = mergeHeaders(req.headers);
-    }
-    // Like any Authorization header, the one from `auth` (or the URL's user:password) goes to
-    // the first origin only (nextHop); an auth function and Digest act per hop (authenticate.ts).
-    const auth = RequestAuth.plan(plan.o.auth, urlCredentials, headers, plan.firstOrigin, this.#digestCache);
-
-    let hop: Hop | null = { url: first, method: method.toUpperCase(), headers, body };
-    const history: Response[] = [];
-    // timeout.total: one deadline for the whole exchange, through the signal undici already
-    // takes (so it also ends a body being read after request() has returned).
-    const total =
-      plan.timeouts.total === undefined ? undefined : totalDeadline(plan.timeouts.total, first, plan.signal);
-    if (total) plan.signal = total.signal;
+    // The deadline of timeout.total, once armed.
+    let total: ReturnType<typeof totalDeadline> | undefined;
     try {
+      // Unknown keys (a typo such as verfy) and values of the wrong kind are ConfigErrors.
+      checkOptions(options, 'request');
+      const plan = this.#plan(options);
+      const d = this.defaults;
+      let first = parseUrl(this.#baseUrl ? joinBaseUrl(this.#baseUrl, url) : url);
+      let urlCredentials = takeUrlCredentials(first);
+      applyParams(first, d.params, options.params);
+      plan.firstOrigin = first.origin;
+      let headers: HeaderRecord =
+        d.headers === undefined && options.headers === undefined
+          ? defaultHeaders()
+          : mergeHeaders(DEFAULT_HEADERS, d.headers, options.headers);
+      const body = encodeBody(plan.o);
+      // A file that cannot be opened fails here, before anything is sent.
+      if (body?.ready) await body.ready();
+      if (body) {
+        if (body.contentType !== undefined) headers['content-type'] ??= body.contentType;
+        if (body.length !== undefined) headers['content-length'] ??= String(body.length);
+      }
+      const hooks = hooksFor(d.hooks, options.hooks);
+      if (hooks && hooks.request.length > 0) {
+        // Before auth: a hook that logs the request never sees the credentials.
+        const asked = first.origin;
+        const req: HookRequest = { method: method.toUpperCase(), url: first, headers };
+        await runRequestHooks(hooks.request, req);
+        method = String(req.method);
+        first = parseUrl(req.url);
+        const given = takeUrlCredentials(first);
+        if (first.origin !== asked) {
+          // Credentials are bound to the origin they were given for, as on a redirect; a hook that
+          // routes the request elsewhere must not carry them there unseen (an http:// mirror would
+          // get them in clear). The hook's own new URL credentials are its explicit choice.
+          const carried = [
+            plan.o.auth !== undefined ? 'auth' : '',
+            urlCredentials ? 'the user:password of the URL' : '',
+            plan.requestCookies ? 'cookies of the request' : '',
+          ].filter(Boolean);
+          if (carried.length > 0) throw hookMovedCredentials(asked, first.origin, carried);
+        }
+        urlCredentials = given ?? urlCredentials;
+        plan.firstOrigin = first.origin;
+        headers = mergeHeaders(req.headers);
+      }
+      // Like any Authorization header, the one from `auth` (or the URL's user:password) goes to
+      // the first origin only (nextHop); an auth function and Digest act per hop (authenticate.ts).
+      const auth = RequestAuth.plan(
+        plan.o.auth,
+        urlCredentials,
+        headers,
+        plan.firstOrigin,
+        this.#digestCache,
+      );
+
+      let hop: Hop | null = { url: first, method: method.toUpperCase(), headers, body };
+      const history: Response[] = [];
+      // timeout.total: one deadline for the whole exchange, through the signal undici already
+      // takes (so it also ends a body being read after request() has returned).
+      total =
+        plan.timeouts.total === undefined
+          ? undefined
+          : totalDeadline(plan.timeouts.total, first, plan.signal);
+      if (total) plan.signal = total.signal;
       for (;;) {
         let sent = auth ? await auth.before(hop) : hop;
         let response = await this.#sendHop(plan, sent, history);
@@ -330,6 +343,8 @@ export class Session {
       }
     } catch (err) {
       total?.clear();
+      // The streams it was given are closed, sent or not (body.ts).
+      releaseBody(options);
       throw err;
     }
   }

@@ -419,6 +419,79 @@ describe('redirects and retries replay what can be replayed', () => {
   });
 });
 
+describe('json: what JSON cannot hold is refused, naming where it is', () => {
+  const cases: [string, unknown, RegExp, RegExp][] = [
+    [
+      'a Map',
+      new Map([['sku', 'A1']]),
+      /json is a Map, which JSON cannot hold \(JSON\.stringify would send \{\}\)/,
+      /Object\.fromEntries/,
+    ],
+    ['a Set inside', { tags: new Set(['a', 'b']) }, /json\.tags is a Set/, /\[\.\.\.set\]/],
+    ['NaN', { price: Number.NaN }, /json\.price is NaN, .*would send null/, /finite/],
+    [
+      'Infinity deep in a list',
+      { items: [{ q: 1 }, { q: Number.POSITIVE_INFINITY }] },
+      /json\.items\[1\]\.q is Infinity/,
+      /finite/,
+    ],
+    [
+      '-Infinity under an odd key',
+      { 'max value': Number.NEGATIVE_INFINITY },
+      /json\["max value"\] is -Infinity/,
+      /finite/,
+    ],
+    ['an invalid Date', { at: new Date('not a date') }, /json\.at is an invalid Date/, /date/],
+    ['a Map returned by toJSON', { v: { toJSON: () => new Map() } }, /json\.v is a Map/, /./],
+  ];
+  for (const [what, json, message, hint] of cases) {
+    test(what, async () => {
+      const before = server.bytesReceived;
+      await assert.rejects(session.post(server.url('/echo'), { json }), (err: unknown) => {
+        assert.ok(err instanceof ConfigError, String(err));
+        assert.equal((err as ConfigError).code, 'ERR_OPTIONS');
+        assert.match((err as Error).message, message);
+        assert.match((err as ConfigError).hint ?? '', hint);
+        return true;
+      });
+      assert.equal(server.bytesReceived, before, 'nothing was sent');
+    });
+  }
+
+  test('BigInt and cycles are refused as before; ordinary values, Dates, toJSON and undefined fields are sent as JSON.stringify sends them', async () => {
+    await assert.rejects(
+      session.post(server.url('/echo'), { json: { n: 1n } }),
+      /cannot be serialised: .*BigInt/,
+    );
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    await assert.rejects(
+      session.post(server.url('/echo'), { json: cycle }),
+      /cannot be serialised: .*circular/,
+    );
+    const self = {
+      a: 1,
+      toJSON() {
+        return this;
+      },
+    };
+    const value = {
+      at: new Date(0),
+      n: null,
+      skip: undefined,
+      list: [1, 'two', { three: [true, false] }],
+      money: { toJSON: () => '12.50' },
+      self,
+    };
+    const got = await echo({ json: value });
+    assert.equal(got.text, JSON.stringify(value));
+    assert.equal(
+      got.text,
+      '{"at":"1970-01-01T00:00:00.000Z","n":null,"list":[1,"two",{"three":[true,false]}],"money":"12.50","self":{"a":1}}',
+    );
+  });
+});
+
 describe('what cannot be sent is a ConfigError naming the type and what is accepted', () => {
   const cases: [string, RequestOptions, RegExp][] = [
     ['a number', { data: 42 as never }, /data cannot be a number; it takes a string, Buffer/],

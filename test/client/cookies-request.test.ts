@@ -43,6 +43,39 @@ const setUrl = (s: TestServer, ...cookies: string[]) =>
   s.url(`/set?${cookies.map((c) => `set=${encodeURIComponent(c)}`).join('&')}`);
 
 describe("a request's own cookies", () => {
+  test('a Map is taken as { name: value } is; a jar or another object is ERR_COOKIE, not ignored', async () => {
+    const s = new Session({ verify: root.pem, trustEnv: false });
+    try {
+      const r = await s.get(server.url('/'), {
+        cookies: new Map<string, string | number>([
+          ['sid', 'm'],
+          ['n', 2],
+        ]),
+      });
+      assert.equal((await r.json<Echo>()).cookie, 'sid=m; n=2');
+      const before = server.requests;
+      for (const [cookies, message] of [
+        [new CookieJar(), /not a CookieJar/],
+        [new URLSearchParams('a=1'), /not a URLSearchParams/],
+      ] as const) {
+        await assert.rejects(s.get(server.url('/'), { cookies: cookies as never }), (err: unknown) => {
+          assert.ok(err instanceof ConfigError, String(err));
+          assert.equal(err.code, 'ERR_COOKIE');
+          assert.match(err.message, message);
+          return true;
+        });
+      }
+      // A response's r.cookies: its toObject() is the form to pass.
+      await assert.rejects(
+        s.get(server.url('/'), { cookies: r.cookies as never }),
+        /not a ResponseCookies \(its toObject\(\) gives/,
+      );
+      assert.equal(server.requests, before, 'nothing was sent');
+    } finally {
+      await s.close();
+    }
+  });
+
   test("sent with the jar's, a name given for the request wins; not stored in the jar", async () => {
     const s = new Session({ verify: root.pem, trustEnv: false });
     try {
@@ -190,7 +223,6 @@ describe("saving and loading a Session's cookies", () => {
       { name: 'x', value: '1', domain: 'github.io', hostOnly: false, path: '/' },
       { name: 'y', value: '1', domain: 'example.com', hostOnly: false, path: '/' },
       { name: 'z', value: 'a\nb', domain: 'example.com' },
-      null as never,
     ]);
     assert.deepEqual(
       jar.list().map((c) => c.name),
@@ -198,5 +230,37 @@ describe("saving and loading a Session's cookies", () => {
     );
     assert.throws(() => CookieJar.fromJSON({} as never), ConfigError);
     assert.throws(() => new Session({ cookies: 'sid=1' as never }), ConfigError);
+  });
+
+  test('an entry that is not a saved cookie is ConfigError ERR_COOKIE naming it, not skipped', () => {
+    const isCookieError = (message: RegExp, hint: RegExp) => (err: unknown) => {
+      assert.ok(err instanceof ConfigError, String(err));
+      assert.equal(err.code, 'ERR_COOKIE');
+      assert.match(err.message, message);
+      assert.match(err.hint ?? '', hint);
+      return true;
+    };
+    // The [name, value] pairs a request's cookies take: a Session's jar needs the host of each.
+    assert.throws(
+      () => new Session({ cookies: [['token', 'abc']] as never }),
+      isCookieError(
+        /entry 0 is a \[name, value\] pair, not a saved cookie/,
+        /cookies\.set\('name', 'value', \{ domain/,
+      ),
+    );
+    assert.throws(
+      () =>
+        CookieJar.fromJSON([
+          { name: 'y', value: '1', domain: 'example.com' },
+          { name: 'n', value: 1, domain: 'example.com' },
+        ]),
+      isCookieError(/entry 1 is an object without a string name, value and domain/, /JSON\.stringify/),
+    );
+    assert.throws(() => CookieJar.fromJSON([null as never]), isCookieError(/entry 0 is null/, /./));
+    // A plain object of name: value is refused too, with the same way out.
+    assert.throws(
+      () => new Session({ cookies: { token: 'abc' } as never }),
+      (err: unknown) => err instanceof ConfigError && /cookies\.set/.test(err.hint ?? ''),
+    );
   });
 });

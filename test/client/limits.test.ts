@@ -5,6 +5,7 @@
  * progress callbacks reach their totals through a real server.
  */
 import assert from 'node:assert/strict';
+import { constants as bufferConstants } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
@@ -67,6 +68,24 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
     pump();
     return;
   }
+  if (url.pathname === '/declared') {
+    // A Content-Length the readers cannot hold, and only its first 64 KiB: enough to tell
+    // whether the client read on (it must not).
+    res.writeHead(200, {
+      'content-type': 'text/csv',
+      'content-length': url.searchParams.get('length') ?? '',
+    });
+    if (req.method !== 'HEAD') res.write(Buffer.alloc(64 * 1024, 0x61));
+    else res.end();
+    res.on('close', () => declaredClosed?.());
+    return;
+  }
+  if (url.pathname === '/bomb') {
+    // A gzip body of half a megabyte that decodes to one byte more than a string can hold.
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip' });
+    res.end(bomb);
+    return;
+  }
   if (url.pathname === '/gzip') {
     const gz = zlib.gzipSync(BIG);
     res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(gz.length) });
@@ -76,7 +95,26 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
   res.end('ok');
 }
 
+/** Called when the response of /declared is closed (the client went away). */
+let declaredClosed: (() => void) | undefined;
+let bomb: Buffer;
+
 before(async () => {
+  // Zeros, MAX_STRING_LENGTH + 1 of them, gzipped as they are made (never whole in memory).
+  const gz = zlib.createGzip({ level: 1 });
+  const parts: Buffer[] = [];
+  gz.on('data', (c: Buffer) => parts.push(c));
+  const done = new Promise((resolve) => gz.on('end', resolve));
+  const zeros = Buffer.alloc(MIB);
+  let left = bufferConstants.MAX_STRING_LENGTH + 1;
+  while (left > 0) {
+    const n = Math.min(left, MIB);
+    if (!gz.write(zeros.subarray(0, n))) await new Promise((resolve) => gz.once('drain', resolve));
+    left -= n;
+  }
+  gz.end();
+  await done;
+  bomb = Buffer.concat(parts);
   root = createRoot({ cn: 'Limits Test Root' });
   server = await startTlsServer({ cert: issue(root, { sans: ['IP:127.0.0.1'] }), handler });
   session = new Session({ verify: root.pem });
@@ -195,6 +233,61 @@ describe('maxResponseSize', () => {
     const r = await session.get(server.url('/big'), { maxResponseSize: MIB });
     assert.equal((await r.bytes()).length, MIB);
     await assert.rejects(session.get(server.url('/'), { maxResponseSize: 1.5 }), ConfigError);
+  });
+});
+
+describe('a body larger than text(), json() or bytes() can hold', () => {
+  const MAX_STRING = bufferConstants.MAX_STRING_LENGTH;
+  const MAX_BUFFER = bufferConstants.MAX_LENGTH;
+  /** Asserts ResponseTooLarge with this code, naming the reader, with a hint to stream(). */
+  const tooLarge = (code: string, reader: string, what: RegExp) => (err: unknown) => {
+    assert.ok(err instanceof ResponseTooLarge, String(err));
+    assert.equal(err.code, code);
+    assert.ok(err.message.includes(`too large for ${reader}`), err.message);
+    assert.match(err.message, what);
+    assert.match(err.hint ?? '', /r\.stream\(\)/);
+    return true;
+  };
+
+  test('text() and json(): refused before reading when the Content-Length says so; the connection is closed', async () => {
+    for (const reader of ['text', 'json'] as const) {
+      const closed = new Promise<void>((resolve) => (declaredClosed = resolve));
+      const r = await session.get(server.url(`/declared?length=${MAX_STRING + 1}`));
+      const t0 = performance.now();
+      await assert.rejects(
+        r[reader](),
+        tooLarge(
+          'ERR_STRING_TOO_LONG',
+          `${reader}()`,
+          new RegExp(`Content-Length is ${MAX_STRING + 1} bytes`),
+        ),
+      );
+      assert.ok(performance.now() - t0 < 1000, 'refused at once');
+      await closed; // the server saw the client go: nothing more was read
+      // The other readers get the same error: the body is gone.
+      await assert.rejects(r.bytes(), ResponseTooLarge);
+      assert.throws(() => r.stream(), ResponseTooLarge);
+    }
+    // A HEAD response declares the length of a body it does not have: nothing to refuse.
+    const head = await session.head(server.url(`/declared?length=${MAX_STRING + 1}`));
+    assert.equal(await head.text(), '');
+  });
+
+  test('bytes(): refused before reading when the Content-Length passes the largest Buffer', async () => {
+    const length = (BigInt(MAX_BUFFER) + 1n).toString();
+    const r = await session.get(server.url(`/declared?length=${length}`));
+    await assert.rejects(r.bytes(), tooLarge('ERR_BUFFER_TOO_LARGE', 'bytes()', /Content-Length is/));
+    // Just under what a string holds is not refused up front: text() reads (this one is cut short).
+    const fits = await session.get(server.url(`/declared?length=${MAX_STRING}`), { timeout: { read: 300 } });
+    await assert.rejects(fits.text(), ReadTimeout);
+  });
+
+  test('a body that decodes to more than a string holds stops there, as a typed error', async () => {
+    const r = await session.get(server.url('/bomb'));
+    await assert.rejects(
+      r.text(),
+      tooLarge('ERR_STRING_TOO_LONG', 'text()', new RegExp(`more than ${MAX_STRING} bytes once decoded`)),
+    );
   });
 });
 

@@ -404,6 +404,77 @@ describe('headers, as requests has them', () => {
   });
 });
 
+describe('headers as a Map or a Headers object (what fetch users pass)', () => {
+  test('on a request, on a Session and from a request hook, as the server sees them', async () => {
+    const map = new Map<string, string | number | null>([
+      ['Authorization', 'Bearer secret'],
+      ['X-M', 1],
+    ]);
+    const viaMap = (await (await get(server.url('/'), { verify: caPath, headers: map })).json()) as Echo;
+    assert.equal(viaMap.headers.authorization, 'Bearer secret');
+    assert.equal(viaMap.headers['x-m'], '1');
+    const fetchHeaders = new Headers([
+      ['Authorization', 'Bearer h'],
+      ['X-H', 'a'],
+    ]);
+    fetchHeaders.append('X-H', 'b');
+    const viaHeaders = (await (
+      await get(server.url('/'), { verify: caPath, headers: fetchHeaders })
+    ).json()) as Echo;
+    assert.equal(viaHeaders.headers.authorization, 'Bearer h');
+    assert.equal(viaHeaders.headers['x-h'], 'a, b');
+    const s = new Session({ verify: caPath, headers: map });
+    try {
+      const e = (await (await s.get(server.url('/'))).json()) as Echo;
+      assert.equal(e.headers.authorization, 'Bearer secret');
+      // A request's Map removes a Session default with null, as an object does.
+      const removed = (await (
+        await s.get(server.url('/'), { headers: new Map([['authorization', null]]) })
+      ).json()) as Echo;
+      assert.equal(removed.headers.authorization, undefined);
+      assert.equal(removed.headers['x-m'], '1');
+      const hooked = (await (
+        await s.get(server.url('/'), {
+          hooks: {
+            request: [
+              (req) => {
+                (req as { headers: unknown }).headers = new Map([['x-from-hook', 'yes']]);
+              },
+            ],
+          },
+        })
+      ).json()) as Echo;
+      assert.equal(hooked.headers['x-from-hook'], 'yes');
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('a Map is checked as an object is; an object with no headers of its own is refused', async () => {
+    const before = server.bytesReceived;
+    const bad: [unknown, RegExp][] = [
+      [new Map([['X-Obj', { a: 1 }]]), /header 'X-Obj' has an object for a value/],
+      [new Map([[1, 'x']]), /'1' is not a valid header name/],
+      [
+        new Date(),
+        /headers must be an object, a Map, a Headers object or a list of \[name, value\] pairs, not a Date/,
+      ],
+      [new Set(['x-a']), /a list of headers holds \[name, value\] pairs/],
+    ];
+    for (const [headers, message] of bad) {
+      await assert.rejects(
+        get(server.url('/'), { verify: caPath, headers: headers as never }),
+        configError('ERR_HEADER', message),
+      );
+    }
+    assert.throws(
+      () => new Session({ headers: new Map([['Bad Name', 'x']]) }),
+      configError('ERR_HEADER', /'Bad Name' is not a valid header name/),
+    );
+    assert.equal(server.bytesReceived, before);
+  });
+});
+
 describe('params, as requests has them', () => {
   test('null/undefined dropped, lists repeat, the request replaces a Session param by name, the URL query kept', async () => {
     const s = new Session({ verify: caPath, params: { a: 1, keep: 'k', gone: 'g' } });
