@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { CertainlyError, ConfigError } from '../errors.js';
+import { BodyError, CertainlyError, ConfigError } from '../errors.js';
 import { chunksOf, type EncodedBody, isBlob, isWebStream, knownSize } from './body-source.js';
 
 /** One part: a text field (no filename) or a file. */
@@ -145,10 +145,10 @@ function readError(o: OwnedStream, err: unknown, sending: boolean): Error {
           : sending
             ? 'The stream failed while the body was being sent, and the request was aborted there. A stream is read once: pass a new one to send again.'
             : 'The stream failed before the request was sent. A stream is read once: pass a new one to send again.';
-  return new ConfigError(
+  // A BodyError (as a data: stream's failure is): the caller's source failed, not an option.
+  return new BodyError(
     `${o.what} ${sending ? 'failed while it was being sent' : 'could not be read'}: ${said}`,
     {
-      code: 'ERR_BODY_READ',
       cause: err,
       hint,
     },

@@ -1,6 +1,6 @@
 /**
  * `files` owns the streams it is given, as `data` does: a stream that fails (a missing file, an
- * error mid-body) rejects the request with a ConfigError naming the field and the file instead of
+ * error mid-body) rejects the request with a BodyError naming the field and the file instead of
  * an unhandled 'error' event that ends the process, and a stream is closed when its request fails
  * before or while the body is sent. Through a real TLS server on loopback.
  */
@@ -9,7 +9,7 @@ import { createReadStream, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { ConfigError, Session } from '../../src/index.js';
+import { BodyError, ConfigError, Session } from '../../src/index.js';
 import { createRoot, type Issued, issue, tempDir } from '../support/pki.js';
 import { startTlsServer, type TestServer } from '../support/servers.js';
 
@@ -45,9 +45,9 @@ after(async () => {
 
 function isReadError(field: string, file?: string) {
   return (err: unknown): boolean => {
-    assert.ok(err instanceof ConfigError, `a ConfigError, not ${String(err)}`);
-    const e = err as ConfigError;
-    assert.equal(e.code, 'ERR_BODY_READ');
+    assert.ok(err instanceof BodyError, `a BodyError, not ${String(err)}`);
+    const e = err as BodyError;
+    assert.equal(e.code, 'ERR_BODY_STREAM');
     assert.ok(e.message.includes(`files field '${field}'`), e.message);
     if (file !== undefined) assert.ok(e.message.includes(`(${file})`), e.message);
     assert.equal(typeof e.hint, 'string');
@@ -66,7 +66,7 @@ describe('files: a stream that fails is a typed error, not a crash', () => {
       session.post(server.url('/missing'), { files: { report: stream } }),
       (err: unknown) => {
         isReadError('report', missing)(err);
-        const e = err as ConfigError;
+        const e = err as BodyError;
         assert.match(e.message, /could not be read: ENOENT/);
         assert.match(e.hint ?? '', /check the path/);
         assert.equal((e.cause as NodeJS.ErrnoException).code, 'ENOENT');
@@ -104,7 +104,7 @@ describe('files: a stream that fails is a typed error, not a crash', () => {
       session.post(server.url('/midway'), { files: { upload: ['big.bin', stream] } }),
       (err: unknown) => {
         isReadError('upload')(err);
-        const e = err as ConfigError;
+        const e = err as BodyError;
         assert.match(e.message, /failed while it was being sent: disk went away/);
         assert.equal(e.cause, boom);
         return true;
