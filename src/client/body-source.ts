@@ -4,7 +4,7 @@
  */
 import { fstatSync, statSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { PassThrough, type Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { BodyError, ConfigError } from '../errors.js';
 
 /** What undici is handed: a string or bytes (sent as is), or a stream / async iterable of bytes. */
@@ -130,21 +130,28 @@ export async function* chunksOf(source: AsyncIterable<unknown> | Iterable<unknow
  * when it fails, fails with a BodyError (bodyStreamError) instead of its own error. undici
  * destroys what it was handed when the request fails (a connection refused before the body was
  * read included), and that destroys the source too, so a file stream's descriptor is closed.
+ *
+ * It reads the source only when undici reads it (not piped ahead): a stream already ended and
+ * buffered is one whose length undici takes as a Content-Length, so a small body would go out
+ * chunked or not depending on Node's buffer size (16 KiB on Node 20, 64 KiB on 22) and timing.
  */
 export function guardedStream(source: Readable, what: string): Readable {
-  const out = new PassThrough();
-  const fail = (err: unknown) => out.destroy(bodyStreamError(err, what, source));
-  // Kept after `out` closes: a file stream destroyed while still opening its file reports the
-  // open's error afterwards, which must not become an uncaught 'error' event.
-  source.on('error', fail);
-  // undici gave up on the body (or it was sent whole): the source is closed with it.
+  // A file stream of a missing file emits its error on its own, before anyone reads: noted here
+  // (no uncaught 'error'), thrown by the iteration below.
+  const noted = (_err: unknown) => {};
+  source.on('error', noted);
+  async function* pull(): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of source) yield chunk as Buffer;
+    } catch (err) {
+      throw bodyStreamError(err, what, source);
+    }
+  }
+  const out = Readable.from(pull(), { objectMode: false });
+  // undici gave up on the body before reading it (or it was sent whole): the source is closed.
   out.once('close', () => {
     if (!source.destroyed) source.destroy();
   });
-  if (source.errored) fail(source.errored);
-  else if (source.readableEnded) out.end();
-  else if (source.destroyed) fail(new Error('the stream was destroyed before it was read'));
-  else source.pipe(out);
   return out;
 }
 

@@ -34,7 +34,7 @@ export interface ProxyObject {
   /** 'user:pass', ['user', 'pass'] or { username, password }; replaces credentials in the URL. */
   auth?: ProxyAuth;
   /** Headers for the proxy only (CONNECT and forwarded http requests), e.g. a Proxy-Authorization. */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | Map<string, string> | Headers;
   /** Trust for an https:// proxy's own certificate; default `proxyVerify`, else the defaults. */
   verify?: VerifyOption;
 }
@@ -234,7 +234,18 @@ export function resolveProxy(
     if (typeof object.headers !== 'object' || object.headers === null) {
       throw optionError(`${source}: headers must be an object of strings`);
     }
-    for (const [k, v] of Object.entries(object.headers)) {
+    // A Map or a WHATWG Headers is read as its entries (Object.entries of either is empty, which
+    // silently dropped them); anything else iterable or not plain is refused.
+    const given = object.headers as unknown;
+    let entries: [string, unknown][];
+    if (given instanceof Map || given instanceof Headers)
+      entries = [...(given as Map<string, unknown>).entries()];
+    else if (Object.getPrototypeOf(given) === Object.prototype || Object.getPrototypeOf(given) === null)
+      entries = Object.entries(given as Record<string, unknown>);
+    else throw optionError(`${source}: headers must be an object of strings, a Map or a Headers`);
+    for (const [k, v] of entries) {
+      if (typeof v !== 'string' && typeof v !== 'number')
+        throw optionError(`${source}: headers: the value of '${k}' must be a string, not ${typeof v}`);
       checkHeader(k, String(v), `${source}: headers`);
       headers[k.toLowerCase()] = String(v);
     }

@@ -180,6 +180,20 @@ describe('proxy authentication', () => {
         proxy: { url: p.url, headers: { 'Proxy-Authorization': header } },
       });
       assert.equal(r.status, 200);
+      // The same header as a Map or a Headers is sent too (it was read as no headers at all).
+      for (const headers of [
+        new Map([['Proxy-Authorization', header]]),
+        new Headers({ 'Proxy-Authorization': header }),
+      ]) {
+        const s2 = await s.get(target.url('/'), { verify: caPath, proxy: { url: p.url, headers } });
+        assert.equal(s2.status, 200, headers.constructor.name);
+      }
+      await assert.rejects(
+        s.get(target.url('/'), { verify: caPath, proxy: { url: p.url, headers: new Set(['x']) as never } }),
+        (e: unknown) =>
+          e instanceof ConfigError &&
+          /headers must be an object of strings, a Map or a Headers/.test(e.message),
+      );
     });
   });
 
