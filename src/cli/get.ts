@@ -353,6 +353,10 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       values['write-out'] === undefined ? undefined : parseWriteOut(writeOutFormat(values['write-out']));
     if (writeOut && values.json)
       throw new UsageError('-w and --json both describe the result: give one of them');
+    if (values['cookie-jar'] === '-' && values.json)
+      throw new UsageError(
+        '-c - would write the cookies into the JSON on stdout: give -c a file with --json',
+      );
   } catch (err) {
     if (err instanceof UsageError) return usageFailure(GET, err, io.stderr);
     throw err;

@@ -793,6 +793,9 @@ describe('curl flags as people type them', () => {
     assert.deepEqual(back.headers.cookie?.split('; ').sort(), ['pref=dark', 'sid=abc']);
     const literal = echo(await run(['get', server.url('/echo'), '--ca', caPath, '-b', 'a=1; b=2']));
     assert.equal(literal.headers.cookie, 'a=1; b=2');
+    const mixed = await run(['get', server.url('/echo'), '--ca', caPath, '--json', '-c', '-']);
+    assert.equal(mixed.code, 2);
+    assert.match(mixed.stderr, /-c - would write the cookies into the JSON/);
     const broken = dir.write('broken-jar.txt', '# comment\nexample.com\tTRUE\t/\n');
     const bad = await run(['get', server.url('/echo'), '--ca', caPath, '-b', broken]);
     assert.equal(bad.code, 2);
