@@ -1,6 +1,6 @@
 /** `certainly get URL`: fetch a URL with verification, printing the body (or JSON). */
 
-import { createReadStream, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openAsBlob, statSync, writeFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -151,7 +151,7 @@ export const GET = {
       type: 'string',
       short: 'T',
       value: 'FILE',
-      help: "send FILE (- for stdin) as the body, streamed, with PUT unless -X (as curl);\nits Content-Length is sent, as some servers (S3 presigned URLs) require;\na URL ending in / gets FILE's name appended",
+      help: "send FILE (- for stdin) as the body, streamed, with PUT unless -X (as curl);\nits Content-Length is sent, as some servers (S3 presigned URLs) require, and\nit is read again for --retry; a URL ending in / gets FILE's name appended",
     },
     compressed: {
       type: 'boolean',
@@ -480,9 +480,8 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
     if (bodies.length > 1)
       throw new UsageError(`${bodies.join(' and ')} are different kinds of body: give one of them (as curl)`);
     const files = values.form.length > 0 ? await formParts(values.form) : undefined;
-    const upload = values['upload-file'] === undefined ? undefined : uploadBody(values['upload-file'], stdin);
-    if (upload?.length !== undefined && !headers.some(([k]) => k.toLowerCase() === 'content-length'))
-      headers.push(['Content-Length', String(upload.length)]);
+    const upload =
+      values['upload-file'] === undefined ? undefined : await uploadBody(values['upload-file'], stdin);
     let target = upload ? uploadUrl(url, values['upload-file']!) : url;
     if (values.get && formData.length > 0)
       target = withQuery(url, (await requestBody(formData, [], stdin))!.data as Buffer);
@@ -700,23 +699,23 @@ function timeoutOf(ms?: number, connectS?: number, maxS?: number) {
 }
 
 /**
- * -T FILE: the file streamed as the body with its size as Content-Length (curl sends it, and S3
- * presigned PUT URLs refuse a chunked body); -T - streams stdin, chunked. No Content-Type, as curl.
+ * -T FILE: the file as a file-backed Blob (fs.openAsBlob): read from disk as it is sent, its size
+ * known (Content-Length, which curl sends and S3 presigned PUT URLs require) and read again for a
+ * retry or a 307, as curl reads the file again; -T - streams stdin, chunked, sent once. No
+ * Content-Type, as curl.
  */
-function uploadBody(path: string, stdin: NodeJS.ReadableStream): { data: Readable; length?: number } {
+async function uploadBody(path: string, stdin: NodeJS.ReadableStream): Promise<{ data: Readable | Blob }> {
   if (path === '-') return { data: stdin as Readable };
-  let size: number;
   try {
     const st = statSync(path);
     if (!st.isFile()) throw new UsageError(`-T ${quote(path)} is not a regular file`);
-    size = st.size;
+    return { data: await openAsBlob(path) };
   } catch (err) {
     if (err instanceof UsageError) throw err;
     throw new UsageError(
       `-T ${quote(path)} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
     );
   }
-  return { data: createReadStream(path), length: size };
 }
 
 /** Is a proxy used for this URL: -x, or (without -x '') the variables curl and the library read? */

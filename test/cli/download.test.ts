@@ -163,6 +163,16 @@ before(async () => {
           .end('set\n');
         return;
       }
+      if (url.pathname.startsWith('/busy-once/')) {
+        // 503 (Retry-After: 0) the first time per name, then the echo below.
+        const n = (flakyHits.get(url.pathname) ?? 0) + 1;
+        flakyHits.set(url.pathname, n);
+        if (n === 1) {
+          req.resume();
+          res.writeHead(503, { 'retry-after': '0' }).end('busy\n');
+          return;
+        }
+      }
       if (url.pathname === '/stall') {
         // Headers and one byte, then nothing: only a deadline ends it.
         res.writeHead(200, { 'content-type': 'text/plain' });
@@ -594,6 +604,11 @@ describe('curl flags as people type them', () => {
     assert.equal(p.method, 'POST');
     assert.equal(p.url, '/put/x');
     assert.equal(Buffer.from(p.body, 'base64').toString(), 'from stdin');
+    // With --retry the file is read again and sent whole, as curl does.
+    const again = await run(['get', server.url('/busy-once/up'), '--ca', caPath, '-T', path, '--retry', '1']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(flakyHits.get('/busy-once/up'), 2);
+    assert.ok(Buffer.from(echo(again).body, 'base64').equals(content));
     const mixed = await run(['get', server.url('/put/x'), '--ca', caPath, '-T', path, '-d', 'a=1']);
     assert.equal(mixed.code, 2);
     assert.match(mixed.stderr, /-d\/--data-binary and -T are different kinds of body/);
