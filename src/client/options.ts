@@ -13,6 +13,7 @@ import type { DataOption, FilesOption } from './body.js';
 import type { Cookie, CookieStore, RequestCookies } from './cookies.js';
 import { ACCEPT_ENCODING, type DownloadProgress } from './decode.js';
 import type { HooksOption } from './hooks.js';
+import { isHeaders } from './is-headers.js';
 import type { ProxyAuth, ProxyOption } from './proxy.js';
 import type { RetryOption } from './retry.js';
 import { nearest } from './suggest.js';
@@ -352,14 +353,6 @@ function headerValue(name: string, lower: string, v: unknown): string | string[]
 function addValue(lower: string, a: string | string[], b: string | string[]): string | string[] {
   if (lower === 'cookie') return `${a}; ${b}`;
   return [...(Array.isArray(a) ? a : [a]), ...(Array.isArray(b) ? b : [b])];
-}
-
-/**
- * A Headers object (Node's global one or undici's): by its WebIDL class string, because reading
- * the global `Headers` loads Node's own bundled copy of undici, tens of milliseconds at start-up.
- */
-function isHeaders(value: unknown): value is Headers {
-  return Object.prototype.toString.call(value) === '[object Headers]';
 }
 
 /** A plain object (or one without a prototype): its own fields are its entries, none is none. */

@@ -22,6 +22,7 @@ import { ConfigError } from '../errors.js';
 import type { ProxyRoute } from '../tls/handshake.js';
 import { anchorsOf, resolveTrust, type VerifyOption } from '../trust/resolve.js';
 import type { TrustAnchors } from '../trust/types.js';
+import { isHeaders } from './is-headers.js';
 import { verificationKey } from './pool.js';
 import { Agent } from './undici.js';
 
@@ -238,8 +239,7 @@ export function resolveProxy(
     // silently dropped them); anything else iterable or not plain is refused.
     const given = object.headers as unknown;
     let entries: [string, unknown][];
-    if (given instanceof Map || given instanceof Headers)
-      entries = [...(given as Map<string, unknown>).entries()];
+    if (given instanceof Map || isHeaders(given)) entries = [...(given as Map<string, unknown>).entries()];
     else if (Object.getPrototypeOf(given) === Object.prototype || Object.getPrototypeOf(given) === null)
       entries = Object.entries(given as Record<string, unknown>);
     else throw optionError(`${source}: headers must be an object of strings, a Map or a Headers`);
