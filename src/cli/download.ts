@@ -19,7 +19,7 @@ const PROGRESS_EVERY_MS = 100;
  * Largest file -d @FILE reads into memory (it strips newlines, so it cannot stream); bigger
  * bodies go with --data-binary @FILE, which streams. 64 MiB: far past any form post.
  */
-const MAX_DATA_FILE = 64 << 20;
+export const MAX_DATA_FILE = 64 << 20;
 
 function size(n: number): string {
   if (n < 1024) return `${n} B`;

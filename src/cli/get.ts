@@ -6,6 +6,7 @@ import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import tls from 'node:tls';
 import { DEFAULTS } from '../client/options.js';
+import { selectProxy } from '../client/proxy.js';
 import { Session } from '../client/session.js';
 import { CertainlyError, ConfigError, INSECURE_WARNING, ResponseTooLarge } from '../errors.js';
 import { parseConnectTo } from '../tls/target.js';
@@ -14,7 +15,7 @@ import { parseReferenceName } from '../verify/identity.js';
 import { type CommandSpec, helpText, type Parsed, parseCommand, UsageError, usageFailure } from './args.js';
 import { CLIENT_CERT_OPTIONS, clientCertOf, PROXY_OPTIONS, proxyOptionsOf } from './client-flags.js';
 import { cookieArgPairs, formatCookieFile, MAX_COOKIE_FILE, parseCookieFile } from './cookie-file.js';
-import { formParts, readFileArg, remoteName, requestBody, writeBody } from './download.js';
+import { formParts, MAX_DATA_FILE, readFileArg, remoteName, requestBody, writeBody } from './download.js';
 import { describeTls, errorToJson, exitCodeFor, type Io, renderError, tlsJson } from './render.js';
 import { esc, jsonText, quote } from './safe.js';
 import { parseWriteOut, type WriteOut, type WriteOutFacts } from './write-out.js';
@@ -509,7 +510,10 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
         : credentials && values.digest
           ? { digest: credentials }
           : credentials;
-    if (values['proxy-user'] !== undefined && !proxyInUse(values.proxy, url, io.env))
+    if (
+      values['proxy-user'] !== undefined &&
+      selectProxy(new URL(target), { ...proxyOptionsOf(values), env: io.env }) === null
+    )
       throw new UsageError(
         '-U gives credentials for a proxy, and none is used: add -x URL (or set HTTPS_PROXY)',
       );
@@ -718,13 +722,6 @@ async function uploadBody(path: string, stdin: NodeJS.ReadableStream): Promise<{
   }
 }
 
-/** Is a proxy used for this URL: -x, or (without -x '') the variables curl and the library read? */
-function proxyInUse(proxy: string | undefined, url: string, env: NodeJS.ProcessEnv): boolean {
-  if (proxy !== undefined) return proxy !== '';
-  const scheme = url.startsWith('http:') ? 'http' : 'https';
-  return [`${scheme}_proxy`, `${scheme.toUpperCase()}_PROXY`, 'all_proxy', 'ALL_PROXY'].some((k) => !!env[k]);
-}
-
 /**
  * Where -o/-O writes, with curl's --output-dir (a relative name goes under DIR) and
  * --create-dirs (the missing directories are made); each without -o or -O is a usage error.
@@ -770,7 +767,7 @@ function urlencodedPart(arg: string): string {
   const at = arg.indexOf('@');
   if (at >= 0 && (eq < 0 || at < eq)) {
     const name = arg.slice(0, at);
-    const file = readFileArg('--data-urlencode', arg.slice(at + 1), 64 << 20);
+    const file = readFileArg('--data-urlencode', arg.slice(at + 1), MAX_DATA_FILE);
     return name ? `${name}=${percentEncode(file)}` : percentEncode(file);
   }
   if (eq < 0) return percentEncode(Buffer.from(arg));

@@ -46,14 +46,14 @@ function sha256Of(total: number): string {
 
 function run(
   args: string[],
-  opts: { cwd?: string; input?: string | Buffer } = {},
+  opts: { cwd?: string; input?: string | Buffer; env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ code: number; stdout: Buffer; stderr: string }> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
       [CLI, ...args],
       {
-        env: { PATH: process.env.PATH, NO_COLOR: '1' },
+        env: { PATH: process.env.PATH, NO_COLOR: '1', ...opts.env },
         timeout: 120_000,
         encoding: 'buffer',
         maxBuffer: 16 * MB,
@@ -848,6 +848,16 @@ describe('curl flags as people type them', () => {
       const withIt = await run(['get', server.url('/bin'), '--ca', caPath, '-x', proxy.url, '-U', 'pu:pp']);
       assert.equal(withIt.code, 0, withIt.stderr);
       assert.deepEqual(withIt.stdout, BINARY);
+      // The proxy from the environment counts, as the library chooses it; one NO_PROXY bypasses does not.
+      const fromEnv = await run(['get', server.url('/bin'), '--ca', caPath, '-U', 'pu:pp'], {
+        env: { HTTPS_PROXY: proxy.url },
+      });
+      assert.equal(fromEnv.code, 0, fromEnv.stderr);
+      const bypassed = await run(['get', server.url('/bin'), '--ca', caPath, '-U', 'pu:pp'], {
+        env: { HTTPS_PROXY: proxy.url, NO_PROXY: '127.0.0.1' },
+      });
+      assert.equal(bypassed.code, 2);
+      assert.match(bypassed.stderr, /-U gives credentials for a proxy, and none is used/);
     } finally {
       await proxy.close();
     }
