@@ -7,11 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createRoot, intermediate, issue, tempDir } from '../support/pki.js';
-import { startTlsServer, type TestServer } from '../support/servers.js';
+import { closedPort, startTlsServer, type TestServer } from '../support/servers.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const DAY = 86_400_000;
@@ -72,10 +71,7 @@ before(async () => {
     await add('soon', certs.soon[i]!);
     await add('expired', certs.expired);
     await add('wrong-name', certs['wrong-name']);
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as { port: number }).port;
-    await new Promise<void>((r) => probe.close(() => r()));
+    const port = await closedPort();
     fleet.push({ target: `127.0.0.1:${port}`, kind: 'unreachable' });
   }
 });

@@ -14,6 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
+  closedPort,
   createRoot,
   type Issued,
   issue,
@@ -460,10 +461,7 @@ describe('curl flags', () => {
     assert.equal(short.code, 22);
     assert.equal(flakyHits.get('/flaky/short'), 2);
     // A connection error is retried too, and the final error says how many attempts it ended.
-    const probe = createNetServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const closed = (probe.address() as AddressInfo).port;
-    await new Promise<void>((r) => probe.close(() => r()));
+    const closed = await closedPort();
     const refused = await run(['get', `https://127.0.0.1:${closed}/`, '--retry', '1']);
     assert.equal(refused.code, 2);
     assert.match(
@@ -689,10 +687,7 @@ describe('curl flags as people type them', () => {
     assert.equal(failed.code, 22);
     assert.equal(failed.stdout.toString(), '404 22');
     // No answer at all: what a health check reads is 000.
-    const probe = createNetServer();
-    await new Promise<void>((ok) => probe.listen(0, '127.0.0.1', ok));
-    const closed = (probe.address() as AddressInfo).port;
-    await new Promise<void>((ok) => probe.close(() => ok()));
+    const closed = await closedPort();
     const refused = await run([
       'get',
       `https://127.0.0.1:${closed}/`,

@@ -7,13 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { createReadStream } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { BodyError, ConnectionError, Session } from '../../src/index.js';
 import { createRoot, type Issued, issue, tempDir } from '../support/pki.js';
-import { startTlsServer, type TestServer } from '../support/servers.js';
+import { closedPort, startTlsServer, type TestServer } from '../support/servers.js';
 
 let root: Issued;
 let server: TestServer;
@@ -223,10 +222,7 @@ describe('the connection failing while a stream is sent is still a ConnectionErr
   });
 
   test('a refused connection: ConnectionError, and the file stream given as data is closed', async () => {
-    const probe = net.createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as net.AddressInfo).port;
-    await new Promise<void>((r) => probe.close(() => r()));
+    const port = await closedPort();
     const file = dir.write('payload.txt', 'payload');
     const stream = createReadStream(file);
     await assert.rejects(

@@ -22,7 +22,7 @@ import {
   TooManyRedirects,
 } from '../../src/index.js';
 import { createRoot, type Issued, issue, tempDir } from '../support/pki.js';
-import { startTlsServer, type TestServer } from '../support/servers.js';
+import { closedPort, startTlsServer, type TestServer } from '../support/servers.js';
 
 let root: Issued;
 let leaf: Issued;
@@ -268,10 +268,7 @@ describe('timeouts and connection errors', () => {
   });
 
   test('connection refused is a ConnectionError that says so', async () => {
-    const probe = net.createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as net.AddressInfo).port;
-    await new Promise<void>((r) => probe.close(() => r()));
+    const port = await closedPort();
     await assert.rejects(get(`https://127.0.0.1:${port}/`, { verify: caPath }), (e: unknown) => {
       assert.ok(e instanceof ConnectionError, String(e));
       assert.match(e.message, /refused/);

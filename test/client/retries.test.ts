@@ -19,7 +19,7 @@ import {
   TotalTimeout,
 } from '../../src/index.js';
 import { createRoot, type Issued, issue } from '../support/pki.js';
-import { startRawTlsServer, startTlsServer, type TestServer } from '../support/servers.js';
+import { closedPort, startRawTlsServer, startTlsServer, type TestServer } from '../support/servers.js';
 
 let root: Issued;
 let server: TestServer;
@@ -506,10 +506,7 @@ describe('statuses are retried as urllib3 does (statusForcelist, Retry-After)', 
       [100, 200],
     );
     // maxTime 0: no retry at all, and a connection error is thrown as it is.
-    const probe = net.createServer();
-    await new Promise<void>((ok) => probe.listen(0, '127.0.0.1', ok));
-    const closed = (probe.address() as net.AddressInfo).port;
-    await new Promise<void>((ok) => probe.close(() => ok()));
+    const closed = await closedPort();
     await assert.rejects(
       session.get(`https://127.0.0.1:${closed}/`, { retries: { total: 3, maxTime: 0 } }),
       (err: unknown) => err instanceof ConnectionError && (err.retries ?? []).length === 0,
@@ -763,10 +760,7 @@ describe('a connection lost after the request was sent counts as read (the serve
   });
 
   test('a refused port is still a connect failure, retried by retries: 2', async () => {
-    const probe = net.createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as net.AddressInfo).port;
-    await new Promise<void>((r) => probe.close(() => r()));
+    const port = await closedPort();
     await assert.rejects(session.get(`https://127.0.0.1:${port}/`, { retries: 2 }), (err: unknown) => {
       assert.ok(err instanceof ConnectionError, String(err));
       assert.equal(err.code, 'ERR_CONNECTION_CONNREFUSED');

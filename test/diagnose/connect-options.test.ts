@@ -5,7 +5,6 @@
  * through an HTTP proxy and through a SOCKS5 proxy, test/support/socks5.ts).
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { resolveProxy } from '../../src/client/proxy.js';
 import { connectForDiagnosis } from '../../src/diagnose/connect.js';
@@ -16,7 +15,13 @@ import { resolveTrust } from '../../src/trust/resolve.js';
 import type { TrustStore } from '../../src/trust/store.js';
 import { createRoot, type Issued, issue, tempDir } from '../support/pki.js';
 import { startProxy, type TestProxy } from '../support/proxy.js';
-import { type RawServer, startRawTlsServer, startTlsServer, type TestServer } from '../support/servers.js';
+import {
+  closedPort as freshClosedPort,
+  type RawServer,
+  startRawTlsServer,
+  startTlsServer,
+  type TestServer,
+} from '../support/servers.js';
 import { type Socks5Server, startSocks5Server } from '../support/socks5.js';
 
 const dir = tempDir('diag-options-');
@@ -59,10 +64,7 @@ before(async () => {
   socks = await startSocks5Server();
   reset = await startRawTlsServer({ mode: 'reset' });
   stall = await startRawTlsServer({ mode: 'stall' });
-  const probe = net.createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  closedPort = (probe.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => probe.close(() => r()));
+  closedPort = await freshClosedPort();
 });
 
 after(async () => {

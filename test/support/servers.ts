@@ -466,3 +466,12 @@ export async function startRawTlsServer(opts: RawServerOptions): Promise<RawServ
     },
   };
 }
+
+/** A loopback port that was free a moment ago (listened on, then closed): a connection to it is refused. */
+export async function closedPort(): Promise<number> {
+  const probe = createNetServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((r) => probe.close(() => r()));
+  return port;
+}
