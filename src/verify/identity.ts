@@ -340,6 +340,8 @@ function mismatchHint(names: readonly GeneralName[], ref: ReferenceName): string
   }
 
   const host = ref.value;
+  const dot = host.indexOf('.');
+  const parent = dot > 0 ? host.slice(dot + 1) : undefined;
   for (const d of dns) {
     const problem = dnsNameProblem(d, 'presented', true);
     if (problem !== undefined && legacyDnsMatch(d, host)) {
@@ -350,8 +352,7 @@ function mismatchHint(names: readonly GeneralName[], ref: ReferenceName): string
           .map((l) => l.replace(/_/g, '-').replace(/^-+|-+$/g, '') || 'host')
           .join('.');
         // A wildcard one label up covers the host as it is, when only its first label has '_'.
-        const dot = host.indexOf('.');
-        const above = dot > 0 && !host.slice(dot).includes('_') ? `*.${host.slice(dot + 1)}` : undefined;
+        const above = parent !== undefined && !parent.includes('_') ? `*.${parent}` : undefined;
         const wildcard = above !== undefined && dnsNameProblem(above, 'presented', true) === undefined;
         return (
           `the certificate names '${printable(d)}', but ${problem}, so it matches nothing; no certificate can ` +
@@ -365,8 +366,6 @@ function mismatchHint(names: readonly GeneralName[], ref: ReferenceName): string
       );
     }
   }
-  const dot = host.indexOf('.');
-  const parent = dot > 0 ? host.slice(dot + 1) : undefined;
   if (validDns.some((d) => d.toLowerCase() === `*.${host}`)) {
     return `'*.${host}' covers names one label below ${host}, not ${host} itself; the certificate needs ${host} as a name too`;
   }
