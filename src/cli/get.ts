@@ -9,7 +9,7 @@ import { DEFAULTS } from '../client/options.js';
 import { selectProxy } from '../client/proxy.js';
 import { Session } from '../client/session.js';
 import { CertainlyError, ConfigError, INSECURE_WARNING, ResponseTooLarge } from '../errors.js';
-import { parseConnectTo } from '../tls/target.js';
+import { formatAddress, parseConnectTo, stripBrackets } from '../tls/target.js';
 import { privateAddressKind } from '../verify/aia.js';
 import { parseReferenceName } from '../verify/identity.js';
 import { type CommandSpec, helpText, type Parsed, parseCommand, UsageError, usageFailure } from './args.js';
@@ -925,11 +925,10 @@ function curlConnectTo(url: string, connectTo?: string, resolve?: string): strin
   if (connectTo !== undefined && resolve !== undefined)
     throw new UsageError('--connect-to and --resolve both say where to connect: give one of them');
   const u = new URL(url);
-  const urlHost = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const urlHost = stripBrackets(u.hostname).toLowerCase();
   const urlPort = u.port || (u.protocol === 'http:' ? '80' : '443');
-  const bracket = (h: string) => (h.includes(':') && !h.startsWith('[') ? `[${h}]` : h);
   const applies = (flag: string, value: string, host: string, port: string) => {
-    const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+    const h = stripBrackets(host).toLowerCase();
     if ((h === '' || h === '*' || h === urlHost) && (port === '' || port === urlPort)) return;
     throw new UsageError(
       `${flag} ${quote(value)} is for ${host || '*'}:${port || '*'}, and the URL is ${urlHost}:${urlPort}; it would not be used`,
@@ -949,14 +948,16 @@ function curlConnectTo(url: string, connectTo?: string, resolve?: string): strin
         `--resolve ${quote(resolve)}: give one address (several, tried in turn, are not supported)`,
       );
     applies('--resolve', resolve, host, port);
-    return `${bracket(addr.replace(/^\[|\]$/g, ''))}:${port}`;
+    return formatAddress(stripBrackets(addr), Number(port));
   }
   if (connectTo === undefined) return undefined;
   const fields = colonFields(connectTo);
   if (fields.length !== 4 || isIPv6(connectTo)) return connectTo;
   const [h1, p1, h2, p2] = fields as [string, string, string, string];
   applies('--connect-to', connectTo, h1, p1);
-  return `${bracket((h2 || urlHost).replace(/^\[|\]$/g, ''))}:${p2 || urlPort}`;
+  if (p2 !== '' && !/^\d+$/.test(p2))
+    throw new UsageError(`--connect-to ${quote(connectTo)}: '${p2}' is not a port (HOST1:PORT1:HOST2:PORT2)`);
+  return formatAddress(stripBrackets(h2 || urlHost), Number(p2 || urlPort));
 }
 
 /**
@@ -971,6 +972,6 @@ function serverIsLocal(url: string, connectTo: string | undefined): boolean {
   } catch {
     return false; // the request reports the bad URL or --connect-to itself
   }
-  host = host.replace(/^\[|\]$/g, '');
+  host = stripBrackets(host);
   return host.toLowerCase() === 'localhost' || privateAddressKind(host) !== undefined;
 }
