@@ -777,6 +777,14 @@ describe('curl flags as people type them', () => {
       elsewhere.stderr,
       /is for other\.example:443, and the URL is localhost:\d+; it would not be used/,
     );
+    const badPort = await run([
+      'get',
+      'https://localhost:1/bin',
+      '--connect-to',
+      'localhost:1:127.0.0.1:abc',
+    ]);
+    assert.equal(badPort.code, 2);
+    assert.match(badPort.stderr, /'abc' is not a port \(HOST1:PORT1:HOST2:PORT2\)/);
     const both = await run([
       'get',
       server.url('/bin'),
