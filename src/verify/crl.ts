@@ -12,10 +12,10 @@
  * 'soft' and 'hard'). A usable CRL of the same issuer next to it still decides (an old key's CRL
  * beside the current one). When no CRL names the issuer, the status is not checked.
  */
-import { booleanValue, contextTag, DerReader, derError, TAG } from '../der/reader.js';
+import { booleanValue, contextTag, DerReader, derError, hexOf, TAG } from '../der/reader.js';
 import { ParseError } from '../errors.js';
 import { readSignatureAlgorithm } from '../x509/certificate.js';
-import { decodeAuthorityKeyIdentifier } from '../x509/extensions.js';
+import { decodeAuthorityKeyIdentifier, readExtensionList } from '../x509/extensions.js';
 import { readName } from '../x509/name.js';
 import { parsePem } from '../x509/pem.js';
 import type { Certificate, Extension, Name, SignatureAlgorithm } from '../x509/types.js';
@@ -80,24 +80,6 @@ const KNOWN_CRL_EXTENSIONS = new Set<string>([
 ]);
 const KNOWN_ENTRY_EXTENSIONS = new Set<string>([ENTRY_EXT.reasonCode, ENTRY_EXT.invalidityDate]);
 
-function hex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-}
-
-function readExtensions(r: DerReader, what: string): Extension[] {
-  const out: Extension[] = [];
-  const seq = r.sequence(what);
-  while (!seq.atEnd()) {
-    const e = seq.sequence(`${what} Extension`);
-    const oid = e.oid(`${what} extnID`);
-    const critical = e.peekTag() === TAG.BOOLEAN ? e.boolean(`${what} critical`) : false;
-    const value = e.octetString(`${what} extnValue`);
-    e.end(`${what} Extension`);
-    out.push({ oid, critical, value });
-  }
-  return out;
-}
-
 /** Parses one DER CertificateList (RFC 5280 §5.1). Throws ParseError. */
 export function parseCrl(der: Uint8Array): Crl {
   const top = new DerReader(der);
@@ -131,15 +113,15 @@ export function parseCrl(der: Uint8Array): Crl {
       const entry = list.sequence('CRL revoked entry');
       const serial = entry.integer('CRL userCertificate');
       const date = entry.time('CRL revocationDate');
-      const extensions = entry.atEnd() ? [] : readExtensions(entry, 'CRL entry extensions');
+      const extensions = entry.atEnd() ? [] : readExtensionList(entry, 'CRL entry extensions');
       entry.end('CRL revoked entry');
-      revoked.set(hex(serial), { date, extensions });
+      revoked.set(hexOf(serial), { date, extensions });
     }
   }
   let extensions: Extension[] = [];
   const exts = tbs.optionalExplicit(0, 'CRL extensions');
   if (exts) {
-    extensions = readExtensions(exts, 'CRL extensions');
+    extensions = readExtensionList(exts, 'CRL extensions');
     exts.end('CRL extensions');
   }
   tbs.end('CRL tbsCertList');
@@ -225,7 +207,7 @@ export function crlScopeProblem(crl: Crl, cert: Certificate): string | undefined
   if (s.onlyContainsCACerts && !isCa) return 'it covers only CA certificates, and this one is not';
   if (s.relativeName) return 'its distribution point is named relative to its issuer, which is not supported';
   if (s.fullNames) {
-    const wanted = new Set(s.fullNames.map(hex));
+    const wanted = new Set(s.fullNames.map(hexOf));
     if (!certDistributionPoints(cert).some((n) => wanted.has(n)))
       return "its distribution point is not one of the certificate's cRLDistributionPoints (a partitioned CRL for other certificates)";
   }
@@ -246,7 +228,7 @@ function certDistributionPoints(cert: Certificate): string[] {
       const full = name?.optional(contextTag(0, true), 'fullName');
       if (full && name) {
         const names = name.enter(full, 'fullName');
-        while (!names.atEnd()) out.push(hex(names.next('GeneralName').der));
+        while (!names.atEnd()) out.push(hexOf(names.next('GeneralName').der));
       }
     }
   } catch {
@@ -266,14 +248,14 @@ export function readCrls(input: string | Uint8Array): Crl[] {
 /** Why `crl` cannot be used to check certificates of `issuer` at `time`, or undefined. */
 export function crlProblem(crl: Crl, issuer: Certificate, time: Date): string | undefined {
   // RFC 5280 §5.1.1.2: the outer and inner algorithms must be the same.
-  if (hex(crl.signatureAlgorithm.der) !== hex(crl.tbsSignatureAlgorithm.der)) {
+  if (hexOf(crl.signatureAlgorithm.der) !== hexOf(crl.tbsSignatureAlgorithm.der)) {
     return 'its outer signature algorithm differs from the one inside (RFC 5280 §5.1.1.2)';
   }
   // RFC 5280 §6.3.3 (f): "If a key usage extension is present in the CRL issuer's certificate,
   // verify that the cRLSign bit is set."
   // RFC 5280 §5.2.1: the CRL's authorityKeyIdentifier names the key that signed it.
   const aki = crl.authorityKeyId;
-  if (aki && issuer.subjectKeyIdentifier && hex(aki) !== hex(issuer.subjectKeyIdentifier))
+  if (aki && issuer.subjectKeyIdentifier && hexOf(aki) !== hexOf(issuer.subjectKeyIdentifier))
     return "its authorityKeyIdentifier names another key than the issuer's (wrong issuer)";
   const ku = issuer.keyUsage?.usages;
   if (ku && !ku.has('cRLSign'))
@@ -317,5 +299,5 @@ export function revocationOf(
   crl: Crl,
   cert: Certificate,
 ): { date: Date; extensions: Extension[] } | undefined {
-  return crl.revoked.get(hex(cert.serial));
+  return crl.revoked.get(hexOf(cert.serial));
 }

@@ -15,7 +15,7 @@
  *    now - skew; without nextUpdate, thisUpdate no older than {@link OCSP_MAX_AGE_NO_NEXT_UPDATE_MS}.
  */
 import { createHash } from 'node:crypto';
-import { DerReader } from '../der/reader.js';
+import { DerReader, hexOf } from '../der/reader.js';
 import type { OcspResponse, OcspSingleResponse } from '../x509/ocsp.js';
 import { encodeOcspRequest } from '../x509/ocsp-request.js';
 import type { Certificate } from '../x509/types.js';
@@ -56,10 +56,6 @@ export type OcspVerdict =
     }
   | { ok: false; problem: string };
 
-function hex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-}
-
 /** The subjectPublicKey BIT STRING's bytes (what CertID and ResponderID byKey hash). */
 function subjectPublicKeyBytes(cert: Certificate): Uint8Array {
   const r = new DerReader(cert.publicKey.der);
@@ -78,16 +74,17 @@ function certIdMatches(single: OcspSingleResponse, cert: Certificate, issuer: Ce
   const alg = HASHES[id.hashAlgorithm];
   if (!alg) return false;
   return (
-    hex(id.serial) === hex(cert.serial) &&
-    hex(id.issuerNameHash) === digest(alg, issuer.subject.der) &&
-    hex(id.issuerKeyHash) === digest(alg, subjectPublicKeyBytes(issuer))
+    hexOf(id.serial) === hexOf(cert.serial) &&
+    hexOf(id.issuerNameHash) === digest(alg, issuer.subject.der) &&
+    hexOf(id.issuerKeyHash) === digest(alg, subjectPublicKeyBytes(issuer))
   );
 }
 
 /** Does the ResponderID name `cert`? */
 function namesResponder(res: OcspResponse, cert: Certificate): boolean {
   if (res.responderName) return res.responderName.key === cert.subject.key;
-  if (res.responderKeyHash) return hex(res.responderKeyHash) === digest('sha1', subjectPublicKeyBytes(cert));
+  if (res.responderKeyHash)
+    return hexOf(res.responderKeyHash) === digest('sha1', subjectPublicKeyBytes(cert));
   return false;
 }
 

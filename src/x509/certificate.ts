@@ -12,6 +12,7 @@ import {
   bitStringValue,
   booleanValue,
   type DerReader,
+  hexOf,
   DerReader as Reader,
   TAG,
   type Tlv,
@@ -269,7 +270,7 @@ class ParsedCertificate implements Certificate {
       // Without the sign-only leading 00 octet, as OpenSSL and browsers show serials.
       const s = this.serial;
       const body = s.length > 1 && s[0] === 0 ? s.subarray(1) : s;
-      this.#serialHex = hex(body);
+      this.#serialHex = hexOf(body);
     }
     return this.#serialHex;
   }
@@ -322,10 +323,6 @@ class ParsedCertificate implements Certificate {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-function hex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-}
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -505,7 +502,7 @@ export function rsaPublicNumbers(info: PublicKeyInfo): { modulusBits: number; ex
   const k = seq.inner(key.offset, key.offset + key.bytes.length, what).sequence(`${what} RSAPublicKey`);
   const modulus = k.integer(`${what} modulus`);
   const exponent = k.integer(`${what} publicExponent`);
-  return { modulusBits: bitLength(modulus), exponent: BigInt(`0x${hex(exponent)}`) };
+  return { modulusBits: bitLength(modulus), exponent: BigInt(`0x${hexOf(exponent)}`) };
 }
 
 /** Bit length of a non-negative big-endian integer's content octets. */

@@ -23,6 +23,7 @@ import type {
   AccessDescription,
   AuthorityKeyIdentifier,
   BasicConstraints,
+  Extension,
   GeneralName,
   GeneralSubtree,
   KeyUsageName,
@@ -312,4 +313,22 @@ export function decodeCertificatePolicies(
 /** Checks a BIT STRING TLV read under an implicit tag (issuerUniqueID, subjectUniqueID). */
 export function checkImplicitBitString(tlv: Tlv, what: string): void {
   bitStringValue(tlv, what);
+}
+
+/**
+ * A list of extensions as CRLs, CRL entries and OCSP responses carry them (Extensions, RFC 5280
+ * §4.1): each value left undecoded for the caller, which knows which of them it understands.
+ */
+export function readExtensionList(r: DerReader, what: string): Extension[] {
+  const out: Extension[] = [];
+  const seq = r.sequence(what);
+  while (!seq.atEnd()) {
+    const e = seq.sequence(`${what} Extension`);
+    const oid = e.oid(`${what} extnID`);
+    const critical = e.peekTag() === TAG.BOOLEAN ? e.boolean(`${what} critical`) : false;
+    const value = e.octetString(`${what} extnValue`);
+    e.end(`${what} Extension`);
+    out.push({ oid, critical, value });
+  }
+  return out;
 }

@@ -6,6 +6,7 @@
 import { contextTag, DerReader, derError, TAG } from '../der/reader.js';
 import { ParseError } from '../errors.js';
 import { parseCertificate, readSignatureAlgorithm } from './certificate.js';
+import { readExtensionList } from './extensions.js';
 import { readName } from './name.js';
 import type { Certificate, Extension, Name, SignatureAlgorithm } from './types.js';
 
@@ -85,20 +86,6 @@ function generalizedTime(r: DerReader, what: string): Date {
   return r.time(what);
 }
 
-function readExtensions(r: DerReader, what: string): Extension[] {
-  const out: Extension[] = [];
-  const seq = r.sequence(what);
-  while (!seq.atEnd()) {
-    const e = seq.sequence(`${what} Extension`);
-    const oid = e.oid(`${what} extnID`);
-    const critical = e.peekTag() === TAG.BOOLEAN ? e.boolean(`${what} critical`) : false;
-    const value = e.octetString(`${what} extnValue`);
-    e.end(`${what} Extension`);
-    out.push({ oid, critical, value });
-  }
-  return out;
-}
-
 /** AlgorithmIdentifier of a hash: its OID; parameters absent or NULL (RFC 5754 §2). */
 function readHashAlgorithm(r: DerReader, what: string): string {
   const seq = r.sequence(what);
@@ -156,7 +143,7 @@ function readSingleResponse(r: DerReader): OcspSingleResponse {
   let extensions: Extension[] = [];
   const exts = seq.optionalExplicit(1, 'SingleResponse singleExtensions');
   if (exts) {
-    extensions = readExtensions(exts, 'SingleResponse singleExtensions');
+    extensions = readExtensionList(exts, 'SingleResponse singleExtensions');
     exts.end('SingleResponse singleExtensions');
   }
   seq.end('SingleResponse');
@@ -249,7 +236,7 @@ export function parseOcspResponse(der: Uint8Array): OcspResponse {
   let extensions: Extension[] = [];
   const exts = tbs.optionalExplicit(1, 'ResponseData responseExtensions');
   if (exts) {
-    extensions = readExtensions(exts, 'ResponseData responseExtensions');
+    extensions = readExtensionList(exts, 'ResponseData responseExtensions');
     exts.end('ResponseData responseExtensions');
   }
   tbs.end('ResponseData');
