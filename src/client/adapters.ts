@@ -108,6 +108,7 @@ function adapterConfig(
     connectTimeout,
     ...(options.serverName !== undefined ? { serverName: options.serverName } : {}),
     ...(options.connectTo !== undefined ? { connectTo: parseConnectTo(options.connectTo) } : {}),
+    ...(options.family ? { family: options.family } : {}),
     ...(options.cert !== undefined ? { cert: options.cert } : {}),
     ...(allPins || hostPins.size > 0 || fingerprints.length > 0 ? { pins: pinsFor } : {}),
     ...(aia ? { aia } : {}),

@@ -93,6 +93,12 @@ export const OPTIONS = {
     check: isString,
     doc: "dial this 'host:port' instead of the URL's; the URL host is still verified",
   },
+  family: {
+    where: SRA,
+    takes: '4 (IPv4 only), 6 (IPv6 only) or 0 (either, the default)',
+    check: (v) => v === 0 || v === 4 || v === 6,
+    doc: "resolve host names (the URL's, connectTo's, a proxy's) to this address family only (curl's -4 / -6)",
+  },
   cert: {
     where: SRA,
     takes: '{ cert, key, passphrase? } or { pfx, passphrase? }',

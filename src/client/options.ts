@@ -64,6 +64,12 @@ export interface CommonOptions {
   serverName?: string;
   /** Dial this 'host:port' instead of the URL's; the URL host (or serverName) is still verified. */
   connectTo?: string;
+  /**
+   * Resolve host names to IPv4 (4) or IPv6 (6) addresses only, as curl's -4 / -6: the URL host
+   * (or connectTo's), a proxy's host, a target sent to a socks5:// proxy. A name without such an
+   * address, or an IP literal of the other family, is a ConnectionError. 0 or unset: either.
+   */
+  family?: 0 | 4 | 6;
   headers?: HeaderInit;
   params?: Params;
   timeout?: TimeoutOption;
@@ -524,6 +530,8 @@ export interface AdapterOptions {
   serverName?: string;
   /** Dial this 'host:port' instead of the URL's, for every origin; the URL host is still verified. */
   connectTo?: string;
+  /** Resolve host names to IPv4 (4) or IPv6 (6) addresses only (curl's -4 / -6); 0 or unset: either. */
+  family?: 0 | 4 | 6;
   /** Client certificate (mutual TLS). */
   cert?: ClientCertOption;
   /** SPKI pins ('sha256//BASE64') that every server's key must match (any one of them). */

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { type ClientCertOption, clientTlsOptions } from '../tls/client-cert.js';
 import type { ConnectorConfig } from '../tls/connector.js';
+import type { IpFamily } from '../tls/family.js';
 import type { TlsInfo } from '../tls/handshake.js';
 import type { ConnectTarget } from '../tls/target.js';
 import { identityKey } from '../tls/target.js';
@@ -35,6 +36,8 @@ export interface PoolKeyInput {
   proxy?: { key: string } | undefined;
   /** HTTP/2 offered (ALPN h2, http/1.1): its connections never serve an HTTP/1.1-only pool, nor the reverse. */
   http2?: boolean | undefined;
+  /** The address family asked for (4 or 6): a connection made otherwise never serves it. */
+  family?: IpFamily | undefined;
 }
 
 const verificationKeys = new WeakMap<TrustAnchors, string>();
@@ -77,7 +80,8 @@ export function poolKey(s: PoolKeyInput): string {
     !s.aia &&
     !s.proxy &&
     !s.revocation &&
-    !s.ocspOnline
+    !s.ocspOnline &&
+    !s.family
   ) {
     return `${verificationKey(s.trust)}\u0000${s.connectTimeout}${s.http2 ? '\u0000h2' : ''}`;
   }
@@ -95,6 +99,7 @@ export function poolKey(s: PoolKeyInput): string {
     s.ocspOnline ?? null,
     s.proxy?.key ?? null,
     s.http2 === true,
+    s.family ?? null,
   ]);
 }
 
@@ -126,6 +131,8 @@ export interface ConnectionOptions {
   proxyFor?: ConnectorConfig['proxyFor'];
   /** Offer HTTP/2 (ALPN h2, http/1.1); the pool must then be built with client/http2.ts. */
   http2?: boolean;
+  /** Resolve and dial this address family only (curl's -4 / -6). */
+  family?: IpFamily;
 }
 
 /** The connector configuration for these options; the client certificate is read and checked here (ConfigError). */
@@ -136,6 +143,7 @@ export function connectorConfig(o: ConnectionOptions): ConnectorConfig {
     connectTimeout: o.connectTimeout,
     ...(o.serverName !== undefined ? { serverName: o.serverName } : {}),
     ...(o.connectTo ? { connectTo: o.connectTo } : {}),
+    ...(o.family ? { family: o.family } : {}),
     ...(o.cert !== undefined ? { tlsOptions: clientTlsOptions(o.cert) } : {}),
     ...(pins
       ? {

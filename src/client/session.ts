@@ -16,6 +16,7 @@ import {
   TotalTimeout,
 } from '../errors.js';
 import { createConnector } from '../tls/connector.js';
+import type { IpFamily } from '../tls/family.js';
 import { type ConnectTarget, parseConnectTo } from '../tls/target.js';
 import { anchorsOf, resolveTrust } from '../trust/resolve.js';
 import type { TrustAnchors } from '../trust/types.js';
@@ -98,6 +99,8 @@ export interface ConnectionSettings {
   trust: TrustAnchors | null;
   serverName?: string;
   connectTo?: ConnectTarget;
+  /** IPv4 or IPv6 only (the family option); every hop, as curl's -4 / -6. */
+  family?: IpFamily;
   connectTimeout: number;
   cert?: ClientCertOption;
   pins?: PinSet;
@@ -466,6 +469,7 @@ export class Session {
     if (plan.revocation.mode !== 'soft') settings.revocation = plan.revocation.mode;
     if (plan.revocation.online && trust) settings.ocspOnline = plan.revocation.online;
     if (plan.http2) settings.http2 = true;
+    if (o.family) settings.family = o.family;
     const proxy = plan.chooseProxy(current);
     if (proxy) settings.proxy = proxy;
     const pool = this.#pool(settings);
@@ -611,7 +615,8 @@ export class Session {
       s.aia === undefined &&
       s.proxy === undefined &&
       s.revocation === undefined &&
-      s.ocspOnline === undefined;
+      s.ocspOnline === undefined &&
+      s.family === undefined;
     const last = this.#lastPlain;
     if (
       plain &&

@@ -14,6 +14,7 @@ import { parseReferenceName } from '../verify/identity.js';
 import type { OnlineOcsp, VerifiedPath } from '../verify/index.js';
 import type { Certificate } from '../x509/types.js';
 import { completeChain } from './aia.js';
+import type { IpFamily } from './family.js';
 import {
   type ClientTlsOptions,
   dialPlain,
@@ -36,6 +37,11 @@ export interface ConnectorConfig extends VerifyConfig {
   connectTo?: ConnectTarget;
   /** TCP + proxy + TLS handshake time limit, ms. */
   connectTimeout?: number;
+  /**
+   * Resolve names to this address family only (curl's -4 / -6): the host dialled, or the proxy's,
+   * or a target sent to a socks5:// proxy as an address; an IP literal of the other is refused.
+   */
+  family?: IpFamily;
   /** ALPN protocols to offer; default ['http/1.1']. */
   alpn?: string[];
   /** The client certificate, as node:tls takes it (read and checked by tls/client-cert.ts). */
@@ -98,6 +104,7 @@ export function createConnector(config: ConnectorConfig): buildConnector.connect
   const handshakeOptions = {
     trust: config.trust,
     timeout: timeoutMs,
+    ...(config.family ? { family: config.family } : {}),
     ...(config.alpn ? { alpn: config.alpn } : {}),
     ...(config.tlsOptions ? { clientCert: config.tlsOptions } : {}),
     // The stapled OCSP response is asked for whenever revocation is on (verify/revocation.ts).
@@ -126,6 +133,7 @@ export function createConnector(config: ConnectorConfig): buildConnector.connect
       dialPlain(target.dialHost, target.dialPort, {
         timeout: timeoutMs,
         proxy,
+        ...(config.family ? { family: config.family } : {}),
         ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
       }).then(
         (s) => handOverSocket(s, callback),

@@ -44,6 +44,7 @@ import {
 import { parseCertificate } from '../x509/index.js';
 import type { Certificate, CertificateSummary } from '../x509/types.js';
 import { contextFor } from './context.js';
+import { checkLiteralFamily, familyLookup, type IpFamily, noAddressError } from './family.js';
 import { ClientFlightGate } from './gate.js';
 import { TapStream } from './tap.js';
 import { formatAddress, resolveTarget, type Target } from './target.js';
@@ -474,6 +475,11 @@ export interface HandshakeOptions {
   /** The client certificate (node:tls options), sent when the server asks. */
   clientCert?: ClientTlsOptions;
   localAddress?: string;
+  /**
+   * Resolve names to this address family only (curl's -4 / -6): the target's host, or the
+   * proxy's, or a target a socks5:// proxy is sent as an address (tls/family.ts).
+   */
+  family?: IpFamily;
   /** The proxy to go through, or none. */
   proxy?: ProxyRoute | null;
   /** Diagnosis: record timings and bytes (see HandshakeTap). */
@@ -565,10 +571,26 @@ function withDeadline<T>(attempt: Attempt, work: Promise<T>, timeoutError: () =>
   });
 }
 
-/** A TCP connection; rejects with the socket error as node gave it (mapped by the caller). */
-function tcp(attempt: Attempt, host: string, port: number, localAddress?: string): Promise<net.Socket> {
+/**
+ * A TCP connection; rejects with the socket error as node gave it (mapped by the caller), or a
+ * ConnectionError when `family` rules the host out (tls/family.ts).
+ */
+function tcp(
+  attempt: Attempt,
+  host: string,
+  port: number,
+  localAddress?: string,
+  family?: IpFamily,
+): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const s = attempt.own(net.connect({ host, port, ...(localAddress ? { localAddress } : {}) }));
+    const s = attempt.own(
+      net.connect({
+        host,
+        port,
+        ...(localAddress ? { localAddress } : {}),
+        ...familyOptions(host, port, family),
+      }),
+    );
     const onError = (e: Error) => reject(e);
     s.once('error', onError);
     s.once('connect', () => {
@@ -576,6 +598,17 @@ function tcp(attempt: Attempt, host: string, port: number, localAddress?: string
       resolve(s);
     });
   });
+}
+
+/**
+ * net.connect's options for `family`: the family, and a lookup that says which family was asked
+ * for when a name has no such address. Throws (ConnectionError) for an IP literal of the other.
+ */
+function familyOptions(host: string, port: number, family: IpFamily | undefined) {
+  if (family === undefined) return {};
+  const address = formatAddress(host, port);
+  checkLiteralFamily(host, family, address);
+  return { family, lookup: familyLookup(family, address) };
 }
 
 /**
@@ -657,12 +690,16 @@ function proxyLegError(proxy: ProxyRoute, err: unknown): Error {
 }
 
 /** A TCP (http://, socks5://) or verified TLS (https://) connection to the proxy itself. */
-async function connectToProxy(attempt: Attempt, proxy: ProxyRoute): Promise<net.Socket> {
+async function connectToProxy(attempt: Attempt, proxy: ProxyRoute, family?: IpFamily): Promise<net.Socket> {
   if (proxy.protocol === 'https:') {
     const trust = proxy.trust ?? null;
     let h: Handshake;
     try {
-      h = await handshake(resolveTarget(proxy.host, proxy.port), { trust, timeout: attempt.remaining() });
+      h = await handshake(resolveTarget(proxy.host, proxy.port), {
+        trust,
+        timeout: attempt.remaining(),
+        ...(family ? { family } : {}),
+      });
     } catch (err) {
       throw proxyLegError(proxy, err);
     }
@@ -676,7 +713,7 @@ async function connectToProxy(attempt: Attempt, proxy: ProxyRoute): Promise<net.
     return h.socket;
   }
   try {
-    return await tcp(attempt, proxy.host, proxy.port);
+    return await tcp(attempt, proxy.host, proxy.port, undefined, family);
   } catch (err) {
     throw proxyLegError(proxy, err);
   }
@@ -691,19 +728,19 @@ async function openStream(
   attempt: Attempt,
   target: Target,
   dialHost: string,
-  opts: Pick<HandshakeOptions, 'proxy' | 'localAddress'>,
+  opts: Pick<HandshakeOptions, 'proxy' | 'localAddress' | 'family'>,
 ): Promise<net.Socket> {
   const proxy = opts.proxy;
   if (!proxy) {
     try {
-      return await tcp(attempt, dialHost, target.dialPort, opts.localAddress);
+      return await tcp(attempt, dialHost, target.dialPort, opts.localAddress, opts.family);
     } catch (err) {
       throw mapSocketError(err as NodeJS.ErrnoException, target.address, target.sni);
     }
   }
-  const socket = await connectToProxy(attempt, proxy);
+  const socket = await connectToProxy(attempt, proxy, opts.family);
   if (proxy.protocol === 'socks5:' || proxy.protocol === 'socks5h:') {
-    return openSocks5Tunnel(socket, proxy, target.dialHost, target.dialPort);
+    return openSocks5Tunnel(socket, proxy, target.dialHost, target.dialPort, opts.family);
   }
   return openConnectTunnel(socket, proxy, target.dialHost, target.dialPort);
 }
@@ -744,9 +781,19 @@ export async function handshake(target: Target, opts: HandshakeOptions): Promise
     let dialHost = target.dialHost;
     if (tap && !opts.proxy) {
       // Diagnosis reports every DNS answer and dials the first, as node would.
+      checkLiteralFamily(dialHost, opts.family, target.address);
       const dns = await resolveHost(dialHost);
       tap.dns = dns;
-      const first = dns.addresses[0];
+      const first = dns.addresses.find((a) => opts.family === undefined || a.family === opts.family);
+      if (!first && opts.family !== undefined && dns.addresses.length > 0) {
+        throw noAddressError(
+          dialHost,
+          opts.family,
+          target.address,
+          dns.addresses.map((a) => a.address),
+          undefined,
+        );
+      }
       if (!first) {
         const why =
           dns.error === 'EAI_AGAIN'
@@ -809,6 +856,7 @@ export async function handshake(target: Target, opts: HandshakeOptions): Promise
                 host: target.dialHost,
                 port: target.dialPort,
                 ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+                ...familyOptions(target.dialHost, target.dialPort, opts.family),
               }),
           ...(target.sni ? { servername: target.sni } : {}),
           ALPNProtocols: opts.alpn ?? ['http/1.1'],
@@ -946,19 +994,19 @@ export function serverHandshakeSecretOf(line: Buffer | string): Buffer | undefin
 export async function dialPlain(
   host: string,
   port: number,
-  opts: { timeout: number; proxy?: ProxyRoute | null; localAddress?: string },
+  opts: { timeout: number; proxy?: ProxyRoute | null; localAddress?: string; family?: IpFamily },
 ): Promise<net.Socket> {
   const attempt = new Attempt(opts.timeout);
   const address = formatAddress(host, port);
   const proxy = opts.proxy;
   const work = proxy
-    ? connectToProxy(attempt, proxy).then((s) =>
+    ? connectToProxy(attempt, proxy, opts.family).then((s) =>
         // An HTTP proxy takes the request itself (absolute form); SOCKS5 opens a tunnel to it.
         proxy.protocol === 'socks5:' || proxy.protocol === 'socks5h:'
-          ? openSocks5Tunnel(s, proxy, host, port)
+          ? openSocks5Tunnel(s, proxy, host, port, opts.family)
           : s,
       )
-    : tcp(attempt, host, port, opts.localAddress).catch((err: NodeJS.ErrnoException) => {
+    : tcp(attempt, host, port, opts.localAddress, opts.family).catch((err: NodeJS.ErrnoException) => {
         throw mapSocketError(err, address, null);
       });
   const s = await withDeadline(attempt, work, () =>

@@ -11,9 +11,10 @@
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { domainToASCII } from 'node:url';
-import { ProxyError } from '../errors.js';
+import { ConnectionError, ProxyError } from '../errors.js';
 import type { TrustAnchors } from '../trust/types.js';
 import { parseIp } from '../x509/index.js';
+import { type IpFamily, resolveFamily } from './family.js';
 import { formatAddress } from './target.js';
 
 /** A proxy a connection goes through, as client/proxy.ts resolved it. */
@@ -214,16 +215,20 @@ function socksProtocolError(proxy: ProxyRoute, why: string): ProxyError {
 }
 
 /** The address part of a SOCKS5 request: an IP as itself, a name as a name (socks5h) or resolved here (socks5). */
-async function socksAddress(proxy: ProxyRoute, host: string): Promise<Buffer> {
+async function socksAddress(proxy: ProxyRoute, host: string, family?: IpFamily): Promise<Buffer> {
   let ip = net.isIP(host) ? host : undefined;
   if (ip === undefined && proxy.protocol === 'socks5:') {
     // socks5:// resolves the name here (curl's socks5://); socks5h:// leaves it to the proxy.
     try {
-      ip = (await lookup(host)).address;
+      ip = family === undefined ? (await lookup(host)).address : await resolveFamily(host, family, host);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? 'ERROR';
+      // With a family, the reason names it (tls/family.ts); else the system's code.
+      const why =
+        err instanceof ConnectionError
+          ? err.message.replace(/^could not connect to \S+: /, '')
+          : ((err as NodeJS.ErrnoException).code ?? 'ERROR');
       throw new ProxyError(
-        `could not resolve ${host} to send its address to the SOCKS5 proxy ${proxy.display}: ${code}`,
+        `could not resolve ${host} to send its address to the SOCKS5 proxy ${proxy.display}: ${why}`,
         {
           code: 'ERR_PROXY_CONNECT',
           proxy: proxy.display,
@@ -254,6 +259,7 @@ export async function openSocks5Tunnel(
   proxy: ProxyRoute,
   host: string,
   port: number,
+  family?: IpFamily,
 ): Promise<net.Socket> {
   const target = formatAddress(host, port);
   const auth = proxy.auth;
@@ -302,7 +308,7 @@ export async function openSocks5Tunnel(
       });
     }
   }
-  const address = await socksAddress(proxy, host);
+  const address = await socksAddress(proxy, host, family);
   const portBytes = Buffer.alloc(2);
   portBytes.writeUInt16BE(port);
   socket.write(Buffer.concat([Buffer.from([SOCKS_VERSION, CMD_CONNECT, 0]), address, portBytes]));

@@ -14,7 +14,7 @@ export interface Socks5Request {
 
 export interface Socks5Server {
   port: number;
-  /** 'socks5://127.0.0.1:PORT' (add credentials or use socks5h:// as the test needs). */
+  /** 'socks5://127.0.0.1:PORT' or 'socks5://[::1]:PORT' (add credentials or use socks5h:// as the test needs). */
   url(scheme?: 'socks5' | 'socks5h', credentials?: string): string;
   /** The methods each greeting offered. */
   readonly greetings: readonly number[][];
@@ -30,6 +30,8 @@ export interface Socks5Options {
   credentials?: { username: string; password: string };
   /** Refuse every CONNECT with this reply code (2 not allowed, 5 refused, …). */
   refuse?: number;
+  /** Where it listens: '127.0.0.1' (default) or '::1'. */
+  host?: '127.0.0.1' | '::1';
 }
 
 /** Reads exactly `n` bytes from a paused-mode socket. */
@@ -123,12 +125,14 @@ export async function startSocks5Server(opts: Socks5Options = {}): Promise<Socks
       upstream.pipe(client);
     });
   }
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const port = (server.address() as net.AddressInfo).port;
+  const hostInUrl = host === '::1' ? '[::1]' : host;
   return {
     port,
     url: (scheme = 'socks5', credentials) =>
-      `${scheme}://${credentials ? `${credentials}@` : ''}127.0.0.1:${port}`,
+      `${scheme}://${credentials ? `${credentials}@` : ''}${hostInUrl}:${port}`,
     greetings,
     authAttempts,
     requests,
