@@ -55,6 +55,16 @@ export const GET = {
       value: 'HOST:PORT:ADDR',
       help: "curl's --resolve: for the URL's HOST:PORT, connect to ADDR; the URL's host\nis still what is verified and sent as SNI",
     },
+    ipv4: {
+      type: 'boolean',
+      short: '4',
+      help: "resolve names to IPv4 addresses only, as curl (the URL's host, --connect-to's,\nthe proxy's); an IPv6 address is refused",
+    },
+    ipv6: {
+      type: 'boolean',
+      short: '6',
+      help: 'resolve names to IPv6 addresses only, as curl; an IPv4 address is refused',
+    },
     ...CLIENT_CERT_OPTIONS,
     pin: {
       type: 'string',
@@ -454,6 +464,9 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
     else if (values['tlsv1.2'] && (tlsDefaults.min === 'TLSv1' || tlsDefaults.min === 'TLSv1.1'))
       tls.DEFAULT_MIN_VERSION = 'TLSv1.2';
     if (values['tls-max'] === '1.2') tls.DEFAULT_MAX_VERSION = 'TLSv1.2';
+    // curl takes the last of -4 and -6; given both, which one was meant is unclear.
+    if (values.ipv4 && values.ipv6)
+      throw new UsageError('-4 and -6 contradict each other: give one (or neither, for either family)');
     if (values['http1.1'] && values.http2)
       throw new UsageError('--http1.1 and --http2 contradict each other');
     if (values.fail && values['fail-with-body'])
@@ -543,6 +556,7 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       ...(values.insecure ? { verify: false } : verify ? { verify } : {}),
       ...(values['server-name'] ? { serverName: values['server-name'] } : {}),
       ...(connectTo ? { connectTo } : {}),
+      ...(values.ipv4 ? { family: 4 } : values.ipv6 ? { family: 6 } : {}),
       ...(literalCookies.length > 0 ? { cookies: literalCookies } : {}),
       ...(body ? { data: body.data } : {}),
       ...(timeout !== undefined ? { timeout } : {}),
