@@ -168,14 +168,32 @@ export function createConnector(config: ConnectorConfig): buildConnector.connect
         };
         const accept = () => {
           // Under TLS 1.3 a server refuses a client certificate only after the client's handshake
-          // is done: its alert arrives as the first read. undici would report it as "other side
-          // closed"; turning it into our SSLError here keeps the reason (and the hint).
+          // is done: its alert arrives as the first read, an 'error' node:tls emits itself.
+          // undici would report it as "other side closed", node:http as OpenSSL's text; it is
+          // replaced by our SSLError (the reason, the hint) inside that one emit, so every
+          // listener sees one error, ours. (Destroying the socket with a second error made
+          // node:http emit 'error' twice on the request, the second to nobody: an uncaught
+          // exception under axios and got.)
           const clientCert = config.tlsOptions !== undefined;
-          const onLateAlert = (e: NodeJS.ErrnoException) => {
-            if (e instanceof SSLError || !/_ALERT_/.test(e.code ?? '')) return;
-            h.socket.removeListener('error', onLateAlert);
-            h.socket.destroy(mapSocketError(e, h.info.address, h.info.sni, clientCert, true));
-          };
+          type Emit = (this: typeof h.socket, event: string | symbol, ...args: unknown[]) => boolean;
+          const emit = h.socket.emit as Emit;
+          h.socket.emit = function emitLateAlert(
+            this: typeof h.socket,
+            event: string | symbol,
+            ...args: unknown[]
+          ) {
+            const e = args[0] as NodeJS.ErrnoException | undefined;
+            if (event !== 'error' || !e || e instanceof SSLError || !/_ALERT_/.test(e.code ?? '')) {
+              return emit.call(this, event, ...args);
+            }
+            const emitted = emit.call(
+              this,
+              'error',
+              mapSocketError(e, h.info.address, h.info.sni, clientCert, true),
+            );
+            this.destroy();
+            return emitted;
+          } as typeof h.socket.emit;
           try {
             // A callback that throws refuses the connection (and must not become an unhandled
             // rejection of this promise chain, with the socket left open and undici waiting).
@@ -184,7 +202,6 @@ export function createConnector(config: ConnectorConfig): buildConnector.connect
             refuse(err);
             return;
           }
-          h.socket.on('error', onLateAlert);
           infoBySocket.set(h.socket, h.info);
           handOverSocket(h.socket, callback);
         };

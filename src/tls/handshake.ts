@@ -879,6 +879,7 @@ export async function handshake(target: Target, opts: HandshakeOptions): Promise
           // The stream below (a tunnel, a tap) lives as long as the TLS socket on top of it,
           // and its errors are the TLS socket's.
           if (!raw) return;
+          if (gate || tapStream) followRef(s, raw);
           s.once('close', () => raw.destroy());
           raw.on('error', (e) => s.destroy(e));
           if (tap) {
@@ -919,6 +920,26 @@ export async function handshake(target: Target, opts: HandshakeOptions): Promise
   const h = await withDeadline(attempt, work(), () => timeoutError(target, opts.timeout, phase, opts.proxy));
   attempt.succeed();
   return h;
+}
+
+/**
+ * TLS over a JS stream (the gate, diagnosis's tap) has no handle of its own to unref, so the
+ * socket's ref()/unref() are passed on to the TCP socket under the stream. undici and node:http
+ * unref a kept-alive socket while it is idle so that a process can exit when its work is done;
+ * without this, a process that used a client certificate waited for the server to close the idle
+ * connection (75 s with nginx's default keepalive_timeout, never with some servers).
+ */
+function followRef(socket: tls.TLSSocket, under: net.Socket): void {
+  const ref = socket.ref;
+  const unref = socket.unref;
+  socket.ref = function followedRef(this: tls.TLSSocket) {
+    under.ref();
+    return ref.call(this);
+  };
+  socket.unref = function followedUnref(this: tls.TLSSocket) {
+    under.unref();
+    return unref.call(this);
+  };
 }
 
 /**

@@ -10,7 +10,9 @@ import axios from 'axios';
 import got from 'got';
 import nodeFetch from 'node-fetch';
 import { agent, ConfigError, type SSLError } from '../../src/index.js';
+import { issue } from '../support/pki.js';
 import { startProxy } from '../support/proxy.js';
+import { startTlsServer, type TestServer } from '../support/servers.js';
 import {
   type AdapterServers,
   collectInsecureWarnings,
@@ -223,4 +225,78 @@ describe('agent() through a proxy', () => {
       await p.close();
     }
   });
+});
+
+describe('agent(): a server that requires a client certificate, none given (TLS 1.3)', () => {
+  // The server's refusal arrives after the handshake, as an 'error' node:tls emits on the
+  // established socket. It used to reach node:http twice (OpenSSL's error, then ours): axios and
+  // got reported OpenSSL's text, and the second 'error' went to nobody, an uncaught exception
+  // that ended the process under axios.
+  let mtls: TestServer;
+  before(async () => {
+    mtls = await startTlsServer({
+      cert: issue(servers.root, { sans: ['IP:127.0.0.1'] }),
+      requestCert: true,
+      clientCa: servers.root.pem,
+      minVersion: 'TLSv1.3',
+    });
+  });
+  after(async () => {
+    await mtls.close();
+  });
+
+  const isRefusal = (e: unknown) => {
+    const ssl = sslErrorOf(e);
+    assert.ok(ssl, `no SSLError in ${String(e)}`);
+    assert.equal(ssl.code, 'HANDSHAKE_FAILED');
+    assert.match(ssl.message, /certificate required/);
+    assert.match(ssl.hint ?? '', /requires a client certificate: pass cert/);
+    return true;
+  };
+
+  test('node:https emits one error, our SSLError with the hint', async () => {
+    const a = agent({ verify: servers.caPath, trustEnv: false });
+    try {
+      const errors: unknown[] = [];
+      await new Promise<void>((resolve) => {
+        const req = https.get(mtls.url('/'), { agent: a }, () => resolve());
+        req.on('error', (e) => {
+          errors.push(e);
+          // Whatever else would come follows within the same few ticks.
+          setTimeout(resolve, 200);
+        });
+      });
+      assert.equal(errors.length, 1, errors.map(String).join('\n'));
+      assert.ok(isRefusal(errors[0]));
+      assert.equal(mtls.requests, 0);
+    } finally {
+      a.destroy();
+    }
+  });
+
+  for (const lib of ['axios', 'got'] as const) {
+    test(`${lib} rejects with our SSLError, and nothing is left uncaught`, async () => {
+      const uncaught: unknown[] = [];
+      const onUncaught = (e: unknown) => uncaught.push(e);
+      // node:test's own listener would fail the run; ours records the error for the assertion.
+      const saved = process.listeners('uncaughtException');
+      process.removeAllListeners('uncaughtException');
+      process.on('uncaughtException', onUncaught);
+      const a = agent({ verify: servers.caPath, trustEnv: false });
+      try {
+        const err = await clients[lib]!(mtls.url('/'), a).then(
+          () => assert.fail('expected a failure'),
+          (e: unknown) => e,
+        );
+        assert.ok(isRefusal(err));
+        assert.equal((err as { code?: string }).code, 'HANDSHAKE_FAILED', `${lib}'s error code`);
+        await new Promise((r) => setTimeout(r, 200));
+        assert.deepEqual(uncaught.map(String), []);
+      } finally {
+        a.destroy();
+        process.off('uncaughtException', onUncaught);
+        for (const l of saved) process.on('uncaughtException', l);
+      }
+    });
+  }
 });
