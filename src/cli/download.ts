@@ -57,6 +57,8 @@ class Progress {
 export interface BodyTarget {
   /** '-' or undefined: stdout. */
   file?: string;
+  /** Append to the file instead of replacing it (-C: the bytes continue what it holds). */
+  append?: boolean;
   /** Show a progress line on stderr (when it is a terminal and the body is large). */
   progress: boolean;
   /** Content-Length, if the server sent one. */
@@ -77,7 +79,9 @@ export async function writeBody(
   stderr: NodeJS.WritableStream,
 ): Promise<number> {
   const toFile = target.file !== undefined && target.file !== '-';
-  const out: NodeJS.WritableStream = toFile ? createWriteStream(target.file!) : stdout;
+  const out: NodeJS.WritableStream = toFile
+    ? createWriteStream(target.file!, { flags: target.append ? 'a' : 'w' })
+    : stdout;
   const tty = !toFile && (stdout as { isTTY?: boolean }).isTTY === true;
   const large = target.length === undefined || target.length >= PROGRESS_FROM;
   const progress =

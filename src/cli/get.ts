@@ -219,6 +219,12 @@ export const GET = {
       help: 'accepted for curl: with --retry a refused connection is always retried',
     },
     output: { type: 'string', short: 'o', value: 'FILE', help: 'write the body to FILE (- for stdout)' },
+    'continue-at': {
+      type: 'string',
+      short: 'C',
+      value: 'N|-',
+      help: "resume a download, as curl: ask for the body from byte N on (Range) and\nappend it to -o FILE (or -O's); - takes N from FILE's size. A server that\nsends anything but that range is exit 33, FILE left as it was; a 416 for a\nFILE that is already whole is exit 0",
+    },
     'output-dir': {
       type: 'string',
       value: 'DIR',
@@ -315,7 +321,7 @@ export const GET = {
     json: { type: 'boolean', help: 'print {status, url, headers, tls, body} as JSON (errors too)' },
   },
   footer:
-    'exit codes: 0 done, 1 the certificate was refused, 2 a usage or connection error,\n            22 an HTTP error with --fail, 23 the output could not be written',
+    'exit codes: 0 done, 1 the certificate was refused, 2 a usage or connection error,\n            22 an HTTP error with --fail, 23 the output could not be written,\n            33 -C could not resume (the server sent no range from that byte)',
 } as const satisfies CommandSpec;
 
 export async function runGet(argv: string[], io: Io): Promise<number> {
@@ -536,6 +542,18 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       values['create-dirs'] === true,
     );
     const method = values.method ?? (upload ? 'PUT' : values.head ? 'HEAD' : body || files ? 'POST' : 'GET');
+    const resume =
+      values['continue-at'] === undefined
+        ? undefined
+        : resumeOffset(values['continue-at'], file, {
+            body: body !== undefined || files !== undefined,
+            head: values.head === true,
+            json: values.json === true,
+            compressed: values.compressed === true,
+            range: headers.some(([k]) => k.toLowerCase() === 'range'),
+          });
+    // Offset 0 is no resume at all (curl sends no Range then, and writes the file anew).
+    if (resume) headers.push(['Range', `bytes=${resume.offset}-`]);
     const retryFlags = {
       delay: values['retry-delay'],
       maxTime: values['retry-max-time'],
@@ -627,10 +645,27 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       return done(failed);
     }
     const length = Number(r.headers.get('content-length') ?? Number.NaN);
+    if (resume) {
+      const refused = resumeRefusal(r.status, r.reason, r.headers, resume.offset, length, file);
+      if (refused !== undefined) {
+        await r.dump();
+        // A 416 for a file already whole (or a 200 of exactly its size): done, as curl.
+        if (refused === '') {
+          if (values.verbose)
+            io.stderr.write(
+              `* the server has nothing past byte ${resume.offset}: the download is already complete\n`,
+            );
+          return done(failed);
+        }
+        io.stderr.write(`certainly get: ${refused}\n`);
+        return done(failed || 33);
+      }
+    }
     const written = await writeBody(
       r.stream(),
       {
         ...(file !== undefined ? { file } : {}),
+        ...(resume ? { append: true } : {}),
         progress: values.silent !== true && values['no-progress-meter'] !== true,
         counter: facts,
         ...(Number.isSafeInteger(length) ? { length } : {}),
@@ -734,6 +769,97 @@ async function uploadBody(path: string, stdin: NodeJS.ReadableStream): Promise<{
       `-T ${quote(path)} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
     );
   }
+}
+
+/**
+ * -C N or -C - as the byte offset to resume from, or undefined for 0 (-C 0, or -C - with an
+ * empty or missing FILE: no Range, the file written anew, as curl). UsageError for a value that is not one, for flags resuming makes no sense with
+ * (a request body: curl's upload resume is not done here; -I; --json, whose body is not a file;
+ * --compressed: a Range counts the encoded bytes, which do not continue a decoded file; a Range
+ * of one's own), for -C - without a file to measure (curl quietly downloads it all), and for -C N
+ * with a FILE of another size (curl appends at its end whatever N is, which makes a corrupt file).
+ */
+function resumeOffset(
+  value: string,
+  file: string | undefined,
+  clash: { body: boolean; head: boolean; json: boolean; compressed: boolean; range: boolean },
+): { offset: number } | undefined {
+  if (value !== '-' && !(/^\d+$/.test(value) && Number.isSafeInteger(Number(value))))
+    throw new UsageError(
+      `-C takes a byte offset (0 or more) or - (the size of -o FILE), not ${quote(value)}`,
+    );
+  const why = clash.body
+    ? 'a request body (-d, -F, -T): resuming an upload is not supported'
+    : clash.head
+      ? '-I: a HEAD has no body to resume'
+      : clash.json
+        ? '--json: the body goes into the JSON, not a file to append to'
+        : clash.compressed
+          ? '--compressed: a range of a compressed body counts compressed bytes, which do not continue a decompressed file (resume without --compressed: the file then holds the body as sent)'
+          : clash.range
+            ? "-H 'Range: …': -C makes the Range header"
+            : undefined;
+  if (why !== undefined) throw new UsageError(`-C does not go with ${why}`);
+  const toFile = file !== undefined && file !== '-';
+  let size: number | undefined;
+  if (toFile) {
+    try {
+      const st = statSync(file);
+      size = st.isFile() ? st.size : undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new UsageError(
+          `-C: cannot read ${quote(file)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+        );
+    }
+  }
+  if (value === '-') {
+    if (!toFile)
+      throw new UsageError(
+        '-C - continues the file -o FILE or -O names, and there is none: give one (or -C N to skip N bytes)',
+      );
+    return size ? { offset: size } : undefined;
+  }
+  const offset = Number(value);
+  // -C 0 starts over: the file is written anew, as curl.
+  if (offset === 0) return undefined;
+  if (toFile && size !== undefined && size !== offset)
+    throw new UsageError(
+      `-C ${offset}: ${quote(file)} holds ${size} bytes, so the bytes from ${offset} on would not continue it; use -C - to resume from its end`,
+    );
+  return { offset };
+}
+
+/**
+ * Why a response to `Range: bytes=OFFSET-` cannot be appended: a sentence (exit 33, curl's
+ * "cannot resume"), '' for "nothing is missing" (a 416 whose complete length is OFFSET, or has
+ * none, as curl; a 200 of exactly OFFSET bytes, curl's "already downloaded"), or undefined for a
+ * 206 that starts at OFFSET.
+ */
+function resumeRefusal(
+  status: number,
+  reason: string,
+  headers: Headers,
+  offset: number,
+  length: number,
+  file: string | undefined,
+): string | undefined {
+  const kept = file !== undefined && file !== '-' ? `; ${quote(file)} is left as it was` : '';
+  const range = headers.get('content-range');
+  if (status === 206) {
+    const m = range === null ? null : /^bytes (\d+)-\d+\/(?:\d+|\*)$/.exec(range.trim());
+    if (m && Number(m[1]) === offset) return undefined;
+    return `the server sent a part ${range === null ? 'without Content-Range' : `starting elsewhere (Content-Range: ${esc(range)})`}, not the bytes from ${offset} on: cannot resume${kept}`;
+  }
+  if (status === 416) {
+    const total = range === null ? null : /^bytes \*\/(\d+)$/.exec(range.trim());
+    if (total === null || Number(total[1]) === offset) return '';
+    return `the server's body has ${total[1]} bytes, fewer than the ${offset} already here: this is not the same file (416)${kept}`;
+  }
+  if (status === 200 && length === offset) return '';
+  if (status === 200)
+    return `the server sent the whole body (200) instead of the bytes from ${offset} on (206): it does not support resuming (byte ranges)${kept}`;
+  return `the server answered ${status} ${esc(reason)}, not 206 Partial Content: cannot resume${kept}`;
 }
 
 /**
