@@ -231,12 +231,16 @@ export function resolveRetries(opt: RetryOption | undefined): RetryPolicy {
  * that could not reach the target): connect. Once it was made and handed the request (a
  * ConnectionError of phase 'exchange': reset or closed before the answer), a read timeout or a
  * response that broke the protocol: read. Verification failures, a proxy's 4xx refusal, a body
- * stream's own failure (BodyError), anything not ours (an abort): never.
+ * stream's own failure (BodyError), an IP address of the family the family option rules out
+ * (the same every time), anything not ours (an abort): never.
  */
 export function failureKind(err: unknown): 'connect' | 'read' | null {
   if (err instanceof SSLError || !(err instanceof CertainlyError)) return null;
   if (err instanceof ProxyError) return err.status === undefined || err.status >= 500 ? 'connect' : null;
-  if (err instanceof ConnectionError) return err.phase === 'exchange' ? 'read' : 'connect';
+  if (err instanceof ConnectionError) {
+    if (err.code === 'ERR_CONNECTION_FAMILY') return null;
+    return err.phase === 'exchange' ? 'read' : 'connect';
+  }
   if (err instanceof ConnectTimeout) return 'connect';
   if (err instanceof ReadTimeout || err instanceof ProtocolError) return 'read';
   return null;

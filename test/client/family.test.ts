@@ -166,6 +166,16 @@ describe('family: the address family a name resolves to', () => {
     });
   });
 
+  test('an address of the other family is not retried: it would be the same every time', async () => {
+    await withSession({ family: 4, retries: { total: 3, backoff: 10 } }, async (s) => {
+      await assert.rejects(s.get(v6.url('/')), (e: unknown) => {
+        assert.ok(e instanceof ConnectionError && e.code === 'ERR_CONNECTION_FAMILY', String(e));
+        assert.equal(e.retries, undefined, 'no retry was made');
+        return true;
+      });
+    });
+  });
+
   test('the value is checked: 4, 6 or 0', async () => {
     for (const bad of [5, '4', 'ipv4', true]) {
       assert.throws(
