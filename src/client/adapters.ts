@@ -17,8 +17,10 @@
  * ignored: the adapter's options decide, so a library default cannot weaken them.
  */
 
+import type http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
+import type tls from 'node:tls';
 import type { buildConnector } from 'undici';
 import { ConfigError } from '../errors.js';
 import { type ConnectorConfig, createConnector } from '../tls/connector.js';
@@ -36,6 +38,15 @@ import { ProxiedAgent, proxyChooser, proxyFromEnv } from './proxy.js';
 import { Agent } from './undici.js';
 
 export type { AdapterOptions };
+
+/**
+ * agent()'s second argument: node:https's Agent options without node:tls's, which would not reach
+ * the TLS connection (certainly's connector makes it; its options are the first argument's).
+ */
+export type AgentPoolOptions = Omit<
+  https.AgentOptions,
+  Exclude<keyof tls.ConnectionOptions, keyof http.AgentOptions>
+>;
 
 // undici's own default connect timeout (and the Session's).
 const DEFAULT_CONNECT_TIMEOUT = 10_000;
@@ -122,6 +133,70 @@ function adapterConfig(
 }
 
 /**
+ * What node:tls and node:net options mean here, for a second argument that carries one. node:https
+ * hands its Agent's options to createConnection, which here is certainly's connector: it takes
+ * only the host, the port and localAddress, so each of these would be silently ignored (a client
+ * certificate given as agent({}, { cert, key }) was never sent). Each says what to use instead.
+ */
+const CONNECTION_OPTIONS: Readonly<Record<string, string>> = {
+  ca: "verify: 'ca.pem' (or verify: { ca, bundled: true, system: true } to add it to the defaults)",
+  cert: 'cert: { cert, key, passphrase }',
+  key: 'cert: { cert, key, passphrase }',
+  pfx: 'cert: { pfx, passphrase }',
+  passphrase: 'cert: { cert, key, passphrase } or { pfx, passphrase }',
+  rejectUnauthorized: 'verify: false (warned once per host)',
+  servername: 'serverName',
+  checkServerIdentity: 'pin, fingerprint or onConnection',
+  family: 'family: 4 or 6',
+  lookup: "connectTo: 'host:port' to dial another address",
+  hints: 'family: 4 or 6',
+  socket: 'connectTo, or proxy',
+};
+// The rest of node:tls's connection options: certainly makes the TLS connection itself (TLS 1.2
+// and 1.3, its own settings), so it has no equivalent for these.
+const TLS_ONLY = [
+  'ALPNProtocols',
+  'ciphers',
+  'clientCertEngine',
+  'crl',
+  'dhparam',
+  'ecdhCurve',
+  'enableTrace',
+  'honorCipherOrder',
+  'maxVersion',
+  'minDHSize',
+  'minVersion',
+  'privateKeyEngine',
+  'privateKeyIdentifier',
+  'pskCallback',
+  'requestOCSP',
+  'secureContext',
+  'secureOptions',
+  'secureProtocol',
+  'session',
+  'sigalgs',
+];
+
+/** A ConfigError for a TLS or socket option in an adapter's second (pool) argument. */
+function refuseConnectionOptions(agentOptions: object, call: string): void {
+  for (const key of Object.keys(agentOptions)) {
+    const instead = Object.hasOwn(CONNECTION_OPTIONS, key) ? CONNECTION_OPTIONS[key] : undefined;
+    if (instead === undefined && !TLS_ONLY.includes(key)) continue;
+    if ((agentOptions as Record<string, unknown>)[key] === undefined) continue;
+    throw new ConfigError(
+      `${call}: '${key}' in the second argument would be ignored: certainly's connector makes the TLS connection, ` +
+        (instead !== undefined
+          ? `from the first argument's options; use ${instead} there`
+          : 'with its own TLS settings, and has no option for this'),
+      {
+        code: 'ERR_UNKNOWN_OPTION',
+        hint: "The second argument takes the pool's settings only (maxSockets, keepAlive, connections, …).",
+      },
+    );
+  }
+}
+
+/**
  * An undici Agent that verifies with certainly: `fetch(url, { dispatcher: dispatcher(opts) })`,
  * `request(url, { dispatcher })`, `setGlobalDispatcher(dispatcher(opts))`. `agentOptions` go to
  * undici's Agent (connections, keepAliveTimeout, …). Close it when done: `await d.close()`.
@@ -131,6 +206,19 @@ export function dispatcher(
   agentOptions: Omit<Agent.Options, 'connect'> = {},
 ): Agent {
   // undici's own allowH2 means "offer h2": our connector makes the offer, so it becomes http2.
+  if (typeof agentOptions !== 'object' || agentOptions === null) {
+    throw new ConfigError('dispatcher(options, agentOptions): agentOptions must be an object', {
+      code: 'ERR_OPTIONS',
+    });
+  }
+  if ((agentOptions as { connect?: unknown }).connect !== undefined) {
+    throw new ConfigError(
+      "dispatcher(options, agentOptions): 'connect' would be ignored: certainly's connector makes every connection; " +
+        'give verify, serverName, cert, pin… in the first argument',
+      { code: 'ERR_UNKNOWN_OPTION' },
+    );
+  }
+  refuseConnectionOptions(agentOptions, 'dispatcher(options, agentOptions)');
   const allowH2 = (agentOptions as { allowH2?: unknown }).allowH2;
   if (allowH2 !== undefined && typeof allowH2 !== 'boolean') {
     throw new ConfigError(
@@ -213,7 +301,7 @@ class VerifyingAgent extends https.Agent {
  * `{ agent: agent(opts) }`. `agentOptions` go to https.Agent (keepAlive defaults to true,
  * maxSockets, …). For https URLs only; proxies apply to https targets (CONNECT).
  */
-export function agent(options: AdapterOptions = {}, agentOptions: https.AgentOptions = {}): https.Agent {
+export function agent(options: AdapterOptions = {}, agentOptions: AgentPoolOptions = {}): https.Agent {
   if (options !== null && typeof options === 'object' && options.http2 === true) {
     throw new ConfigError(
       'agent(options): http2 is not available here: node:https (and axios, got or node-fetch through this agent) speak HTTP/1.1 only. ' +
@@ -222,5 +310,11 @@ export function agent(options: AdapterOptions = {}, agentOptions: https.AgentOpt
     );
   }
   const { config } = adapterConfig(options, 'agent');
+  if (typeof agentOptions !== 'object' || agentOptions === null) {
+    throw new ConfigError('agent(options, agentOptions): agentOptions must be an object', {
+      code: 'ERR_OPTIONS',
+    });
+  }
+  refuseConnectionOptions(agentOptions, 'agent(options, agentOptions)');
   return new VerifyingAgent(createConnector(config), { keepAlive: true, ...agentOptions });
 }

@@ -176,6 +176,41 @@ describe('agent(): library options cannot weaken verification', () => {
     }
   });
 
+  test("TLS options in the pool's argument are refused, not ignored: each names the option to use", () => {
+    // node:https hands these to createConnection, which is certainly's connector: a client
+    // certificate given as agent({}, { cert, key }) was silently never sent.
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [
+        { cert: 'client.pem', key: 'client.key', keepAlive: true },
+        /'cert' .*use cert: \{ cert, key, passphrase \}/,
+      ],
+      [{ pfx: Buffer.alloc(1) }, /'pfx' .*cert: \{ pfx, passphrase \}/],
+      [{ ca: servers.root.pem }, /'ca' .*verify: 'ca\.pem'/],
+      [{ rejectUnauthorized: false }, /'rejectUnauthorized' .*verify: false/],
+      [{ servername: 'api.example.com' }, /'servername' .*use serverName/],
+      [{ checkServerIdentity: () => undefined }, /'checkServerIdentity' .*pin, fingerprint or onConnection/],
+      [{ family: 6 }, /'family' .*family: 4 or 6/],
+      [{ minVersion: 'TLSv1.3' }, /'minVersion' .*has no option for this/],
+    ];
+    for (const [pool, message] of cases) {
+      assert.throws(
+        () => agent({ verify: servers.caPath, trustEnv: false }, pool as never),
+        (e: unknown) =>
+          e instanceof ConfigError && e.code === 'ERR_UNKNOWN_OPTION' && message.test(e.message),
+        JSON.stringify(Object.keys(pool)),
+      );
+    }
+    // @ts-expect-error a TLS option is not one of the pool's, at compile time too
+    assert.throws(() => agent({}, { cert: 'client.pem' }), ConfigError);
+    // The pool's own settings (and an undefined TLS key, as a spread leaves it) are taken.
+    agent({ trustEnv: false }, {
+      keepAlive: false,
+      maxSockets: 2,
+      timeout: 1000,
+      ca: undefined,
+    } as never).destroy();
+  });
+
   test('bad options are ConfigErrors when the agent is made', () => {
     assert.throws(() => agent({ verify: '/no/such/ca.pem' }), ConfigError);
     assert.throws(() => agent({ serverName: 'bad name!' }));

@@ -222,6 +222,23 @@ describe('dispatcher() options', () => {
     assert.throws(() => dispatcher(null as never), ConfigError);
   });
 
+  test("connection options in undici's Agent options are refused, not ignored", () => {
+    // undici's own spelling of TLS options (connect: { ca, cert, key }) never reached our connector.
+    assert.throws(
+      () => dispatcher({ trustEnv: false }, { connect: { ca: servers.root.pem } } as never),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.code === 'ERR_UNKNOWN_OPTION' &&
+        /'connect' would be ignored/.test(e.message),
+    );
+    assert.throws(
+      () => dispatcher({ trustEnv: false }, { cert: 'client.pem' } as never),
+      (e: unknown) =>
+        e instanceof ConfigError && /'cert' .*cert: \{ cert, key, passphrase \}/.test(e.message),
+    );
+    assert.throws(() => dispatcher({ trustEnv: false }, null as never), ConfigError);
+  });
+
   test('onConnection reports what each connection proved', async () => {
     const seen: { name: string; verified: boolean; origin: string }[] = [];
     const d = dispatcher({
