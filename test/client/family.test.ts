@@ -13,7 +13,7 @@ import { request as undiciRequest } from 'undici';
 import { ConfigError, ConnectionError, dispatcher, ProxyError, Session } from '../../src/index.js';
 import { createRoot, type Issued, issue, tempDir } from '../support/pki.js';
 import { startProxy, type TestProxy } from '../support/proxy.js';
-import { startTlsServer, type TestServer } from '../support/servers.js';
+import { type PlainServer, startHttpServer, startTlsServer, type TestServer } from '../support/servers.js';
 import { type Socks5Server, startSocks5Server } from '../support/socks5.js';
 
 const dir = tempDir('family-');
@@ -23,6 +23,8 @@ let caPath: string;
 let v4: TestServer;
 /** Listens on ::1 only. */
 let v6: TestServer;
+/** Plain HTTP on ::1 only. */
+let plain6: PlainServer;
 let proxy: TestProxy;
 let socks: Socks5Server;
 /** A SOCKS5 proxy on ::1: reachable under family: 6. */
@@ -36,6 +38,7 @@ before(async () => {
   caPath = dir.write('root.pem', root.pem);
   v4 = await startTlsServer({ cert: issue(root), host: '127.0.0.1' });
   v6 = await startTlsServer({ cert: issue(root), host: '::1' });
+  plain6 = await startHttpServer(undefined, { host: '::1' });
   proxy = await startProxy();
   socks = await startSocks5Server();
   socks6 = await startSocks5Server({ host: '::1' });
@@ -43,7 +46,7 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all([v4, v6, proxy, socks, socks6].map((s) => s.close()));
+  await Promise.all([v4, v6, plain6, proxy, socks, socks6].map((s) => s.close()));
   dir.cleanup();
 });
 
@@ -164,6 +167,21 @@ describe('family: the address family a name resolves to', () => {
       await assert.rejects(s.get(url), ConnectionError);
       assert.equal((await status(s, url, { family: 0 })).status, 200);
     });
+  });
+
+  test('http:// URLs follow the same rules', async () => {
+    await withSession({ family: 6 }, async (s) => {
+      assert.equal((await s.get(plain6.url('/'))).status, 200);
+    });
+    await withSession({ family: 4 }, async (s) => {
+      await assert.rejects(s.get(plain6.url('/')), connectionError('ERR_CONNECTION_FAMILY', /IPv6 address/));
+      if (!localhostFamilies.has(6))
+        await assert.rejects(
+          s.get(`http://localhost:${plain6.port}/`, { family: 6 }),
+          connectionError('ERR_CONNECTION_NOTFOUND', /localhost has no IPv6 address/),
+        );
+    });
+    assert.equal(plain6.requests, 1);
   });
 
   test('an address of the other family is not retried: it would be the same every time', async () => {
