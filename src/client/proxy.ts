@@ -97,7 +97,7 @@ function checkHeader(name: string, value: string, what: string): void {
  * A proxy setting as error messages show it: 'user:password@' becomes '…@' (messages end up in
  * logs and error trackers). Up to the last '@' before the path, as URL parsing splits it.
  */
-function redactUserinfo(text: string): string {
+export function redactUserinfo(text: string): string {
   return text.replace(
     /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)?[^/?#]*@/,
     (_m, scheme: string | undefined) => `${scheme ?? ''}…@`,

@@ -78,6 +78,7 @@ import {
   type ResolvedProxy,
 } from './proxy.js';
 import { withReadTimer } from './read-timer.js';
+import { redactedOptions } from './redact.js';
 import { type Hop, isRedirect, nextHop } from './redirect.js';
 import { type BodySource, dropBody, Response, SentRequest } from './response.js';
 import { type RetryRecord, type RetryState, resolveRetries, retryState, sleep } from './retry.js';
@@ -182,6 +183,23 @@ export class Session {
   #lastPlain:
     | { trust: TrustAnchors | null; connectTimeout: number; http2: boolean; entry: PoolEntry }
     | undefined;
+
+  /**
+   * `console.log(session)` and `util.inspect`: the Session's options without their secrets
+   * (credentials, cookies, a key and its passphrase, a proxy's password; client/redact.ts).
+   */
+  [Symbol.for('nodejs.util.inspect.custom')](
+    _depth: number,
+    options: object,
+    inspect: (value: unknown, options: object) => string,
+  ): string {
+    return `Session ${inspect({ defaults: redactedOptions(this.defaults) }, options)}`;
+  }
+
+  /** `JSON.stringify(session)`: the same view as inspect, without secrets. */
+  toJSON(): { defaults: Record<string, unknown> } {
+    return { defaults: redactedOptions(this.defaults) };
+  }
 
   constructor(options: SessionOptions = {}) {
     if (typeof options !== 'object' || options === null) {

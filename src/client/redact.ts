@@ -1,0 +1,77 @@
+/**
+ * A Session's options as `console.log(session)` and `JSON.stringify(session)` show them: the
+ * settings, without the secrets they hold. Logging a client object to see its configuration is
+ * common, and logs end up in error trackers; the secrets are the ones the security notes keep to
+ * their origin or proxy (credentials, cookies, a key and its passphrase). Whatever is a file path
+ * stays visible: it says where a secret is, not what it is.
+ */
+import { isHeaders } from './is-headers.js';
+import { redactUserinfo } from './proxy.js';
+
+const REDACTED = '[redacted]';
+
+/**
+ * Header names whose values are credentials: the three the redirect rules drop, and the usual
+ * names of API keys and tokens (X-Api-Key, X-Auth-Token, X-Amz-Security-Token, …).
+ */
+const SECRET_HEADER = /^(?:authorization|proxy-authorization|cookie)$|token|secret|passw|api-?key|auth/i;
+
+/** Headers in any accepted form, as [name, value] pairs with credential values hidden. */
+function headersView(headers: unknown): unknown {
+  let pairs: unknown[];
+  if (headers instanceof Map || isHeaders(headers)) pairs = [...headers.entries()];
+  else if (Array.isArray(headers)) pairs = headers;
+  else if (typeof headers === 'object' && headers !== null) pairs = Object.entries(headers);
+  else return headers;
+  const hide = (pair: unknown): unknown => {
+    if (!Array.isArray(pair) || typeof pair[0] !== 'string') return pair;
+    const [name, value] = pair as [string, unknown];
+    return [name, value === null || value === undefined || !SECRET_HEADER.test(name) ? value : REDACTED];
+  };
+  const shown = pairs.map(hide);
+  return Array.isArray(headers) ? shown : Object.fromEntries(shown as [string, unknown][]);
+}
+
+/** PEM text or bytes (a key itself) hidden; a path shown. */
+function keyView(key: unknown): unknown {
+  if (typeof key === 'string') return key.includes('-----BEGIN') ? REDACTED : key;
+  return key === undefined ? undefined : REDACTED;
+}
+
+function certView(cert: unknown): unknown {
+  if (typeof cert !== 'object' || cert === null) return cert;
+  const c = cert as Record<string, unknown>;
+  return {
+    ...c,
+    ...('key' in c ? { key: keyView(c.key) } : {}),
+    ...('pfx' in c ? { pfx: keyView(c.pfx) } : {}),
+    ...(c.passphrase !== undefined ? { passphrase: REDACTED } : {}),
+  };
+}
+
+function proxyView(proxy: unknown): unknown {
+  if (typeof proxy === 'string') return redactUserinfo(proxy);
+  if (proxy instanceof URL) return redactUserinfo(proxy.href);
+  if (typeof proxy !== 'object' || proxy === null) return proxy;
+  const p = proxy as Record<string, unknown>;
+  return {
+    ...p,
+    ...('url' in p ? { url: proxyView(p.url) } : {}),
+    ...(p.auth !== undefined ? { auth: REDACTED } : {}),
+    ...(p.headers !== undefined ? { headers: headersView(p.headers) } : {}),
+  };
+}
+
+/** `options` with every secret replaced by '[redacted]' (a shallow copy; the options are not changed). */
+export function redactedOptions(options: object): Record<string, unknown> {
+  const o: Record<string, unknown> = { ...options };
+  if (o.headers !== undefined) o.headers = headersView(o.headers);
+  if (o.cert !== undefined) o.cert = certView(o.cert);
+  if (o.proxy !== undefined) o.proxy = proxyView(o.proxy);
+  // Any form of credentials: a pair, { username, password }, { bearer }, { digest }, a function.
+  if (o.auth !== undefined && o.auth !== null && typeof o.auth !== 'function') o.auth = REDACTED;
+  if (o.proxyAuth !== undefined && o.proxyAuth !== null) o.proxyAuth = REDACTED;
+  // Saved cookies (a list) or a request's own: their values are credentials. A jar or a flag stays.
+  if (Array.isArray(o.cookies) || o.cookies instanceof Map) o.cookies = REDACTED;
+  return o;
+}
