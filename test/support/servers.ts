@@ -11,7 +11,12 @@
  */
 
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import {
+  createServer as createNetServer,
+  type Server as NetServer,
+  connect as netConnect,
+  type Socket,
+} from 'node:net';
 import {
   createSecureContext,
   createServer as createTlsServer,
@@ -467,11 +472,27 @@ export async function startRawTlsServer(opts: RawServerOptions): Promise<RawServ
   };
 }
 
-/** A loopback port that was free a moment ago (listened on, then closed): a connection to it is refused. */
+/**
+ * A loopback port nothing listens on: a connection to it is refused. A privileged port (below
+ * 1024), checked refused now: listen(0) never hands one out, so no server of a test running
+ * beside this one can take it in the meantime (a port that was free a moment ago could be: the
+ * check-fleet test once found its "unreachable" target answered by one of its own servers).
+ * Successive calls give different ports.
+ */
 export async function closedPort(): Promise<number> {
-  const probe = createNetServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((r) => probe.close(() => r()));
-  return port;
+  for (let tries = 0; tries < 1023; tries++) {
+    nextClosed = (nextClosed % 1023) + 1;
+    const port = nextClosed;
+    const refused = await new Promise<boolean>((resolve) => {
+      const s = netConnect({ host: '127.0.0.1', port });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(false);
+      });
+      s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
+    });
+    if (refused) return port;
+  }
+  throw new Error('closedPort: every port below 1024 on 127.0.0.1 answered or failed otherwise');
 }
+let nextClosed = 1 + Math.floor(Math.random() * 1000);
