@@ -22,7 +22,7 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import type { buildConnector } from 'undici';
-import { ConfigError } from '../errors.js';
+import { ConfigError, ConnectionError, ProxyError } from '../errors.js';
 import { type ConnectorConfig, createConnector } from '../tls/connector.js';
 import type { TlsInfo } from '../tls/handshake.js';
 import { parseConnectTo } from '../tls/target.js';
@@ -197,6 +197,37 @@ function refuseConnectionOptions(agentOptions: object, call: string): void {
 }
 
 /**
+ * A connection failure with the operating system's code (ECONNREFUSED, ECONNRESET, ENOTFOUND,
+ * ETIMEDOUT, …) as its `code`, where certainly's own is ERR_CONNECTION_<the same>: the message,
+ * hint, phase and cause stay certainly's. Under an adapter the library, not certainly, decides
+ * what to do with the error, and it reads Node's codes: got retries ECONNREFUSED, ECONNRESET,
+ * ENOTFOUND, ETIMEDOUT… by default (it stopped retrying through agent()), axios users test
+ * `err.code === 'ECONNREFUSED'`, fetch users `err.cause.code`. Anything else passes unchanged.
+ */
+function withSystemCode(err: Error): Error {
+  if (!(err instanceof ConnectionError) || err instanceof ProxyError) return err;
+  const system = (err.cause as { code?: unknown } | undefined)?.code;
+  if (typeof system !== 'string' || !/^E[A-Z0-9_]+$/.test(system)) return err;
+  if (err.code !== `ERR_CONNECTION_${system.slice(1)}`) return err;
+  return new ConnectionError(err.message, {
+    code: system,
+    cause: err.cause,
+    phase: err.phase,
+    ...(err.hint !== undefined ? { hint: err.hint } : {}),
+  });
+}
+
+/** certainly's connector, its connection failures carrying the system's code (withSystemCode). */
+function adapterConnector(config: ConnectorConfig): buildConnector.connector {
+  const connect = createConnector(config);
+  return (opts, callback) =>
+    connect(opts, (err, socket) => {
+      if (err) callback(withSystemCode(err), null);
+      else callback(null, socket);
+    });
+}
+
+/**
  * An undici Agent that verifies with certainly: `fetch(url, { dispatcher: dispatcher(opts) })`,
  * `request(url, { dispatcher })`, `setGlobalDispatcher(dispatcher(opts))`. `agentOptions` go to
  * undici's Agent (connections, keepAliveTimeout, …). Close it when done: `await d.close()`.
@@ -232,7 +263,7 @@ export function dispatcher(
   const undiciOptions: Agent.Options = {
     ...(http2 ? http2AgentOptions() : {}),
     ...agentOptions,
-    connect: createConnector(config),
+    connect: adapterConnector(config),
   };
   return proxied ? new ProxiedAgent(undiciOptions, choose) : new Agent(undiciOptions);
 }
@@ -316,5 +347,5 @@ export function agent(options: AdapterOptions = {}, agentOptions: AgentPoolOptio
     });
   }
   refuseConnectionOptions(agentOptions, 'agent(options, agentOptions)');
-  return new VerifyingAgent(createConnector(config), { keepAlive: true, ...agentOptions });
+  return new VerifyingAgent(adapterConnector(config), { keepAlive: true, ...agentOptions });
 }

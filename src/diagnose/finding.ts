@@ -114,7 +114,8 @@ export function findingFor(err: unknown, context: FindingContext = {}): Finding 
     };
   }
   if (err instanceof ConnectionError) {
-    const dns = /^ERR_CONNECTION_(NOTFOUND|AGAIN|AI_AGAIN|NODATA)$/.test(err.code);
+    // ERR_CONNECTION_NOTFOUND from certainly; ENOTFOUND, the system's code, from an adapter.
+    const dns = /^(?:ERR_CONNECTION_|E)(NOTFOUND|AGAIN|AI_AGAIN|NODATA)$/.test(err.code);
     return {
       severity: 'error',
       code: dns ? 'DNS_FAILED' : 'CONNECTION_FAILED',

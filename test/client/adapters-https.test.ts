@@ -5,14 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import https from 'node:https';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import axios from 'axios';
 import got from 'got';
 import nodeFetch from 'node-fetch';
-import { agent, ConfigError, type SSLError } from '../../src/index.js';
+import { agent, ConfigError, ConnectionError, findingFor, type SSLError } from '../../src/index.js';
 import { issue } from '../support/pki.js';
 import { startProxy } from '../support/proxy.js';
-import { startTlsServer, type TestServer } from '../support/servers.js';
+import { closedPort, startTlsServer, type TestServer } from '../support/servers.js';
 import {
   type AdapterServers,
   collectInsecureWarnings,
@@ -334,4 +335,56 @@ describe('agent(): a server that requires a client certificate, none given (TLS 
       }
     });
   }
+});
+
+describe("agent(): a connection failure keeps the system's code, so the library acts on it as before", () => {
+  // got retries ECONNREFUSED, ECONNRESET, ENOTFOUND, ETIMEDOUT… by default and axios users test
+  // err.code === 'ECONNREFUSED'; with certainly's ERR_CONNECTION_CONNREFUSED got stopped retrying.
+  test('got retries a server that resets every connection, as it does without the agent', async () => {
+    let attempts = 0;
+    const resetter = net.createServer((s) => {
+      attempts++;
+      s.resetAndDestroy();
+    });
+    await new Promise<void>((r) => resetter.listen(0, '127.0.0.1', r));
+    const a = agent({ verify: servers.caPath, trustEnv: false });
+    try {
+      const url = `https://127.0.0.1:${(resetter.address() as net.AddressInfo).port}/`;
+      const err = await got(url, {
+        agent: { https: a },
+        retry: { limit: 2, calculateDelay: ({ computedValue }) => (computedValue ? 1 : 0) },
+      }).then(
+        () => assert.fail('expected a failure'),
+        (e: unknown) => e,
+      );
+      assert.equal((err as { code?: string }).code, 'ECONNRESET');
+      assert.equal(attempts, 3, "the first attempt and got's two retries");
+      const cause = (err as { cause?: unknown }).cause;
+      assert.ok(cause instanceof ConnectionError, String(cause));
+      assert.equal(cause.phase, 'connect');
+      assert.match(cause.message, /reset by the server/);
+    } finally {
+      a.destroy();
+      await new Promise((r) => resetter.close(r));
+    }
+  });
+
+  test("axios: a refused connection is ECONNREFUSED, with certainly's message and hint", async () => {
+    const a = agent({ verify: servers.caPath, trustEnv: false });
+    try {
+      const port = await closedPort();
+      const err = await axios.get(`https://127.0.0.1:${port}/`, { httpsAgent: a, proxy: false }).then(
+        () => assert.fail('expected a failure'),
+        (e: unknown) => e,
+      );
+      assert.equal((err as { code?: string }).code, 'ECONNREFUSED');
+      const cause = (err as { cause?: unknown }).cause;
+      assert.ok(cause instanceof ConnectionError);
+      assert.equal(cause.code, 'ECONNREFUSED');
+      assert.match(cause.message, /nothing listens on that port/);
+      assert.equal(findingFor(cause).code, 'CONNECTION_FAILED');
+    } finally {
+      a.destroy();
+    }
+  });
 });

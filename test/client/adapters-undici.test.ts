@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fetch as undiciFetch, request as undiciRequest } from 'undici';
-import { ConfigError, dispatcher, type SSLError } from '../../src/index.js';
+import { ConfigError, ConnectionError, dispatcher, type SSLError } from '../../src/index.js';
 import { intermediate, issue } from '../support/pki.js';
 import { startProxy } from '../support/proxy.js';
-import { type PlainServer, startHttpServer, startTlsServer } from '../support/servers.js';
+import { closedPort, type PlainServer, startHttpServer, startTlsServer } from '../support/servers.js';
 import {
   type AdapterServers,
   collectInsecureWarnings,
@@ -297,6 +297,29 @@ describe('dispatcher() through a proxy', () => {
     } finally {
       await d.close();
       await p.close();
+    }
+  });
+});
+
+describe("dispatcher(): a connection failure keeps the system's code", () => {
+  test('fetch: err.cause.code is ECONNREFUSED (as without the dispatcher), the cause our ConnectionError', async () => {
+    const d = dispatcher({ verify: servers.caPath, trustEnv: false });
+    try {
+      const url = `https://127.0.0.1:${await closedPort()}/`;
+      const err = await undiciFetch(url, { dispatcher: d }).then(
+        () => assert.fail('expected a failure'),
+        (e: unknown) => e,
+      );
+      const cause = (err as { cause?: unknown }).cause;
+      assert.ok(cause instanceof ConnectionError, String(cause));
+      assert.equal(cause.code, 'ECONNREFUSED');
+      assert.match(cause.message, /nothing listens on that port/);
+      await assert.rejects(
+        undiciRequest(url, { dispatcher: d }),
+        (e: unknown) => (e as { code?: string }).code === 'ECONNREFUSED',
+      );
+    } finally {
+      await d.close();
     }
   });
 });
