@@ -152,9 +152,11 @@ export interface RetryRecord {
 /** The base of every error `certainly` throws. */
 export class CertainlyError extends Error {
   readonly code: string;
-  hint?: string;
+  // The optional fields are `declare`d: set only when there is a value, so that console.log(err)
+  // shows what the error says, not a line of `undefined` for every field it could have.
+  declare hint?: string;
   /** The retries made before this error was thrown (the retries option), when there were any. */
-  retries?: readonly RetryRecord[];
+  declare retries?: readonly RetryRecord[];
   constructor(message: string, fields: CertainlyErrorFields = {}) {
     super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
     this.code = fields.code ?? 'ERR_CERTAINLY';
@@ -163,6 +165,14 @@ export class CertainlyError extends Error {
   }
   override get name(): string {
     return this.constructor.name;
+  }
+  /**
+   * `JSON.stringify(err)`: the name and the message (an Error's own are not enumerable, so a JSON
+   * logger lost the sentence), then the fields that are set. Not the cause, nor the stack.
+   */
+  toJSON(): Record<string, unknown> {
+    // Own enumerable fields only: the name is a getter and the message is not enumerable.
+    return { name: this.name, message: this.message, ...Object.fromEntries(Object.entries(this)) };
   }
   // `this` is the class on the right of `instanceof` (a subclass too), which is the point here
   // (biome's noThisInStatic is off for that reason).
@@ -206,14 +216,14 @@ export interface SSLErrorFields extends CertainlyErrorFields {
 /** A certificate verification failure. `code` is one of {@link VERIFY_CODES}. */
 export class SSLError extends CertainlyError {
   declare readonly code: VerifyCode;
-  position?: number;
-  certificate?: CertificateSummary;
-  chain?: CertificateSummary[];
-  expected?: string;
-  presented?: string[];
-  time?: Date;
-  candidates?: { code: VerifyCode; message: string; position?: number }[];
-  pins?: string[];
+  declare position?: number;
+  declare certificate?: CertificateSummary;
+  declare chain?: CertificateSummary[];
+  declare expected?: string;
+  declare presented?: string[];
+  declare time?: Date;
+  declare candidates?: { code: VerifyCode; message: string; position?: number }[];
+  declare pins?: string[];
   constructor(message: string, fields: SSLErrorFields) {
     super(message, fields);
     const { code: _c, cause: _x, hint: _h, ...rest } = fields;
@@ -272,7 +282,7 @@ export class ConnectionError extends CertainlyError {
  * proxy's URL without its password.
  */
 export class ProxyError extends ConnectionError {
-  status?: number;
+  declare status?: number;
   proxy: string;
   constructor(message: string, fields: CertainlyErrorFields & { proxy: string; status?: number }) {
     super(message, { ...fields, code: fields.code ?? 'ERR_PROXY' });

@@ -4,12 +4,13 @@
  * API key header, auth, a proxy's password, proxyAuth, a client key and its passphrase); they used
  * to print every one. The Session is used for real first (a client certificate with an encrypted
  * key, through a proxy with credentials, to a loopback server), and the errors and responses it
- * gives are checked the same way.
+ * gives are checked the same way. And errors read well in a log: inspect shows the fields that are
+ * set (not a line of `undefined` for each one that is not), JSON has the name and the message.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { inspect } from 'node:util';
-import { Session } from '../../src/index.js';
+import { get, HTTPError, Session, SSLError } from '../../src/index.js';
 import { createRoot, type Issued, issue, keyPemOf, tempDir } from '../support/pki.js';
 import { startProxy, type TestProxy } from '../support/proxy.js';
 import { startTlsServer, type TestServer } from '../support/servers.js';
@@ -133,5 +134,46 @@ describe('a Session with secrets, logged', () => {
         'key' in s.defaults.cert &&
         /PRIVATE KEY/.test(String(s.defaults.cert.key)),
     );
+  });
+});
+
+describe('errors, logged', () => {
+  test('inspect shows only the fields that are set; JSON.stringify has the name and the message', async () => {
+    const wrongName = await startTlsServer({ cert: issue(root, { sans: ['DNS:elsewhere.example'] }) });
+    try {
+      const ssl = await get(wrongName.url('/'), { verify: root.pem, trustEnv: false }).then(
+        () => assert.fail('expected a name mismatch'),
+        (e: unknown) => e,
+      );
+      assert.ok(ssl instanceof SSLError);
+      const r = await get(wrongName.url('/status/404'), {
+        verify: root.pem,
+        trustEnv: false,
+        serverName: 'elsewhere.example',
+      });
+      const http = (() => {
+        try {
+          r.raiseForStatus();
+        } catch (e) {
+          return e;
+        }
+        return assert.fail(`expected an HTTPError for ${r.status}`);
+      })();
+      assert.ok(http instanceof HTTPError, String(http));
+      for (const err of [ssl, http]) {
+        const shown = inspect(err);
+        assert.doesNotMatch(shown, /: undefined/, shown);
+        const json = JSON.parse(JSON.stringify(err));
+        assert.equal(json.name, err.name);
+        assert.equal(json.message, err.message);
+        assert.equal(json.code, err.code);
+        assert.equal('stack' in json || 'cause' in json || 'response' in json, false, JSON.stringify(json));
+      }
+      assert.match(inspect(ssl), /expected: '127\.0\.0\.1'/);
+      assert.deepEqual(JSON.parse(JSON.stringify(ssl)).presented, ['elsewhere.example']);
+      assert.equal(JSON.parse(JSON.stringify(http)).status, 404);
+    } finally {
+      await wrongName.close();
+    }
   });
 });
