@@ -19,6 +19,7 @@
 
 import type http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import type { buildConnector } from 'undici';
@@ -284,14 +285,78 @@ function refuseBypass(hostname: string): Error {
   );
 }
 
+type AddRequest = (this: https.Agent, req: http.ClientRequest, options: http.ClientRequestArgs) => void;
+
 /** node:https's Agent with our connector in createConnection. */
 class VerifyingAgent extends https.Agent {
   readonly #connect: buildConnector.connector;
+  /**
+   * Connections being made, per pool name. node:http counts a socket in `sockets` only once
+   * createConnection has called back, which ours does after the handshake and verification: a
+   * burst of requests all saw an empty pool and each got a connection of its own, whatever
+   * maxSockets said (10 connections for 10 requests with maxSockets: 2). addRequest counts these
+   * too, and queues a request past the limit where node:http queues it (`requests`), to be given
+   * a socket that is freed or closed, as node:http does.
+   */
+  readonly #pending = new Map<string, number>();
+  /** The options each request queued here came with, to try it again if a connection fails. */
+  readonly #queued = new WeakMap<object, http.ClientRequestArgs>();
   constructor(connect: buildConnector.connector, agentOptions: https.AgentOptions) {
     // rejectUnauthorized: true so that Node acts on refuseBypass's error (node:tls otherwise only
     // records it); our own connections ignore both options.
     super({ ...agentOptions, rejectUnauthorized: true, checkServerIdentity: refuseBypass });
     this.#connect = connect;
+  }
+
+  /** The pool name node:http's addRequest computes (its options merge, servername, getName). */
+  #nameFor(req: http.ClientRequest, options: http.ClientRequestArgs): string {
+    const o: Record<string, unknown> = { ...options, ...(this as unknown as { options: object }).options };
+    if (o.socketPath) o.path = o.socketPath;
+    if (!o.servername && o.servername !== '') {
+      // node:http's calculateServerName: the Host header's name, else the host; never an IP.
+      const header = req.getHeader('host');
+      let name = typeof header === 'string' ? header : String(o.host ?? '');
+      if (typeof header === 'string') {
+        name = header.startsWith('[')
+          ? header.slice(1, header.indexOf(']'))
+          : (header.split(':', 1)[0] ?? '');
+      }
+      o.servername = net.isIP(name) ? '' : name;
+    }
+    return this.getName(o as https.AgentOptions & http.ClientRequestArgs);
+  }
+
+  // node:http's Agent#addRequest (not in @types/node): overridden, and called as node:http's below.
+  addRequest(req: http.ClientRequest, options: http.ClientRequestArgs): void {
+    if (
+      this.maxSockets !== Number.POSITIVE_INFINITY &&
+      this.#pending.size > 0 &&
+      typeof options === 'object'
+    ) {
+      const name = this.#nameFor(req, options);
+      const pending = this.#pending.get(name) ?? 0;
+      const free = (this.freeSockets[name] ?? []).some((s) => !s.destroyed);
+      const busy = this.sockets[name]?.length ?? 0;
+      if (pending > 0 && !free && busy + pending >= this.maxSockets) {
+        const requests = this.requests as unknown as Record<string, http.ClientRequest[]>;
+        const queue = requests[name] ?? [];
+        queue.push(req);
+        requests[name] = queue;
+        this.#queued.set(req, options);
+        return;
+      }
+    }
+    (https.Agent.prototype as unknown as { addRequest: AddRequest }).addRequest.call(this, req, options);
+  }
+
+  /** A connection failed: a request queued behind it gets its own attempt, as after a close. */
+  #retryQueued(name: string): void {
+    const requests = this.requests as unknown as Record<string, http.ClientRequest[] | undefined>;
+    const queue = requests[name];
+    const next = queue?.shift();
+    if (queue && queue.length === 0) delete requests[name];
+    const options = next && this.#queued.get(next);
+    if (next && options) this.addRequest(next, options);
   }
   override createConnection(
     options: https.RequestOptions,
@@ -309,6 +374,10 @@ class VerifyingAgent extends https.Agent {
     }
     const hostname = String(options.hostname ?? options.host ?? 'localhost').replace(/^\[|\]$/g, '');
     const port = Number(options.port) || 443;
+    // node:http's createSocket names the pool in _agentKey.
+    const name = (options as { _agentKey?: unknown })._agentKey;
+    const key = typeof name === 'string' ? name : undefined;
+    if (key !== undefined) this.#pending.set(key, (this.#pending.get(key) ?? 0) + 1);
     this.#connect(
       {
         hostname,
@@ -318,8 +387,15 @@ class VerifyingAgent extends https.Agent {
         ...(options.localAddress ? { localAddress: options.localAddress } : {}),
       },
       (err, socket) => {
-        if (err) callback(err, undefined as unknown as Duplex);
-        else callback(null, socket as Duplex);
+        if (key !== undefined) {
+          const left = (this.#pending.get(key) ?? 1) - 1;
+          if (left > 0) this.#pending.set(key, left);
+          else this.#pending.delete(key);
+        }
+        if (err) {
+          callback(err, undefined as unknown as Duplex);
+          if (key !== undefined) this.#retryQueued(key);
+        } else callback(null, socket as Duplex);
       },
     );
     return undefined;

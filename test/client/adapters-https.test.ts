@@ -388,3 +388,41 @@ describe("agent(): a connection failure keeps the system's code, so the library 
     }
   });
 });
+
+describe("agent(): the pool's maxSockets holds for a burst", () => {
+  // node:http counts a socket once createConnection has called back, which ours does after the
+  // handshake and verification: every request of a burst used to see an empty pool and open a
+  // connection of its own (10 for 10 requests with maxSockets: 2).
+  test('10 concurrent requests through axios, got and node:https with maxSockets: 2 use 2 connections', async () => {
+    const a = agent({ verify: servers.caPath, trustEnv: false }, { maxSockets: 2 });
+    try {
+      const before = servers.good.connections;
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          clients[(['axios', 'got', 'node:https'] as const)[i % 3]]!(servers.good.url(`/burst/${i}`), a),
+        ),
+      );
+      assert.deepEqual(
+        results.map((r) => r.status),
+        Array(10).fill(200),
+      );
+      assert.equal(servers.good.connections - before, 2);
+    } finally {
+      a.destroy();
+    }
+  });
+
+  test('a burst to a port where nothing listens: every request fails (none left waiting in the queue)', async () => {
+    const a = agent({ verify: servers.caPath, trustEnv: false }, { maxSockets: 2 });
+    try {
+      const url = `https://127.0.0.1:${await closedPort()}/`;
+      const results = await Promise.allSettled(Array.from({ length: 6 }, () => clients.axios!(url, a)));
+      assert.deepEqual(
+        results.map((r) => (r.status === 'rejected' ? (r.reason as { code?: string }).code : r.status)),
+        Array(6).fill('ECONNREFUSED'),
+      );
+    } finally {
+      a.destroy();
+    }
+  });
+});
