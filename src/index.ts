@@ -1,6 +1,12 @@
 /** certainly: the public API. Everything users import comes from here. */
 
-export { type AdapterOptions, type AgentPoolOptions, agent, dispatcher } from './client/adapters.js';
+export {
+  type AdapterOptions,
+  type AgentPoolOptions,
+  agent,
+  type DispatcherPoolOptions,
+  dispatcher,
+} from './client/adapters.js';
 export type { AuthFunction, AuthHeaders, AuthOption, AuthRequest } from './client/auth.js';
 export { type Cookie, CookieJar, type CookieStore } from './client/cookies.js';
 export type { HookRequest, HooksOption, RequestHook, ResponseHook } from './client/hooks.js';

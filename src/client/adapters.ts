@@ -46,7 +46,21 @@ export type { AdapterOptions };
  */
 export type AgentPoolOptions = Omit<
   https.AgentOptions,
-  Exclude<keyof tls.ConnectionOptions, keyof http.AgentOptions>
+  Exclude<keyof tls.ConnectionOptions, keyof http.AgentOptions> | 'maxCachedSessions'
+>;
+
+/**
+ * dispatcher()'s second argument: undici's Agent options without those undici reads only to build
+ * its own connector (certainly's makes the connections; its options are the first argument's).
+ */
+export type DispatcherPoolOptions = Omit<
+  Agent.Options,
+  | 'connect'
+  | 'connectTimeout'
+  | 'socketPath'
+  | 'maxCachedSessions'
+  | 'autoSelectFamily'
+  | 'autoSelectFamilyAttemptTimeout'
 >;
 
 // undici's own default connect timeout (and the Session's).
@@ -152,6 +166,10 @@ const CONNECTION_OPTIONS: Readonly<Record<string, string>> = {
   lookup: "connectTo: 'host:port' to dial another address",
   hints: 'family: 4 or 6',
   socket: 'connectTo, or proxy',
+  // undici's Client takes these for the connector it builds, and ignores them given a connector.
+  connectTimeout: 'connectTimeout',
+  autoSelectFamily: 'family: 4 or 6',
+  autoSelectFamilyAttemptTimeout: 'family: 4 or 6',
 };
 // The rest of node:tls's connection options: certainly makes the TLS connection itself (TLS 1.2
 // and 1.3, its own settings), so it has no equivalent for these.
@@ -176,6 +194,10 @@ const TLS_ONLY = [
   'secureProtocol',
   'session',
   'sigalgs',
+  // A TLS session cache (certainly resumes no session: each connection is verified in full), and
+  // undici's Unix socket path.
+  'maxCachedSessions',
+  'socketPath',
 ];
 
 /** A ConfigError for a TLS or socket option in an adapter's second (pool) argument. */
@@ -233,10 +255,7 @@ function adapterConnector(config: ConnectorConfig): buildConnector.connector {
  * `request(url, { dispatcher })`, `setGlobalDispatcher(dispatcher(opts))`. `agentOptions` go to
  * undici's Agent (connections, keepAliveTimeout, …). Close it when done: `await d.close()`.
  */
-export function dispatcher(
-  options: AdapterOptions = {},
-  agentOptions: Omit<Agent.Options, 'connect'> = {},
-): Agent {
+export function dispatcher(options: AdapterOptions = {}, agentOptions: DispatcherPoolOptions = {}): Agent {
   // undici's own allowH2 means "offer h2": our connector makes the offer, so it becomes http2.
   if (typeof agentOptions !== 'object' || agentOptions === null) {
     throw new ConfigError('dispatcher(options, agentOptions): agentOptions must be an object', {

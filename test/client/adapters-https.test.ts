@@ -192,6 +192,7 @@ describe('agent(): library options cannot weaken verification', () => {
       [{ checkServerIdentity: () => undefined }, /'checkServerIdentity' .*pin, fingerprint or onConnection/],
       [{ family: 6 }, /'family' .*family: 4 or 6/],
       [{ minVersion: 'TLSv1.3' }, /'minVersion' .*has no option for this/],
+      [{ maxCachedSessions: 10 }, /'maxCachedSessions' .*has no option for this/],
     ];
     for (const [pool, message] of cases) {
       assert.throws(

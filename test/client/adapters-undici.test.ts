@@ -4,6 +4,7 @@
  * carries our SSLError (code, hint) and the server received no request byte.
  */
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { fetch as undiciFetch, request as undiciRequest } from 'undici';
 import { ConfigError, ConnectionError, dispatcher, type SSLError } from '../../src/index.js';
@@ -237,6 +238,39 @@ describe('dispatcher() options', () => {
         e instanceof ConfigError && /'cert' .*cert: \{ cert, key, passphrase \}/.test(e.message),
     );
     assert.throws(() => dispatcher({ trustEnv: false }, null as never), ConfigError);
+    // undici reads these only to build its own connector: given ours, it ignored them.
+    for (const [pool, message] of [
+      [{ connectTimeout: 500 }, /'connectTimeout' .*use connectTimeout there/],
+      [{ autoSelectFamily: true }, /'autoSelectFamily' .*family: 4 or 6/],
+      [{ maxCachedSessions: 0 }, /'maxCachedSessions' .*has no option for this/],
+      [{ socketPath: '/tmp/x.sock' }, /'socketPath' .*has no option for this/],
+    ] as const) {
+      assert.throws(
+        () => dispatcher({ trustEnv: false }, pool as never),
+        (e: unknown) => e instanceof ConfigError && message.test(e.message),
+        JSON.stringify(pool),
+      );
+    }
+    // @ts-expect-error not one of the pool's options, at compile time too
+    assert.throws(() => dispatcher({ trustEnv: false }, { connectTimeout: 500 }), ConfigError);
+  });
+
+  test("the first argument's connectTimeout (what to use instead) bounds the handshake", async () => {
+    // A server that accepts TCP and never answers the ClientHello.
+    const silent = net.createServer((s) => s.on('error', () => {}));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const d = dispatcher({ verify: servers.caPath, trustEnv: false, connectTimeout: 300 });
+    try {
+      const url = `https://127.0.0.1:${(silent.address() as net.AddressInfo).port}/`;
+      await assert.rejects(undiciRequest(url, { dispatcher: d }), (e: unknown) => {
+        assert.equal((e as { code?: string }).code, 'ERR_CONNECT_TIMEOUT', String(e));
+        assert.match((e as Error).message, /300 ms/);
+        return true;
+      });
+    } finally {
+      await d.destroy();
+      silent.close();
+    }
   });
 
   test('onConnection reports what each connection proved', async () => {
