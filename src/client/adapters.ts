@@ -414,7 +414,13 @@ class VerifyingAgent extends https.Agent {
         if (err) {
           callback(err, undefined as unknown as Duplex);
           if (key !== undefined) this.#retryQueued(key);
-        } else callback(null, socket as Duplex);
+          return;
+        }
+        // The Agent's `timeout` (an idle timeout): node:http leaves it to createConnection, as
+        // net.connect({ timeout }) sets it, and only sets a request's own when it differs.
+        const timeout = Number(options.timeout);
+        if (timeout > 0) (socket as net.Socket).setTimeout(timeout);
+        callback(null, socket as Duplex);
       },
     );
     return undefined;

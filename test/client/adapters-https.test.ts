@@ -427,3 +427,33 @@ describe("agent(): the pool's maxSockets holds for a burst", () => {
     }
   });
 });
+
+describe("agent(): the pool's timeout", () => {
+  test("agent(options, { timeout }) is the sockets' idle timeout, as node:https's Agent's is (it was ignored)", async () => {
+    const silent = await startTlsServer({
+      cert: issue(servers.root, { sans: ['IP:127.0.0.1'] }),
+      handler: () => {},
+    });
+    const a = agent({ verify: servers.caPath, trustEnv: false }, { timeout: 300 });
+    try {
+      const outcome = await new Promise<string>((resolve) => {
+        const req = https.get(silent.url('/never'), { agent: a }, () => resolve('a response'));
+        req.on('timeout', () => {
+          resolve('timeout');
+          req.destroy();
+        });
+        req.on('error', () => {});
+        // A bound for a hang, not a speed assertion.
+        setTimeout(() => {
+          resolve('no timeout within 10 s');
+          req.destroy();
+        }, 10_000).unref();
+      });
+      assert.equal(outcome, 'timeout');
+      assert.equal(silent.requests, 1, 'the request reached the server, which never answered');
+    } finally {
+      a.destroy();
+      await silent.close();
+    }
+  });
+});
