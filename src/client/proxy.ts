@@ -24,6 +24,7 @@ import { anchorsOf, resolveTrust, type VerifyOption } from '../trust/resolve.js'
 import type { TrustAnchors } from '../trust/types.js';
 import { isHeaders } from './is-headers.js';
 import { verificationKey } from './pool.js';
+import { editDistance } from './suggest.js';
 import { Agent } from './undici.js';
 
 /** A proxy: its URL ('http://user:pass@proxy:3128', 'https://proxy:443'), or the object form. */
@@ -191,6 +192,9 @@ function proxyCredentials(value: unknown, what: string): string {
   return `${user}:${password}`;
 }
 
+/** The keys of the object form of a proxy option. */
+const PROXY_KEYS = ['url', 'auth', 'headers', 'verify'];
+
 /** Turns a proxy option (or an env value) into a ResolvedProxy. ConfigError if malformed. */
 export function resolveProxy(
   option: ProxyOption,
@@ -205,6 +209,16 @@ export function resolveProxy(
         : (() => {
             throw optionError(`${source} must be a URL string or { url, … }, not ${typeof option}`);
           })();
+  if (object === option) {
+    // A misspelt key ({ url, auht }) would silently send no credentials, or trust another CA.
+    for (const key of Object.keys(object)) {
+      if (PROXY_KEYS.includes(key)) continue;
+      const near = PROXY_KEYS.find((k) => editDistance(k, key.toLowerCase()) <= 2);
+      throw optionError(
+        `${source} has no '${key}'${near ? `; did you mean '${near}'?` : ''} (it takes url, auth, headers and verify)`,
+      );
+    }
+  }
   const url = parseProxyUrl(object.url, source);
   const protocol = url.protocol as ResolvedProxy['protocol'];
   const socks = protocol === 'socks5:' || protocol === 'socks5h:';

@@ -154,6 +154,46 @@ describe('a malformed proxy setting', () => {
   }
 });
 
+describe('a misspelt key in the object form of proxy', () => {
+  // { url, auht } used to send no credentials at all (and { url, verfy } to trust the defaults).
+  test('is a ConfigError naming the key, before anything is sent, for a Session, a request and an adapter', async () => {
+    const p = await startProxy({ auth: 'proxyuser:proxypass' });
+    try {
+      const bad = { url: p.url, auht: 'proxyuser:proxypass' } as never;
+      const check = (e: unknown) => {
+        assert.ok(e instanceof ConfigError, String(e));
+        assert.equal(e.code, 'ERR_PROXY_OPTION');
+        assert.match(e.message, /has no 'auht'; did you mean 'auth'\?/);
+        assert.doesNotMatch(e.message, /proxypass/);
+        return true;
+      };
+      await assert.rejects(
+        new Session({ ...base, verify: root.pem }).get(target.url('/'), { proxy: bad }),
+        check,
+      );
+      const withBad = new Session({ ...base, verify: root.pem, proxy: bad });
+      await assert.rejects(withBad.get(target.url('/')), check);
+      await withBad.close();
+      assert.throws(() => dispatcher({ trustEnv: false, verify: root.pem, proxy: bad }), check);
+      assert.equal(p.connects.length, 0, 'nothing reached the proxy');
+      // Spelt right, the same request goes through with the credentials.
+      const s = new Session({
+        ...base,
+        verify: root.pem,
+        proxy: { url: p.url, auth: 'proxyuser:proxypass' },
+      });
+      try {
+        assert.equal((await s.get(target.url('/'))).status, 200);
+        assert.equal(p.connects.at(-1)?.status, 200);
+      } finally {
+        await s.close();
+      }
+    } finally {
+      await p.close();
+    }
+  });
+});
+
 describe('NO_PROXY forms', () => {
   // [entry, URL as given, goes direct?]: the host is taken from the URL as the Session does.
   const rows: [string, string, boolean][] = [
