@@ -305,6 +305,12 @@ function refuseBypass(hostname: string): Error {
 }
 
 type AddRequest = (this: https.Agent, req: http.ClientRequest, options: http.ClientRequestArgs) => void;
+type CreateSocket = (
+  this: https.Agent,
+  req: http.ClientRequest,
+  options: http.ClientRequestArgs,
+  cb: (err: Error | null, socket?: Duplex) => void,
+) => void;
 
 /** node:https's Agent with our connector in createConnection. */
 class VerifyingAgent extends https.Agent {
@@ -366,6 +372,51 @@ class VerifyingAgent extends https.Agent {
       }
     }
     (https.Agent.prototype as unknown as { addRequest: AddRequest }).addRequest.call(this, req, options);
+  }
+
+  /**
+   * node:http's Agent#createSocket (not in @types/node), for one request. node:http gives a request
+   * its socket when createConnection calls back, ours after the handshake: `req.destroy()` before
+   * that (an AbortSignal: node:https's and node-fetch's abort) only recorded the error, and the
+   * request failed when the connection was made or timed out (a ConnectTimeout 10 s later, not the
+   * AbortError). Now a request destroyed while its connection is being made fails at once, as
+   * node:http fails one without a socket; the connection, when it comes, goes back to the pool
+   * (node:http's 'free': a waiting request gets it, else it is closed), and its failure is dropped.
+   */
+  createSocket(
+    req: http.ClientRequest,
+    options: http.ClientRequestArgs,
+    cb: (err: Error | null, socket?: Duplex) => void,
+  ): void {
+    let assigned = false;
+    let failedEarly = false;
+    const destroy = req.destroy;
+    const destroyEarly = function destroyEarly(this: http.ClientRequest, err?: Error): http.ClientRequest {
+      const first = !this.destroyed;
+      const result = destroy.call(this, err);
+      if (first && !assigned && !this.socket) {
+        failedEarly = true;
+        // node:http's own path for a request that has no socket: 'error' (err, or "socket hang
+        // up"), then 'close'.
+        (this as unknown as { onSocket(s: undefined, e?: Error): void }).onSocket(undefined, err);
+      }
+      return result;
+    };
+    req.destroy = destroyEarly;
+    (https.Agent.prototype as unknown as { createSocket: CreateSocket }).createSocket.call(
+      this,
+      req,
+      options,
+      (err, socket) => {
+        assigned = true;
+        if (req.destroy === destroyEarly) req.destroy = destroy;
+        if (!failedEarly) {
+          cb(err, socket);
+          return;
+        }
+        if (!err) socket?.emit('free');
+      },
+    );
   }
 
   /** A connection failed: a request queued behind it gets its own attempt, as after a close. */

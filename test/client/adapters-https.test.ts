@@ -457,3 +457,71 @@ describe("agent(): the pool's timeout", () => {
     }
   });
 });
+
+describe('agent(): node:https aborted while the connection is being made', () => {
+  // node:http gives a request its socket when createConnection calls back, which agent() does
+  // after the handshake and verification: an abort before that was only recorded, and the request
+  // failed when the connection came or timed out (a ConnectTimeout, 10 s later by default).
+  const abortDuring = (url: string, a: https.Agent, abortAfterMs: number, watchMs: number) =>
+    new Promise<unknown[]>((resolve) => {
+      const errors: unknown[] = [];
+      const req = https.get(url, { agent: a, signal: AbortSignal.timeout(abortAfterMs) }, () =>
+        errors.push(new Error('a response')),
+      );
+      req.on('error', (e) => {
+        errors.push(e);
+        // Whatever else would come (the connection's own outcome) comes within watchMs.
+        setTimeout(() => resolve(errors), watchMs);
+      });
+    });
+
+  test('a server that never answers the handshake: AbortError at once, and nothing after it', async () => {
+    const silent = net.createServer((s) => s.on('error', () => {}));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    // The connect timeout fires within the watch: its error must not reach the request.
+    const a = agent({ verify: servers.caPath, trustEnv: false, connectTimeout: 300 });
+    try {
+      const url = `https://127.0.0.1:${(silent.address() as net.AddressInfo).port}/`;
+      const errors = await abortDuring(url, a, 50, 1000);
+      assert.deepEqual(
+        errors.map((e) => (e as Error).name),
+        ['AbortError'],
+      );
+    } finally {
+      a.destroy();
+      silent.close();
+    }
+  });
+
+  test('a handshake that completes after the abort: nothing is sent, the agent still works', async () => {
+    // A TCP relay to the good server that holds each connection 300 ms before relaying.
+    const relay = net.createServer((client) => {
+      client.on('error', () => {});
+      client.pause();
+      setTimeout(() => {
+        const up = net.connect(servers.good.port, '127.0.0.1', () => {
+          client.pipe(up).pipe(client);
+          client.resume();
+        });
+        up.on('error', () => client.destroy());
+        client.on('close', () => up.destroy());
+      }, 300);
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+    const a = agent({ verify: servers.caPath, trustEnv: false });
+    try {
+      const url = `https://127.0.0.1:${(relay.address() as net.AddressInfo).port}/after-abort`;
+      const before = servers.good.requests;
+      const errors = await abortDuring(url, a, 50, 800);
+      assert.deepEqual(
+        errors.map((e) => (e as Error).name),
+        ['AbortError'],
+      );
+      assert.equal(servers.good.requests, before, 'the aborted request was never sent');
+      assert.equal((await clients['node:https']!(url, a)).status, 200);
+    } finally {
+      a.destroy();
+      relay.close();
+    }
+  });
+});
