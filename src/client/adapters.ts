@@ -391,11 +391,19 @@ class VerifyingAgent extends https.Agent {
     let assigned = false;
     let failedEarly = false;
     const destroy = req.destroy;
+    const requests = this.requests as unknown as Record<string, http.ClientRequest[] | undefined>;
     const destroyEarly = function destroyEarly(this: http.ClientRequest, err?: Error): http.ClientRequest {
       const first = !this.destroyed;
       const result = destroy.call(this, err);
       if (first && !assigned && !this.socket) {
         failedEarly = true;
+        // node:http makes a connection for the first request it queued when a socket closes: out
+        // of the queue, so that the socket freed for it is not handed to it again (a second error).
+        for (const [name, queue] of Object.entries(requests)) {
+          const i = queue ? queue.indexOf(this) : -1;
+          if (queue && i >= 0) queue.splice(i, 1);
+          if (queue && queue.length === 0) delete requests[name];
+        }
         // node:http's own path for a request that has no socket: 'error' (err, or "socket hang
         // up"), then 'close'.
         (this as unknown as { onSocket(s: undefined, e?: Error): void }).onSocket(undefined, err);
@@ -423,10 +431,17 @@ class VerifyingAgent extends https.Agent {
   #retryQueued(name: string): void {
     const requests = this.requests as unknown as Record<string, http.ClientRequest[] | undefined>;
     const queue = requests[name];
-    const next = queue?.shift();
-    if (queue && queue.length === 0) delete requests[name];
+    // Only a request queued here (node:http's own wait for a socket that exists, and are served
+    // when it is freed or closed).
+    const i = queue ? queue.findIndex((r) => this.#queued.has(r)) : -1;
+    if (!queue || i < 0) return;
+    const [next] = queue.splice(i, 1);
+    if (queue.length === 0) delete requests[name];
     const options = next && this.#queued.get(next);
-    if (next && options) this.addRequest(next, options);
+    if (next && options) {
+      this.#queued.delete(next);
+      this.addRequest(next, options);
+    }
   }
   override createConnection(
     options: https.RequestOptions,
