@@ -192,6 +192,20 @@ function proxyCredentials(value: unknown, what: string): string {
   return `${user}:${password}`;
 }
 
+/**
+ * What a Session checks of its proxy settings when it is made, as a request would (a scheme we do
+ * not speak, a misspelt key, bad credentials or headers; the option table checks their kinds), without
+ * reading an https:// proxy's trust files: that waits for the first request through it.
+ */
+export function checkProxySettings(settings: ProxySettings): void {
+  const { proxy, proxyAuth } = settings;
+  if (proxy !== undefined && proxy !== false && proxy !== null) {
+    resolveProxy(proxy, 'the proxy option', settings, { readTrust: false });
+  } else if (proxyAuth !== undefined) {
+    proxyCredentials(proxyAuth, 'proxyAuth');
+  }
+}
+
 /** The keys of the object form of a proxy option. */
 const PROXY_KEYS = ['url', 'auth', 'headers', 'verify'];
 
@@ -200,6 +214,7 @@ export function resolveProxy(
   option: ProxyOption,
   source: string,
   settings: Pick<ProxySettings, 'proxyVerify' | 'proxyAuth' | 'trustEnv' | 'env'> = {},
+  { readTrust = true }: { readTrust?: boolean } = {},
 ): ResolvedProxy {
   const object: ProxyObject =
     typeof option === 'string' || option instanceof URL
@@ -266,7 +281,7 @@ export function resolveProxy(
   }
   let trust: TrustAnchors | null | undefined;
   let trustKey = '';
-  if (protocol === 'https:') {
+  if (protocol === 'https:' && readTrust) {
     const verify = object.verify ?? settings.proxyVerify;
     const resolved = resolveTrust({
       ...(verify === undefined ? {} : { verify }),

@@ -71,6 +71,7 @@ import {
 } from './options.js';
 import { connectorConfig, poolKey } from './pool.js';
 import {
+  checkProxySettings,
   forwardsHttp,
   ProxiedAgent,
   proxyAuthHeaderError,
@@ -209,6 +210,7 @@ export class Session {
     // Headers and params are checked now (each request merges them again, so later edits count).
     if (options.headers !== undefined) mergeHeaders(options.headers);
     if (options.params !== undefined) paramPairs(options.params);
+    checkProxySettings(options);
     this.defaults = { ...options };
     this.#baseUrl = options.baseUrl === undefined ? undefined : checkBaseUrl(options.baseUrl);
     if (options.hooks !== undefined) checkHooks(options.hooks, 'new Session(options): ');

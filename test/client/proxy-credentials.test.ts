@@ -171,9 +171,8 @@ describe('a misspelt key in the object form of proxy', () => {
         new Session({ ...base, verify: root.pem }).get(target.url('/'), { proxy: bad }),
         check,
       );
-      const withBad = new Session({ ...base, verify: root.pem, proxy: bad });
-      await assert.rejects(withBad.get(target.url('/')), check);
-      await withBad.close();
+      // A Session's own setting is refused when the Session is made, as its other options are.
+      assert.throws(() => new Session({ ...base, verify: root.pem, proxy: bad }), check);
       assert.throws(() => dispatcher({ trustEnv: false, verify: root.pem, proxy: bad }), check);
       assert.equal(p.connects.length, 0, 'nothing reached the proxy');
       // Spelt right, the same request goes through with the credentials.
@@ -191,6 +190,37 @@ describe('a misspelt key in the object form of proxy', () => {
     } finally {
       await p.close();
     }
+  });
+});
+
+describe("a Session's proxy settings are checked when it is made", () => {
+  // They were checked at the first request only: new Session({ proxy: 'ftp://…' }) was accepted.
+  for (const [label, options, pattern] of [
+    ['a scheme we do not speak', { proxy: 'ftp://proxy.example:21' }, /scheme 'ftp:'/],
+    ['not a URL', { proxy: 'not a url' }, /not a valid URL/],
+    ['a port out of range', { proxy: 'http://proxy.example:99999' }, /not a valid URL/],
+    [
+      'headers for a SOCKS5 proxy',
+      { proxy: { url: 'socks5://proxy.example', headers: { a: 'b' } } },
+      /SOCKS5 proxy takes none/,
+    ],
+    ['proxyAuth without a colon', { proxyAuth: 'user-only' }, /proxyAuth must be 'user:password'/],
+  ] as [string, object, RegExp][]) {
+    test(label, () => {
+      assert.throws(
+        () => new Session({ trustEnv: false, ...options }),
+        (e: unknown) => e instanceof ConfigError && e.code === 'ERR_PROXY_OPTION' && pattern.test(e.message),
+      );
+    });
+  }
+
+  test("an https:// proxy's trust files are read at its first request, not when the Session is made", async () => {
+    // A CA path that does not exist: making the Session reads nothing, so it succeeds.
+    const s = new Session({
+      trustEnv: false,
+      proxy: { url: 'https://proxy.example:8443', verify: '/nonexistent/ca.pem' },
+    });
+    await s.close();
   });
 });
 
