@@ -499,8 +499,12 @@ class VerifyingAgent extends https.Agent {
  * `{ agent: agent(opts) }`. `agentOptions` go to https.Agent (keepAlive defaults to true,
  * maxSockets, …). For https URLs only; proxies apply to https targets (CONNECT).
  */
-export function agent(options: AdapterOptions = {}, agentOptions: AgentPoolOptions = {}): https.Agent {
-  if (options !== null && typeof options === 'object' && options.http2 === true) {
+export function agent(
+  // node:https speaks HTTP/1.1 only: `http2: true` is a compile error here, and a ConfigError below.
+  options: AdapterOptions & { http2?: false | undefined } = {},
+  agentOptions: AgentPoolOptions = {},
+): https.Agent {
+  if (options !== null && typeof options === 'object' && (options as AdapterOptions).http2 === true) {
     throw new ConfigError(
       'agent(options): http2 is not available here: node:https (and axios, got or node-fetch through this agent) speak HTTP/1.1 only. ' +
         'For HTTP/2 use dispatcher({ http2: true }) with fetch or undici, or a Session with http2: true.',

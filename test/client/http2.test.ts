@@ -343,6 +343,7 @@ describe('adapters', () => {
       await d.close();
     }
     assert.throws(
+      // @ts-expect-error http2: true is refused at compile time too
       () => agent({ verify: root.pem, http2: true }),
       (err: unknown) => err instanceof ConfigError && /HTTP\/1\.1 only/.test(err.message),
     );
