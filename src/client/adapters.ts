@@ -315,6 +315,14 @@ type CreateSocket = (
 /** node:https's Agent with our connector in createConnection. */
 class VerifyingAgent extends https.Agent {
   readonly #connect: buildConnector.connector;
+  readonly #config: ConnectorConfig;
+  /**
+   * Connectors for a request's own `family` (axios' `family`, got's `dnsLookupIpVersion`,
+   * node:https's `family`: node:http hands it to createConnection and names the pool by it), made
+   * when first asked for. The agent's `family` is the default; a request's own wins, as a
+   * request's options win over a Session's.
+   */
+  readonly #byFamily = new Map<4 | 6, buildConnector.connector>();
   /**
    * Connections being made, per pool name. node:http counts a socket in `sockets` only once
    * createConnection has called back, which ours does after the handshake and verification: a
@@ -326,11 +334,22 @@ class VerifyingAgent extends https.Agent {
   readonly #pending = new Map<string, number>();
   /** The options each request queued here came with, to try it again if a connection fails. */
   readonly #queued = new WeakMap<object, http.ClientRequestArgs>();
-  constructor(connect: buildConnector.connector, agentOptions: https.AgentOptions) {
+  constructor(config: ConnectorConfig, agentOptions: https.AgentOptions) {
     // rejectUnauthorized: true so that Node acts on refuseBypass's error (node:tls otherwise only
     // records it); our own connections ignore both options.
     super({ ...agentOptions, rejectUnauthorized: true, checkServerIdentity: refuseBypass });
-    this.#connect = connect;
+    this.#config = config;
+    this.#connect = adapterConnector(config);
+  }
+
+  #connectorFor(family: unknown): buildConnector.connector {
+    if ((family !== 4 && family !== 6) || family === this.#config.family) return this.#connect;
+    let connect = this.#byFamily.get(family);
+    if (!connect) {
+      connect = adapterConnector({ ...this.#config, family });
+      this.#byFamily.set(family, connect);
+    }
+    return connect;
   }
 
   /** The pool name node:http's addRequest computes (its options merge, servername, getName). */
@@ -463,7 +482,7 @@ class VerifyingAgent extends https.Agent {
     const name = (options as { _agentKey?: unknown })._agentKey;
     const key = typeof name === 'string' ? name : undefined;
     if (key !== undefined) this.#pending.set(key, (this.#pending.get(key) ?? 0) + 1);
-    this.#connect(
+    this.#connectorFor(options.family)(
       {
         hostname,
         host: hostname.includes(':') ? `[${hostname}]:${port}` : `${hostname}:${port}`,
@@ -518,5 +537,5 @@ export function agent(
     });
   }
   refuseConnectionOptions(agentOptions, 'agent(options, agentOptions)');
-  return new VerifyingAgent(adapterConnector(config), { keepAlive: true, ...agentOptions });
+  return new VerifyingAgent(config, { keepAlive: true, ...agentOptions });
 }

@@ -8,9 +8,10 @@
  */
 import assert from 'node:assert/strict';
 import { lookup } from 'node:dns/promises';
+import https from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import { request as undiciRequest } from 'undici';
-import { ConfigError, ConnectionError, dispatcher, ProxyError, Session } from '../../src/index.js';
+import { agent, ConfigError, ConnectionError, dispatcher, ProxyError, Session } from '../../src/index.js';
 import { createRoot, type Issued, issue, tempDir } from '../support/pki.js';
 import { startProxy, type TestProxy } from '../support/proxy.js';
 import { type PlainServer, startHttpServer, startTlsServer, type TestServer } from '../support/servers.js';
@@ -258,6 +259,40 @@ describe('family: through proxies, and the adapters', () => {
     });
     assert.equal(socks6.greetings.length, 1, 'the proxy was reached');
     assert.equal(socks6.requests.length, 0, 'no CONNECT was sent');
+  });
+
+  test("agent(): a request's own family (node:https's and axios' family option) is the one used", async () => {
+    // node:http hands a request's `family` to createConnection (and names the pool by it); it was
+    // ignored, so axios' { family: 6 } connected over whatever the name resolved to first.
+    const get = (host: string, family: number | undefined, a: https.Agent) =>
+      new Promise<number>((resolve, reject) => {
+        const req = https.get(
+          { host, port: v4.port, servername: 'localhost', agent: a, ...(family ? { family } : {}) },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+      });
+    const a = agent({ verify: caPath, trustEnv: false });
+    const a6 = agent({ verify: caPath, trustEnv: false, family: 6 });
+    try {
+      assert.equal(await get('localhost', 4, a), 200);
+      await assert.rejects(
+        get('127.0.0.1', 6, a),
+        connectionError('ERR_CONNECTION_FAMILY', /only IPv6 was asked for/),
+      );
+      // The agent's own family is the default; a request's own wins over it.
+      await assert.rejects(
+        get('127.0.0.1', undefined, a6),
+        connectionError('ERR_CONNECTION_FAMILY', /only IPv6/),
+      );
+      assert.equal(await get('127.0.0.1', 4, a6), 200);
+    } finally {
+      a.destroy();
+      a6.destroy();
+    }
   });
 
   test('dispatcher({ family }) with undici', async () => {
