@@ -351,13 +351,16 @@ describe('proxy credentials in every form', () => {
     }
   });
 
-  test('a malformed proxy auth is a ConfigError', async () => {
-    for (const auth of [['carol'], { username: 'carol' }, 42]) {
-      const s = new Session({ trustEnv: false, proxy: { url: 'http://127.0.0.1:1', auth: auth as never } });
-      await assert.rejects(
-        s.get('https://x/'),
-        (e: unknown) => e instanceof ConfigError && /auth must be/.test(e.message),
-      );
+  test('a malformed proxy auth is a ConfigError: on a request, and when a Session is made', async () => {
+    const isAuthError = (e: unknown) => e instanceof ConfigError && /auth must be/.test(e.message);
+    const s = new Session({ trustEnv: false });
+    try {
+      for (const auth of [['carol'], { username: 'carol' }, 42]) {
+        const proxy = { url: 'http://127.0.0.1:1', auth: auth as never };
+        await assert.rejects(s.get('https://x/', { proxy }), isAuthError);
+        assert.throws(() => new Session({ trustEnv: false, proxy }), isAuthError);
+      }
+    } finally {
       await s.close();
     }
   });
