@@ -17,6 +17,7 @@
  * ignored: the adapter's options decide, so a library default cannot weaken them.
  */
 
+import { AsyncResource } from 'node:async_hooks';
 import type http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -170,6 +171,10 @@ const CONNECTION_OPTIONS: Readonly<Record<string, string>> = {
   connectTimeout: 'connectTimeout',
   autoSelectFamily: 'family: 4 or 6',
   autoSelectFamilyAttemptTimeout: 'family: 4 or 6',
+  // Node 24's https.Agent proxy support (HTTPS_PROXY read by the Agent itself) happens in its own
+  // createConnection, which certainly's replaces: requests went direct, past the proxy asked for.
+  proxyEnv:
+    "proxy: 'http://host:port' (or trustEnv: true, the default, which reads HTTPS_PROXY and NO_PROXY)",
 };
 // The rest of node:tls's connection options: certainly makes the TLS connection itself (TLS 1.2
 // and 1.3, its own settings), so it has no equivalent for these.
@@ -328,12 +333,13 @@ class VerifyingAgent extends https.Agent {
    * createConnection has called back, which ours does after the handshake and verification: a
    * burst of requests all saw an empty pool and each got a connection of its own, whatever
    * maxSockets said (10 connections for 10 requests with maxSockets: 2). addRequest counts these
-   * too, and queues a request past the limit where node:http queues it (`requests`), to be given
-   * a socket that is freed or closed, as node:http does.
+   * too, and a request past the limit waits here until one of them is made or fails; then it is
+   * given to node:http's addRequest again, in its own async context (node:http's own queue keeps
+   * an AsyncResource per request for the same reason: a queued request's callbacks must not run
+   * in the context of the request that freed the socket).
    */
   readonly #pending = new Map<string, number>();
-  /** The options each request queued here came with, to try it again if a connection fails. */
-  readonly #queued = new WeakMap<object, http.ClientRequestArgs>();
+  readonly #waiting = new Map<string, Waiting[]>();
   constructor(config: ConnectorConfig, agentOptions: https.AgentOptions) {
     // rejectUnauthorized: true so that Node acts on refuseBypass's error (node:tls otherwise only
     // records it); our own connections ignore both options.
@@ -382,11 +388,7 @@ class VerifyingAgent extends https.Agent {
       const free = (this.freeSockets[name] ?? []).some((s) => !s.destroyed);
       const busy = this.sockets[name]?.length ?? 0;
       if (pending > 0 && !free && busy + pending >= this.maxSockets) {
-        const requests = this.requests as unknown as Record<string, http.ClientRequest[]>;
-        const queue = requests[name] ?? [];
-        queue.push(req);
-        requests[name] = queue;
-        this.#queued.set(req, options);
+        this.#wait(name, req, options);
         return;
       }
     }
@@ -446,22 +448,67 @@ class VerifyingAgent extends https.Agent {
     );
   }
 
-  /** A connection failed: a request queued behind it gets its own attempt, as after a close. */
-  #retryQueued(name: string): void {
-    const requests = this.requests as unknown as Record<string, http.ClientRequest[] | undefined>;
-    const queue = requests[name];
-    // Only a request queued here (node:http's own wait for a socket that exists, and are served
-    // when it is freed or closed).
-    const i = queue ? queue.findIndex((r) => this.#queued.has(r)) : -1;
-    if (!queue || i < 0) return;
-    const [next] = queue.splice(i, 1);
-    if (queue.length === 0) delete requests[name];
-    const options = next && this.#queued.get(next);
-    if (next && options) {
-      this.#queued.delete(next);
-      this.addRequest(next, options);
+  /**
+   * Holds a request past maxSockets until a connection being made to its pool settles. Aborted
+   * while it waits (req.destroy(): an AbortSignal, a timeout), it fails at once, as a request
+   * without a socket fails in node:http, and leaves the queue.
+   */
+  #wait(name: string, req: http.ClientRequest, options: http.ClientRequestArgs): void {
+    const destroy = req.destroy;
+    const entry: Waiting = {
+      req,
+      options,
+      resource: new AsyncResource('certainly.QueuedRequest'),
+      unwrap: () => {
+        if (req.destroy === destroyWaiting) req.destroy = destroy;
+      },
+    };
+    const queue = this.#waiting.get(name) ?? [];
+    queue.push(entry);
+    this.#waiting.set(name, queue);
+    const waiting = this.#waiting;
+    const destroyWaiting = function destroyWaiting(
+      this: http.ClientRequest,
+      err?: Error,
+    ): http.ClientRequest {
+      const first = !this.destroyed;
+      const result = destroy.call(this, err);
+      const list = waiting.get(name);
+      const i = list ? list.indexOf(entry) : -1;
+      if (first && list && i >= 0) {
+        list.splice(i, 1);
+        if (list.length === 0) waiting.delete(name);
+        entry.unwrap();
+        // node:http's own path for a request that has no socket: 'error' (err, or "socket hang
+        // up"), then 'close'.
+        (this as unknown as { onSocket(s: undefined, e?: Error): void }).onSocket(undefined, err);
+      }
+      return result;
+    };
+    req.destroy = destroyWaiting;
+  }
+
+  /**
+   * A connection to `name` was made or failed: the requests waiting for it go to addRequest again,
+   * each in its own async context; there node:http gives them a free socket, makes a connection,
+   * or queues them in its own queue (served when a socket is freed or closed).
+   */
+  #release(name: string): void {
+    const queue = this.#waiting.get(name);
+    if (!queue) return;
+    this.#waiting.delete(name);
+    for (const { req, options, resource, unwrap } of queue) {
+      unwrap();
+      if (!req.destroyed) resource.runInAsyncScope(() => this.addRequest(req, options));
+      // Destroyed some other way while it waited: it fails as node:http fails one without a socket.
+      else
+        resource.runInAsyncScope(() =>
+          (req as unknown as { onSocket(s: undefined): void }).onSocket(undefined),
+        );
+      resource.emitDestroy();
     }
   }
+
   override createConnection(
     options: https.RequestOptions,
     callback?: (err: Error | null, stream: Duplex) => void,
@@ -498,7 +545,8 @@ class VerifyingAgent extends https.Agent {
         }
         if (err) {
           callback(err, undefined as unknown as Duplex);
-          if (key !== undefined) this.#retryQueued(key);
+          // A request waiting behind this connection gets its own attempt, as after a close.
+          if (key !== undefined) this.#release(key);
           return;
         }
         // The Agent's `timeout` (an idle timeout): node:http leaves it to createConnection, as
@@ -506,6 +554,8 @@ class VerifyingAgent extends https.Agent {
         const timeout = Number(options.timeout);
         if (timeout > 0) (socket as net.Socket).setTimeout(timeout);
         callback(null, socket as Duplex);
+        // Handed over and counted in `sockets` now: the requests waiting for it are added again.
+        if (key !== undefined) this.#release(key);
       },
     );
     return undefined;
@@ -538,4 +588,13 @@ export function agent(
   }
   refuseConnectionOptions(agentOptions, 'agent(options, agentOptions)');
   return new VerifyingAgent(config, { keepAlive: true, ...agentOptions });
+}
+
+/** A request held by VerifyingAgent past maxSockets, with the async context it came in. */
+interface Waiting {
+  req: http.ClientRequest;
+  options: http.ClientRequestArgs;
+  resource: AsyncResource;
+  /** Puts back the request's own destroy. */
+  unwrap: () => void;
 }

@@ -14,7 +14,54 @@ const REDACTED = '[redacted]';
  * Header names whose values are credentials: the three the redirect rules drop, and the usual
  * names of API keys and tokens (X-Api-Key, X-Auth-Token, X-Amz-Security-Token, …).
  */
-const SECRET_HEADER = /^(?:authorization|proxy-authorization|cookie)$|token|secret|passw|api-?key|auth/i;
+const SECRET_HEADER = /^(?:authorization|proxy-authorization|cookie)$|token|secret|passw|api[-_]?key|auth/i;
+
+/**
+ * Query parameter names whose values are credentials (api_key, access_token, client_secret,
+ * password, a presigned URL's X-Amz-Signature and X-Amz-Credential, …).
+ */
+const SECRET_PARAM = /token|secret|passw|api[-_]?key|auth|signature|credential|^sig$|^key$/i;
+
+/** A URL with its user:password@ and the values of credential-named query parameters hidden. */
+function urlView(url: unknown): unknown {
+  if (typeof url !== 'string' && !(url instanceof URL)) return url;
+  const text = redactUserinfo(String(url));
+  const q = text.indexOf('?');
+  if (q < 0) return text;
+  const hash = text.indexOf('#', q);
+  const end = hash < 0 ? text.length : hash;
+  const query = text
+    .slice(q + 1, end)
+    .split('&')
+    .map((part) => {
+      const eq = part.indexOf('=');
+      const name = eq < 0 ? part : part.slice(0, eq);
+      let decoded = name;
+      try {
+        decoded = decodeURIComponent(name.replace(/\+/g, ' '));
+      } catch {}
+      return eq >= 0 && SECRET_PARAM.test(decoded) ? `${name}=${REDACTED}` : part;
+    })
+    .join('&');
+  return `${text.slice(0, q + 1)}${query}${text.slice(end)}`;
+}
+
+/** Params in any accepted form, with the values of credential-named parameters hidden. */
+function paramsView(params: unknown): unknown {
+  if (typeof params === 'string') return (urlView(`?${params}`) as string).slice(1);
+  let pairs: unknown[];
+  if (params instanceof URLSearchParams || params instanceof Map) pairs = [...params.entries()];
+  else if (Array.isArray(params)) pairs = params;
+  else if (typeof params === 'object' && params !== null) pairs = Object.entries(params);
+  else return params;
+  const hide = (pair: unknown): unknown => {
+    if (!Array.isArray(pair) || typeof pair[0] !== 'string') return pair;
+    const [name, value] = pair as [string, unknown];
+    return [name, value === null || value === undefined || !SECRET_PARAM.test(name) ? value : REDACTED];
+  };
+  const shown = pairs.map(hide);
+  return Array.isArray(params) ? shown : Object.fromEntries(shown as [string, unknown][]);
+}
 
 /** Headers in any accepted form, as [name, value] pairs with credential values hidden. */
 function headersView(headers: unknown): unknown {
@@ -66,6 +113,9 @@ function proxyView(proxy: unknown): unknown {
 export function redactedOptions(options: object): Record<string, unknown> {
   const o: Record<string, unknown> = { ...options };
   if (o.headers !== undefined) o.headers = headersView(o.headers);
+  if (o.params !== undefined) o.params = paramsView(o.params);
+  // A base URL's credentials become every request's Basic auth.
+  if (o.baseUrl !== undefined) o.baseUrl = urlView(o.baseUrl);
   if (o.cert !== undefined) o.cert = certView(o.cert);
   if (o.proxy !== undefined) o.proxy = proxyView(o.proxy);
   // Any form of credentials: a pair, { username, password }, { bearer }, { digest }, a function.

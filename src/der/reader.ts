@@ -106,12 +106,12 @@ export function derError(what: string | undefined, problem: string, offset: numb
   throw new ParseError(`${prefix}${problem} at offset ${offset}`, { code: 'ERR_DER' });
 }
 
-/** Readable name of a tag, for messages: 'SEQUENCE', 'INTEGER', '[0]', 'tag 0x45'. */
 /** Lower-case hex of the bytes (no copy), as map keys and in comparisons of raw encodings. */
 export function hexOf(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
+/** Readable name of a tag, for messages: 'SEQUENCE', 'INTEGER', '[0]', 'tag 0x45'. */
 export function tagName(tag: number): string {
   const universal: Record<number, string> = {
     1: 'BOOLEAN',

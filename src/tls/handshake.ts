@@ -738,6 +738,8 @@ async function openStream(
       throw mapSocketError(err as NodeJS.ErrnoException, target.address, target.sni);
     }
   }
+  // An address of the other family is refused through a proxy too (nothing resolves a literal).
+  checkLiteralFamily(target.dialHost, opts.family, target.address);
   const socket = await connectToProxy(attempt, proxy, opts.family);
   if (proxy.protocol === 'socks5:' || proxy.protocol === 'socks5h:') {
     return openSocks5Tunnel(socket, proxy, target.dialHost, target.dialPort, opts.family);
@@ -1020,6 +1022,8 @@ export async function dialPlain(
   const attempt = new Attempt(opts.timeout);
   const address = formatAddress(host, port);
   const proxy = opts.proxy;
+  // An address of the other family is refused through a proxy too (nothing resolves a literal).
+  if (proxy) checkLiteralFamily(host, opts.family, address);
   const work = proxy
     ? connectToProxy(attempt, proxy, opts.family).then((s) =>
         // An HTTP proxy takes the request itself (absolute form); SOCKS5 opens a tunnel to it.

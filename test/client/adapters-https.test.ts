@@ -4,6 +4,7 @@
  * library's error carries our SSLError (code, hint) and the server received no request byte.
  */
 import assert from 'node:assert/strict';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import https from 'node:https';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -193,6 +194,8 @@ describe('agent(): library options cannot weaken verification', () => {
       [{ family: 6 }, /'family' .*family: 4 or 6/],
       [{ minVersion: 'TLSv1.3' }, /'minVersion' .*has no option for this/],
       [{ maxCachedSessions: 10 }, /'maxCachedSessions' .*has no option for this/],
+      // Node 24's Agent reads HTTPS_PROXY itself in the createConnection certainly replaces.
+      [{ proxyEnv: process.env }, /'proxyEnv' .*use proxy: 'http:\/\/host:port'/],
     ];
     for (const [pool, message] of cases) {
       assert.throws(
@@ -424,6 +427,80 @@ describe("agent(): the pool's maxSockets holds for a burst", () => {
       );
     } finally {
       a.destroy();
+    }
+  });
+});
+
+describe("agent(): a request waiting for the pool's connection", () => {
+  // With maxSockets, a request past the limit waits for a connection being made. It used to wait
+  // in node:http's queue without the async context node:http keeps for the requests it queues, so
+  // its callbacks ran in the context of the request that freed the socket; and an abort while it
+  // waited was reported only when that connection came or failed (after the connect timeout).
+  test("its callbacks run in its own AsyncLocalStorage context, as with node:https's own Agent", async () => {
+    const als = new AsyncLocalStorage<string>();
+    const seen = (a: https.Agent, id: string) =>
+      als.run(
+        id,
+        () =>
+          new Promise<string[]>((resolve, reject) => {
+            const req = https.get(servers.good.url(`/als/${id}`), { agent: a }, (res) => {
+              const stores = [als.getStore() ?? '-'];
+              res.resume();
+              res.on('end', () => resolve([...stores, als.getStore() ?? '-']));
+            });
+            req.on('error', reject);
+          }),
+      );
+    for (const [label, a] of [
+      ['agent()', agent({ verify: servers.caPath, trustEnv: false }, { maxSockets: 1 })],
+      ['https.Agent', new https.Agent({ ca: servers.root.pem, maxSockets: 1 })],
+    ] as const) {
+      try {
+        const got = await Promise.all(['A', 'B', 'C'].map((id) => seen(a, id)));
+        assert.deepEqual(
+          got,
+          [
+            ['A', 'A'],
+            ['B', 'B'],
+            ['C', 'C'],
+          ],
+          label,
+        );
+      } finally {
+        a.destroy();
+      }
+    }
+  });
+
+  test('aborted while it waits: its AbortError at once, and no connection is made for it', async () => {
+    let connections = 0;
+    const silent = net.createServer((s) => {
+      connections++;
+      s.on('error', () => {});
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const a = agent({ verify: servers.caPath, trustEnv: false, connectTimeout: 1500 }, { maxSockets: 1 });
+    try {
+      const url = `https://127.0.0.1:${(silent.address() as net.AddressInfo).port}/`;
+      const first = new Promise<string>((resolve) => {
+        https.get(url, { agent: a }).on('error', (e) => resolve((e as { code?: string }).code ?? e.name));
+      });
+      const start = Date.now();
+      const waited = await new Promise<{ name: string; ms: number }>((resolve) => {
+        https
+          .get(url, { agent: a, signal: AbortSignal.timeout(50) })
+          .on('error', (e) => resolve({ name: e.name, ms: Date.now() - start }));
+      });
+      assert.equal(waited.name, 'AbortError');
+      // Well before the first connection's timeout (1.5 s), which it used to wait for; a bound,
+      // not a speed assertion.
+      assert.ok(waited.ms < 1400, `the abort was reported after ${waited.ms} ms`);
+      assert.equal(await first, 'ERR_CONNECT_TIMEOUT');
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(connections, 1, 'no connection was made for the aborted request');
+    } finally {
+      a.destroy();
+      silent.close();
     }
   });
 });

@@ -210,6 +210,26 @@ describe('family: the address family a name resolves to', () => {
 });
 
 describe('family: through proxies, and the adapters', () => {
+  test('an address of the other family is refused through a proxy too: no CONNECT, no SOCKS5 request', async () => {
+    // The proxy was reached and sent CONNECT [::1]:port (or the SOCKS5 address) under family: 4.
+    const connects = proxy.connects.length;
+    const socksRequests = socks.requests.length;
+    for (const via of [`http://127.0.0.1:${proxy.port}`, `socks5://127.0.0.1:${socks.port}`]) {
+      await withSession({ proxy: via, family: 4 }, async (s) => {
+        await assert.rejects(
+          s.get(`https://[::1]:${v6.port}/`),
+          connectionError('ERR_CONNECTION_FAMILY', /IPv6 address, and only IPv4 was asked for/),
+        );
+        await assert.rejects(
+          s.get(`http://[::1]:${plain6.port}/`),
+          connectionError('ERR_CONNECTION_FAMILY', /IPv6 address, and only IPv4 was asked for/),
+        );
+      });
+    }
+    assert.equal(proxy.connects.length, connects, 'no CONNECT was sent');
+    assert.equal(socks.requests.length, socksRequests, 'no SOCKS5 request was sent');
+  });
+
   test("an HTTP proxy's host is resolved to the family asked for; the CONNECT target is the proxy's to resolve", async () => {
     const proxyUrl = `http://localhost:${proxy.port}`;
     const connects = proxy.connects.length;

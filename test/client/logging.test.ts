@@ -137,6 +137,31 @@ describe('a Session with secrets, logged', () => {
   });
 });
 
+describe('a Session with credentials in its base URL and parameters, logged', () => {
+  // A base URL's user:password@ is every request's Basic auth, and API keys often travel as query
+  // parameters: both were printed as given.
+  test('the base URL shows no user:password nor credential parameters; params show no credential values', () => {
+    const s = new Session({
+      trustEnv: false,
+      baseUrl: `https://bob:${SECRETS.password}@api.example/v1/?access_token=${SECRETS.bearer}&page=1`,
+      params: { api_key: SECRETS.apiKey, page: 2 },
+      headers: { 'X-Api_Key': SECRETS.apiKey },
+    });
+    const withPairs = new Session({ trustEnv: false, params: [['client_secret', SECRETS.passphrase]] });
+    for (const [label, text] of [
+      ['inspect(session)', inspect(s, { depth: 10 })],
+      ['JSON.stringify(session)', JSON.stringify(s)],
+      ['inspect(session with pairs)', inspect(withPairs, { depth: 10 })],
+    ] as const) {
+      assertNoSecret(label, text);
+    }
+    const json = JSON.parse(JSON.stringify(s)).defaults;
+    assert.equal(json.baseUrl, 'https://…@api.example/v1/?access_token=[redacted]&page=1');
+    assert.deepEqual(json.params, { api_key: '[redacted]', page: 2 });
+    assert.equal(json.headers['X-Api_Key'], '[redacted]');
+  });
+});
+
 describe('errors, logged', () => {
   test('inspect shows only the fields that are set; JSON.stringify has the name and the message', async () => {
     const wrongName = await startTlsServer({ cert: issue(root, { sans: ['DNS:elsewhere.example'] }) });
