@@ -23,7 +23,7 @@ import type { TrustStore } from '../trust/store.js';
 import type { TrustAnchor } from '../trust/types.js';
 import type { CertificateSummary } from '../x509/types.js';
 import { type CommandSpec, helpText, parseCommand, UsageError, usageFailure, type Values } from './args.js';
-import { CLIENT_CERT_OPTIONS, PROXY_OPTIONS } from './client-flags.js';
+import { CLIENT_CERT_OPTIONS, FAMILY_OPTIONS, familyOf, PROXY_OPTIONS } from './client-flags.js';
 import { cliHint } from './render.js';
 import { esc, jsonText, quote } from './safe.js';
 import { TRUST_OPTIONS, trustOptionsOf } from './trust-flags.js';
@@ -51,6 +51,8 @@ export type CaExplainFn = (url: URL, trust: ResolvedTrust, conn: CaConnection) =
 export interface CaConnection {
   serverName?: string;
   connectTo?: string;
+  /** -4 / -6. */
+  family?: 4 | 6;
   proxy: Values<typeof PROXY_OPTIONS>;
   cert: Values<typeof CLIENT_CERT_OPTIONS>;
   env: NodeJS.ProcessEnv;
@@ -94,6 +96,7 @@ export const CA = {
       value: 'H:P',
       help: "with explain and pem --server: connect to H:P instead; still verify the\nURL's host (or NAME)",
     },
+    ...FAMILY_OPTIONS,
     ...PROXY_OPTIONS,
     ...CLIENT_CERT_OPTIONS,
     server: {
@@ -130,6 +133,7 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Parsed {
     conn: {
       ...(v['server-name'] !== undefined ? { serverName: v['server-name'] } : {}),
       ...(v['connect-to'] !== undefined ? { connectTo: v['connect-to'] } : {}),
+      ...familyOf(v),
       proxy: v,
       cert: v,
       env,

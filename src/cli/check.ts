@@ -43,7 +43,14 @@ import {
 } from '../trust/resolve.js';
 import { parseReferenceName } from '../verify/identity.js';
 import { type CommandSpec, helpText, parseCommand, UsageError, usageFailure } from './args.js';
-import { CLIENT_CERT_OPTIONS, clientCertOf, PROXY_OPTIONS, proxyOptionsOf } from './client-flags.js';
+import {
+  CLIENT_CERT_OPTIONS,
+  clientCertOf,
+  FAMILY_OPTIONS,
+  familyOf,
+  PROXY_OPTIONS,
+  proxyOptionsOf,
+} from './client-flags.js';
 import { cliHint, type Io, styler } from './render.js';
 import { esc, writeControl } from './safe.js';
 import { TRUST_OPTIONS, trustOptionsOf } from './trust-flags.js';
@@ -78,6 +85,7 @@ export const CHECK = {
       value: 'H:P',
       help: "connect to H:P instead; still verify the target's host (or NAME)",
     },
+    ...FAMILY_OPTIONS,
     ...TRUST_OPTIONS,
     ...CLIENT_CERT_OPTIONS,
     ...PROXY_OPTIONS,
@@ -150,6 +158,8 @@ interface Flags {
   stdin: boolean;
   serverName?: string;
   connectTo?: string;
+  /** -4 / -6. */
+  family?: 4 | 6;
   cert?: ClientCertOption;
   proxy: ReturnType<typeof proxyOptionsOf>;
   ca: string[];
@@ -179,6 +189,7 @@ function flagsOf(argv: string[], env: NodeJS.ProcessEnv): Flags {
     stdin: args.includes('-') || v.targets.includes('-'),
     ...(v['server-name'] !== undefined ? { serverName: v['server-name'] } : {}),
     ...(v['connect-to'] !== undefined ? { connectTo: v['connect-to'] } : {}),
+    ...familyOf(v),
     ca: v.ca,
     ...certOf(v, env),
     proxy: proxyOptionsOf(v),
@@ -377,6 +388,7 @@ function tryCommand(r: CheckReport, flags: Flags): (flag: string) => string {
     const parts = ['certainly check', r.target, flag];
     for (const ca of flags.ca) parts.push('--ca', ca);
     if (flags.connectTo) parts.push('--connect-to', flags.connectTo);
+    if (flags.family) parts.push(`-${flags.family}`);
     return parts.join(' ');
   };
 }
@@ -701,6 +713,7 @@ export async function runCheck(argv: string[], io: CheckIo): Promise<number> {
           trustExplanation: trust.explanation,
           ...(flags.serverName !== undefined ? { serverName: flags.serverName } : {}),
           ...(flags.connectTo !== undefined ? { connectTo: flags.connectTo } : {}),
+          ...(flags.family ? { family: flags.family } : {}),
           ...(flags.cert ? { cert: flags.cert } : {}),
           ...flags.proxy,
           warnDays: flags.warnDays,

@@ -7,7 +7,28 @@
 import type { ClientCertOption } from '../client/options.js';
 import { ConfigError } from '../errors.js';
 import { describeReadError, FILE_LIMITS, readBounded } from '../trust/load.js';
-import type { OptionSpec, Values } from './args.js';
+import { type OptionSpec, UsageError, type Values } from './args.js';
+
+/** curl's -4 / -6: the library's `family` (tls/family.ts). */
+export const FAMILY_OPTIONS = {
+  ipv4: {
+    type: 'boolean',
+    short: '4',
+    help: "resolve names to IPv4 addresses only, as curl (the URL's host, --connect-to's,\nthe proxy's); an IPv6 address is refused",
+  },
+  ipv6: {
+    type: 'boolean',
+    short: '6',
+    help: 'resolve names to IPv6 addresses only, as curl; an IPv4 address is refused',
+  },
+} as const satisfies Record<string, OptionSpec>;
+
+/** `family` from -4 / -6; both is a usage error (curl takes the last; which was meant is unclear). */
+export function familyOf(values: Values<typeof FAMILY_OPTIONS>): { family?: 4 | 6 } {
+  if (values.ipv4 && values.ipv6)
+    throw new UsageError('-4 and -6 contradict each other: give one (or neither, for either family)');
+  return values.ipv4 ? { family: 4 } : values.ipv6 ? { family: 6 } : {};
+}
 
 export const CLIENT_CERT_OPTIONS = {
   cert: {

@@ -14,10 +14,14 @@ import { clientCertOf, proxyOptionsOf } from './client-flags.js';
 /** For sentChain (diagnose/): the same options diagnose() takes. */
 export function diagnoseConnection(
   c: CaConnection,
-): Pick<DiagnoseOptions, 'serverName' | 'connectTo' | 'proxy' | 'proxyVerify' | 'noProxy' | 'trustEnv'> {
+): Pick<
+  DiagnoseOptions,
+  'serverName' | 'connectTo' | 'family' | 'proxy' | 'proxyVerify' | 'noProxy' | 'trustEnv'
+> {
   return {
     ...(c.serverName !== undefined ? { serverName: c.serverName } : {}),
     ...(c.connectTo !== undefined ? { connectTo: c.connectTo } : {}),
+    ...(c.family ? { family: c.family } : {}),
     ...proxyOptionsOf(c.proxy),
   };
 }
@@ -26,7 +30,7 @@ export function diagnoseConnection(
 export function probeConnection(
   url: URL,
   c: CaConnection,
-): Pick<ProbeConfig, 'serverName' | 'connectTo' | 'proxy' | 'clientCert'> {
+): Pick<ProbeConfig, 'serverName' | 'connectTo' | 'family' | 'proxy' | 'clientCert'> {
   const route = proxyChooser({ ...proxyOptionsOf(c.proxy), env: c.env })({
     protocol: 'https:',
     hostname: url.hostname.replace(/^\[|\]$/g, ''),
@@ -36,6 +40,7 @@ export function probeConnection(
   return {
     ...(c.serverName !== undefined ? { serverName: c.serverName } : {}),
     ...(c.connectTo !== undefined ? { connectTo: parseConnectTo(c.connectTo) } : {}),
+    ...(c.family ? { family: c.family } : {}),
     ...(route ? { proxy: route } : {}),
     ...(cert ? { clientCert: clientTlsOptions(cert) } : {}),
   };

@@ -13,7 +13,14 @@ import { formatAddress, parseConnectTo, stripBrackets } from '../tls/target.js';
 import { privateAddressKind } from '../verify/aia.js';
 import { parseReferenceName } from '../verify/identity.js';
 import { type CommandSpec, helpText, type Parsed, parseCommand, UsageError, usageFailure } from './args.js';
-import { CLIENT_CERT_OPTIONS, clientCertOf, PROXY_OPTIONS, proxyOptionsOf } from './client-flags.js';
+import {
+  CLIENT_CERT_OPTIONS,
+  clientCertOf,
+  FAMILY_OPTIONS,
+  familyOf,
+  PROXY_OPTIONS,
+  proxyOptionsOf,
+} from './client-flags.js';
 import { cookieArgPairs, formatCookieFile, MAX_COOKIE_FILE, parseCookieFile } from './cookie-file.js';
 import { formParts, MAX_DATA_FILE, readFileArg, remoteName, requestBody, writeBody } from './download.js';
 import { describeTls, errorToJson, exitCodeFor, type Io, renderError, tlsJson } from './render.js';
@@ -55,16 +62,7 @@ export const GET = {
       value: 'HOST:PORT:ADDR',
       help: "curl's --resolve: for the URL's HOST:PORT, connect to ADDR; the URL's host\nis still what is verified and sent as SNI",
     },
-    ipv4: {
-      type: 'boolean',
-      short: '4',
-      help: "resolve names to IPv4 addresses only, as curl (the URL's host, --connect-to's,\nthe proxy's); an IPv6 address is refused",
-    },
-    ipv6: {
-      type: 'boolean',
-      short: '6',
-      help: 'resolve names to IPv6 addresses only, as curl; an IPv4 address is refused',
-    },
+    ...FAMILY_OPTIONS,
     ...CLIENT_CERT_OPTIONS,
     pin: {
       type: 'string',
@@ -470,9 +468,7 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
     else if (values['tlsv1.2'] && (tlsDefaults.min === 'TLSv1' || tlsDefaults.min === 'TLSv1.1'))
       tls.DEFAULT_MIN_VERSION = 'TLSv1.2';
     if (values['tls-max'] === '1.2') tls.DEFAULT_MAX_VERSION = 'TLSv1.2';
-    // curl takes the last of -4 and -6; given both, which one was meant is unclear.
-    if (values.ipv4 && values.ipv6)
-      throw new UsageError('-4 and -6 contradict each other: give one (or neither, for either family)');
+    const family = familyOf(values);
     if (values['http1.1'] && values.http2)
       throw new UsageError('--http1.1 and --http2 contradict each other');
     if (values.fail && values['fail-with-body'])
@@ -574,7 +570,7 @@ export async function runGet(argv: string[], io: Io): Promise<number> {
       ...(values.insecure ? { verify: false } : verify ? { verify } : {}),
       ...(values['server-name'] ? { serverName: values['server-name'] } : {}),
       ...(connectTo ? { connectTo } : {}),
-      ...(values.ipv4 ? { family: 4 } : values.ipv6 ? { family: 6 } : {}),
+      ...family,
       ...(literalCookies.length > 0 ? { cookies: literalCookies } : {}),
       ...(body ? { data: body.data } : {}),
       ...(timeout !== undefined ? { timeout } : {}),

@@ -13,6 +13,7 @@
  */
 import type tls from 'node:tls';
 import { SSLError } from '../errors.js';
+import type { IpFamily } from '../tls/family.js';
 import {
   type ClientTlsOptions,
   type DnsResult,
@@ -93,6 +94,8 @@ export interface WireOptions {
   alpn?: string[];
   /** The proxy to go through (http, https or SOCKS5), or none. */
   proxy?: ProxyRoute | null;
+  /** Resolve names to this address family only (curl's -4 / -6; tls/family.ts). */
+  family?: IpFamily;
   /** A client certificate to present when the server asks. */
   clientCert?: ClientTlsOptions;
   /** Ask for a stapled OCSP response (RFC 6066 status_request). */
@@ -136,6 +139,7 @@ export async function connectForDiagnosis(opts: WireOptions): Promise<Wire> {
       tap,
       ...(opts.alpn ? { alpn: opts.alpn } : {}),
       ...(opts.proxy ? { proxy: opts.proxy } : {}),
+      ...(opts.family ? { family: opts.family } : {}),
       ...(opts.clientCert ? { clientCert: opts.clientCert } : {}),
       ...(opts.requestOCSP ? { requestOCSP: true } : {}),
       ...(gate ? { beforeClientFlight: decide } : {}),

@@ -67,6 +67,11 @@ export interface DiagnoseOptions {
   serverName?: string;
   /** Where to connect instead of the target's host ('host:port' or a ConnectTarget). */
   connectTo?: string | ConnectTarget;
+  /**
+   * Resolve names to this address family only (curl's -4 / -6, the request option): a dual-stack
+   * server's IPv4 and IPv6 endpoints can present different certificates. 0 or unset: either.
+   */
+  family?: 0 | 4 | 6;
   /** Warn when a certificate on the path expires within this many days; default 14. */
   warnDays?: number;
   /**
@@ -114,6 +119,13 @@ export interface DiagnoseOptions {
   trustEnv?: boolean;
   /** A client certificate to present when the server asks (mutual TLS), as the request option. */
   cert?: ClientCertOption;
+}
+
+/** The family option checked: 4, 6, or 0 / unset for either (ConfigError otherwise). */
+function familyOption(family: unknown): 4 | 6 | undefined {
+  if (family === undefined || family === 0) return undefined;
+  if (family === 4 || family === 6) return family;
+  throw new ConfigError(`family must be 4, 6 or 0 (either), not ${String(family)}`, { code: 'ERR_OPTIONS' });
 }
 
 /** A target: 'https://host[:port]/…', 'host', 'host:port' or '[v6]:port'. */
@@ -190,13 +202,15 @@ export async function sentChain(
   target: string,
   options: Pick<
     DiagnoseOptions,
-    'serverName' | 'connectTo' | 'timeout' | 'proxy' | 'proxyVerify' | 'noProxy' | 'trustEnv'
+    'serverName' | 'connectTo' | 'timeout' | 'proxy' | 'proxyVerify' | 'noProxy' | 'trustEnv' | 'family'
   > = {},
 ): Promise<{ chain: Certificate[]; error?: Error }> {
   const { tlsTarget, proxy } = connectionPlan(target, options);
+  const family = familyOption(options.family);
   const wire = await connectForDiagnosis({
     target: tlsTarget,
     ...(proxy ? { proxy } : {}),
+    ...(family ? { family } : {}),
     trust: null,
     timeout: options.timeout ?? DEFAULT_CHECK_TIMEOUT_MS,
   });
@@ -347,9 +361,11 @@ export async function diagnose(target: string, options: DiagnoseOptions): Promis
       ),
   };
 
+  const family = familyOption(options.family);
   const wire = await connectForDiagnosis({
     target: tlsTarget,
     ...(proxy ? { proxy } : {}),
+    ...(family ? { family } : {}),
     ...(clientCert ? { clientCert } : {}),
     trust: options.trust,
     timeout: options.timeout ?? DEFAULT_CHECK_TIMEOUT_MS,

@@ -6,6 +6,7 @@
 import { SSLError } from '../errors.js';
 import type { VerifiedPath } from '../verify/index.js';
 import type { Certificate } from '../x509/types.js';
+import type { IpFamily } from './family.js';
 import {
   type ClientTlsOptions,
   type Handshake,
@@ -34,6 +35,8 @@ export interface ProbeConfig extends VerifyConfig, TargetOptions {
   connectTimeout?: number;
   /** The proxy to go through, as a request would (client/proxy.ts chooses it). */
   proxy?: ProxyRoute | null;
+  /** Resolve names to this address family only (curl's -4 / -6; tls/family.ts). */
+  family?: IpFamily;
   /** A client certificate to present when the server asks. */
   clientCert?: ClientTlsOptions;
 }
@@ -51,6 +54,7 @@ export async function probe(url: URL, config: ProbeConfig): Promise<ProbeResult>
       trust: config.trust,
       timeout: config.connectTimeout ?? 10_000,
       ...(config.proxy ? { proxy: config.proxy } : {}),
+      ...(config.family ? { family: config.family } : {}),
       ...(config.clientCert
         ? {
             clientCert: config.clientCert,

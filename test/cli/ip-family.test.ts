@@ -110,3 +110,49 @@ test('-4 with -6 is a usage error; the help lists both', async () => {
   assert.match(help.stdout, /-4, --ipv4/);
   assert.match(help.stdout, /-6, --ipv6/);
 });
+
+test("check -4 / -6: the family asked for is the one checked (a dual-stack server's two endpoints)", async () => {
+  const ok = await run(['check', '-4', '--ca', caPath, `localhost:${v4.port}`]);
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  const before = v4.connections;
+  const no = await run(['check', '-6', '--ca', caPath, `localhost:${v4.port}`]);
+  assert.equal(no.code, 2, no.stdout + no.stderr);
+  if (!localhostHasV6) assert.match(no.stdout, /localhost has no IPv6 address \(only 127\.0\.0\.1\)/);
+  assert.equal(v4.connections, before, 'the IPv4 server was not reached with -6');
+  const literal = await run(['check', '-4', '--ca', caPath, `[::1]:${v6.port}`]);
+  assert.equal(literal.code, 2);
+  assert.match(literal.stdout, /it is an IPv6 address, and only IPv4 was asked for/);
+  const via = await run([
+    'check',
+    '-6',
+    '--ca',
+    caPath,
+    '--connect-to',
+    `[::1]:${v6.port}`,
+    `localhost:${v6.port}`,
+  ]);
+  assert.equal(via.code, 0, via.stdout + via.stderr);
+  const both = await run(['check', '-4', '-6', `localhost:${v4.port}`]);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /-4 and -6 contradict each other/);
+});
+
+test('ca explain and ca pem --server take -4 / -6 too', async () => {
+  const explain = await run(['ca', 'explain', '-4', '--ca', caPath, `https://[::1]:${v6.port}/`]);
+  assert.notEqual(explain.code, 0);
+  assert.match(explain.stdout + explain.stderr, /it is an IPv6 address, and only IPv4 was asked for/);
+  const pem = await run([
+    'ca',
+    'pem',
+    '-6',
+    '--server',
+    `localhost:${v6.port}`,
+    '--connect-to',
+    `[::1]:${v6.port}`,
+  ]);
+  assert.equal(pem.code, 0, pem.stdout + pem.stderr);
+  assert.match(pem.stdout, /BEGIN CERTIFICATE/);
+  const refused = await run(['ca', 'pem', '-6', '--server', `127.0.0.1:${v4.port}`]);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stdout + refused.stderr, /it is an IPv4 address, and only IPv6 was asked for/);
+});
