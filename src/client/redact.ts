@@ -46,37 +46,30 @@ function urlView(url: unknown): unknown {
   return `${text.slice(0, q + 1)}${query}${text.slice(end)}`;
 }
 
-/** Params in any accepted form, with the values of credential-named parameters hidden. */
-function paramsView(params: unknown): unknown {
-  if (typeof params === 'string') return (urlView(`?${params}`) as string).slice(1);
+/**
+ * Headers or params in any accepted form (an object, [name, value] pairs, a Map, a Headers, a
+ * URLSearchParams), the values of the names `secret` matches hidden; pairs stay pairs.
+ */
+function pairsView(value: unknown, secret: RegExp): unknown {
   let pairs: unknown[];
-  if (params instanceof URLSearchParams || params instanceof Map) pairs = [...params.entries()];
-  else if (Array.isArray(params)) pairs = params;
-  else if (typeof params === 'object' && params !== null) pairs = Object.entries(params);
-  else return params;
+  if (value instanceof Map || value instanceof URLSearchParams || isHeaders(value))
+    pairs = [...(value as Map<unknown, unknown>).entries()];
+  else if (Array.isArray(value)) pairs = value;
+  else if (typeof value === 'object' && value !== null) pairs = Object.entries(value);
+  else return value;
   const hide = (pair: unknown): unknown => {
     if (!Array.isArray(pair) || typeof pair[0] !== 'string') return pair;
-    const [name, value] = pair as [string, unknown];
-    return [name, value === null || value === undefined || !SECRET_PARAM.test(name) ? value : REDACTED];
+    const [name, v] = pair as [string, unknown];
+    return [name, v === null || v === undefined || !secret.test(name) ? v : REDACTED];
   };
   const shown = pairs.map(hide);
-  return Array.isArray(params) ? shown : Object.fromEntries(shown as [string, unknown][]);
+  return Array.isArray(value) ? shown : Object.fromEntries(shown as [string, unknown][]);
 }
 
-/** Headers in any accepted form, as [name, value] pairs with credential values hidden. */
-function headersView(headers: unknown): unknown {
-  let pairs: unknown[];
-  if (headers instanceof Map || isHeaders(headers)) pairs = [...headers.entries()];
-  else if (Array.isArray(headers)) pairs = headers;
-  else if (typeof headers === 'object' && headers !== null) pairs = Object.entries(headers);
-  else return headers;
-  const hide = (pair: unknown): unknown => {
-    if (!Array.isArray(pair) || typeof pair[0] !== 'string') return pair;
-    const [name, value] = pair as [string, unknown];
-    return [name, value === null || value === undefined || !SECRET_HEADER.test(name) ? value : REDACTED];
-  };
-  const shown = pairs.map(hide);
-  return Array.isArray(headers) ? shown : Object.fromEntries(shown as [string, unknown][]);
+/** Params, a query string included, with the values of credential-named parameters hidden. */
+function paramsView(params: unknown): unknown {
+  if (typeof params === 'string') return (urlView(`?${params}`) as string).slice(1);
+  return pairsView(params, SECRET_PARAM);
 }
 
 /** PEM text or bytes (a key itself) hidden; a path shown. */
@@ -105,14 +98,14 @@ function proxyView(proxy: unknown): unknown {
     ...p,
     ...('url' in p ? { url: proxyView(p.url) } : {}),
     ...(p.auth !== undefined ? { auth: REDACTED } : {}),
-    ...(p.headers !== undefined ? { headers: headersView(p.headers) } : {}),
+    ...(p.headers !== undefined ? { headers: pairsView(p.headers, SECRET_HEADER) } : {}),
   };
 }
 
 /** `options` with every secret replaced by '[redacted]' (a shallow copy; the options are not changed). */
 export function redactedOptions(options: object): Record<string, unknown> {
   const o: Record<string, unknown> = { ...options };
-  if (o.headers !== undefined) o.headers = headersView(o.headers);
+  if (o.headers !== undefined) o.headers = pairsView(o.headers, SECRET_HEADER);
   if (o.params !== undefined) o.params = paramsView(o.params);
   // A base URL's credentials become every request's Basic auth.
   if (o.baseUrl !== undefined) o.baseUrl = urlView(o.baseUrl);
