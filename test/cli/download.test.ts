@@ -4,7 +4,7 @@
  * -i, -L/--max-redirs, -d/--data-binary (TEXT, @file, @-), -u.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
@@ -13,6 +13,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { CLI, type CliRunOptions, runCli } from '../support/cli.js';
 import {
   closedPort,
   createRoot,
@@ -24,7 +25,6 @@ import {
 } from '../support/index.js';
 import { startProxy } from '../support/proxy.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const MB = 1 << 20;
 const BIG = 100 * MB;
 // Enough body for every V8 we run on to tier undici's parser up unless told not to: Node 24's V8
@@ -45,33 +45,8 @@ function sha256Of(total: number): string {
   return h.digest('hex');
 }
 
-function run(
-  args: string[],
-  opts: { cwd?: string; input?: string | Buffer; env?: NodeJS.ProcessEnv } = {},
-): Promise<{ code: number; stdout: Buffer; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [CLI, ...args],
-      {
-        env: { PATH: process.env.PATH, NO_COLOR: '1', ...opts.env },
-        timeout: 120_000,
-        encoding: 'buffer',
-        maxBuffer: 16 * MB,
-        ...(opts.cwd ? { cwd: opts.cwd } : {}),
-      },
-      (err, stdout, stderr) => {
-        resolve({
-          code: err ? (typeof err.code === 'number' ? err.code : 99) : 0,
-          stdout,
-          stderr: stderr.toString(),
-        });
-      },
-    );
-    if (opts.input !== undefined) child.stdin!.end(opts.input);
-    else child.stdin!.end();
-  });
-}
+const run = (args: string[], opts: Pick<CliRunOptions, 'cwd' | 'input' | 'env'> = {}) =>
+  runCli(args, { ...opts, timeout: 120_000, maxBuffer: 16 * MB });
 
 const dir = tempDir('cli-download-');
 let root: Issued;

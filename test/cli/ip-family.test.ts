@@ -5,10 +5,9 @@
  * usage error.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { runCli } from '../support/cli.js';
 import {
   createRoot,
   type Issued,
@@ -18,18 +17,10 @@ import {
   tempDir,
 } from '../support/index.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env: { PATH: process.env.PATH, NO_COLOR: '1' }, timeout: 60_000 },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 99) : 0, stdout, stderr }),
-    ).stdin!.end();
-  });
+/** The CLI's output as text. */
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const r = await runCli(args);
+  return { ...r, stdout: r.stdout.toString() };
 }
 
 const dir = tempDir('cli-family-');

@@ -6,12 +6,11 @@
  * 7.88.1 against the same kinds of server: docs/decisions.md).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { runCli } from '../support/cli.js';
 import {
   createRoot,
   type Issued,
@@ -21,33 +20,12 @@ import {
   tempDir,
 } from '../support/index.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 /** The file served: 300 KB of bytes that are not a repeated pattern (a wrong offset shows). */
 const BODY = createHash('sha512').update('resume').digest().toString('hex').repeat(3000).slice(0, 300_000);
 const WHOLE = Buffer.from(Array.from(BODY, (c, i) => (c.charCodeAt(0) * 31 + i * 7) & 0xff));
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-function run(args: string[], cwd?: string): Promise<{ code: number; stdout: Buffer; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      {
-        env: { PATH: process.env.PATH, NO_COLOR: '1' },
-        timeout: 60_000,
-        encoding: 'buffer',
-        maxBuffer: 4 << 20,
-        ...(cwd ? { cwd } : {}),
-      },
-      (err, stdout, stderr) =>
-        resolve({
-          code: err ? (typeof err.code === 'number' ? err.code : 99) : 0,
-          stdout,
-          stderr: stderr.toString(),
-        }),
-    ).stdin!.end();
-  });
-}
+const run = (args: string[], cwd?: string) => runCli(args, { ...(cwd ? { cwd } : {}), maxBuffer: 4 << 20 });
 
 const dir = tempDir('cli-resume-');
 let root: Issued;

@@ -4,10 +4,10 @@
  * reaches stdout or stderr of any command in human mode; --json stays exact JSON.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { esc, jsonText, terminalText } from '../../src/cli/safe.js';
+import { CLI, runCli } from '../support/cli.js';
 import {
   createRoot,
   type Issued,
@@ -17,24 +17,10 @@ import {
   tempDir,
 } from '../support/index.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env: { PATH: process.env.PATH, NO_COLOR: '1' }, timeout: 60_000, encoding: 'latin1' },
-      (err, stdout, stderr) => {
-        // latin1: every byte stays one character, so a raw C1 byte is seen as itself.
-        resolve({
-          code: err ? (typeof err.code === 'number' ? err.code : 99) : 0,
-          stdout: Buffer.from(stdout, 'latin1').toString('utf8'),
-          stderr: Buffer.from(stderr, 'latin1').toString('utf8'),
-        });
-      },
-    );
-  });
+/** The CLI's output as text, decoded as UTF-8 (a C1 control written in UTF-8 is seen as itself). */
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const r = await runCli(args);
+  return { ...r, stdout: r.stdout.toString() };
 }
 
 /** What must never be written raw: C0 but \n and \t, DEL, C1, format characters, U+2028/9. */
